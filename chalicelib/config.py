@@ -1,0 +1,53 @@
+"""Configuration, read from the environment in one place.
+
+Chalice sets each stage's ``environment_variables`` (``.chalice/config.json``)
+before the app is imported, in Lambda, under ``chalice local`` and while
+``chalice package`` imports the app, so reading them once is safe.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_name: str
+    stage: str
+    users_table: str
+    products_table: str
+    orders_table: str
+    order_events_topic: str
+    order_events_topic_arn: str | None
+    token_secret: str | None
+    token_secret_id: str | None
+    token_ttl_seconds: int
+    token_issuer: str
+    log_level: str
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | os._Environ = os.environ) -> Settings:
+        app_name = environ.get("APP_NAME", "shop")
+        stage = environ.get("APP_STAGE", "local")
+        prefix = f"{app_name}-{stage}"
+        return cls(
+            app_name=app_name,
+            stage=stage,
+            users_table=environ.get("USERS_TABLE", f"{prefix}-users"),
+            products_table=environ.get("PRODUCTS_TABLE", f"{prefix}-products"),
+            orders_table=environ.get("ORDERS_TABLE", f"{prefix}-orders"),
+            order_events_topic=environ.get("ORDER_EVENTS_TOPIC", f"{prefix}-order-events"),
+            order_events_topic_arn=environ.get("ORDER_EVENTS_TOPIC_ARN") or None,
+            token_secret=environ.get("TOKEN_SECRET") or None,
+            token_secret_id=environ.get("TOKEN_SECRET_ID") or None,
+            token_ttl_seconds=int(environ.get("TOKEN_TTL_SECONDS", "3600")),
+            token_issuer=environ.get("TOKEN_ISSUER", prefix),
+            log_level=environ.get("LOG_LEVEL", "INFO").upper(),
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_environ()

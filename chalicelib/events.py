@@ -1,0 +1,139 @@
+"""Order events on SNS, and the subscriber's reaction to them.
+
+Delivery guarantee without an extra DynamoDB call on the request path: every
+order write also sets ``pendingEvent``/``eventAt`` (a sparse GSI). The
+subscriber's conditional update that handles the event removes them, so it
+doubles as the acknowledgment. A publish that fails only logs; the scheduled
+sweep re-publishes whatever is still unacknowledged after a grace period.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.aws import client
+from chalicelib.clock import now_iso
+from chalicelib.config import get_settings
+from chalicelib.encoding import json_default
+from chalicelib.models import Order
+
+logger = logging.getLogger(__name__)
+
+ORDER_PLACED = "OrderPlaced"
+ORDER_CANCELLED = "OrderCancelled"
+EVENT_TYPES = (ORDER_PLACED, ORDER_CANCELLED)
+SWEEP_GRACE = timedelta(minutes=2)
+SWEEP_BATCH = 100
+
+_topic_arn: str | None = None
+
+
+def event_message(event_type: str, order: Order) -> dict[str, Any]:
+    return {
+        "type": event_type,
+        "orderId": order.order_id,
+        "userId": order.user_id,
+        "total": order.total,
+        "items": [
+            {
+                "productId": line.product_id,
+                "name": line.name,
+                "quantity": int(line.quantity),
+                "unitPrice": line.unit_price,
+                "lineTotal": line.line_total,
+            }
+            for line in order.items
+        ],
+        "createdAt": order.created_at,
+    }
+
+
+def set_topic_arn(arn: str) -> None:
+    global _topic_arn
+    _topic_arn = arn
+
+
+def topic_arn() -> str:
+    """The configured ARN, else derived from the Lambda's own ARN (same account and region)."""
+    global _topic_arn
+    if _topic_arn is None:
+        settings = get_settings()
+        if settings.order_events_topic_arn:
+            _topic_arn = settings.order_events_topic_arn
+        else:
+            sts_identity = client("sts").get_caller_identity()
+            partition = sts_identity["Arn"].split(":")[1]
+            region = client("sns").meta.region_name
+            account = sts_identity["Account"]
+            _topic_arn = f"arn:{partition}:sns:{region}:{account}:{settings.order_events_topic}"
+    return _topic_arn
+
+
+def publish(event_type: str, order: Order) -> bool:
+    """Best effort: a failure is logged and left to the sweep, never raised to the caller."""
+    try:
+        client("sns").publish(
+            TopicArn=topic_arn(),
+            Message=json.dumps(event_message(event_type, order), default=json_default),
+            MessageAttributes={"type": {"DataType": "String", "StringValue": event_type}},
+        )
+    except Exception:
+        logger.warning(
+            "publishing %s for order %s failed; the sweep will retry it",
+            event_type,
+            order.order_id,
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+def handle_message(raw: str) -> str:
+    """React to one SNS message; returns what was done. Never raises for bad input."""
+    try:
+        message = json.loads(raw)
+        event_type = message["type"]
+        order_id = message["orderId"]
+        if event_type not in EVENT_TYPES or not isinstance(order_id, str) or not order_id:
+            raise ValueError(f"unknown event type {event_type!r}")
+    except (ValueError, TypeError, KeyError) as exc:
+        logger.error("dropping malformed order event: %s", exc)
+        return "dropped"
+    order = Order(order_id)
+    if event_type == ORDER_PLACED:
+        actions = [
+            Order.status.set("CONFIRMED"),
+            Order.updated_at.set(now_iso()),
+            Order.pending_event.remove(),
+            Order.event_at.remove(),
+        ]
+        condition = (Order.status == "PENDING") & (Order.pending_event == ORDER_PLACED)
+    else:
+        actions = [Order.pending_event.remove(), Order.event_at.remove()]
+        condition = Order.pending_event == ORDER_CANCELLED
+    try:
+        order.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            # A duplicate, or an event overtaken by a later one: nothing to do.
+            return "ignored"
+        raise
+    return "confirmed" if event_type == ORDER_PLACED else "acknowledged"
+
+
+def republish_unannounced(now: datetime | None = None) -> int:
+    """Re-publish events the subscriber has not acknowledged within the grace period."""
+    cutoff = ((now or datetime.now(UTC)) - SWEEP_GRACE).isoformat(timespec="milliseconds")
+    cutoff = cutoff.replace("+00:00", "Z")
+    published = 0
+    for event_type in EVENT_TYPES:
+        for order in Order.unannounced.query(
+            event_type, range_key_condition=Order.event_at < cutoff, limit=SWEEP_BATCH
+        ):
+            published += publish(event_type, order)
+    return published

@@ -1,0 +1,156 @@
+"""PynamoDB models: every table access goes through these.
+
+Table names come from :mod:`chalicelib.config`; keys and indexes here must
+match ``infra/resources.json`` (``tests/unit/test_template_models.py`` proves it).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.attributes import (
+    Attribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.constants import NUMBER
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.config import get_settings
+
+
+class DecimalAttribute(Attribute[Decimal]):
+    """A DynamoDB number kept as ``Decimal`` (PynamoDB's NumberAttribute yields floats)."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: Any) -> str:
+        return str(Decimal(value))
+
+    def deserialize(self, value: str) -> Decimal:
+        return Decimal(value)
+
+
+class UserRecord(Model):
+    """One user, stored twice in the users table, written together in one transaction.
+
+    ``pk = "USER#<userId>"`` is the profile (read by id on every authenticated
+    request); ``pk = "EMAIL#<email>"`` is the login record (read by email at login)
+    and, being written with ``attribute_not_exists``, the guard that keeps emails
+    unique under concurrency. Both items carry the same attributes.
+    """
+
+    class Meta:
+        table_name = get_settings().users_table
+
+    pk = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute(attr_name="userId")
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute(default="customer")
+    password_hash = UnicodeAttribute(attr_name="passwordHash")
+    token_version = NumberAttribute(attr_name="tokenVersion", default=0)
+    created_at = UnicodeAttribute(attr_name="createdAt")
+    updated_at = UnicodeAttribute(attr_name="updatedAt", null=True)
+
+
+class Product(Model):
+    class Meta:
+        table_name = get_settings().products_table
+
+    product_id = UnicodeAttribute(hash_key=True, attr_name="productId")
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    price = DecimalAttribute()
+    stock = NumberAttribute(default=0)
+    version = VersionAttribute()
+    created_at = UnicodeAttribute(attr_name="createdAt")
+    updated_at = UnicodeAttribute(attr_name="updatedAt", null=True)
+
+
+class OrderLine(MapAttribute):
+    product_id = UnicodeAttribute(attr_name="productId")
+    name = UnicodeAttribute()
+    quantity = NumberAttribute()
+    unit_price = DecimalAttribute(attr_name="unitPrice")
+    line_total = DecimalAttribute(attr_name="lineTotal")
+
+
+class OrdersByUserIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "byUser"
+        projection = AllProjection()
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
+    created_at = UnicodeAttribute(range_key=True, attr_name="createdAt")
+
+
+class OrdersByCreatedIndex(GlobalSecondaryIndex):
+    """Every order, newest first, for the admin listing (one constant partition)."""
+
+    class Meta:
+        index_name = "byCreated"
+        projection = AllProjection()
+
+    list_partition = UnicodeAttribute(hash_key=True, attr_name="listPartition")
+    created_at = UnicodeAttribute(range_key=True, attr_name="createdAt")
+
+
+class UnannouncedEventsIndex(GlobalSecondaryIndex):
+    """Sparse: only orders whose last event the subscriber has not acknowledged yet."""
+
+    class Meta:
+        index_name = "unannounced"
+        projection = AllProjection()
+
+    pending_event = UnicodeAttribute(hash_key=True, attr_name="pendingEvent")
+    event_at = UnicodeAttribute(range_key=True, attr_name="eventAt")
+
+
+ORDER_LIST_PARTITION = "ORDER"
+
+
+class Order(Model):
+    class Meta:
+        table_name = get_settings().orders_table
+
+    order_id = UnicodeAttribute(hash_key=True, attr_name="orderId")
+    user_id = UnicodeAttribute(attr_name="userId")
+    status = UnicodeAttribute()
+    items = ListAttribute(of=OrderLine)
+    total = DecimalAttribute()
+    created_at = UnicodeAttribute(attr_name="createdAt")
+    updated_at = UnicodeAttribute(attr_name="updatedAt", null=True)
+    list_partition = UnicodeAttribute(attr_name="listPartition", default=ORDER_LIST_PARTITION)
+    pending_event = UnicodeAttribute(attr_name="pendingEvent", null=True)
+    event_at = UnicodeAttribute(attr_name="eventAt", null=True)
+
+    by_user = OrdersByUserIndex()
+    by_created = OrdersByCreatedIndex()
+    unannounced = UnannouncedEventsIndex()
+
+
+class IdempotencyRecord(Model):
+    """``Idempotency-Key`` bookkeeping, in the orders table under ``orderId = "IDEM#..."``.
+
+    It has none of the index keys, so it never shows up in an order listing.
+    ``expiresAt`` is the table's TTL attribute.
+    """
+
+    class Meta:
+        table_name = get_settings().orders_table
+
+    key = UnicodeAttribute(hash_key=True, attr_name="orderId")
+    request_hash = UnicodeAttribute(attr_name="requestHash")
+    target_order_id = UnicodeAttribute(attr_name="targetOrderId")
+    response = UnicodeAttribute()
+    expires_at = TTLAttribute(attr_name="expiresAt")
+
+
+ALL_MODELS: tuple[type[Model], ...] = (UserRecord, Product, Order, IdempotencyRecord)

@@ -1,0 +1,165 @@
+"""JSON Schemas of the API: request bodies (validated) and responses (documented).
+
+These dictionaries are the single source for request validation
+(:mod:`chalicelib.validation`) and for the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+MAX_MONEY = 1_000_000
+MAX_STOCK = 1_000_000
+MAX_ORDER_LINES = 25
+MAX_QUANTITY = 1000
+
+_NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
+_PRICE = {"type": "number", "minimum": 0, "maximum": MAX_MONEY, "multipleOf": 0.01}
+_STOCK = {"type": "integer", "minimum": 0, "maximum": MAX_STOCK}
+_DESCRIPTION = {"type": "string", "maxLength": 2000}
+_EMAIL = {"type": "string", "minLength": 3, "maxLength": 254}
+_USER_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}
+_PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128}
+_ID = {"type": "string", "minLength": 1, "maxLength": 64}
+
+REQUEST_SCHEMAS: dict[str, dict] = {
+    "ProductCreate": {
+        "type": "object",
+        "properties": {
+            "name": _NAME,
+            "price": _PRICE,
+            "description": _DESCRIPTION,
+            "stock": _STOCK,
+        },
+        "required": ["name", "price"],
+        "additionalProperties": False,
+    },
+    "ProductUpdate": {
+        "type": "object",
+        "properties": {
+            "name": _NAME,
+            "price": _PRICE,
+            "description": _DESCRIPTION,
+            "stock": _STOCK,
+        },
+        "minProperties": 1,
+        "additionalProperties": False,
+    },
+    "UserRegister": {
+        "type": "object",
+        "properties": {"email": _EMAIL, "name": _USER_NAME, "password": _PASSWORD},
+        "required": ["email", "name", "password"],
+        "additionalProperties": False,
+    },
+    "UserLogin": {
+        "type": "object",
+        "properties": {
+            "email": {"type": "string", "maxLength": 254},
+            "password": {"type": "string", "maxLength": 128},
+        },
+        "required": ["email", "password"],
+        "additionalProperties": False,
+    },
+    "UserUpdate": {
+        "type": "object",
+        "properties": {
+            "name": _USER_NAME,
+            "password": _PASSWORD,
+            "currentPassword": {"type": "string", "maxLength": 128},
+        },
+        "minProperties": 1,
+        "additionalProperties": False,
+    },
+    "OrderCreate": {
+        "type": "object",
+        "properties": {
+            "items": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_ORDER_LINES,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "productId": _ID,
+                        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
+                    },
+                    "required": ["productId", "quantity"],
+                    "additionalProperties": False,
+                },
+            },
+            "userId": _ID,
+        },
+        "required": ["items"],
+        "additionalProperties": False,
+    },
+}
+
+_MONEY_OUT = {"type": "number", "minimum": 0}
+_TIMESTAMP = {"type": "string", "format": "date-time"}
+
+RESPONSE_SCHEMAS: dict[str, dict] = {
+    "Error": {
+        "type": "object",
+        "properties": {"error": {"type": "string"}, "code": {"type": "string"}},
+        "required": ["error", "code"],
+    },
+    "Product": {
+        "type": "object",
+        "properties": {
+            "productId": {"type": "string"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "price": _MONEY_OUT,
+            "stock": {"type": "integer", "minimum": 0},
+            "version": {"type": "integer"},
+            "createdAt": _TIMESTAMP,
+            "updatedAt": _TIMESTAMP,
+        },
+        "required": ["productId", "name", "price", "stock", "version", "createdAt"],
+    },
+    "User": {
+        "type": "object",
+        "properties": {
+            "userId": {"type": "string"},
+            "email": {"type": "string"},
+            "name": {"type": "string"},
+            "role": {"type": "string", "enum": ["customer", "admin"]},
+            "createdAt": _TIMESTAMP,
+        },
+        "required": ["userId", "email", "name", "role", "createdAt"],
+    },
+    "LoginResult": {
+        "type": "object",
+        "properties": {
+            "userId": {"type": "string"},
+            "name": {"type": "string"},
+            "token": {"type": "string"},
+            "expiresAt": _TIMESTAMP,
+        },
+        "required": ["userId", "name", "token", "expiresAt"],
+    },
+    "Order": {
+        "type": "object",
+        "properties": {
+            "orderId": {"type": "string"},
+            "userId": {"type": "string"},
+            "status": {"type": "string", "enum": ["PENDING", "CONFIRMED", "CANCELLED"]},
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "productId": {"type": "string"},
+                        "name": {"type": "string"},
+                        "quantity": {"type": "integer"},
+                        "unitPrice": _MONEY_OUT,
+                        "lineTotal": _MONEY_OUT,
+                    },
+                    "required": ["productId", "name", "quantity", "unitPrice", "lineTotal"],
+                },
+            },
+            "total": _MONEY_OUT,
+            "createdAt": _TIMESTAMP,
+            "updatedAt": _TIMESTAMP,
+        },
+        "required": ["orderId", "userId", "status", "items", "total", "createdAt"],
+    },
+}

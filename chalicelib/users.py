@@ -1,0 +1,258 @@
+"""Users: registration, login, profiles, and who may see which.
+
+Each user is two items in the users table written in one transaction (see
+:class:`chalicelib.models.UserRecord`): the profile ``USER#<id>`` and the login
+record ``EMAIL#<email>``, whose ``attribute_not_exists`` condition makes the
+email unique under any concurrency. Login reads one item; an authenticated
+request reads one item.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import passwords, transactions
+from chalicelib.auth import ADMIN, CUSTOMER, Principal, issue_token, principal_from_headers
+from chalicelib.clock import now_iso
+from chalicelib.errors import Conflict, NotFound, Unauthorized, ValidationError
+from chalicelib.models import UserRecord
+from chalicelib.pagination import paginate
+
+PROFILE_PREFIX = "USER#"
+LOGIN_PREFIX = "EMAIL#"
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+_LOGIN_FAILED = "email or password is incorrect"
+MAX_ID_LENGTH = 64
+
+
+def normalize_email(email: str) -> str:
+    normalized = email.strip().lower()
+    if not _EMAIL_RE.match(normalized) or len(normalized) > 254:
+        raise ValidationError("email is not a valid email address")
+    return normalized
+
+
+def user_view(record: UserRecord) -> dict[str, Any]:
+    view = {
+        "userId": record.user_id,
+        "email": record.email,
+        "name": record.name,
+        "role": record.role,
+        "createdAt": record.created_at,
+    }
+    if record.updated_at:
+        view["updatedAt"] = record.updated_at
+    return view
+
+
+def _profile_key(user_id: str) -> str:
+    return PROFILE_PREFIX + user_id
+
+
+def _login_key(email: str) -> str:
+    return LOGIN_PREFIX + email
+
+
+def _both_items(record: UserRecord) -> tuple[UserRecord, UserRecord]:
+    """The profile and login items of one user (same attributes, different keys)."""
+    attributes = {
+        "user_id": record.user_id,
+        "email": record.email,
+        "name": record.name,
+        "role": record.role,
+        "password_hash": record.password_hash,
+        "token_version": record.token_version,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    }
+    return (
+        UserRecord(_profile_key(record.user_id), **attributes),
+        UserRecord(_login_key(record.email), **attributes),
+    )
+
+
+def _create(email: str, name: str, password: str, role: str) -> UserRecord:
+    record = UserRecord(
+        "",
+        user_id=str(uuid.uuid4()),
+        email=normalize_email(email),
+        name=name,
+        role=role,
+        password_hash=passwords.hash_password(password),
+        token_version=0,
+        created_at=now_iso(),
+    )
+    profile, login = _both_items(record)
+
+    def build(tx: TransactWrite) -> None:
+        tx.save(profile, condition=UserRecord.pk.does_not_exist())
+        tx.save(login, condition=UserRecord.pk.does_not_exist())
+
+    try:
+        transactions.write(build)
+    except TransactWriteError as exc:
+        if "ConditionalCheckFailed" in transactions.cancellation_codes(exc):
+            raise Conflict("a user with this email already exists", field="email") from None
+        raise
+    return profile
+
+
+def register(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` has passed the ``UserRegister`` schema."""
+    return user_view(_create(data["email"], data["name"], data["password"], CUSTOMER))
+
+
+def login(data: dict[str, Any]) -> dict[str, Any]:
+    """One consistent GetItem; unknown email and wrong password look and cost the same."""
+    email = data["email"].strip().lower()
+    password = data["password"]
+    try:
+        record = UserRecord.get(_login_key(email), consistent_read=True) if email else None
+    except DoesNotExist:
+        record = None
+    if record is None:
+        passwords.burn_time(password)
+        raise Unauthorized(_LOGIN_FAILED)
+    if not passwords.verify_password(password, record.password_hash):
+        raise Unauthorized(_LOGIN_FAILED)
+    token, expires_at = issue_token(record.user_id, record.role, int(record.token_version))
+    return {"userId": record.user_id, "name": record.name, "token": token, "expiresAt": expires_at}
+
+
+def authenticate(headers: Any) -> tuple[Principal, UserRecord]:
+    """The caller and their current profile; revoked or deleted accounts are a 401."""
+    principal = principal_from_headers(headers)
+    try:
+        record = UserRecord.get(_profile_key(principal.user_id), consistent_read=True)
+    except DoesNotExist:
+        raise Unauthorized("invalid or expired token") from None
+    if int(record.token_version) != principal.token_version:
+        raise Unauthorized("invalid or expired token")
+    return Principal(record.user_id, record.role, principal.token_version), record
+
+
+def _load_visible(caller: Principal, caller_record: UserRecord, user_id: str) -> UserRecord:
+    """The target user if the caller may see it; otherwise 404, never a hint it exists."""
+    if user_id == caller.user_id:
+        return caller_record
+    not_found = NotFound(f"user {user_id} not found")
+    if not caller.is_admin or not user_id or len(user_id) > MAX_ID_LENGTH:
+        raise not_found
+    try:
+        return UserRecord.get(_profile_key(user_id), consistent_read=True)
+    except DoesNotExist:
+        raise not_found from None
+
+
+def get_user(caller: Principal, caller_record: UserRecord, user_id: str) -> dict[str, Any]:
+    return user_view(_load_visible(caller, caller_record, user_id))
+
+
+def list_users(limit: int, cursor: str | None) -> dict[str, Any]:
+    items, next_cursor = paginate(
+        lambda **kw: UserRecord.scan(
+            filter_condition=UserRecord.pk.startswith(PROFILE_PREFIX), **kw
+        ),
+        limit=limit,
+        cursor=cursor,
+        key_names={"pk"},
+    )
+    return {"items": [user_view(u) for u in items], "nextCursor": next_cursor}
+
+
+def _write_both(record: UserRecord, actions: list[Any]) -> None:
+    """Apply ``actions`` to both items, conditional on nobody having changed them meanwhile."""
+    unchanged = UserRecord.token_version == record.token_version
+    if record.updated_at is None:
+        unchanged &= UserRecord.updated_at.does_not_exist()
+    else:
+        unchanged &= UserRecord.updated_at == record.updated_at
+    profile, login = _both_items(record)
+
+    def build(tx: TransactWrite) -> None:
+        tx.update(profile, actions=actions, condition=unchanged)
+        tx.update(login, actions=actions, condition=unchanged)
+
+    try:
+        transactions.write(build)
+    except TransactWriteError as exc:
+        if "ConditionalCheckFailed" in transactions.cancellation_codes(exc):
+            raise Conflict("the user was changed concurrently; read it again and retry") from None
+        raise
+
+
+def update_user(
+    caller: Principal, caller_record: UserRecord, user_id: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Change the name and/or the password; a password change revokes earlier tokens."""
+    record = _load_visible(caller, caller_record, user_id)
+    changed_at = now_iso()
+    actions = [UserRecord.updated_at.set(changed_at)]
+    if "name" in data:
+        actions.append(UserRecord.name.set(data["name"]))
+        record.name = data["name"]
+    if "password" in data:
+        # Admins may reset another user's password; everyone proves their own.
+        if not (caller.is_admin and user_id != caller.user_id):
+            current = data.get("currentPassword")
+            if current is None:
+                raise ValidationError("currentPassword is required to change the password")
+            if not passwords.verify_password(current, record.password_hash):
+                raise Unauthorized("currentPassword is incorrect")
+        actions.append(UserRecord.password_hash.set(passwords.hash_password(data["password"])))
+        actions.append(UserRecord.token_version.add(1))
+    elif "currentPassword" in data:
+        raise ValidationError("currentPassword is only accepted together with password")
+    _write_both(record, actions)
+    record.updated_at = changed_at
+    return user_view(record)
+
+
+def delete_user(caller: Principal, caller_record: UserRecord, user_id: str) -> None:
+    """Remove both items (tokens stop working, the email is free again); orders stay."""
+    record = _load_visible(caller, caller_record, user_id)
+    profile, login = _both_items(record)
+
+    def build(tx: TransactWrite) -> None:
+        tx.delete(profile, condition=UserRecord.pk.exists())
+        tx.delete(login, condition=UserRecord.pk.exists())
+
+    try:
+        transactions.write(build)
+    except TransactWriteError as exc:
+        if "ConditionalCheckFailed" in transactions.cancellation_codes(exc):
+            raise NotFound(f"user {user_id} not found") from None
+        raise
+
+
+def promote_to_admin(email: str) -> dict[str, Any]:
+    """Operator action (``make promote-admin``), never reachable through the API."""
+    try:
+        record = UserRecord.get(_login_key(normalize_email(email)), consistent_read=True)
+    except DoesNotExist:
+        raise NotFound(f"no user with email {email}") from None
+    if record.role != ADMIN:
+        # Bumping the token version makes the user sign in again to get the new role.
+        _write_both(
+            record,
+            [
+                UserRecord.role.set(ADMIN),
+                UserRecord.updated_at.set(now_iso()),
+                UserRecord.token_version.add(1),
+            ],
+        )
+        record.role = ADMIN
+    return user_view(record)
+
+
+def ensure_admin(email: str, password: str) -> dict[str, Any]:
+    """Create the admin, or promote the existing user with this email (local seeding)."""
+    try:
+        return user_view(_create(email, "Administrator", password, ADMIN))
+    except Conflict:
+        return promote_to_admin(email)

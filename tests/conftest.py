@@ -1,0 +1,60 @@
+"""Shared fixtures. The environment is set before the app is imported (config is read once)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "infra" / "resources.json"
+
+for _name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_name, None)
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "APP_NAME": "shop",
+        "APP_STAGE": "test",
+        "USERS_TABLE": "shop-test-users",
+        "PRODUCTS_TABLE": "shop-test-products",
+        "ORDERS_TABLE": "shop-test-orders",
+        "ORDER_EVENTS_TOPIC": "shop-test-order-events",
+        "ORDER_EVENTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:shop-test-order-events",
+        "TOKEN_SECRET": "unit-test-signing-key-not-a-real-secret",
+        "TOKEN_TTL_SECONDS": "3600",
+    }
+)
+
+
+def create_resources(stage: str = "test") -> dict[str, str]:
+    """Create the tables and topic from the one template, as the local stack does."""
+    import boto3
+
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
+    cfn.create_stack(
+        StackName=f"shop-{stage}-resources",
+        TemplateBody=TEMPLATE.read_text(),
+        Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
+    )
+    stack = cfn.describe_stacks(StackName=f"shop-{stage}-resources")["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+@pytest.fixture
+def aws():
+    """A fresh moto world with this stage's tables and topic."""
+    from moto import mock_aws
+
+    with mock_aws():
+        outputs = create_resources()
+        assert outputs["OrderEventsTopicArn"] == os.environ["ORDER_EVENTS_TOPIC_ARN"]
+        yield outputs
+
+
+def json_of(response) -> object:
+    return json.loads(response.body) if response.body else None
