@@ -58,3 +58,34 @@ def aws():
 
 def json_of(response) -> object:
     return json.loads(response.body) if response.body else None
+
+
+class AwsCallRecorder:
+    """Every AWS API call made through botocore (PynamoDB included), in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict]] = []
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+    def operations(self, service: str | None = None) -> list[str]:
+        return [op for svc, op, _ in self.calls if service is None or svc == service]
+
+    def dynamodb(self) -> list[str]:
+        return self.operations("dynamodb")
+
+
+@pytest.fixture
+def aws_calls(monkeypatch):
+    from botocore.client import BaseClient
+
+    recorder = AwsCallRecorder()
+    original = BaseClient._make_api_call
+
+    def recording(client, operation_name, api_params):
+        recorder.calls.append((client.meta.service_model.service_name, operation_name, api_params))
+        return original(client, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    return recorder
