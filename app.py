@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import events, orders, products, users
+from chalicelib import events, openapi, orders, products, users
 from chalicelib.auth import principal_from_headers, require_admin
 from chalicelib.config import get_settings
 from chalicelib.http import JSON, chalice_errors_as_json, json_errors
@@ -161,6 +161,11 @@ def get_order(orderId):
 def cancel_order(orderId):
     caller, _ = _caller()
     return orders.cancel_order(caller, orderId)
+
+
+@app.route("/openapi.json", methods=["GET"])
+def openapi_document():
+    return openapi.document()
 
 
 # --- events ------------------------------------------------------------------

@@ -1,0 +1,167 @@
+"""The OpenAPI 3.1 document, built from the very schemas that validate requests.
+
+``OPERATIONS`` is the route list; a test fails when it and ``app.py`` differ.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from chalicelib.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from chalicelib.schemas import REQUEST_SCHEMAS, RESPONSE_SCHEMAS
+
+PUBLIC, USER, ADMIN = "public", "user", "admin"
+
+# (method, path, summary, access, request schema, success status, response schema, errors)
+OPERATIONS: list[tuple[str, str, str, str, str | None, int, str | None, tuple[int, ...]]] = [
+    ("post", "/users/register", "Register a customer", PUBLIC, "UserRegister", 201, "User",
+     (400, 409, 415)),
+    ("post", "/users/login", "Sign in and get a bearer token", PUBLIC, "UserLogin", 200,
+     "LoginResult", (400, 401, 415)),
+    ("get", "/users", "List users (admin)", ADMIN, None, 200, "UserPage", (400, 401, 403)),
+    ("get", "/users/{userId}", "Read a user (that user or admin)", USER, None, 200, "User",
+     (401, 404)),
+    ("put", "/users/{userId}", "Change name and/or password", USER, "UserUpdate", 200, "User",
+     (400, 401, 404, 409, 415)),
+    ("delete", "/users/{userId}", "Delete a user (that user or admin)", USER, None, 204, None,
+     (401, 404)),
+    ("get", "/products", "List products", PUBLIC, None, 200, "ProductPage", (400,)),
+    ("post", "/products", "Create a product (admin)", ADMIN, "ProductCreate", 201, "Product",
+     (400, 401, 403, 415)),
+    ("get", "/products/{productId}", "Read a product", PUBLIC, None, 200, "Product", (404,)),
+    ("put", "/products/{productId}", "Change a product (admin)", ADMIN, "ProductUpdate", 200,
+     "Product", (400, 401, 403, 404, 409, 415)),
+    ("delete", "/products/{productId}", "Delete a product (admin)", ADMIN, None, 204, None,
+     (401, 403, 404)),
+    ("post", "/orders", "Place an order", USER, "OrderCreate", 201, "Order",
+     (400, 401, 403, 409, 415, 422, 503)),
+    ("get", "/orders", "List orders, newest first", USER, None, 200, "OrderPage",
+     (400, 401, 403)),
+    ("get", "/orders/{orderId}", "Read an order (owner or admin)", USER, None, 200, "Order",
+     (401, 404)),
+    ("post", "/orders/{orderId}/cancel", "Cancel an order, restoring stock", USER, None, 200,
+     "Order", (401, 404, 409, 503)),
+    ("get", "/openapi.json", "This document", PUBLIC, None, 200, None, ()),
+]  # fmt: skip
+
+_LIST_PARAMS = [
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "description": "The nextCursor of the previous page (opaque).",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 2048},
+    },
+]
+_EXTRA_PARAMS: dict[tuple[str, str], list[dict[str, Any]]] = {
+    ("get", "/orders"): [
+        {
+            "name": "userId",
+            "in": "query",
+            "required": False,
+            "description": "Admins: list this user's orders. Customers: only their own id.",
+            "schema": {"type": "string", "minLength": 1},
+        }
+    ],
+    ("post", "/orders"): [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "description": "Retries with the same key within 24 h return the original order.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        }
+    ],
+}
+_ERROR_TEXT = {
+    400: "Invalid request",
+    401: "Missing, invalid, expired or revoked token (or wrong credentials)",
+    403: "Signed in, but not allowed",
+    404: "Not found (also for resources the caller may not see)",
+    409: "Conflict (taken, changed concurrently, insufficient stock, not cancellable)",
+    415: "Content-Type must be application/json",
+    422: "Idempotency-Key reused with a different request",
+    503: "Transient conflict; retry",
+}
+
+
+def _page(item_schema: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item_schema}"}},
+            "nextCursor": {"type": ["string", "null"]},
+        },
+        "required": ["items", "nextCursor"],
+    }
+
+
+def _json(schema_name: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}
+
+
+def _operation(method, path, summary, access, request, status, response, errors):
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "operationId": f"{method}{path}".replace("/", "_").replace("{", "").replace("}", ""),
+        "responses": {str(status): {"description": "Success"}},
+    }
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in (segment[1:-1] for segment in path.split("/") if segment.startswith("{"))
+    ]
+    if response and response.endswith("Page"):
+        parameters += _LIST_PARAMS
+    parameters += _EXTRA_PARAMS.get((method, path), [])
+    if parameters:
+        operation["parameters"] = parameters
+    if request:
+        operation["requestBody"] = {"required": True, "content": _json(request)}
+    if response:
+        operation["responses"][str(status)]["content"] = _json(response)
+    if access != PUBLIC:
+        operation["security"] = [{"bearerAuth": []}]
+    for code in errors:
+        operation["responses"][str(code)] = {
+            "description": _ERROR_TEXT[code],
+            "content": _json("Error"),
+        }
+    return operation
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    schemas = {**copy.deepcopy(REQUEST_SCHEMAS), **copy.deepcopy(RESPONSE_SCHEMAS)}
+    schemas.update(
+        {"UserPage": _page("User"), "ProductPage": _page("Product"), "OrderPage": _page("Order")}
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op[1], {})[op[0]] = _operation(*op)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Shop API",
+            "version": "1.0.0",
+            "description": "Users, products and orders. Errors are {error, code} JSON.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+    }
+
+
+def document() -> dict[str, Any]:
+    return copy.deepcopy(_document())
