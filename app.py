@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import events, openapi, orders, products, users
+from chalicelib import events, observability, openapi, orders, products, users
 from chalicelib.auth import principal_from_headers, require_admin
 from chalicelib.config import get_settings
 from chalicelib.http import JSON, chalice_errors_as_json, json_errors
@@ -12,9 +12,12 @@ from chalicelib.pagination import parse_limit
 from chalicelib.validation import parse_body
 
 settings = get_settings()
-app = Chalice(app_name=settings.app_name)
-app.log.setLevel(settings.log_level)
+app = Chalice(app_name=settings.app_name, configure_logs=False)
+observability.configure_logging(settings.log_level)
+app.register_middleware(observability.http_middleware, "http")
 app.register_middleware(chalice_errors_as_json, "http")
+app.register_middleware(observability.event_middleware, "sns")
+app.register_middleware(observability.event_middleware, "scheduled")
 
 
 def _request():
@@ -30,7 +33,9 @@ def _body(schema: str) -> dict:
 
 
 def _caller():
-    return users.authenticate(_request().headers)
+    caller, record = users.authenticate(_request().headers)
+    observability.set_user(caller.user_id)
+    return caller, record
 
 
 def _created(body: dict) -> Response:
@@ -135,6 +140,7 @@ def place_order():
     # The buyer's existence and token version are checked inside the order
     # transaction, so placing an order needs no separate profile read.
     caller = principal_from_headers(_request().headers)
+    observability.set_user(caller.user_id)
     body = _body("OrderCreate")
     order, created = orders.place_order(caller, body, _request().headers.get("idempotency-key"))
     headers = {} if created else {"Idempotent-Replayed": "true"}
