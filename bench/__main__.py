@@ -1,0 +1,460 @@
+"""``make bench``: what each request costs, counted and timed; writes the table into README.md.
+
+Counts (DynamoDB calls, items read) do not depend on the machine. Latencies are
+measured in-process through the Lambda handler (``chalice.test.Client``) against
+moto with a fixed emulated round trip added to every DynamoDB call, so they
+reflect round trips and code rather than the emulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+ROUND_TRIP_S = 0.005
+
+
+def _environment() -> None:
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "APP_STAGE": "bench",
+            "USERS_TABLE": "shop-bench-users",
+            "PRODUCTS_TABLE": "shop-bench-products",
+            "ORDERS_TABLE": "shop-bench-orders",
+            "ORDER_EVENTS_TOPIC": "shop-bench-order-events",
+            "ORDER_EVENTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:shop-bench-order-events",
+            "TOKEN_SECRET": "bench-signing-key",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+
+
+class Meter:
+    """Wraps botocore: counts DynamoDB calls and items read, adds the emulated round trip."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.items_read = 0
+        self.delay = 0.0
+        self.emulator_seconds = 0.0
+
+    def install(self) -> None:
+        from botocore.client import BaseClient
+
+        original = BaseClient._make_api_call
+        meter = self
+
+        def metered(client, operation, params):
+            started = time.perf_counter()
+            result = original(client, operation, params)
+            # moto's own time is not what we measure: it is replaced by the fixed round trip.
+            meter.emulator_seconds += time.perf_counter() - started
+            if client.meta.service_model.service_name == "dynamodb":
+                meter.calls.append(operation)
+                meter.items_read += _items_read(operation, result)
+                if meter.delay:
+                    time.sleep(meter.delay)
+            return result
+
+        BaseClient._make_api_call = metered
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.items_read = 0
+
+
+def _items_read(operation: str, result: dict) -> int:
+    if operation in ("Query", "Scan"):
+        return result.get("ScannedCount", result.get("Count", 0))
+    return 0
+
+
+class Shop:
+    """The app in-process, with helpers for the benchmarked operations."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def call(self, method: str, path: str, body=None, token=None, expect=200, headers=None):
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        payload = json.dumps(body) if body is not None else b""
+        response = self.client.http.request(method, path, body=payload, headers=sent)
+        if response.status_code != expect:
+            raise AssertionError(f"{method} {path}: {response.status_code} {response.body!r}")
+        return json.loads(response.body) if response.body else None
+
+
+def _percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def _measure(meter: Meter, runs: int, operation: Callable[[int], object]) -> dict:
+    meter.reset()
+    operation(-1)  # warm-up, and the call count of one request
+    calls = list(meter.calls)
+    meter.delay = ROUND_TRIP_S
+    timings = []
+    for i in range(runs):
+        meter.emulator_seconds = 0.0
+        started = time.perf_counter()
+        operation(i)
+        timings.append((time.perf_counter() - started - meter.emulator_seconds) * 1000)
+    meter.delay = 0.0
+    return {
+        "calls": len(calls),
+        "ops": calls,
+        "p50": statistics.median(timings),
+        "p95": _percentile(timings, 0.95),
+    }
+
+
+def in_process(runs: int) -> tuple[list[tuple[str, dict]], dict[int, int]]:
+    from moto import mock_aws
+
+    meter = Meter()
+    meter.install()
+    with mock_aws():
+        import boto3
+
+        boto3.client("cloudformation").create_stack(
+            StackName="bench",
+            TemplateBody=(ROOT / "infra" / "resources.json").read_text(),
+            Parameters=[{"ParameterKey": "Stage", "ParameterValue": "bench"}],
+        )
+        from chalice.test import Client
+
+        from app import app
+        from chalicelib.users import ensure_admin
+
+        ensure_admin("admin@example.com", "bench-admin-pw")
+        with Client(app) as client:
+            shop = Shop(client)
+            admin = shop.call(
+                "POST", "/users/login", {"email": "admin@example.com", "password": "bench-admin-pw"}
+            )["token"]
+            shop.call(
+                "POST",
+                "/users/register",
+                {"email": "b@example.com", "name": "B", "password": "bench-password"},
+                expect=201,
+            )
+            user = shop.call(
+                "POST", "/users/login", {"email": "b@example.com", "password": "bench-password"}
+            )["token"]
+            product_ids = [
+                shop.call(
+                    "POST",
+                    "/products",
+                    {"name": f"P{i}", "price": 1.5, "stock": 1_000_000},
+                    admin,
+                    expect=201,
+                )["productId"]
+                for i in range(25)
+            ]
+            rows: list[tuple[str, dict]] = []
+
+            def order(lines: int):
+                items = [{"productId": p, "quantity": 1} for p in product_ids[:lines]]
+                return lambda i: shop.call("POST", "/orders", {"items": items}, user, expect=201)
+
+            rows.append(
+                (
+                    "register",
+                    _measure(
+                        meter,
+                        runs // 4,
+                        lambda i: shop.call(
+                            "POST",
+                            "/users/register",
+                            {
+                                "email": f"r{i}-{time.time_ns()}@example.com",
+                                "name": "R",
+                                "password": "bench-password",
+                            },
+                            expect=201,
+                        ),
+                    ),
+                )
+            )
+            rows.append(
+                (
+                    "login",
+                    _measure(
+                        meter,
+                        runs // 4,
+                        lambda i: shop.call(
+                            "POST",
+                            "/users/login",
+                            {"email": "b@example.com", "password": "bench-password"},
+                        ),
+                    ),
+                )
+            )
+            rows.append(
+                (
+                    "get product",
+                    _measure(
+                        meter, runs, lambda i: shop.call("GET", f"/products/{product_ids[0]}")
+                    ),
+                )
+            )
+            rows.append(
+                (
+                    "list products (20)",
+                    _measure(meter, runs, lambda i: shop.call("GET", "/products")),
+                )
+            )
+            for lines in (1, 5, 25):
+                rows.append((f"create order, {lines} line(s)", _measure(meter, runs, order(lines))))
+            rows.append(
+                (
+                    "list my orders (20)",
+                    _measure(meter, runs, lambda i: shop.call("GET", "/orders", token=user)),
+                )
+            )
+            cancellable = [order(1)(0)["orderId"] for _ in range(runs + 1)]
+            rows.append(
+                (
+                    "cancel order",
+                    _measure(
+                        meter,
+                        runs,
+                        lambda i: shop.call("POST", f"/orders/{cancellable[i]}/cancel", token=user),
+                    ),
+                )
+            )
+            items_read = _items_read_by_table_size(shop, meter, user, product_ids[0])
+    return rows, items_read
+
+
+def _items_read_by_table_size(shop: Shop, meter: Meter, user: str, product_id: str) -> dict:
+    """Items read by one "list my orders" page as other users' orders pile up."""
+    from chalicelib.models import Order, OrderLine
+
+    result: dict[int, int] = {}
+    total = len(list(Order.scan()))
+    for target in (1_000, 20_000):
+        with Order.batch_write() as batch:
+            for i in range(total, target):
+                batch.save(
+                    Order(
+                        f"bulk-{i}",
+                        user_id=f"someone-{i % 500}",
+                        status="CONFIRMED",
+                        items=[
+                            OrderLine(
+                                product_id=product_id,
+                                name="P",
+                                quantity=1,
+                                unit_price=1,
+                                line_total=1,
+                            )
+                        ],
+                        total=1,
+                        created_at=datetime.now(UTC).isoformat(),
+                    )
+                )
+        total = target
+        meter.reset()
+        page = shop.call("GET", "/orders?limit=20", token=user)
+        assert len(page["items"]) == 20
+        result[target] = meter.items_read
+    return result
+
+
+def cold_import_ms(samples: int = 7) -> float:
+    code = (
+        "import time; t = time.perf_counter(); import app; print((time.perf_counter() - t) * 1000)"
+    )
+    env = {**os.environ, "TOKEN_SECRET": "x"}
+    timings = [
+        float(subprocess.check_output([sys.executable, "-c", code], cwd=ROOT, env=env).strip())
+        for _ in range(samples)
+    ]
+    return statistics.median(timings)
+
+
+def zip_size_mb() -> float | None:
+    zip_path = ROOT / "out" / "dev" / "deployment.zip"
+    if not zip_path.exists():
+        subprocess.run(
+            ["make", "package", "STAGE=dev"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+        )
+    return zip_path.stat().st_size / 1e6 if zip_path.exists() else None
+
+
+def local_stack_throughput(requests: int = 400, workers: int = 8) -> tuple[float, int]:
+    """A mixed read/write workload against ``python -m devstack`` over real HTTP."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            ("APP_", "USERS_", "PRODUCTS_", "ORDERS_", "ORDER_EVENTS", "TOKEN_", "LOG_LEVEL")
+        )
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devstack", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.time() + 90
+        for line in proc.stdout:
+            if "devstack ready:" in line or time.time() > deadline:
+                break
+        base = f"http://127.0.0.1:{port}"
+
+        def call(method, path, body=None, token=None):
+            request = urllib.request.Request(
+                base + path, method=method, data=json.dumps(body).encode() if body else None
+            )
+            request.add_header("Content-Type", "application/json")
+            if token:
+                request.add_header("Authorization", f"Bearer {token}")
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return response.status, json.loads(response.read() or b"null")
+            except urllib.error.HTTPError as error:
+                return error.code, json.loads(error.read() or b"null")
+
+        password = os.environ.get("LOCAL_ADMIN_PASSWORD", "localadmin")
+        _, login = call(
+            "POST", "/users/login", {"email": "admin@example.com", "password": password}
+        )
+        admin = login["token"]
+        _, product = call(
+            "POST", "/products", {"name": "Bench", "price": 2, "stock": 1_000_000}, admin
+        )
+        call(
+            "POST",
+            "/users/register",
+            {"email": "load@example.com", "name": "L", "password": "load-password"},
+        )
+        _, login = call(
+            "POST", "/users/login", {"email": "load@example.com", "password": "load-password"}
+        )
+        user = login["token"]
+        pid = product["productId"]
+
+        def one(i: int) -> int:
+            kind = i % 4
+            if kind == 0:
+                status, _ = call("GET", "/products")
+            elif kind == 1:
+                status, _ = call("GET", f"/products/{pid}")
+            elif kind == 2:
+                status, _ = call(
+                    "POST", "/orders", {"items": [{"productId": pid, "quantity": 1}]}, user
+                )
+            else:
+                status, _ = call("GET", "/orders", token=user)
+            return status
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(workers) as pool:
+            statuses = list(pool.map(one, range(requests)))
+        elapsed = time.perf_counter() - started
+        errors = sum(1 for s in statuses if s >= 400)
+        return requests / elapsed, errors
+    finally:
+        proc.send_signal(2)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def render(rows, items_read, import_ms, zip_mb, throughput) -> str:
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    out = [
+        f"Measured {now} on {machine}; emulated DynamoDB round trip {ROUND_TRIP_S * 1000:.0f} ms "
+        "per call (the emulator's own time is subtracted).",
+        "",
+        "| operation | DynamoDB calls | calls made | p50 ms | p95 ms |",
+        "|---|---:|---|---:|---:|",
+    ]
+    for name, row in rows:
+        ops = ", ".join(row["ops"])
+        out.append(f"| {name} | {row['calls']} | {ops} | {row['p50']:.1f} | {row['p95']:.1f} |")
+    out += [
+        "",
+        "| measure | value |",
+        "|---|---:|",
+    ]
+    for size, read in items_read.items():
+        out.append(
+            f'| items read by the Query of one "list my orders" page of 20, {size:,} orders '
+            f"in the table | {read} |"
+        )
+    out.append(f"| cold import of `app` (median of 7 fresh processes) | {import_ms:.0f} ms |")
+    if zip_mb is not None:
+        out.append(f"| deployment.zip | {zip_mb:.1f} MB |")
+    if throughput is not None:
+        rps, errors = throughput
+        out.append(
+            "| local stack, mixed workload, 8 clients, 400 requests "
+            f"| {rps:.0f} req/s, {errors} errors |"
+        )
+    return "\n".join(out)
+
+
+def write_readme(table: str) -> None:
+    text = README.read_text()
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        README.write_text(f"{head}{START}\n{table}\n{END}{tail}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--no-readme", action="store_true")
+    parser.add_argument("--skip-stack", action="store_true")
+    args = parser.parse_args()
+    _environment()
+    sys.path.insert(0, str(ROOT))
+    rows, items_read = in_process(args.runs)
+    import_ms = cold_import_ms()
+    zip_mb = zip_size_mb()
+    throughput = None if args.skip_stack else local_stack_throughput()
+    table = render(rows, items_read, import_ms, zip_mb, throughput)
+    print(table)
+    if not args.no_readme:
+        write_readme(table)
+
+
+if __name__ == "__main__":
+    main()
