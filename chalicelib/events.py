@@ -29,6 +29,7 @@ ORDER_CANCELLED = "OrderCancelled"
 EVENT_TYPES = (ORDER_PLACED, ORDER_CANCELLED)
 SWEEP_GRACE = timedelta(minutes=2)
 SWEEP_BATCH = 100
+MAX_ORDER_ID_LENGTH = 64
 
 _topic_arn: str | None = None
 
@@ -99,8 +100,11 @@ def handle_message(raw: str) -> str:
         message = json.loads(raw)
         event_type = message["type"]
         order_id = message["orderId"]
-        if event_type not in EVENT_TYPES or not isinstance(order_id, str) or not order_id:
+        if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {event_type!r}")
+        # DynamoDB rejects oversized keys with a ValidationException, which would be retried.
+        if not isinstance(order_id, str) or not 0 < len(order_id) <= MAX_ORDER_ID_LENGTH:
+            raise ValueError(f"invalid orderId {order_id!r:.80}")
     except (ValueError, TypeError, KeyError) as exc:
         logger.error("dropping malformed order event: %s", exc)
         return "dropped"
@@ -128,7 +132,8 @@ def handle_message(raw: str) -> str:
 
 def republish_unannounced(now: datetime | None = None) -> int:
     """Re-publish events the subscriber has not acknowledged within the grace period."""
-    cutoff = ((now or datetime.now(UTC)) - SWEEP_GRACE).isoformat(timespec="milliseconds")
+    moment = (now or datetime.now(UTC)).astimezone(UTC)  # eventAt is UTC with a "Z"
+    cutoff = (moment - SWEEP_GRACE).isoformat(timespec="milliseconds")
     cutoff = cutoff.replace("+00:00", "Z")
     published = 0
     for event_type in EVENT_TYPES:

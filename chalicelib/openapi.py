@@ -43,7 +43,7 @@ OPERATIONS: list[tuple[str, str, str, str, str | None, int, str | None, tuple[in
      (401, 404)),
     ("post", "/orders/{orderId}/cancel", "Cancel an order, restoring stock", USER, None, 200,
      "Order", (401, 404, 409, 503)),
-    ("get", "/openapi.json", "This document", PUBLIC, None, 200, None, ()),
+    ("get", "/openapi.json", "This document", PUBLIC, None, 200, "OpenApiDocument", ()),
 ]  # fmt: skip
 
 _LIST_PARAMS = [
@@ -80,6 +80,26 @@ _EXTRA_PARAMS: dict[tuple[str, str], list[dict[str, Any]]] = {
             "schema": {"type": "string", "minLength": 1, "maxLength": 255},
         }
     ],
+}
+# Answers that carry a header worth knowing about, by (method, path, status).
+_RESPONSE_HEADERS: dict[tuple[str, str, int], dict[str, Any]] = {
+    ("post", "/orders", 201): {
+        "Idempotent-Replayed": {
+            "description": '"true" when this is the original order of a replayed'
+            " Idempotency-Key (same body, same 201); absent when the order was placed now.",
+            "schema": {"type": "string", "enum": ["true"]},
+        }
+    },
+}
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}
+}
+_OPENAPI_DOCUMENT = {
+    "type": "object",
+    "description": "An OpenAPI 3.1 document: this one.",
+    "properties": {"openapi": {"type": "string", "pattern": "^3\\.1\\."}},
+    "required": ["openapi", "info", "paths"],
+    "additionalProperties": True,
 }
 _ERROR_TEXT = {
     400: "Invalid request",
@@ -127,6 +147,8 @@ def _operation(method, path, summary, access, request, status, response, errors)
         operation["requestBody"] = {"required": True, "content": _json(request)}
     if response:
         operation["responses"][str(status)]["content"] = _json(response)
+    if (method, path, status) in _RESPONSE_HEADERS:
+        operation["responses"][str(status)]["headers"] = _RESPONSE_HEADERS[(method, path, status)]
     if access != PUBLIC:
         operation["security"] = [{"bearerAuth": []}]
     for code in errors:
@@ -134,6 +156,8 @@ def _operation(method, path, summary, access, request, status, response, errors)
             "description": _ERROR_TEXT[code],
             "content": _json("Error"),
         }
+        if code == 503:
+            operation["responses"][str(code)]["headers"] = _RETRY_AFTER
     return operation
 
 
@@ -141,7 +165,12 @@ def _operation(method, path, summary, access, request, status, response, errors)
 def _document() -> dict[str, Any]:
     schemas = {**copy.deepcopy(REQUEST_SCHEMAS), **copy.deepcopy(RESPONSE_SCHEMAS)}
     schemas.update(
-        {"UserPage": _page("User"), "ProductPage": _page("Product"), "OrderPage": _page("Order")}
+        {
+            "UserPage": _page("User"),
+            "ProductPage": _page("Product"),
+            "OrderPage": _page("Order"),
+            "OpenApiDocument": copy.deepcopy(_OPENAPI_DOCUMENT),
+        }
     )
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
@@ -151,7 +180,9 @@ def _document() -> dict[str, Any]:
         "info": {
             "title": "Shop API",
             "version": "1.0.0",
-            "description": "Users, products and orders. Errors are {error, code} JSON.",
+            "description": "Users, products and orders. Errors are {error, code} JSON."
+            " Bodies are I-JSON (RFC 7493): a string holding an unpaired surrogate escape"
+            ' such as "\\ud800" is a 400, whatever the schema says.',
         },
         "paths": paths,
         "components": {

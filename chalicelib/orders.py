@@ -121,6 +121,10 @@ def place_order(
     products = {p.product_id: p for p in Product.batch_get(list(quantities), consistent_read=True)}
     unknown = [pid for pid in quantities if pid not in products]
     if unknown:
+        # A retry of an order placed before a product was deleted must still replay.
+        replay = _stored_replay(caller, idem_key, owner, quantities) if idem_key else None
+        if replay is not None:
+            return replay, False
         raise ValidationError(f"unknown product(s): {', '.join(unknown)}", productIds=unknown)
 
     created_at = now_iso()
@@ -205,17 +209,16 @@ def _explain_cancellation(
         reason = reasons[index] if index < len(reasons) else None
         return reason is not None and reason.code == "ConditionalCheckFailed"
 
-    if any(failed(i) for i in range(len(checks))):
+    if failed(0):
         raise Unauthorized("invalid or expired token")
+    if any(failed(i) for i in range(1, len(checks))):
+        # Only an admin ordering on someone's behalf has a second check: the buyer.
+        raise ValidationError(f"unknown user: {owner}", userId=owner)
     idem_index = len(checks) + 1
     if idem_key is not None and failed(idem_index):
         raw = reasons[idem_index].raw_item
         record = IdempotencyRecord.from_raw_data(raw) if raw else IdempotencyRecord.get(idem_key)
-        if record.request_hash != _request_hash(owner, quantities):
-            raise IdempotencyMismatch(
-                "this Idempotency-Key was already used for a different order request"
-            )
-        return json.loads(record.response)
+        return _replay(record, owner, quantities)
     first_update = len(checks) + 1 + (idem_key is not None)
     short = [pid for i, pid in enumerate(quantities) if failed(first_update + i)]
     if short:
@@ -223,6 +226,37 @@ def _explain_cancellation(
             f"insufficient stock for product(s): {', '.join(short)}", productIds=short
         )
     raise RuntimeError(f"order transaction cancelled: {[r and r.code for r in reasons]}")
+
+
+def _replay(record: IdempotencyRecord, owner: str, quantities: dict[str, int]) -> dict[str, Any]:
+    if record.request_hash != _request_hash(owner, quantities):
+        raise IdempotencyMismatch(
+            "this Idempotency-Key was already used for a different order request"
+        )
+    return json.loads(record.response)
+
+
+def _stored_replay(
+    caller: Principal, idem_key: str, owner: str, quantities: dict[str, int]
+) -> dict[str, Any] | None:
+    """The replay of a live idempotency record, read outside the transaction.
+
+    Only for requests that fail before the transaction (a product deleted since
+    the first attempt), so the happy path keeps its two calls.
+    """
+    try:
+        record = IdempotencyRecord.get(idem_key, consistent_read=True)
+    except DoesNotExist:
+        return None
+    if record.expires_at < datetime.now(UTC):
+        return None
+    try:
+        profile = UserRecord.get(PROFILE_PREFIX + caller.user_id, consistent_read=True)
+    except DoesNotExist:
+        raise Unauthorized("invalid or expired token") from None
+    if int(profile.token_version) != caller.token_version:
+        raise Unauthorized("invalid or expired token")
+    return _replay(record, owner, quantities)
 
 
 def _load_visible(caller: Principal, order_id: str) -> Order:

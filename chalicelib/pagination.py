@@ -28,7 +28,8 @@ def parse_limit(query: Mapping[str, str] | None) -> int:
     raw = (query or {}).get("limit")
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    # isdigit() alone admits digits int() refuses ("²") and strings too long to convert.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not 1 <= int(raw) <= MAX_LIMIT:
         raise ValidationError(f"limit must be an integer between 1 and {MAX_LIMIT}")
     return int(raw)
 

@@ -98,8 +98,20 @@ _TIMESTAMP = {"type": "string", "format": "date-time"}
 RESPONSE_SCHEMAS: dict[str, dict] = {
     "Error": {
         "type": "object",
-        "properties": {"error": {"type": "string"}, "code": {"type": "string"}},
+        "properties": {
+            "error": {"type": "string", "description": "Human-readable message"},
+            "code": {"type": "string", "description": "Machine-readable error code"},
+            "field": {"type": "string", "description": "The request field at fault"},
+            "productIds": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Unknown products, or products lacking stock",
+            },
+            "userId": {"type": "string", "description": "The unknown buyer"},
+            "retryable": {"type": "boolean", "description": "Retrying may succeed"},
+        },
         "required": ["error", "code"],
+        "additionalProperties": False,
     },
     "Product": {
         "type": "object",
@@ -123,6 +135,7 @@ RESPONSE_SCHEMAS: dict[str, dict] = {
             "name": {"type": "string"},
             "role": {"type": "string", "enum": ["customer", "admin"]},
             "createdAt": _TIMESTAMP,
+            "updatedAt": _TIMESTAMP,
         },
         "required": ["userId", "email", "name", "role", "createdAt"],
     },

@@ -25,7 +25,12 @@ def _b64encode(raw: bytes) -> str:
 def _b64decode(text: str) -> bytes:
     if not text or len(text) > 4096:
         raise ValueError("bad segment")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # The decoder skips characters outside the alphabet and accepts padding and
+    # standard "+/": only the canonical unpadded base64url spelling is one token.
+    if _b64encode(raw) != text:
+        raise ValueError("non-canonical segment")
+    return raw
 
 
 def _sign(signing_input: bytes, secret: bytes) -> bytes:
@@ -45,8 +50,9 @@ def decode(token: str, secret: bytes, *, issuer: str, now: int) -> dict[str, Any
     try:
         header_b64, payload_b64, signature_b64 = token.split(".")
         header = json.loads(_b64decode(header_b64))
+        payload = _b64decode(payload_b64)  # also proves the signing input is ASCII
         signature = _b64decode(signature_b64)
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, RecursionError):
         raise invalid from None
     if header != _HEADER:
         raise invalid
@@ -54,8 +60,8 @@ def decode(token: str, secret: bytes, *, issuer: str, now: int) -> dict[str, Any
     if not hmac.compare_digest(signature, expected):
         raise invalid
     try:
-        claims = json.loads(_b64decode(payload_b64))
-    except (ValueError, TypeError, UnicodeDecodeError):
+        claims = json.loads(payload)
+    except (ValueError, TypeError, RecursionError):
         raise invalid from None
     if not isinstance(claims, dict):
         raise invalid

@@ -30,11 +30,34 @@ def parse_json(raw_body: bytes | str | None) -> Any:
     try:
         if isinstance(raw_body, bytes):
             raw_body = raw_body.decode("utf-8")
-        return json.loads(raw_body, parse_float=Decimal, parse_constant=_reject_constant)
+        data = json.loads(raw_body, parse_float=Decimal, parse_constant=_reject_constant)
     except ValidationError:
         raise
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError, ArithmeticError) as exc:
+        # ArithmeticError: decimal.InvalidOperation for an exponent Decimal cannot hold (1e999...9).
         raise ValidationError("request body is not valid JSON") from exc
+    if _has_lone_surrogate(data):
+        # "\ud800" is valid JSON syntax but parses to a str UTF-8 cannot encode: it could be
+        # neither stored nor sent back (RFC 7493 forbids it).
+        raise ValidationError("request body contains an unpaired UTF-16 surrogate escape")
+    return data
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 def _without_multiple_of(schema: Any) -> Any:
@@ -55,6 +78,8 @@ def _validator(schema_name: str) -> Callable[[Any], Any]:
 def _describe(exc: fastjsonschema.JsonSchemaValueException) -> str:
     field = "body" if exc.name == "data" else exc.name.removeprefix("data.")
     message = exc.message.replace(exc.name, field, 1)
+    if exc.rule == "pattern":
+        return f"{field} must not be blank"
     if exc.rule == "additionalProperties":
         unknown = sorted(set(exc.value) - set((exc.definition or {}).get("properties", {})))
         where = "" if field == "body" else f" in {field}"
@@ -85,4 +110,5 @@ def money(value: Decimal | int, field: str) -> Decimal:
     amount = Decimal(value)
     if amount != amount.quantize(MONEY_QUANTUM):
         raise ValidationError(f"{field} must have at most two decimals")
-    return amount.quantize(MONEY_QUANTUM)
+    # "+ 0" turns a negative zero into zero.
+    return amount.quantize(MONEY_QUANTUM) + 0

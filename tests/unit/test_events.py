@@ -1,0 +1,302 @@
+"""Order events without I/O: the message, the subscriber's decisions, publishing, the sweep."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import UpdateError
+
+from chalicelib import events
+from chalicelib.encoding import json_default
+from chalicelib.models import Order, OrderLine
+
+
+def make_order(**overrides) -> Order:
+    fields = {
+        "user_id": "user-1",
+        "status": "PENDING",
+        "items": [
+            OrderLine(
+                product_id="p1",
+                name="Dime",
+                quantity=3,
+                unit_price=Decimal("0.10"),
+                line_total=Decimal("0.30"),
+            ),
+            OrderLine(
+                product_id="p2",
+                name="Fifth",
+                quantity=1,
+                unit_price=Decimal("0.20"),
+                line_total=Decimal("0.20"),
+            ),
+        ],
+        "total": Decimal("0.50"),
+        "created_at": "2030-01-01T00:00:00.000Z",
+        "pending_event": "OrderPlaced",
+        "event_at": "2030-01-01T00:00:00.000Z",
+    }
+    return Order("order-1", **{**fields, **overrides})
+
+
+# --- event_message -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("event_type", events.EVENT_TYPES)
+def test_event_message_carries_the_documented_fields(event_type):
+    message = events.event_message(event_type, make_order(updated_at="2030-01-02T00:00:00.000Z"))
+
+    assert set(message) == {"type", "orderId", "userId", "total", "items", "createdAt"}
+    assert message["type"] == event_type
+    assert message["orderId"] == "order-1"
+    assert message["userId"] == "user-1"
+    assert message["createdAt"] == "2030-01-01T00:00:00.000Z"
+    assert message["total"] == Decimal("0.50")
+    assert message["items"][0] == {
+        "productId": "p1",
+        "name": "Dime",
+        "quantity": 3,
+        "unitPrice": Decimal("0.10"),
+        "lineTotal": Decimal("0.30"),
+    }
+
+
+def test_event_message_serializes_money_exactly():
+    text = json.dumps(events.event_message("OrderPlaced", make_order()), default=json_default)
+
+    decoded = json.loads(text)
+    assert decoded["total"] == 0.5
+    assert [i["lineTotal"] for i in decoded["items"]] == [0.3, 0.2]
+    assert '"total": 0.5,' in text
+    assert isinstance(decoded["items"][0]["quantity"], int)
+
+
+# --- handle_message ------------------------------------------------------------------
+
+
+class UpdateRecorder:
+    """Stands in for ``Order.update``: records what the subscriber would write."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.calls: list[tuple[str, list[str], str]] = []
+        self.error = error
+
+    def __call__(self, order: Order, actions, condition=None, **kwargs):
+        self.calls.append((order.order_id, [str(a) for a in actions], str(condition)))
+        if self.error is not None:
+            raise self.error
+        return {}
+
+
+def patch_update(monkeypatch, error: Exception | None = None) -> UpdateRecorder:
+    recorder = UpdateRecorder(error)
+
+    def update(order: Order, actions, condition=None, **kwargs):
+        return recorder(order, actions, condition, **kwargs)
+
+    monkeypatch.setattr(Order, "update", update)
+    return recorder
+
+
+@pytest.fixture
+def updates(monkeypatch):
+    return patch_update(monkeypatch)
+
+
+def update_error(code: str) -> UpdateError:
+    cause = ClientError({"Error": {"Code": code, "Message": code}}, "UpdateItem")
+    return UpdateError("Failed to update item", cause=cause)
+
+
+def conditional_check_failed() -> UpdateError:
+    return update_error("ConditionalCheckFailedException")
+
+
+def test_order_placed_confirms_only_a_pending_order_and_acknowledges_it(updates):
+    result = events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": "order-1"}))
+
+    assert result == "confirmed"
+    [(order_id, actions, condition)] = updates.calls
+    assert order_id == "order-1"
+    assert "status = {'S': 'CONFIRMED'}" in actions
+    assert "pendingEvent" in actions  # REMOVE
+    assert "eventAt" in actions
+    assert any(a.startswith("updatedAt = ") for a in actions)
+    assert "status = {'S': 'PENDING'}" in condition
+    assert "pendingEvent = {'S': 'OrderPlaced'}" in condition
+
+
+def test_order_cancelled_only_acknowledges(updates):
+    result = events.handle_message(json.dumps({"type": "OrderCancelled", "orderId": "order-1"}))
+
+    assert result == "acknowledged"
+    [(_, actions, condition)] = updates.calls
+    assert sorted(actions) == ["eventAt", "pendingEvent"]
+    assert condition == "pendingEvent = {'S': 'OrderCancelled'}"
+
+
+def test_extra_fields_are_ignored(updates):
+    message = events.event_message("OrderPlaced", make_order())
+    raw = json.dumps({**message, "extra": 1}, default=json_default)
+
+    assert events.handle_message(raw) == "confirmed"
+    assert updates.calls[0][0] == "order-1"
+
+
+def test_a_failed_condition_means_a_duplicate_or_overtaken_event(monkeypatch):
+    recorder = patch_update(monkeypatch, conditional_check_failed())
+
+    for event_type in events.EVENT_TYPES:
+        raw = json.dumps({"type": event_type, "orderId": "order-1"})
+        assert events.handle_message(raw) == "ignored"
+    assert len(recorder.calls) == 2
+
+
+def test_other_database_errors_are_raised_so_the_delivery_is_retried(monkeypatch):
+    patch_update(monkeypatch, update_error("ThrottlingException"))
+
+    with pytest.raises(UpdateError):
+        events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": "order-1"}))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "{",
+        "not json",
+        "NaN",
+        "[]",
+        "[1, 2]",
+        '"OrderPlaced"',
+        "7",
+        "true",
+        "null",
+        "{}",
+        json.dumps({"type": "OrderPlaced"}),
+        json.dumps({"orderId": "order-1"}),
+        json.dumps({"type": "OrderShipped", "orderId": "order-1"}),
+        json.dumps({"type": None, "orderId": "order-1"}),
+        json.dumps({"type": {"a": 1}, "orderId": "order-1"}),
+        json.dumps({"type": "OrderPlaced", "orderId": 1}),
+        json.dumps({"type": "OrderPlaced", "orderId": 1.5}),
+        json.dumps({"type": "OrderPlaced", "orderId": True}),
+        json.dumps({"type": "OrderPlaced", "orderId": None}),
+        json.dumps({"type": "OrderPlaced", "orderId": ""}),
+        json.dumps({"type": "OrderPlaced", "orderId": ["order-1"]}),
+        json.dumps({"type": "OrderCancelled", "orderId": "x" * (events.MAX_ORDER_ID_LENGTH + 1)}),
+    ],
+    ids=lambda raw: repr(raw[:50]),
+)
+def test_malformed_messages_are_logged_and_dropped_without_io(updates, aws_calls, caplog, raw):
+    with caplog.at_level(logging.ERROR, logger="chalicelib.events"):
+        assert events.handle_message(raw) == "dropped"
+
+    assert updates.calls == []
+    assert aws_calls.calls == []
+    assert "dropping malformed order event" in caplog.text
+
+
+def test_the_longest_order_id_is_still_handled(updates):
+    order_id = "x" * events.MAX_ORDER_ID_LENGTH
+
+    assert events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": order_id})) == (
+        "confirmed"
+    )
+    assert updates.calls[0][0] == order_id
+
+
+# --- publish ---------------------------------------------------------------------
+
+
+class FakeSns:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.published: list[dict] = []
+        self.error = error
+
+    def publish(self, **params):
+        self.published.append(params)
+        if self.error is not None:
+            raise self.error
+        return {"MessageId": "m-1"}
+
+
+@pytest.fixture
+def sns(monkeypatch):
+    fake = FakeSns()
+    monkeypatch.setattr(events, "client", lambda service: fake)
+    return fake
+
+
+def test_publish_sends_the_message_with_its_type_attribute(sns):
+    assert events.publish("OrderCancelled", make_order()) is True
+
+    [params] = sns.published
+    assert params["TopicArn"] == events.topic_arn()
+    assert params["MessageAttributes"] == {
+        "type": {"DataType": "String", "StringValue": "OrderCancelled"}
+    }
+    message = json.loads(params["Message"])
+    assert message["type"] == "OrderCancelled"
+    assert message["total"] == 0.5
+
+
+def test_a_failed_publish_is_logged_not_raised(sns, caplog):
+    sns.error = ConnectionError("endpoint unreachable")
+
+    assert events.publish("OrderPlaced", make_order()) is False
+    assert "order-1" in caplog.text
+    assert "sweep" in caplog.text
+
+
+# --- the sweep -------------------------------------------------------------------
+
+
+class QueryRecorder:
+    def __init__(self, found: dict[str, list[Order]]) -> None:
+        self.found = found
+        self.calls: list[tuple[str, str, dict]] = []
+
+    def __call__(self, hash_key, range_key_condition=None, **kwargs):
+        self.calls.append((hash_key, str(range_key_condition), kwargs))
+        return iter(self.found.get(hash_key, []))
+
+
+def test_the_sweep_queries_each_event_type_before_the_grace_period(monkeypatch, sns):
+    query = QueryRecorder({"OrderPlaced": [make_order()], "OrderCancelled": []})
+    monkeypatch.setattr(Order.unannounced, "query", query)
+    now = datetime(2030, 1, 1, 0, 10, tzinfo=UTC)
+
+    assert events.republish_unannounced(now=now) == 1
+
+    assert [c[0] for c in query.calls] == list(events.EVENT_TYPES)
+    expected = (now - events.SWEEP_GRACE).isoformat(timespec="milliseconds")
+    expected = expected.replace("+00:00", "Z")
+    assert all(c[1] == f"eventAt < {{'S': '{expected}'}}" for c in query.calls)
+    assert all(c[2]["limit"] == events.SWEEP_BATCH for c in query.calls)
+    assert [json.loads(p["Message"])["type"] for p in sns.published] == ["OrderPlaced"]
+
+
+def test_the_sweep_cutoff_is_utc_whatever_the_callers_timezone(monkeypatch, sns):
+    query = QueryRecorder({})
+    monkeypatch.setattr(Order.unannounced, "query", query)
+    utc = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+
+    events.republish_unannounced(now=utc)
+    events.republish_unannounced(now=utc.astimezone(timezone(timedelta(hours=9))))
+
+    assert query.calls[0][1] == query.calls[2][1] == "eventAt < {'S': '2030-01-01T11:58:00.000Z'}"
+
+
+def test_the_sweep_counts_only_successful_publishes(monkeypatch, sns):
+    sns.error = ConnectionError("still down")
+    query = QueryRecorder({"OrderPlaced": [make_order()], "OrderCancelled": [make_order()]})
+    monkeypatch.setattr(Order.unannounced, "query", query)
+
+    assert events.republish_unannounced(now=datetime(2030, 1, 2, tzinfo=UTC)) == 0
+    assert len(sns.published) == 2

@@ -1,0 +1,276 @@
+"""Order logic without I/O: merging lines, idempotency keys and hashes, cancellation reasons."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from pynamodb.exceptions import CancellationReason
+
+from chalicelib import orders
+from chalicelib.auth import Principal
+from chalicelib.errors import (
+    Forbidden,
+    IdempotencyMismatch,
+    InsufficientStock,
+    Unauthorized,
+    ValidationError,
+)
+from chalicelib.models import IdempotencyRecord, Order, OrderLine
+from chalicelib.orders import _explain_cancellation, _request_hash, merge_lines
+from chalicelib.schemas import MAX_QUANTITY
+
+CUSTOMER = Principal("user-1", "customer", 3)
+ADMIN = Principal("admin-1", "admin", 0)
+
+
+def lines(*pairs: tuple[str, int]) -> list[dict]:
+    return [{"productId": product_id, "quantity": quantity} for product_id, quantity in pairs]
+
+
+# --- merge_lines -----------------------------------------------------------------
+
+
+def test_merge_lines_keeps_distinct_products_in_order():
+    assert merge_lines(lines(("b", 2), ("a", 1), ("c", 7))) == {"b": 2, "a": 1, "c": 7}
+    assert list(merge_lines(lines(("b", 2), ("a", 1), ("c", 7)))) == ["b", "a", "c"]
+
+
+def test_merge_lines_adds_up_repeated_products_at_their_first_position():
+    merged = merge_lines(lines(("a", 2), ("b", 1), ("a", 3), ("c", 1), ("b", 4)))
+
+    assert merged == {"a": 5, "b": 5, "c": 1}
+    assert list(merged) == ["a", "b", "c"]
+
+
+def test_merge_lines_allows_exactly_the_maximum():
+    assert merge_lines(lines(("a", MAX_QUANTITY - 1), ("a", 1))) == {"a": MAX_QUANTITY}
+    assert merge_lines(lines(("a", MAX_QUANTITY))) == {"a": MAX_QUANTITY}
+
+
+def test_merge_lines_rejects_a_merged_quantity_over_the_maximum_naming_the_product():
+    with pytest.raises(ValidationError) as raised:
+        merge_lines(lines(("ok", 1), ("big", 600), ("big", 401)))
+
+    assert raised.value.status_code == 400
+    assert "big" in raised.value.message
+    assert "ok" not in raised.value.message
+    assert str(MAX_QUANTITY) in raised.value.message
+
+
+def test_merge_lines_does_not_touch_its_input():
+    items = lines(("a", 1), ("a", 2))
+
+    merge_lines(items)
+
+    assert items == lines(("a", 1), ("a", 2))
+
+
+# --- _request_hash -----------------------------------------------------------------
+
+
+def test_request_hash_is_a_stable_sha256():
+    digest = _request_hash("user-1", {"a": 1, "b": 2})
+
+    assert digest == _request_hash("user-1", {"a": 1, "b": 2})
+    assert len(digest) == 64
+    assert int(digest, 16) >= 0
+
+
+def test_request_hash_ignores_line_order():
+    assert _request_hash("u", {"a": 1, "b": 2}) == _request_hash("u", {"b": 2, "a": 1})
+    assert _request_hash("u", merge_lines(lines(("a", 1), ("b", 2), ("a", 1)))) == _request_hash(
+        "u", merge_lines(lines(("b", 2), ("a", 2)))
+    )
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        ("v", {"a": 1, "b": 2}),
+        ("u", {"a": 2, "b": 2}),
+        ("u", {"a": 1, "c": 2}),
+        ("u", {"a": 1}),
+        ("u", {"a": 1, "b": 2, "c": 1}),
+        ("u", {"a": 12}),
+    ],
+)
+def test_request_hash_changes_with_the_buyer_or_any_line(other):
+    assert _request_hash("u", {"a": 1, "b": 2}) != _request_hash(*other)
+
+
+def test_request_hash_is_not_fooled_by_separators_in_ids():
+    assert _request_hash("u", {"a,b": 1}) != _request_hash("u", {"a": 1, "b": 1})
+    assert _request_hash("u", {"a": 11}) != _request_hash("u", {"a1": 1})
+
+
+# --- Idempotency-Key -----------------------------------------------------------------
+
+
+def test_idempotency_record_ids_are_hashed_and_scoped_to_the_buyer():
+    key = orders._idempotency_key("user-1", "my-key")
+
+    assert key.startswith("IDEM#")
+    assert "my-key" not in key
+    assert key == orders._idempotency_key("user-1", "my-key")
+    assert key != orders._idempotency_key("user-2", "my-key")
+    assert key != orders._idempotency_key("user-1", "my-key2")
+
+
+@pytest.mark.parametrize("key", ["", "k" * 256, "tab\there", "new\nline", "\x00"])
+def test_bad_idempotency_keys_are_rejected(key):
+    with pytest.raises(ValidationError) as raised:
+        orders._idempotency_key("user-1", key)
+
+    assert "Idempotency-Key" in raised.value.message
+
+
+@pytest.mark.parametrize("key", ["k", "k" * 255, "a b", "ünïcödé-✓", "550e8400-e29b-41d4"])
+def test_good_idempotency_keys_are_accepted(key):
+    assert orders._idempotency_key("user-1", key).startswith("IDEM#")
+
+
+# --- who the order is for -------------------------------------------------------------
+
+
+def test_the_buyer_is_the_caller_unless_an_admin_names_someone():
+    assert orders._owner(CUSTOMER, {}) == "user-1"
+    assert orders._owner(CUSTOMER, {"userId": "user-1"}) == "user-1"
+    assert orders._owner(ADMIN, {}) == "admin-1"
+    assert orders._owner(ADMIN, {"userId": "user-9"}) == "user-9"
+    with pytest.raises(Forbidden):
+        orders._owner(CUSTOMER, {"userId": "user-9"})
+
+
+# --- cancellation reasons -------------------------------------------------------------
+
+FAILED = CancellationReason(code="ConditionalCheckFailed", message="The conditional request failed")
+QUANTITIES = {"p1": 1, "p2": 2, "p3": 3}
+CALLER_ONLY = [("user-1", 3)]
+ON_BEHALF = [("admin-1", 0), ("user-9", None)]
+
+
+def reasons(size: int, failed: dict[int, CancellationReason]) -> list:
+    return [failed.get(i) for i in range(size)]
+
+
+def explain(reason_list, checks=CALLER_ONLY, idem_key=None, owner="user-1"):
+    return _explain_cancellation(reason_list, checks, idem_key, owner, QUANTITIES)
+
+
+@pytest.mark.parametrize(
+    ("failed_products", "short"),
+    [({0}, ["p1"]), ({1}, ["p2"]), ({2}, ["p3"]), ({0, 2}, ["p1", "p3"])],
+)
+def test_stock_failures_name_the_products_whatever_else_is_in_the_transaction(
+    failed_products, short
+):
+    # Sent order: condition checks, then puts (order, idempotency record), then updates.
+    for checks, idem_key in [(CALLER_ONLY, None), (ON_BEHALF, None), (CALLER_ONLY, "IDEM#k")]:
+        first_update = len(checks) + 1 + (idem_key is not None)
+        size = first_update + len(QUANTITIES)
+        reason_list = reasons(size, {first_update + i: FAILED for i in failed_products})
+
+        with pytest.raises(InsufficientStock) as raised:
+            explain(reason_list, checks, idem_key, owner=checks[-1][0])
+
+        assert raised.value.details == {"productIds": short}
+        assert raised.value.status_code == 409
+
+
+def test_a_failed_caller_check_is_401_even_if_stock_is_short_too():
+    with pytest.raises(Unauthorized):
+        explain(reasons(5, {0: FAILED, 3: FAILED}))
+
+
+def test_a_missing_buyer_is_400_naming_them():
+    with pytest.raises(ValidationError) as raised:
+        explain(reasons(6, {1: FAILED}), ON_BEHALF, owner="user-9")
+
+    assert raised.value.details == {"userId": "user-9"}
+
+
+def stored_record(owner: str, quantities: dict[str, int], response: dict) -> dict:
+    record = IdempotencyRecord(
+        "IDEM#k",
+        request_hash=_request_hash(owner, quantities),
+        target_order_id=response["orderId"],
+        response=json.dumps(response),
+        expires_at=datetime.now(UTC) + timedelta(hours=1),
+    )
+    return record.serialize()
+
+
+def test_a_failed_idempotency_put_replays_the_stored_response():
+    response = {"orderId": "o-1", "total": 12.5}
+    idem = CancellationReason(
+        code="ConditionalCheckFailed", raw_item=stored_record("user-1", QUANTITIES, response)
+    )
+    # Stock is short now too, but the replay wins: the first request already succeeded.
+    reason_list = reasons(6, {2: idem, 4: FAILED})
+
+    assert explain(reason_list, idem_key="IDEM#k") == response
+
+
+def test_a_failed_idempotency_put_for_another_request_is_a_mismatch():
+    raw = stored_record("user-1", {"p1": 1}, {"orderId": "o-1"})
+    reason_list = reasons(6, {2: CancellationReason(code="ConditionalCheckFailed", raw_item=raw)})
+
+    with pytest.raises(IdempotencyMismatch) as raised:
+        explain(reason_list, idem_key="IDEM#k")
+
+    assert raised.value.status_code == 422
+    assert raised.value.code == "IdempotencyKeyReused"
+
+
+def test_unexplained_cancellations_are_not_disguised_as_client_errors():
+    throttled = CancellationReason(code="ThrottlingError")
+
+    with pytest.raises(RuntimeError):
+        explain(reasons(5, {3: throttled}))
+    with pytest.raises(RuntimeError):
+        explain(reasons(5, {}))
+
+
+# --- order_view ---------------------------------------------------------------------
+
+
+def test_order_view_writes_money_as_plain_json_numbers():
+    order = Order(
+        "o-1",
+        user_id="user-1",
+        status="PENDING",
+        items=[
+            OrderLine(
+                product_id="p1",
+                name="Dime",
+                quantity=3,
+                unit_price=Decimal("0.10"),
+                line_total=Decimal("0.30"),
+            ),
+            OrderLine(
+                product_id="p2",
+                name="Ten",
+                quantity=1,
+                unit_price=Decimal("10.00"),
+                line_total=Decimal("10.00"),
+            ),
+        ],
+        total=Decimal("10.30"),
+        created_at="2030-01-01T00:00:00.000Z",
+        pending_event="OrderPlaced",
+    )
+
+    view = orders.order_view(order)
+
+    assert json.dumps(view["items"][0]) == (
+        '{"productId": "p1", "name": "Dime", "quantity": 3, "unitPrice": 0.1, "lineTotal": 0.3}'
+    )
+    assert view["items"][1]["unitPrice"] == 10
+    assert isinstance(view["items"][1]["unitPrice"], int)
+    assert view["total"] == 10.3
+    assert set(view) == {"orderId", "userId", "status", "items", "total", "createdAt"}
+    order.updated_at = "2030-01-01T00:01:00.000Z"
+    assert orders.order_view(order)["updatedAt"] == "2030-01-01T00:01:00.000Z"
