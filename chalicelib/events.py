@@ -21,6 +21,7 @@ from chalicelib.clock import now_iso
 from chalicelib.config import get_settings
 from chalicelib.encoding import json_default
 from chalicelib.models import Order
+from chalicelib.observability import metric
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def publish(event_type: str, order: Order) -> bool:
             order.order_id,
             exc_info=True,
         )
+        metric("PublishFailures")
         return False
     return True
 
@@ -107,6 +109,7 @@ def handle_message(raw: str) -> str:
             raise ValueError(f"invalid orderId {order_id!r:.80}")
     except (ValueError, TypeError, KeyError) as exc:
         logger.error("dropping malformed order event: %s", exc)
+        metric("SubscriberErrors")
         return "dropped"
     order = Order(order_id)
     if event_type == ORDER_PLACED:
@@ -135,10 +138,14 @@ def republish_unannounced(now: datetime | None = None) -> int:
     moment = (now or datetime.now(UTC)).astimezone(UTC)  # eventAt is UTC with a "Z"
     cutoff = (moment - SWEEP_GRACE).isoformat(timespec="milliseconds")
     cutoff = cutoff.replace("+00:00", "Z")
-    published = 0
+    found = published = 0
     for event_type in EVENT_TYPES:
         for order in Order.unannounced.query(
             event_type, range_key_condition=Order.event_at < cutoff, limit=SWEEP_BATCH
         ):
+            found += 1
             published += publish(event_type, order)
+    # Events still unacknowledged after the grace period: the alarm watches this.
+    metric("EventsNotAnnounced", found)
+    metric("EventsRepublished", published)
     return published

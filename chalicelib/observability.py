@@ -150,6 +150,11 @@ def event_middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
     tokens = begin()
     try:
         return get_response(event)
+    except Exception:
+        # Raised on purpose (e.g. DynamoDB unavailable) so that SNS retries; still counted.
+        metric("HandlerErrors")
+        logging.getLogger("shop.events").exception("event handler failed")
+        raise
     finally:
         latency_ms, _ = end(tokens)
         request_logger.info(

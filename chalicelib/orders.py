@@ -41,6 +41,7 @@ from chalicelib.models import (
     Product,
     UserRecord,
 )
+from chalicelib.observability import metric
 from chalicelib.pagination import paginate
 from chalicelib.schemas import MAX_QUANTITY
 from chalicelib.users import PROFILE_PREFIX
@@ -192,6 +193,8 @@ def place_order(
         if not reasons:
             raise
         return _explain_cancellation(reasons, checks, idem_key, owner, quantities), False
+    metric("OrdersPlaced")
+    metric("OrderValue", float(order.total), "None")
     events.publish(events.ORDER_PLACED, order)
     return view, True
 
@@ -222,6 +225,7 @@ def _explain_cancellation(
     first_update = len(checks) + 1 + (idem_key is not None)
     short = [pid for i, pid in enumerate(quantities) if failed(first_update + i)]
     if short:
+        metric("StockConflicts")
         raise InsufficientStock(
             f"insufficient stock for product(s): {', '.join(short)}", productIds=short
         )
@@ -335,6 +339,7 @@ def cancel_order(caller: Principal, order_id: str) -> dict[str, Any]:
     order.updated_at = cancelled_at
     order.pending_event = events.ORDER_CANCELLED
     order.event_at = cancelled_at
+    metric("OrdersCancelled")
     events.publish(events.ORDER_CANCELLED, order)
     return order_view(order)
 

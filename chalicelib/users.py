@@ -21,6 +21,7 @@ from chalicelib.auth import ADMIN, CUSTOMER, Principal, issue_token, principal_f
 from chalicelib.clock import now_iso
 from chalicelib.errors import Conflict, NotFound, Unauthorized, ValidationError
 from chalicelib.models import UserRecord
+from chalicelib.observability import metric
 from chalicelib.pagination import paginate
 
 PROFILE_PREFIX = "USER#"
@@ -117,8 +118,10 @@ def login(data: dict[str, Any]) -> dict[str, Any]:
         record = None
     if record is None:
         passwords.burn_time(password)
+        metric("LoginFailures")
         raise Unauthorized(_LOGIN_FAILED)
     if not passwords.verify_password(password, record.password_hash):
+        metric("LoginFailures")
         raise Unauthorized(_LOGIN_FAILED)
     token, expires_at = issue_token(record.user_id, record.role, int(record.token_version))
     return {"userId": record.user_id, "name": record.name, "token": token, "expiresAt": expires_at}
