@@ -35,3 +35,17 @@ test: $(STAMP) lint
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis
+
+# --- AWS (uses your AWS credentials and region; see scripts/) ---------------------------
+
+package: $(STAMP)
+	$(BIN)/python -m scripts.package --stage $(STAGE)
+
+deploy: $(STAMP)
+	$(BIN)/python -m scripts.deploy --stage $(STAGE)
+
+destroy: $(STAMP)
+	$(BIN)/python -m scripts.destroy --stage $(STAGE)
+
+promote-admin: $(STAMP)
+	$(BIN)/python -m scripts.promote_admin --stage $(STAGE) --email "$(EMAIL)"

@@ -1,0 +1,75 @@
+"""Deployment fixtures: one ``chalice package`` per stage and Chalice's own deploy plan.
+
+Both run Chalice in a subprocess: importing the app for a stage sets that stage's
+environment, which must not leak into the test process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts.package import package
+from scripts.project import PROJECT_DIR, aws_stages
+
+# Chalice's view of what `chalice deploy --stage <stage>` creates for each function.
+_PLAN = """
+import json, sys
+from chalice.cli.factory import CLIFactory
+from chalice.deploy.appgraph import ApplicationGraphBuilder, DependencyBuilder
+from chalice.deploy.models import FileBasedIAMPolicy, LambdaFunction
+
+stage = sys.argv[1]
+config = CLIFactory(".").create_config_obj(chalice_stage_name=stage)
+graph = ApplicationGraphBuilder().build(config, stage)
+functions = {}
+for resource in DependencyBuilder().build_dependencies(graph):
+    if isinstance(resource, LambdaFunction):
+        policy = resource.role.policy
+        functions[resource.resource_name] = {
+            "function_name": resource.function_name,
+            "policy_file": policy.filename if isinstance(policy, FileBasedIAMPolicy) else None,
+            "xray": bool(resource.xray),
+        }
+print(json.dumps(functions))
+"""
+
+
+def aws_environment() -> dict[str, str]:
+    """The test process's environment (fake credentials, see tests/conftest.py) and a region."""
+    return {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="session")
+def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``make package`` output per AWS stage: each directory has sam.json and deployment.zip."""
+    root = tmp_path_factory.mktemp("packaged")
+    return {stage: package(stage, root / stage) for stage in aws_stages()}
+
+
+@pytest.fixture(scope="session")
+def sam(packaged: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    return {stage: json.loads((out / "sam.json").read_text()) for stage, out in packaged.items()}
+
+
+@pytest.fixture(scope="session")
+def chalice_plan() -> dict[str, dict[str, dict[str, Any]]]:
+    """Per stage, per Chalice function: its deployed name, policy file and X-Ray setting."""
+    plans = {}
+    for stage in aws_stages():
+        result = subprocess.run(
+            [sys.executable, "-c", _PLAN, stage],
+            cwd=PROJECT_DIR,
+            env=aws_environment(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        plans[stage] = json.loads(result.stdout)
+    return plans

@@ -1,0 +1,551 @@
+"""Each function's IAM policy allows every AWS call its code makes, and grants nothing else.
+
+The flows below drive every route (error paths included), the SNS subscriber and the
+sweep against moto, recording each botocore call and the function that made it. A call
+becomes the IAM accesses AWS authorizes it by (TransactWriteItems is authorized per item:
+ConditionCheckItem, PutItem, UpdateItem, DeleteItem), and each access is evaluated against
+the function's policy file for every AWS stage. The tests run with stage "test" resource
+names; an access is rendered with the policy's stage names before it is evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+
+from scripts.project import CHALICE_DIR, TEMPLATE_FILE, aws_stages, load_config, stage_environment
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's
+TEST_SECRET_ID = "shop/test/token-signing"
+FUNCTIONS = ("api_handler", "on_order_event", "republish_unannounced")
+# Calls that IAM does not authorize: GetCallerIdentity works even with every action denied.
+NEEDS_NO_PERMISSION = {("sts", "GetCallerIdentity")}
+TRANSACT_WRITE_ACTIONS = {
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+}
+STATEMENT_KEYS = {"Sid", "Effect", "Action", "Resource"}
+RESOURCE_VARIABLES = (
+    "USERS_TABLE",
+    "PRODUCTS_TABLE",
+    "ORDERS_TABLE",
+    "ORDER_EVENTS_TOPIC",
+    "TOKEN_SECRET_ID",
+)
+
+
+@dataclass(frozen=True)
+class Access:
+    action: str
+    resource: str
+
+
+# --- what a call needs -------------------------------------------------------
+
+
+def table_arn(table: str, index: str | None = None) -> str:
+    arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"
+    return f"{arn}/index/{index}" if index else arn
+
+
+def accesses_of(service: str, operation: str, params: dict, response: dict) -> list[Access]:
+    """The IAM actions and resources AWS checks for one API call."""
+    if (service, operation) in NEEDS_NO_PERMISSION:
+        return []
+    if service == "dynamodb":
+        if operation == "TransactWriteItems":
+            return [
+                Access(TRANSACT_WRITE_ACTIONS[kind], table_arn(body["TableName"]))
+                for item in params["TransactItems"]
+                for kind, body in item.items()
+            ]
+        if operation == "TransactGetItems":
+            return [
+                Access("dynamodb:GetItem", table_arn(item["Get"]["TableName"]))
+                for item in params["TransactItems"]
+            ]
+        if operation in ("BatchGetItem", "BatchWriteItem"):
+            return [Access(f"dynamodb:{operation}", table_arn(t)) for t in params["RequestItems"]]
+        if "TableName" in params:
+            return [
+                Access(
+                    f"dynamodb:{operation}",
+                    table_arn(params["TableName"], params.get("IndexName")),
+                )
+            ]
+    if (service, operation) == ("sns", "Publish"):
+        return [Access("sns:Publish", params["TopicArn"])]
+    if (service, operation) == ("secretsmanager", "GetSecretValue"):
+        return [Access("secretsmanager:GetSecretValue", response.get("ARN", params["SecretId"]))]
+    return [Access(f"{service}:{operation}", "*")]  # unknown: only a "*" grant would cover it
+
+
+def runtime_accesses(function_name: str, xray: bool) -> set[Access]:
+    """What the Lambda service does with the function's role, outside the function's code."""
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{function_name}"
+    accesses = {
+        # CloudWatch Logs names a log group ``...:log-group:<name>:*`` in its ARNs.
+        Access("logs:CreateLogStream", f"{group}:*"),
+        Access("logs:PutLogEvents", f"{group}:log-stream:2026/01/01/[$LATEST]0123abcd"),
+    }
+    if xray:
+        accesses |= {Access("xray:PutTraceSegments", "*"), Access("xray:PutTelemetryRecords", "*")}
+    return accesses
+
+
+def for_stage(access: Access, stage: str) -> Access:
+    """The access as it would be on ``stage``: test resource names become the stage's."""
+    test_names = {**os.environ, "TOKEN_SECRET_ID": TEST_SECRET_ID}
+    names = {test_names[v]: stage_environment(stage)[v] for v in RESOURCE_VARIABLES}
+    pattern = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+    # A name ends at "/" (index), "-" (secret suffix) or the end of the ARN.
+    rendered = re.sub(f"(?<=[/:])({pattern})(?=[/-]|$)", lambda m: names[m[1]], access.resource)
+    return Access(access.action, rendered)
+
+
+# --- what a policy allows ----------------------------------------------------
+
+
+def wildcard_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
+    """IAM's matching: ``*`` is any run of characters (``/`` and ``:`` too), ``?`` any one."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    return re.fullmatch(regex, value, flags) is not None
+
+
+def as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def statements(policy: dict) -> list[dict]:
+    found = policy["Statement"]
+    for statement in found:
+        # Anything else (NotAction, Condition, ...) would need a fuller evaluator than this one.
+        assert set(statement) <= STATEMENT_KEYS, f"unsupported policy keys in {statement}"
+    return found
+
+
+def covers(statement: dict, access: Access) -> bool:
+    return any(
+        wildcard_match(a, access.action, ignore_case=True) for a in as_list(statement["Action"])
+    ) and any(wildcard_match(r, access.resource) for r in as_list(statement["Resource"]))
+
+
+def allows(policy: dict, access: Access) -> bool:
+    matching = [s for s in statements(policy) if covers(s, access)]
+    return any(s["Effect"] == "Allow" for s in matching) and not any(
+        s["Effect"] == "Deny" for s in matching
+    )
+
+
+def unused_grants(policy: dict, accesses: set[Access]) -> list[str]:
+    unused = []
+    for statement in statements(policy):
+        if statement["Effect"] != "Allow":
+            continue
+        for action in as_list(statement["Action"]):
+            if "*" in action or "?" in action:
+                unused.append(f"{action}: a wildcard grants actions nobody uses")
+                continue
+            for resource in as_list(statement["Resource"]):
+                grant = {"Action": action, "Resource": resource}
+                if not any(covers(grant, access) for access in accesses):
+                    unused.append(f"{action} on {resource}")
+    return unused
+
+
+def probes_beyond(access: Access, stage: str, own_names: set[str]) -> set[Access]:
+    """Resources like ``access``'s but not this function's: other names, stages, indexes."""
+    app = load_config()["app_name"]
+    others = [s for s in load_config()["stages"] if s != stage] + ["test"]
+    resources = {access.resource.replace(name, f"{name}-other") for name in own_names}
+    for other in others:
+        swapped = access.resource.replace(f"{app}-{stage}", f"{app}-{other}")
+        resources.add(swapped.replace(f"{app}/{stage}/", f"{app}/{other}/"))
+    table, _, index = access.resource.partition("/index/")
+    if ":table/" in table:
+        resources.add(f"{table}/index/other")
+        if index:
+            resources.add(f"{table}/index/{index}-other")
+    return {Access(access.action, r) for r in resources - {access.resource}}
+
+
+def overreaching_grants(
+    policy: dict, accesses: set[Access], own_names: set[str], stage: str
+) -> list[str]:
+    probes = set().union(*(probes_beyond(a, stage, own_names) for a in accesses))
+    return sorted(
+        f"{probe.action} on {probe.resource}" for probe in probes if allows(policy, probe)
+    )
+
+
+def test_the_matcher_follows_iam_wildcards():
+    assert wildcard_match("arn:aws:dynamodb:*:*:table/t", "arn:aws:dynamodb:r:1:table/t")
+    assert not wildcard_match("arn:aws:dynamodb:*:*:table/t", "arn:aws:dynamodb:r:1:table/t2")
+    assert not wildcard_match(
+        "arn:aws:dynamodb:*:*:table/t", "arn:aws:dynamodb:r:1:table/t/index/i"
+    )
+    assert wildcard_match("secret:n-??????", "secret:n-AbC123")
+    assert not wildcard_match("secret:n-??????", "secret:n-AbC1234")
+    assert wildcard_match("dynamodb:getitem", "dynamodb:GetItem", ignore_case=True)
+    assert not wildcard_match("a[b]", "ab")  # no character classes in IAM
+    deny = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "s:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "s:B", "Resource": "*"},
+        ]
+    }
+    assert allows(deny, Access("s:A", "x"))
+    assert not allows(deny, Access("s:B", "x"))
+
+
+# --- recording the flows -----------------------------------------------------
+
+
+class Recorder:
+    """Every botocore call, attributed to the function being exercised."""
+
+    def __init__(self) -> None:
+        self.function: str | None = None
+        self.accesses: dict[str, set[Access]] = defaultdict(set)
+        self.free_calls: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        self.published: list[dict] = []
+
+    @contextmanager
+    def running(self, function: str) -> Iterator[None]:
+        self.function = function
+        try:
+            yield
+        finally:
+            self.function = None
+
+    def wrap(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        def recording(client: Any, operation: str, params: dict) -> Any:
+            response: dict = {}
+            try:
+                response = original(client, operation, params)
+                return response
+            finally:
+                if self.function is not None:  # set-up calls made by the test itself
+                    service = client.meta.service_model.service_name
+                    found = accesses_of(service, operation, params, response)
+                    self.accesses[self.function].update(found)
+                    if (service, operation) in NEEDS_NO_PERMISSION:
+                        self.free_calls[self.function].add((service, operation))
+                    if (service, operation) == ("sns", "Publish"):
+                        self.published.append(json.loads(params["Message"]))
+
+        return recording
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+class Flows:
+    """The app driven as API Gateway, SNS and EventBridge would, one function at a time."""
+
+    def __init__(self, client: Any, recorder: Recorder) -> None:
+        self.client = client
+        self.recorder = recorder
+        self.routes: set[tuple[str, str]] = set()
+
+    def call(
+        self,
+        expect: int,
+        method: str,
+        route: str,
+        body: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        **path: str,
+    ) -> Reply:
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        url = route.format(**path)
+        with self.recorder.running("api_handler"):
+            response = self.client.http.request(
+                method, url, body=json.dumps(body) if body is not None else b"", headers=sent
+            )
+        reply = Reply(
+            response.status_code,
+            json.loads(response.body) if response.body else None,
+            dict(response.headers),
+        )
+        assert reply.status == expect, (method, url, reply.body)
+        self.routes.add((method, route.split("?")[0]))
+        return reply
+
+    def login(self, email: str, password: str) -> tuple[str, str]:
+        body = self.call(200, "POST", "/users/login", {"email": email, "password": password}).body
+        return body["userId"], body["token"]
+
+    def deliver(self, message: dict | str) -> None:
+        raw = message if isinstance(message, str) else json.dumps(message)
+        event = self.client.events.generate_sns_event(message=raw)
+        with self.recorder.running("on_order_event"):
+            self.client.lambda_.invoke("on_order_event", event)
+
+    def sweep(self) -> None:
+        event = self.client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+        )
+        with self.recorder.running("republish_unannounced"):
+            self.client.lambda_.invoke("republish_unannounced", event)
+
+
+def refresh_settings() -> None:
+    """Re-read the environment (chalicelib reads it once) outside any Chalice call."""
+    from chalicelib.auth import signing_key
+    from chalicelib.config import get_settings
+
+    get_settings.cache_clear()
+    get_settings()
+    signing_key.cache_clear()
+
+
+def exercise_api(flows: Flows) -> dict[str, str]:
+    """Every route, with the error paths that reach DynamoDB differently."""
+    from chalicelib.users import ensure_admin
+
+    ensure_admin("admin@example.com", "admin-password")  # operator seeding, not a function
+    call = flows.call
+    call(200, "GET", "/openapi.json")
+    _, admin = flows.login("admin@example.com", "admin-password")
+    alice_body = {"email": "alice@example.com", "name": "Alice", "password": "alice-password"}
+    alice_id = call(201, "POST", "/users/register", alice_body).body["userId"]
+    call(409, "POST", "/users/register", alice_body)
+    bob_body = {"email": "bob@example.com", "name": "Bob", "password": "bob-password"}
+    bob_id = call(201, "POST", "/users/register", bob_body).body["userId"]
+    _, alice = flows.login("alice@example.com", "alice-password")
+    _, bob = flows.login("bob@example.com", "bob-password")
+    call(401, "POST", "/users/login", {"email": "alice@example.com", "password": "wrong-pass"})
+    call(401, "POST", "/users/login", {"email": "nobody@example.com", "password": "whatever1"})
+
+    call(200, "GET", "/users?limit=1", token=admin)
+    call(403, "GET", "/users", token=alice)
+    call(200, "GET", "/users/{userId}", token=alice, userId=alice_id)
+    call(200, "GET", "/users/{userId}", token=admin, userId=bob_id)
+    call(404, "GET", "/users/{userId}", token=admin, userId="no-such-user")
+    call(200, "PUT", "/users/{userId}", {"name": "Alice A."}, token=alice, userId=alice_id)
+    wrong = {"password": "new-alice-password", "currentPassword": "not-it"}
+    call(401, "PUT", "/users/{userId}", wrong, token=alice, userId=alice_id)
+    right = {"password": "new-alice-password", "currentPassword": "alice-password"}
+    call(200, "PUT", "/users/{userId}", right, token=alice, userId=alice_id)
+    call(401, "GET", "/users/{userId}", token=alice, userId=alice_id)  # revoked
+    _, alice = flows.login("alice@example.com", "new-alice-password")
+
+    lamp = call(201, "POST", "/products", {"name": "Lamp", "price": 12.5, "stock": 5}, token=admin)
+    mug = call(201, "POST", "/products", {"name": "Mug", "price": 3, "stock": 1}, token=admin)
+    lamp_id, mug_id = lamp.body["productId"], mug.body["productId"]
+    call(403, "POST", "/products", {"name": "X", "price": 1}, token=alice)
+    page = call(200, "GET", "/products?limit=1").body
+    call(200, "GET", f"/products?limit=1&cursor={page['nextCursor']}")
+    call(200, "GET", "/products/{productId}", productId=lamp_id)
+    call(404, "GET", "/products/{productId}", productId="no-such-product")
+    call(200, "PUT", "/products/{productId}", {"price": 13}, token=admin, productId=lamp_id)
+    call(404, "PUT", "/products/{productId}", {"price": 1}, token=admin, productId="nope")
+
+    key = {"Idempotency-Key": "order-1"}
+    two_lamps = {"items": [{"productId": lamp_id, "quantity": 2}]}
+    order = call(201, "POST", "/orders", two_lamps, token=alice, headers=key).body
+    replay = call(201, "POST", "/orders", two_lamps, token=alice, headers=key)
+    assert replay.body["orderId"] == order["orderId"]
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    too_many = {"items": [{"productId": mug_id, "quantity": 2}]}
+    assert call(409, "POST", "/orders", too_many, token=alice).body["code"] == "InsufficientStock"
+    unknown = {"items": [{"productId": "no-such-product", "quantity": 1}]}
+    call(400, "POST", "/orders", unknown, token=alice)
+    mug_order = call(
+        201, "POST", "/orders", {"items": [{"productId": mug_id, "quantity": 1}]}, token=alice
+    ).body
+    pending = call(
+        201, "POST", "/orders", {"items": [{"productId": lamp_id, "quantity": 1}]}, token=bob
+    ).body
+
+    call(200, "GET", "/orders", token=alice)
+    call(200, "GET", "/orders", token=admin)
+    call(200, "GET", f"/orders?userId={alice_id}", token=admin)
+    call(403, "GET", f"/orders?userId={alice_id}", token=bob)
+    call(200, "GET", "/orders/{orderId}", token=alice, orderId=order["orderId"])
+    call(404, "GET", "/orders/{orderId}", token=bob, orderId=order["orderId"])
+    call(200, "POST", "/orders/{orderId}/cancel", token=alice, orderId=order["orderId"])
+    call(409, "POST", "/orders/{orderId}/cancel", token=alice, orderId=order["orderId"])
+    call(204, "DELETE", "/products/{productId}", token=admin, productId=mug_id)
+    call(404, "DELETE", "/products/{productId}", token=admin, productId=mug_id)
+    # The product is gone: the cancellation restores no stock for it.
+    call(200, "POST", "/orders/{orderId}/cancel", token=admin, orderId=mug_order["orderId"])
+
+    call(204, "DELETE", "/users/{userId}", token=bob, userId=bob_id)
+    call(401, "GET", "/orders", token=bob)
+    return {"cancelled": order["orderId"], "pending": pending["orderId"]}
+
+
+def exercise_subscriber(flows: Flows, orders: dict[str, str]) -> None:
+    by_type = {(m["type"], m["orderId"]): m for m in flows.recorder.published}
+    placed = by_type[("OrderPlaced", orders["pending"])]
+    flows.deliver(placed)  # confirms
+    flows.deliver(placed)  # duplicate: the conditional update fails, nothing changes
+    flows.deliver(by_type[("OrderCancelled", orders["cancelled"])])  # acknowledges
+    flows.deliver("not json")  # dropped without an AWS call
+
+
+@contextmanager
+def topic_arn_from_sts() -> Iterator[None]:
+    """As deployed by ``chalice deploy``: no configured ARN, derived via GetCallerIdentity."""
+    from chalicelib import events
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("ORDER_EVENTS_TOPIC_ARN")
+        patch.setattr(events, "_topic_arn", None)
+        refresh_settings()
+        yield
+    events.set_topic_arn(os.environ["ORDER_EVENTS_TOPIC_ARN"])
+    refresh_settings()
+
+
+@contextmanager
+def signing_key_from_secrets_manager() -> Iterator[None]:
+    """As on AWS: no TOKEN_SECRET, the key is read from Secrets Manager by TOKEN_SECRET_ID."""
+    boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name=TEST_SECRET_ID, SecretString="a-signing-key-from-secrets-manager"
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("TOKEN_SECRET")
+        patch.setenv("TOKEN_SECRET_ID", TEST_SECRET_ID)
+        refresh_settings()
+        yield
+    refresh_settings()
+
+
+@dataclass
+class Exercised:
+    accesses: dict[str, set[Access]]
+    free_calls: dict[str, set[tuple[str, str]]]
+    routes: set[tuple[str, str]]
+
+
+def run_all_flows() -> Exercised:
+    from chalice.test import Client
+    from moto import mock_aws
+
+    from app import app
+    from chalicelib import events
+
+    with mock_aws(), pytest.MonkeyPatch.context() as patch:
+        boto3.client("cloudformation", region_name=REGION).create_stack(
+            StackName="shop-test-resources",
+            TemplateBody=TEMPLATE_FILE.read_text(),
+            Parameters=[{"ParameterKey": "Stage", "ParameterValue": "test"}],
+        )
+        recorder = Recorder()
+        patch.setattr(BaseClient, "_make_api_call", recorder.wrap(BaseClient._make_api_call))
+        refresh_settings()
+        with Client(app) as client:
+            flows = Flows(client, recorder)
+            orders = exercise_api(flows)
+            exercise_subscriber(flows, orders)
+            patch.setattr(events, "SWEEP_GRACE", timedelta(minutes=-10))  # everything is due
+            flows.sweep()
+            with topic_arn_from_sts():
+                flows.sweep()
+            carol = {"email": "carol@example.com", "name": "Carol", "password": "carol-pass"}
+            flows.call(201, "POST", "/users/register", carol)
+            with signing_key_from_secrets_manager():
+                flows.login("carol@example.com", "carol-pass")
+        return Exercised(dict(recorder.accesses), dict(recorder.free_calls), flows.routes)
+
+
+@pytest.fixture(scope="module")
+def exercised() -> Exercised:
+    return run_all_flows()
+
+
+# --- the checks --------------------------------------------------------------
+
+
+def policy_of(stage: str, function: str) -> dict:
+    lambda_functions = load_config()["stages"][stage]["lambda_functions"]
+    return json.loads((CHALICE_DIR / lambda_functions[function]["iam_policy_file"]).read_text())
+
+
+def accesses_on(stage: str, function: str, exercised: Exercised, plan: dict) -> set[Access]:
+    from_code = {for_stage(access, stage) for access in exercised.accesses.get(function, ())}
+    deployed = plan[stage][function]
+    return from_code | runtime_accesses(deployed["function_name"], deployed["xray"])
+
+
+def test_the_flows_exercise_every_route(exercised):
+    from app import app
+
+    served = {(method, path) for path, entries in app.routes.items() for method in entries}
+    assert served - exercised.routes == set()
+
+
+def test_the_flows_exercise_every_function(exercised):
+    assert set(exercised.accesses) == set(FUNCTIONS)
+
+
+def test_the_topic_arn_is_derived_without_a_permission(exercised):
+    # The `chalice deploy` path has no ORDER_EVENTS_TOPIC_ARN; the sweep asked STS instead.
+    assert exercised.free_calls["republish_unannounced"] == {("sts", "GetCallerIdentity")}
+
+
+@pytest.mark.parametrize("stage", aws_stages())
+def test_chalice_gives_each_function_its_own_policy_file(chalice_plan, stage):
+    assert load_config()["autogen_policy"] is False  # else iam_policy_file is ignored
+    assert set(chalice_plan[stage]) == set(FUNCTIONS)
+    lambda_functions = load_config()["stages"][stage]["lambda_functions"]
+    used = {f: Path(chalice_plan[stage][f]["policy_file"]).resolve() for f in FUNCTIONS}
+    assert used == {f: CHALICE_DIR / lambda_functions[f]["iam_policy_file"] for f in FUNCTIONS}
+    assert len(set(used.values())) == len(FUNCTIONS)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("stage", aws_stages())
+def test_policy_allows_every_call_the_function_makes(exercised, chalice_plan, stage, function):
+    policy = policy_of(stage, function)
+    accesses = accesses_on(stage, function, exercised, chalice_plan)
+    denied = sorted(f"{a.action} on {a.resource}" for a in accesses if not allows(policy, a))
+    assert denied == []
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("stage", aws_stages())
+def test_policy_reaches_no_resource_beyond_the_functions_own(
+    exercised, chalice_plan, stage, function
+):
+    policy = policy_of(stage, function)
+    accesses = accesses_on(stage, function, exercised, chalice_plan)
+    environment = stage_environment(stage)
+    own_names = {environment[name] for name in RESOURCE_VARIABLES} | {
+        deployed["function_name"] for deployed in chalice_plan[stage].values()
+    }
+    assert overreaching_grants(policy, accesses, own_names, stage) == []
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("stage", aws_stages())
+def test_policy_grants_nothing_the_function_does_not_use(exercised, chalice_plan, stage, function):
+    policy = policy_of(stage, function)
+    accesses = accesses_on(stage, function, exercised, chalice_plan)
+    assert unused_grants(policy, accesses) == []

@@ -1,0 +1,158 @@
+"""``make package``: one valid SAM template per stage, wired to that stack's own resources."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+
+from scripts.package import FUNCTIONS, SUBSCRIBER, pin_to_stack
+from scripts.project import CHALICE_DIR, aws_stages, load_config, stage_environment
+
+STAGES = aws_stages()
+TABLES = {"UsersTable": "users", "ProductsTable": "products", "OrdersTable": "orders"}
+RETENTION_DAYS = {"dev": 14, "prod": 90}
+
+
+def resources_of(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
+
+
+def substituted(template: dict[str, Any], value: Any) -> Any:
+    """``Fn::Sub`` of parameters, with their (baked-in) defaults."""
+    if not (isinstance(value, dict) and set(value) == {"Fn::Sub"}):
+        return value
+    text = value["Fn::Sub"]
+    for name, parameter in template["Parameters"].items():
+        text = text.replace("${" + name + "}", str(parameter.get("Default", "")))
+    return text
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_cfn_lint_reports_nothing(sam, stage):
+    matches = lint(json.dumps(sam[stage]), config=ManualArgs(regions=["us-east-1"]))
+    assert [f"{m.rule.id} {m.message} ({m.path})" for m in matches] == []
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_template_is_for_its_stage_only(sam, stage):
+    parameters = sam[stage]["Parameters"]
+    assert parameters["Stage"]["Default"] == stage
+    assert parameters["Stage"]["AllowedValues"] == [stage]
+    assert "IsProd" not in sam[stage].get("Conditions", {})  # settled for the stage
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_subscriber_subscribes_to_this_stacks_topic(sam, stage):
+    template = sam[stage]
+    events = template["Resources"][SUBSCRIBER]["Properties"]["Events"]
+    assert [event["Type"] for event in events.values()] == ["SNS"]
+    (subscription,) = events.values()
+    assert subscription["Properties"] == {"Topic": {"Fn::Sub": "${OrderEventsTopic}"}}
+    topic = template["Resources"]["OrderEventsTopic"]["Properties"]["TopicName"]
+    assert substituted(template, topic) == f"shop-{stage}-order-events"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_functions_refer_to_this_stacks_resources(sam, stage):
+    expected = {
+        "USERS_TABLE": {"Ref": "UsersTable"},
+        "PRODUCTS_TABLE": {"Ref": "ProductsTable"},
+        "ORDERS_TABLE": {"Ref": "OrdersTable"},
+        "ORDER_EVENTS_TOPIC": {"Fn::GetAtt": ["OrderEventsTopic", "TopicName"]},
+        "ORDER_EVENTS_TOPIC_ARN": {"Ref": "OrderEventsTopic"},
+        "TOKEN_SECRET_ID": {"Ref": "TokenSigningSecret"},
+    }
+    settings = {k: v for k, v in stage_environment(stage).items() if k not in expected}
+    functions = resources_of(sam[stage], "AWS::Serverless::Function")
+    assert set(functions) == {f.logical_id for f in FUNCTIONS}
+    for function in functions.values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables == {**settings, **expected}
+        assert variables["APP_STAGE"] == stage
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_tables_are_on_demand_recoverable_and_protected_in_prod(sam, stage):
+    tables = resources_of(sam[stage], "AWS::DynamoDB::Table")
+    assert set(tables) == set(TABLES)
+    for logical_id, table in tables.items():
+        properties = table["Properties"]
+        assert (
+            substituted(sam[stage], properties["TableName"]) == f"shop-{stage}-{TABLES[logical_id]}"
+        )
+        assert properties["BillingMode"] == "PAY_PER_REQUEST"
+        assert properties["PointInTimeRecoverySpecification"] == {
+            "PointInTimeRecoveryEnabled": True
+        }
+        assert properties["DeletionProtectionEnabled"] is (stage == "prod")
+    orders = tables["OrdersTable"]["Properties"]
+    assert orders["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    indexes = {index["IndexName"]: index["KeySchema"] for index in orders["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"byUser", "byCreated", "unannounced"}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_signing_secret_is_generated_under_the_configured_name(sam, stage):
+    secret = sam[stage]["Resources"]["TokenSigningSecret"]["Properties"]
+    assert substituted(sam[stage], secret["Name"]) == stage_environment(stage)["TOKEN_SECRET_ID"]
+    assert "SecretString" not in secret
+    assert secret["GenerateSecretString"]["PasswordLength"] >= 32
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_email_subscription_is_optional(sam, stage):
+    subscription = sam[stage]["Resources"]["OrderEventsEmailSubscription"]
+    assert subscription["Condition"] == "HasNotificationEmail"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "NotificationEmail"}
+    assert sam[stage]["Parameters"]["NotificationEmail"]["Default"] == ""
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_log_groups_exist_before_their_functions_with_stage_retention(sam, chalice_plan, stage):
+    resources = sam[stage]["Resources"]
+    for function in FUNCTIONS:
+        name = resources[function.logical_id]["Properties"]["FunctionName"]
+        # The same name `chalice deploy` uses, so both deploy paths share log groups and policies.
+        assert name == chalice_plan[stage][function.name]["function_name"]
+        group = resources[function.log_group_id]
+        assert substituted(sam[stage], group["Properties"]["LogGroupName"]) == f"/aws/lambda/{name}"
+        assert group["Properties"]["RetentionInDays"] == RETENTION_DAYS[stage]
+        assert "Condition" not in group
+        assert function.log_group_id in resources[function.logical_id]["DependsOn"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_tracing_is_on(sam, chalice_plan, stage):
+    resources = sam[stage]["Resources"]
+    assert load_config()["stages"][stage]["xray"] is True
+    for function in FUNCTIONS:
+        assert chalice_plan[stage][function.name]["xray"] is True
+        assert resources[function.logical_id]["Properties"]["Tracing"] == "Active"
+    assert resources["RestAPI"]["Properties"]["TracingEnabled"] is True
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_role_carries_only_its_functions_stage_policy(sam, stage):
+    resources = sam[stage]["Resources"]
+    lambda_functions = load_config()["stages"][stage]["lambda_functions"]
+    assert len(resources_of(sam[stage], "AWS::IAM::Role")) == len(FUNCTIONS)
+    for function in FUNCTIONS:
+        role = resources[function.role_id]["Properties"]
+        assert "ManagedPolicyArns" not in role
+        policy_file = CHALICE_DIR / lambda_functions[function.name]["iam_policy_file"]
+        (inline,) = role["Policies"]
+        assert inline["PolicyDocument"] == pin_to_stack(json.loads(policy_file.read_text()))
+        assert resources[function.logical_id]["Properties"]["Role"] == {
+            "Fn::GetAtt": [function.role_id, "Arn"]
+        }
+
+
+def test_pinned_policy_resources_name_the_stacks_account_and_region():
+    policy = {"Statement": [{"Resource": ["arn:aws:sns:*:*:topic", "*"]}]}
+    assert pin_to_stack(policy)["Statement"][0]["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:topic"},
+        "*",
+    ]
