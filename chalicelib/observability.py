@@ -56,7 +56,7 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
     # botocore and PynamoDB at DEBUG would log request parameters; keep them quiet.
     for noisy in ("botocore", "urllib3", "pynamodb"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 def set_user(user_id: str) -> None:

@@ -1,0 +1,200 @@
+"""End-to-end fixtures: the real local stack (``python -m devstack``) over real HTTP.
+
+Every test under ``tests/e2e`` is marked ``e2e`` automatically, so ``-m "not e2e"``
+skips the ones that start subprocesses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+E2E_DIR = Path(__file__).resolve().parent
+READY_PREFIX = "devstack ready: "
+START_TIMEOUT_SECONDS = 60
+STOP_TIMEOUT_SECONDS = 5
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "localadmin"
+# tests/conftest.py configures this process for the unit tests; the stack must choose
+# its own stage names, topic ARN and secret, as it does on a laptop.
+INHERITED_TEST_SETTINGS = (
+    "APP_STAGE",
+    "USERS_TABLE",
+    "PRODUCTS_TABLE",
+    "ORDERS_TABLE",
+    "ORDER_EVENTS_TOPIC",
+    "ORDER_EVENTS_TOPIC_ARN",
+    "TOKEN_SECRET",
+    "TOKEN_SECRET_ID",
+    "TOKEN_TTL_SECONDS",
+    "LOCAL_ADMIN_PASSWORD",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_DIR in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RunningStack:
+    url: str
+    port: int
+    moto_port: int
+    admin_email: str
+    admin_password: str
+    process: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+    def output_text(self) -> str:
+        return "".join(self.output)
+
+    def client(self) -> HttpClient:
+        return HttpClient(self.url)
+
+
+@contextlib.contextmanager
+def run_stack(
+    port: int | None = None, moto_port: int | None = None, env: dict[str, str] | None = None
+) -> Iterator[RunningStack]:
+    """Start ``python -m devstack``, wait for it to be ready, and stop it with SIGINT.
+
+    Ports default to free ones; ``env`` adds environment variables. On leaving,
+    asserts the stack exited on its own, promptly and with status 0.
+    """
+    port = port or free_port()
+    moto_port = moto_port or free_port()
+    child_env = {k: v for k, v in os.environ.items() if k not in INHERITED_TEST_SETTINGS}
+    child_env.update(env or {})
+    child_env["PYTHONUNBUFFERED"] = "1"  # its log reaches `output` as it happens
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devstack", "--port", str(port), "--moto-port", str(moto_port)],
+        cwd=ROOT,
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # one pipe, always drained: a full pipe would block it
+        text=True,
+    )
+    output: list[str] = []
+    ready_url: list[str] = []
+    ready = threading.Event()
+
+    def drain() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            if line.startswith(READY_PREFIX):
+                ready_url.append(line[len(READY_PREFIX) :].strip())
+                ready.set()
+        ready.set()  # EOF: the process died before becoming ready
+
+    threading.Thread(target=drain, name="devstack-output", daemon=True).start()
+    try:
+        if not ready.wait(START_TIMEOUT_SECONDS) or not ready_url:
+            raise RuntimeError(
+                f"devstack did not become ready within {START_TIMEOUT_SECONDS}s:\n"
+                + "".join(output)
+            )
+        yield RunningStack(
+            ready_url[0], port, moto_port, ADMIN_EMAIL, ADMIN_PASSWORD, process, output
+        )
+    finally:
+        returncode = stop(process)
+    assert returncode == 0, f"devstack exited with {returncode}:\n{''.join(output)}"
+
+
+def stop(process: subprocess.Popen[str]) -> int | None:
+    """SIGINT, as Ctrl-C would; kill (and fail) if it does not exit in time."""
+    if process.poll() is not None:
+        return process.returncode
+    process.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    try:
+        return process.wait(STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        pytest.fail(f"devstack still running {time.monotonic() - started:.1f}s after SIGINT")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[RunningStack]:
+    with run_stack() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def stack_launcher() -> Callable[..., contextlib.AbstractContextManager[RunningStack]]:
+    """``run_stack`` itself, for tests that need a stack of their own (e.g. to stop it)."""
+    return run_stack
+
+
+class HttpClient:
+    """Just enough HTTP for the API: JSON in, ``(status, parsed JSON or None)`` out."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        # The API is on loopback; a proxy from the environment must not get in the way.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.base_url + path, data=data, headers=sent, method=method
+        )
+        try:
+            with self._opener.open(request, timeout=30) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:  # 4xx/5xx still carry a JSON body
+            status, raw = error.code, error.read()
+        return status, json.loads(raw) if raw else None
+
+    def get(self, path: str, **kw: Any) -> tuple[int, Any]:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
+        return self.request("POST", path, body, **kw)
+
+    def put(self, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
+        return self.request("PUT", path, body, **kw)
+
+    def delete(self, path: str, **kw: Any) -> tuple[int, Any]:
+        return self.request("DELETE", path, **kw)
+
+
+@pytest.fixture(scope="session")
+def http(stack: RunningStack) -> HttpClient:
+    return stack.client()
