@@ -1,0 +1,150 @@
+"""The README's curl walkthrough, executed: ``python -m scripts.walkthrough --url URL``.
+
+The walkthrough lives between ``<!-- walkthrough:begin -->`` and
+``<!-- walkthrough:end -->`` in README.md: ```` ```bash ```` blocks run in one
+shell session, each optionally followed by a ```` ```text ```` block with the
+output it prints. ``check`` runs them against a live API and compares the output
+with what the README shows (ids, timestamps, tokens and cursors masked), so the
+README cannot drift from the API. ``--write`` refreshes the shown output instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+BEGIN, END = "<!-- walkthrough:begin -->", "<!-- walkthrough:end -->"
+DEFAULT_API = "http://127.0.0.1:8000"
+_FENCE = re.compile(r"```(bash|text)\n(.*?)```", re.DOTALL)
+_SEPARATOR = "@@walkthrough-step@@"
+_VOLATILE = [
+    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<id>"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z"), "<time>"),
+    (re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+"), "<token>"),
+    (re.compile(r"^eyJ[\w-]+$"), "<cursor>"),
+]
+
+
+@dataclass
+class Step:
+    commands: str
+    shown: str | None  # the output the README shows, if any
+    span: tuple[int, int] | None  # where that output sits in README.md
+
+
+def steps(readme: str) -> list[Step]:
+    start = readme.index(BEGIN)
+    end = readme.index(END)
+    found: list[Step] = []
+    for match in _FENCE.finditer(readme, start, end):
+        kind, body = match.group(1), match.group(2)
+        if kind == "bash":
+            found.append(Step(body, None, None))
+        elif found and found[-1].shown is None:
+            found[-1].shown = body
+            found[-1].span = match.span(2)
+    return found
+
+
+def run(all_steps: list[Step], api: str) -> list[str]:
+    """Run every step in one bash session against ``api``; the output of each step."""
+    script = ["set -euo pipefail"]
+    for step in all_steps:
+        script.append(step.commands.replace(f"API={DEFAULT_API}", f"API={api}"))
+        script.append(f"echo; echo {_SEPARATOR}")
+    result = subprocess.run(
+        ["bash", "-c", "\n".join(script)], capture_output=True, text=True, timeout=300
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"walkthrough failed ({result.returncode}):\n{result.stderr}")
+    outputs = result.stdout.split(f"{_SEPARATOR}\n")[: len(all_steps)]
+    return [_tidy(output) for output in outputs]
+
+
+def _tidy(output: str) -> str:
+    """Pretty-print JSON lines for the README; plain lines stay as they are."""
+    lines = []
+    for line in output.strip("\n").splitlines():
+        try:
+            lines.append(json.dumps(json.loads(line), indent=2))
+        except ValueError:
+            lines.append(line)
+    return "\n".join(lines).strip()
+
+
+def _mask(value: object) -> object:
+    if isinstance(value, str):
+        for pattern, replacement in _VOLATILE:
+            value = pattern.sub(replacement, value)
+        return value
+    if isinstance(value, list):
+        # Scan order (users, products) is DynamoDB's hash order, not stable across runs.
+        return sorted((_mask(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, dict):
+        return {k: _mask(v) for k, v in value.items()}
+    return value
+
+
+def _documents(text: str) -> list[object]:
+    """The JSON values and plain lines of an output, in order."""
+    decoder = json.JSONDecoder()
+    found: list[object] = []
+    position = 0
+    while position < len(text):
+        if text[position].isspace():
+            position += 1
+            continue
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except ValueError:
+            end = text.find("\n", position)
+            end = len(text) if end == -1 else end
+            value, position = text[position:end].rstrip(), end
+        found.append(_mask(value))
+    return found
+
+
+def differences(all_steps: list[Step], outputs: list[str]) -> list[str]:
+    problems = []
+    for number, (step, output) in enumerate(zip(all_steps, outputs, strict=True), 1):
+        shown = _documents(step.shown or "")
+        actual = _documents(output)
+        if shown != actual:
+            first = step.commands.strip().splitlines()[0]
+            problems.append(f"step {number} ({first}):\n  README: {shown}\n  actual: {actual}")
+    return problems
+
+
+def write(readme: str, all_steps: list[Step], outputs: list[str]) -> str:
+    for step, output in reversed(list(zip(all_steps, outputs, strict=True))):
+        if step.span is not None:
+            begin, end = step.span
+            readme = readme[:begin] + output + "\n" + readme[end:]
+    return readme
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.walkthrough")
+    parser.add_argument("--url", default=DEFAULT_API, help="base URL of a fresh local stack")
+    parser.add_argument("--write", action="store_true", help="refresh the README's output")
+    args = parser.parse_args()
+    readme = README.read_text()
+    all_steps = steps(readme)
+    outputs = run(all_steps, args.url.rstrip("/"))
+    if args.write:
+        README.write_text(write(readme, all_steps, outputs))
+        return 0
+    problems = differences(all_steps, outputs)
+    print("\n".join(problems) or f"walkthrough: {len(all_steps)} steps match the README")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""The README's curl walkthrough, run for real against a fresh local stack."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from scripts import walkthrough
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
+def test_the_readme_walkthrough_prints_what_the_readme_shows(stack_launcher):
+    steps = walkthrough.steps(walkthrough.README.read_text())
+    assert len(steps) > 20, "the walkthrough markers or fences were lost"
+    assert all(step.shown for step in steps[1:]), "every step after the setup shows output"
+    # A stack of its own: the walkthrough registers fixed emails.
+    with stack_launcher() as stack:
+        outputs = walkthrough.run(steps, stack.url)
+    assert walkthrough.differences(steps, outputs) == []
+
+
+def test_a_changed_response_is_reported():
+    steps = [walkthrough.Step("echo", '{\n  "status": "PENDING"\n}\n201', None)]
+    assert walkthrough.differences(steps, ['{"status": "PENDING"}\n201']) == []
+    assert walkthrough.differences(steps, ['{"status": "CONFIRMED"}\n201'])
+    assert walkthrough.differences(steps, ['{"status": "PENDING"}\n200'])
+
+
+def test_ids_timestamps_and_tokens_are_masked_but_keys_are_not():
+    shown = '{"orderId": "897c214f-871c-4d73-b662-97630e1151c1", "at": "2026-11-28T06:24:15.326Z"}'
+    other = '{"orderId": "00000000-871c-4d73-b662-97630e1151c1", "at": "2027-01-01T00:00:00Z"}'
+    renamed = '{"order": "00000000-871c-4d73-b662-97630e1151c1", "at": "2027-01-01T00:00:00Z"}'
+    step = walkthrough.Step("echo", shown, None)
+    assert walkthrough.differences([step], [other]) == []
+    assert walkthrough.differences([step], [renamed])
