@@ -13,7 +13,6 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
@@ -49,3 +48,31 @@ destroy: $(STAMP)
 
 promote-admin: $(STAMP)
 	$(BIN)/python -m scripts.promote_admin --stage $(STAGE) --email "$(EMAIL)"
+
+# Follow a deployed function's logs: make logs STAGE=dev [FUNCTION=on_order_event] [SINCE=1h]
+# (`chalice logs` reads .chalice/deployed/<stage>.json, which `make deploy` writes.)
+FUNCTION ?= api_handler
+LOG_FUNCTIONS := api_handler on_order_event republish_unannounced
+logs: $(STAMP)
+	@case " $(LOG_FUNCTIONS) " in *" $(FUNCTION) "*) ;; \
+	  *) echo "FUNCTION must be one of: $(LOG_FUNCTIONS)" >&2; exit 2;; esac
+	@test -f .chalice/deployed/$(STAGE).json || { echo "Stage $(STAGE) has no chalice \
+	deployment here (.chalice/deployed/$(STAGE).json): run make deploy STAGE=$(STAGE) first, \
+	or for a stack deployed from make package: aws logs tail /aws/lambda/<function name> \
+	--follow" >&2; exit 1; }
+	AWS_DEFAULT_REGION=$$($(BIN)/python -c 'from scripts.project import region; print(region())') \
+	  $(BIN)/chalice logs --stage $(STAGE) --name $(FUNCTION) --follow $(if $(SINCE),--since $(SINCE))
+
+# Walks the whole API against a running stage and cleans up after itself:
+#   make smoke URL=https://<id>.execute-api.<region>.amazonaws.com/api
+# (admin from SMOKE_ADMIN_EMAIL/SMOKE_ADMIN_PASSWORD; no URL: the local stack on :8000).
+smoke: $(STAMP)
+	$(BIN)/python -m scripts.smoke --url "$(URL)"
+
+# --- proof -------------------------------------------------------------------------------
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} $(BIN)/python -m pytest tests/api/test_fuzz.py -p no:cacheprovider
