@@ -1070,3 +1070,11 @@ def test_the_sweep_republishes_an_event_whose_publish_failed(
     # Once the subscriber has confirmed it, the sweep leaves it alone.
     assert events.handle_message(json.dumps(event)) == "confirmed"
     assert events.republish_unannounced(now=created + timedelta(hours=1)) == 0
+
+
+@pytest.mark.parametrize("user_filter", ["", "x" * 65])
+def test_an_empty_or_oversized_user_filter_is_a_400_not_a_dynamodb_error(api, admin, user_filter):
+    reply = api.get(f"/orders?userId={user_filter}", token=admin.token)
+    assert reply.status == 400
+    assert reply.body["code"] == "ValidationError"
+    assert "userId" in reply.body["error"]

@@ -1,0 +1,288 @@
+"""Orders over real HTTP against the local stack: no oversell, idempotency, events, cancels."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+PASSWORD = "correct-horse-battery"
+CONFIRM_TIMEOUT_SECONDS = 10
+
+
+def race(count: int, call: Callable[[int], Any]) -> list[Any]:
+    """Run ``call(i)`` in ``count`` threads released together by a barrier; results in order."""
+    start = threading.Barrier(count)
+    results: list[Any] = [None] * count
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            start.wait(timeout=30)
+            results[index] = call(index)
+        except BaseException as error:  # re-raised in the test thread below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def register(http) -> dict[str, Any]:
+    """A new customer, signed in: their profile plus ``token``."""
+    email = f"buyer-{uuid.uuid4().hex[:12]}@example.com"
+    status, user = http.post(
+        "/users/register", {"email": email, "name": "Buyer", "password": PASSWORD}
+    )
+    assert status == 201, user
+    status, login = http.post("/users/login", {"email": email, "password": PASSWORD})
+    assert status == 200, login
+    return {**user, "token": login["token"]}
+
+
+@pytest.fixture(scope="module")
+def admin(stack, http) -> str:
+    status, body = http.post(
+        "/users/login", {"email": stack.admin_email, "password": stack.admin_password}
+    )
+    assert status == 200, body
+    return body["token"]
+
+
+@pytest.fixture
+def new_product(http, admin) -> Callable[..., dict[str, Any]]:
+    def create(stock: int, price: float = 7.25, name: str = "Widget") -> dict[str, Any]:
+        status, body = http.post(
+            "/products", {"name": name, "price": price, "stock": stock}, token=admin
+        )
+        assert status == 201, body
+        return body
+
+    return create
+
+
+@pytest.fixture
+def buyer(http) -> dict[str, Any]:
+    return register(http)
+
+
+def stock_of(http, product: dict[str, Any]) -> int:
+    status, body = http.get(f"/products/{product['productId']}")
+    assert status == 200, body
+    return int(body["stock"])
+
+
+def order_body(*lines: tuple[dict[str, Any], int]) -> dict[str, Any]:
+    return {"items": [{"productId": p["productId"], "quantity": q} for p, q in lines]}
+
+
+def wait_for_status(http, token: str, order_id: str, wanted: str) -> dict[str, Any]:
+    deadline = time.monotonic() + CONFIRM_TIMEOUT_SECONDS
+    while True:
+        status, order = http.get(f"/orders/{order_id}", token=token)
+        assert status == 200, order
+        if order["status"] == wanted or time.monotonic() > deadline:
+            return order
+        time.sleep(0.1)
+
+
+def test_an_order_is_priced_from_the_catalogue_and_confirmed(http, admin, buyer, new_product):
+    kettle = new_product(stock=4, price=19.99, name="Kettle")
+    mug = new_product(stock=9, price=4.5, name="Mug")
+
+    status, order = http.post("/orders", order_body((kettle, 2), (mug, 1)), token=buyer["token"])
+
+    assert status == 201, order
+    assert order["userId"] == buyer["userId"]
+    assert order["status"] in ("PENDING", "CONFIRMED")
+    assert order["items"] == [
+        {
+            "productId": kettle["productId"],
+            "name": "Kettle",
+            "quantity": 2,
+            "unitPrice": 19.99,
+            "lineTotal": 39.98,
+        },
+        {
+            "productId": mug["productId"],
+            "name": "Mug",
+            "quantity": 1,
+            "unitPrice": 4.5,
+            "lineTotal": 4.5,
+        },
+    ]
+    assert order["total"] == 44.48
+    assert order["createdAt"].endswith("Z")
+    assert (stock_of(http, kettle), stock_of(http, mug)) == (2, 8)
+
+    confirmed = wait_for_status(http, buyer["token"], order["orderId"], "CONFIRMED")
+    assert confirmed["status"] == "CONFIRMED"
+    assert {k: v for k, v in confirmed.items() if k not in ("status", "updatedAt")} == {
+        k: v for k, v in order.items() if k not in ("status", "updatedAt")
+    }
+    # The order keeps the name and price it was placed at.
+    status, _ = http.put(
+        f"/products/{kettle['productId']}", {"name": "Kettle v2", "price": 25}, token=admin
+    )
+    assert status == 200
+    assert http.get(f"/orders/{order['orderId']}", token=buyer["token"]) == (200, confirmed)
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"items": []}, "ValidationError"),
+        ({"items": [{"productId": "x", "quantity": 0}]}, "ValidationError"),
+        ({"items": [{"productId": "x", "quantity": 1}], "coupon": "FREE"}, "ValidationError"),
+        ({"items": [{"productId": str(uuid.uuid4()), "quantity": 1}]}, "ValidationError"),
+    ],
+    ids=["no-items", "zero-quantity", "unknown-field", "unknown-product"],
+)
+def test_an_invalid_order_is_a_400(http, buyer, body, code):
+    status, error = http.post("/orders", body, token=buyer["token"])
+
+    assert (status, error["code"]) == (400, code), error
+    assert http.get("/orders", token=buyer["token"]) == (200, {"items": [], "nextCursor": None})
+
+
+def test_twenty_buyers_racing_for_five_items_never_oversell(http, new_product):
+    buyers = race(20, lambda i: register(http))
+    product = new_product(stock=5)
+
+    results = race(
+        20, lambda i: http.post("/orders", order_body((product, 1)), token=buyers[i]["token"])
+    )
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] * 5 + [409] * 15, results
+    for status, body in results:
+        if status == 409:
+            assert body["code"] == "InsufficientStock", body
+            assert body["productIds"] == [product["productId"]]
+    orders = [body for status, body in results if status == 201]
+    assert len({o["orderId"] for o in orders}) == 5
+    assert stock_of(http, product) == 0
+    # Each winner has exactly their one order; each loser has none.
+    for buyer, (status, _) in zip(buyers, results, strict=True):
+        _, page = http.get("/orders", token=buyer["token"])
+        assert len(page["items"]) == (1 if status == 201 else 0)
+
+
+def test_one_idempotency_key_sent_ten_times_at_once_places_one_order(http, buyer, new_product):
+    product = new_product(stock=10)
+    body = order_body((product, 3))
+    key = {"Idempotency-Key": f"checkout-{uuid.uuid4()}"}
+
+    results = race(10, lambda i: http.post("/orders", body, token=buyer["token"], headers=key))
+
+    assert {status for status, _ in results} <= {200, 201}, results
+    assert len({order["orderId"] for _, order in results}) == 1, results
+    first = results[0][1]
+    assert all(order == first for _, order in results)  # the same body, not only the id
+    assert stock_of(http, product) == 7
+    _, page = http.get("/orders", token=buyer["token"])
+    assert [o["orderId"] for o in page["items"]] == [first["orderId"]]
+
+    # A later replay still answers with that order; the key cannot be reused for another.
+    status, again = http.post("/orders", body, token=buyer["token"], headers=key)
+    assert (status, again["orderId"]) in ((200, first["orderId"]), (201, first["orderId"]))
+    status, error = http.post(
+        "/orders", order_body((product, 1)), token=buyer["token"], headers=key
+    )
+    assert (status, error["code"]) == (422, "IdempotencyKeyReused"), error
+    assert stock_of(http, product) == 7
+    # Keys belong to their user: another buyer's identical key is another order.
+    other = register(http)
+    status, theirs = http.post("/orders", body, token=other["token"], headers=key)
+    assert status == 201, theirs
+    assert theirs["orderId"] != first["orderId"]
+    assert stock_of(http, product) == 4
+
+
+def test_five_simultaneous_cancels_cancel_once(http, buyer, new_product):
+    product = new_product(stock=6)
+    status, order = http.post("/orders", order_body((product, 4)), token=buyer["token"])
+    assert status == 201, order
+    assert stock_of(http, product) == 2
+    path = f"/orders/{order['orderId']}/cancel"
+
+    results = race(5, lambda i: http.post(path, token=buyer["token"]))
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] + [409] * 4, results
+    (cancelled,) = [body for status, body in results if status == 200]
+    assert cancelled["status"] == "CANCELLED"
+    assert all(body["code"] == "Conflict" for status, body in results if status == 409)
+    assert stock_of(http, product) == 6  # restored exactly once
+    status, current = http.get(f"/orders/{order['orderId']}", token=buyer["token"])
+    assert (status, current["status"]) == (200, "CANCELLED")
+    # Still not cancellable afterwards, and the stock stays put.
+    assert http.post(path, token=buyer["token"])[0] == 409
+    assert stock_of(http, product) == 6
+
+
+def test_an_admin_cancels_a_customers_order(http, admin, buyer, new_product):
+    product = new_product(stock=2)
+    _, order = http.post("/orders", order_body((product, 2)), token=buyer["token"])
+    path = f"/orders/{order['orderId']}"
+
+    status, cancelled = http.post(f"{path}/cancel", token=admin)
+
+    assert (status, cancelled["status"]) == (200, "CANCELLED"), cancelled
+    assert stock_of(http, product) == 2
+    assert http.get(path, token=buyer["token"])[1]["status"] == "CANCELLED"
+
+
+def test_admins_list_all_orders_newest_first_and_filter_by_user(http, admin, new_product):
+    product = new_product(stock=10)
+    alice, bob = register(http), register(http)
+    placed = []
+    for customer in (alice, bob, alice):
+        status, order = http.post("/orders", order_body((product, 1)), token=customer["token"])
+        assert status == 201, order
+        placed.append(order)
+
+    status, page = http.get("/orders?limit=100", token=admin)
+    assert status == 200, page
+    listed = page["items"]
+    created = [o["createdAt"] for o in listed]
+    assert created == sorted(created, reverse=True)
+    # Tests run one at a time, so nothing was ordered after these three.
+    assert [o["orderId"] for o in listed[:3]] == [o["orderId"] for o in reversed(placed)]
+
+    status, page = http.get(f"/orders?userId={alice['userId']}", token=admin)
+    assert status == 200, page
+    assert [o["orderId"] for o in page["items"]] == [placed[2]["orderId"], placed[0]["orderId"]]
+    assert page["nextCursor"] is None
+
+    # A customer sees only their own, newest first, one page at a time.
+    seen, cursor = [], None
+    while True:
+        path = "/orders?limit=1" + (f"&cursor={cursor}" if cursor else "")
+        status, page = http.get(path, token=alice["token"])
+        assert status == 200, page
+        seen += [o["orderId"] for o in page["items"]]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+    assert seen == [placed[2]["orderId"], placed[0]["orderId"]]
+    _, page = http.get("/orders", token=bob["token"])
+    assert [o["orderId"] for o in page["items"]] == [placed[1]["orderId"]]
+    # Another user's order is a 404 to a customer, visible to the admin.
+    assert http.get(f"/orders/{placed[1]['orderId']}", token=alice["token"])[0] == 404
+    assert http.get(f"/orders/{placed[1]['orderId']}", token=admin)[0] == 200
+
+
+def test_an_empty_user_filter_is_a_400(http, admin):
+    status, error = http.get("/orders?userId=", token=admin)
+
+    assert (status, error["code"]) == (400, "ValidationError"), error
