@@ -35,24 +35,15 @@ MAX_ORDER_ID_LENGTH = 64
 _topic_arn: str | None = None
 
 
+EVENT_FIELDS = ("orderId", "userId", "total", "items", "createdAt")
+
+
 def event_message(event_type: str, order: Order) -> dict[str, Any]:
-    return {
-        "type": event_type,
-        "orderId": order.order_id,
-        "userId": order.user_id,
-        "total": order.total,
-        "items": [
-            {
-                "productId": line.product_id,
-                "name": line.name,
-                "quantity": int(line.quantity),
-                "unitPrice": line.unit_price,
-                "lineTotal": line.line_total,
-            }
-            for line in order.items
-        ],
-        "createdAt": order.created_at,
-    }
+    """The published JSON: the order as the API shows it, with the event type."""
+    from chalicelib.orders import order_view  # imported here: orders imports this module
+
+    view = order_view(order)
+    return {"type": event_type, **{field: view[field] for field in EVENT_FIELDS}}
 
 
 def set_topic_arn(arn: str) -> None:
