@@ -7,7 +7,7 @@ from chalice import Chalice, Rate, Response
 from chalicelib import events, observability, openapi, orders, products, users
 from chalicelib.auth import principal_from_headers, require_admin
 from chalicelib.config import get_settings
-from chalicelib.http import JSON, chalice_errors_as_json, json_errors
+from chalicelib.http import ANY_CONTENT, JSON, chalice_errors_as_json, json_errors
 from chalicelib.pagination import parse_limit
 from chalicelib.validation import parse_body
 
@@ -61,7 +61,7 @@ def login_user():
     return users.login(_body("UserLogin"))
 
 
-@app.route("/users", methods=["GET"])
+@app.route("/users", methods=["GET"], content_types=ANY_CONTENT)
 @json_errors
 def list_users():
     caller, _ = _caller()
@@ -69,7 +69,7 @@ def list_users():
     return users.list_users(parse_limit(_query()), _query().get("cursor"))
 
 
-@app.route("/users/{userId}", methods=["GET"])
+@app.route("/users/{userId}", methods=["GET"], content_types=ANY_CONTENT)
 @json_errors
 def get_user(userId):
     caller, record = _caller()
@@ -83,7 +83,7 @@ def update_user(userId):
     return users.update_user(caller, record, userId, _body("UserUpdate"))
 
 
-@app.route("/users/{userId}", methods=["DELETE"])
+@app.route("/users/{userId}", methods=["DELETE"], content_types=ANY_CONTENT)
 @json_errors
 def delete_user(userId):
     caller, record = _caller()
@@ -94,7 +94,7 @@ def delete_user(userId):
 # --- products ----------------------------------------------------------------
 
 
-@app.route("/products", methods=["GET"])
+@app.route("/products", methods=["GET"], content_types=ANY_CONTENT)
 @json_errors
 def list_products():
     return products.list_products(parse_limit(_query()), _query().get("cursor"))
@@ -108,7 +108,7 @@ def create_product():
     return _created(products.create_product(_body("ProductCreate")))
 
 
-@app.route("/products/{productId}", methods=["GET"])
+@app.route("/products/{productId}", methods=["GET"], content_types=ANY_CONTENT)
 @json_errors
 def get_product(productId):
     return products.get_product(productId)
@@ -122,7 +122,7 @@ def update_product(productId):
     return products.update_product(productId, _body("ProductUpdate"))
 
 
-@app.route("/products/{productId}", methods=["DELETE"])
+@app.route("/products/{productId}", methods=["DELETE"], content_types=ANY_CONTENT)
 @json_errors
 def delete_product(productId):
     caller, _ = _caller()
@@ -147,7 +147,7 @@ def place_order():
     return Response(body=order, status_code=201, headers=headers)
 
 
-@app.route("/orders", methods=["GET"])
+@app.route("/orders", methods=["GET"], content_types=ANY_CONTENT)
 @json_errors
 def list_orders():
     caller, _ = _caller()
@@ -155,21 +155,21 @@ def list_orders():
     return orders.list_orders(caller, query.get("userId"), parse_limit(query), query.get("cursor"))
 
 
-@app.route("/orders/{orderId}", methods=["GET"])
+@app.route("/orders/{orderId}", methods=["GET"], content_types=ANY_CONTENT)
 @json_errors
 def get_order(orderId):
     caller, _ = _caller()
     return orders.get_order(caller, orderId)
 
 
-@app.route("/orders/{orderId}/cancel", methods=["POST"])
+@app.route("/orders/{orderId}/cancel", methods=["POST"], content_types=ANY_CONTENT)
 @json_errors
 def cancel_order(orderId):
     caller, _ = _caller()
     return orders.cancel_order(caller, orderId)
 
 
-@app.route("/openapi.json", methods=["GET"])
+@app.route("/openapi.json", methods=["GET"], content_types=ANY_CONTENT)
 def openapi_document():
     return openapi.document()
 

@@ -14,6 +14,9 @@ from chalicelib.errors import AppError
 logger = logging.getLogger("shop.http")
 
 JSON = "application/json"
+# Routes without a body must not refuse a request for its Content-Type (Chalice's
+# default, ["application/json"], is checked on every route, body or not).
+ANY_CONTENT = ["*/*"]
 _INTERNAL = {"error": "internal server error", "code": "InternalError"}
 
 

@@ -68,7 +68,8 @@ _EXTRA_PARAMS: dict[tuple[str, str], list[dict[str, Any]]] = {
             "in": "query",
             "required": False,
             "description": "Admins: list this user's orders. Customers: only their own id.",
-            "schema": {"type": "string", "minLength": 1},
+            # The same id rule as the body's userId (1-64 characters); others are a 400.
+            "schema": REQUEST_SCHEMAS["OrderCreate"]["properties"]["userId"],
         }
     ],
     ("post", "/orders"): [

@@ -1,0 +1,717 @@
+"""The OpenAPI document: served as built, valid 3.1, complete, and true to what the app answers.
+
+``Contract`` is the conformance check the fuzz tests (``test_fuzz.py``) use too: given an
+operation, a status and a body, it says whether the document declares that answer.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import itertools
+import json
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from jsonschema import Draft202012Validator, FormatChecker
+from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from chalicelib import openapi, schemas, validation
+
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+_DOCUMENT_URI = "urn:shop:openapi"
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def _format_checker() -> FormatChecker:
+    """RFC 3339 ``date-time`` (jsonschema only checks it when an optional package is present)."""
+    checker = FormatChecker(formats=())
+
+    @checker.checks("date-time", raises=ValueError)
+    def is_date_time(value: object) -> bool:
+        if not isinstance(value, str):
+            return True
+        if not _DATE_TIME.match(value):
+            return False
+        datetime.fromisoformat(value)
+        return True
+
+    return checker
+
+
+def _closed(node: Any) -> Any:
+    """Close every object schema that lists its properties: an undeclared field is a violation.
+
+    Responses must not carry fields the document does not name (a leaked ``passwordHash``
+    or ``tokenVersion`` would otherwise conform). Request schemas are closed already.
+    """
+    if isinstance(node, dict):
+        for value in node.values():
+            _closed(value)
+        if node.get("type") == "object" and "properties" in node:
+            node.setdefault("additionalProperties", False)
+    elif isinstance(node, list):
+        for value in node:
+            _closed(value)
+    return node
+
+
+class Contract:
+    """What an OpenAPI 3.1 document promises about each operation's answers."""
+
+    def __init__(self, document: dict[str, Any], strict: bool = True) -> None:
+        self.document = document
+        checked = _closed(copy.deepcopy(document)) if strict else document
+        resource = Resource(contents=checked, specification=DRAFT202012)
+        self._registry = Registry().with_resource(_DOCUMENT_URI, resource)
+        self._format_checker = _format_checker()
+        self._validators: dict[str, Draft202012Validator] = {}
+        self._templates = sorted(
+            document["paths"],
+            # Literal segments win over parameters, as in API Gateway ("/users/register").
+            key=lambda t: [s.startswith("{") for s in t.split("/")],
+        )
+
+    def operations(self) -> list[tuple[str, str]]:
+        """Every (METHOD, path template) the document declares."""
+        return [
+            (method.upper(), template)
+            for template, item in self.document["paths"].items()
+            for method in item
+            if method in HTTP_METHODS
+        ]
+
+    def operation(self, method: str, template: str) -> dict[str, Any]:
+        return self.document["paths"][template][method.lower()]
+
+    def template_for(self, method: str, path: str) -> str | None:
+        """The documented path template a concrete request path matches, if any."""
+        parts = urlsplit(path).path.rstrip("/").split("/")
+        for template in self._templates:
+            pattern = template.split("/")
+            if (
+                len(pattern) == len(parts)
+                and method.lower() in self.document["paths"][template]
+                and all(p.startswith("{") or p == s for p, s in zip(pattern, parts, strict=True))
+            ):
+                return template
+        return None
+
+    def _validator(self, pointer: str) -> Draft202012Validator:
+        if pointer not in self._validators:
+            self._validators[pointer] = Draft202012Validator(
+                {"$ref": f"{_DOCUMENT_URI}#{pointer}"},
+                registry=self._registry,
+                format_checker=self._format_checker,
+            )
+        return self._validators[pointer]
+
+    def violations(
+        self, method: str, template: str, status: int, body: Any, headers: dict | None = None
+    ) -> list[str]:
+        """Every way this answer breaks the document (empty when it conforms)."""
+        where = f"{method.upper()} {template} -> {status}"
+        try:
+            responses = self.operation(method, template)["responses"]
+        except KeyError:
+            return [f"{where}: operation not in the document"]
+        declared = responses.get(str(status))
+        if declared is None:
+            return [
+                f"{where}: status not declared (declared: {sorted(responses)}); body={_short(body)}"
+            ]
+        problems = self._header_violations(where, declared, headers or {})
+        content = declared.get("content")
+        if content is None:
+            if body not in (None, ""):
+                problems.append(f"{where}: declares no body, got {_short(body)}")
+            return problems
+        media = content.get("application/json")
+        if media is None:
+            return [*problems, f"{where}: declares {sorted(content)}, the app answers JSON"]
+        content_type = {k.lower(): v for k, v in (headers or {}).items()}.get("content-type")
+        if content_type is not None and not content_type.startswith("application/json"):
+            problems.append(f"{where}: Content-Type {content_type!r}, declared application/json")
+        pointer = f"/paths/{_escape(template)}/{method.lower()}/responses/{status}"
+        pointer += "/content/application~1json/schema"
+        for error in self._validator(pointer).iter_errors(body):
+            at = "/".join(str(p) for p in error.absolute_path) or "(body)"
+            problems.append(f"{where}: at {at}: {_short(error.message)}; body={_short(body)}")
+        return problems
+
+    def _header_violations(self, where: str, declared: dict, headers: dict) -> list[str]:
+        """Declared response headers that are present must match their schema."""
+        sent = {k.lower(): v for k, v in headers.items()}
+        problems = []
+        for name, header in declared.get("headers", {}).items():
+            value = sent.get(name.lower())
+            if value is None:
+                if header.get("required"):
+                    problems.append(f"{where}: required header {name} missing")
+                continue
+            for error in Draft202012Validator(header["schema"]).iter_errors(value):
+                problems.append(f"{where}: header {name}: {error.message}")
+        return problems
+
+    def check(self, method: str, path: str, status: int, body: Any, headers=None) -> None:
+        template = self.template_for(method, path) or path
+        problems = self.violations(method, template, status, body, headers)
+        assert not problems, "\n".join(problems)
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _escape(template: str) -> str:
+    return template.replace("~", "~0").replace("/", "~1")
+
+
+CONTRACT = Contract(openapi.document())
+
+
+def _routes() -> dict[str, dict[str, Any]]:
+    from app import app
+
+    return app.routes
+
+
+def _routed_operations() -> set[tuple[str, str]]:
+    return {(method.upper(), path) for path, entries in _routes().items() for method in entries}
+
+
+# --- the document itself -------------------------------------------------------------------
+
+
+def test_served_document_is_the_built_one(api):
+    reply = api.get("/openapi.json")
+    assert reply.status == 200
+    assert reply.body == openapi.document()
+    CONTRACT.check("GET", "/openapi.json", reply.status, reply.body, reply.headers)
+
+
+def test_document_is_valid_openapi_3_1():
+    document = openapi.document()
+    assert document["openapi"].startswith("3.1.")
+    validate(document, cls=OpenAPIV31SpecValidator)
+
+
+def test_document_is_plain_json():
+    document = openapi.document()
+    assert json.loads(json.dumps(document, allow_nan=False)) == document
+
+
+def test_every_route_is_documented():
+    undocumented = _routed_operations() - set(CONTRACT.operations())
+    assert not undocumented, f"routes in app.py missing from the document: {sorted(undocumented)}"
+
+
+def test_every_documented_operation_is_routed():
+    unrouted = set(CONTRACT.operations()) - _routed_operations()
+    assert not unrouted, f"documented operations with no route in app.py: {sorted(unrouted)}"
+
+
+def test_route_list_and_document_are_compared_for_real():
+    # Guard the two tests above against comparing two empty sets.
+    assert len(_routed_operations()) >= 16
+    assert ("POST", "/orders/{orderId}/cancel") in _routed_operations()
+
+
+def test_operation_ids_are_unique():
+    ids = [CONTRACT.operation(m, t)["operationId"] for m, t in CONTRACT.operations()]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("method,template", sorted(CONTRACT.operations()))
+def test_path_parameters_match_the_template(method, template):
+    declared = {
+        p["name"] for p in CONTRACT.operation(method, template).get("parameters", [])
+        if p["in"] == "path"
+    }  # fmt: skip
+    assert declared == set(re.findall(r"{(\w+)}", template))
+    view_args = _routes()[template][method].view_args
+    assert set(view_args) == declared
+
+
+# --- error responses ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method,template", sorted(CONTRACT.operations()))
+def test_every_error_response_is_the_error_schema(method, template):
+    responses = CONTRACT.operation(method, template)["responses"]
+    for status, response in responses.items():
+        if int(status) >= 400:
+            schema = response["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/Error"}, (status, schema)
+
+
+def test_error_schema_requires_a_message_and_a_code():
+    error = openapi.document()["components"]["schemas"]["Error"]
+    assert set(error["required"]) >= {"error", "code"}
+
+
+def _declared(method: str, template: str) -> set[int]:
+    return {int(s) for s in CONTRACT.operation(method, template)["responses"]}
+
+
+@pytest.mark.parametrize("method,template", sorted(CONTRACT.operations()))
+def test_operations_declare_the_errors_they_can_raise(method, template):
+    operation = CONTRACT.operation(method, template)
+    declared = _declared(method, template)
+    expected = set()
+    if operation.get("security"):
+        expected.add(401)
+    if "requestBody" in operation:
+        expected |= {400, 415}
+    if "{" in template:
+        expected.add(404)
+    if any(p["name"] in ("limit", "cursor") for p in operation.get("parameters", [])):
+        expected.add(400)
+    assert expected <= declared, f"undeclared: {sorted(expected - declared)}"
+
+
+@pytest.mark.parametrize(
+    "method,template",
+    sorted((m.upper(), p) for m, p, _, access, *_ in openapi.OPERATIONS if access == openapi.ADMIN),
+)
+def test_admin_operations_declare_403(method, template):
+    assert {401, 403} <= _declared(method, template)
+
+
+@pytest.mark.parametrize("method,template", sorted(CONTRACT.operations()))
+def test_every_route_that_can_answer_415_declares_it(method, template):
+    # Chalice checks Content-Type on every route whose content_types lack */* (the
+    # default is ["application/json"]), body or not: GET /products with
+    # "Content-Type: text/plain" is a 415 unless the route accepts */*.
+    content_types = [c.lower() for c in _routes()[template][method].content_types]
+    if content_types and "*/*" not in content_types:
+        assert 415 in _declared(method, template), f"route accepts only {content_types}"
+
+
+# --- request schemas ------------------------------------------------------------------------
+
+
+def test_request_schemas_in_the_document_are_the_validated_ones():
+    components = openapi.document()["components"]["schemas"]
+    for name, schema in schemas.REQUEST_SCHEMAS.items():
+        assert components[name] == schema, name
+    # The validator compiles these very dictionaries, not copies of its own.
+    assert validation.REQUEST_SCHEMAS is schemas.REQUEST_SCHEMAS
+
+
+def _validated_schema(view: Any) -> str | None:
+    """The request schema a route validates its body with: its ``_body("Name")`` call."""
+    names = re.findall(r'_body\("(\w+)"\)', inspect.getsource(inspect.unwrap(view)))
+    assert len(names) <= 1, names
+    return names[0] if names else None
+
+
+@pytest.mark.parametrize("method,template", sorted(CONTRACT.operations()))
+def test_each_route_validates_with_the_schema_the_document_declares(method, template):
+    operation = CONTRACT.operation(method, template)
+    documented = None
+    if "requestBody" in operation:
+        assert operation["requestBody"]["required"] is True
+        ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        documented = ref.removeprefix("#/components/schemas/")
+        assert documented in schemas.REQUEST_SCHEMAS
+    assert _validated_schema(_routes()[template][method].view_function) == documented
+
+
+def test_every_schema_reference_resolves():
+    document = openapi.document()
+    text = json.dumps(document)
+    for name in set(re.findall(r'"#/components/schemas/(\w+)"', text)):
+        assert name in document["components"]["schemas"], name
+
+
+# --- the conformance check itself ---------------------------------------------------------
+
+
+def test_contract_accepts_a_conforming_answer_and_rejects_others():
+    product = {
+        "productId": "p1",
+        "name": "Lamp",
+        "price": 12.5,
+        "stock": 3,
+        "version": 1,
+        "createdAt": "2024-01-02T03:04:05.678Z",
+    }
+    assert CONTRACT.violations("GET", "/products/{productId}", 200, product) == []
+    assert CONTRACT.violations("GET", "/products/{productId}", 500, {}) != []
+    assert CONTRACT.violations("GET", "/products/{productId}", 200, {**product, "stock": -1})
+    assert CONTRACT.violations("GET", "/products/{productId}", 200, {**product, "createdAt": "x"})
+    page = {"items": [{**product, "price": "12.50"}], "nextCursor": None}
+    assert CONTRACT.violations("GET", "/products", 200, page)
+    assert CONTRACT.violations("GET", "/products/{productId}", 200, {**product, "secret": 1})
+    assert CONTRACT.violations("DELETE", "/products/{productId}", 204, {"a": 1})
+    assert CONTRACT.violations("DELETE", "/products/{productId}", 404, {"error": "x"})
+    order = {
+        "orderId": "o1",
+        "userId": "u1",
+        "status": "PENDING",
+        "items": [],
+        "total": 0,
+        "createdAt": "2024-01-02T03:04:05Z",
+    }
+    assert CONTRACT.violations("POST", "/orders", 201, order, {"Idempotent-Replayed": "true"}) == []
+    assert CONTRACT.violations("POST", "/orders", 201, order, {"Idempotent-Replayed": "no"})
+    assert CONTRACT.template_for("POST", "/users/register") == "/users/register"
+    assert CONTRACT.template_for("GET", "/users/register") == "/users/{userId}"
+    assert CONTRACT.template_for("POST", "/orders/o1/cancel?x=1") == "/orders/{orderId}/cancel"
+    assert CONTRACT.template_for("PATCH", "/orders") is None
+
+
+# --- a realistic session, every answer checked ----------------------------------------------
+
+
+class Session:
+    """Sends requests, checks each answer against the document and the expected status.
+
+    Problems are collected rather than raised at once, so one run lists all of them.
+    """
+
+    def __init__(self, api) -> None:
+        self.api = api
+        self.problems: list[str] = []
+        self.checked: set[tuple[str, str, int]] = set()
+
+    def __call__(self, expect: int, method: str, path: str, body: Any = None, **kw: Any):
+        reply = self.api.request(method, path, body, **kw)
+        template = CONTRACT.template_for(method, path)
+        if template is None:
+            self.problems.append(f"{method} {path}: no documented operation")
+            return reply
+        self.checked.add((method, template, reply.status))
+        self.problems += CONTRACT.violations(
+            method, template, reply.status, reply.body, reply.headers
+        )
+        if reply.status != expect:
+            self.problems.append(
+                f"{method} {path} body={body!r} {kw}: expected {expect}, "
+                f"got {reply.status} {reply.body!r}"
+            )
+            # Later steps build on successful ones: stop here, listing everything so far.
+            assert not 200 <= expect < 300, "\n".join(self.problems)
+        return reply
+
+
+_emails = itertools.count(1)
+
+
+def _email(tag: str) -> str:
+    return f"flow-{tag}-{next(_emails)}@example.com"
+
+
+def test_a_realistic_session_conforms_to_the_document(api, admin):
+    call = Session(api)
+    json_type = {"Content-Type": "application/json"}
+    call(200, "GET", "/openapi.json")
+
+    # --- registration and login
+    alice_email, bob_email = _email("alice"), _email("bob")
+    alice = call(
+        201,
+        "POST",
+        "/users/register",
+        {"email": alice_email, "name": "Alice", "password": "pw-alice-1"},
+    ).body
+    bob = call(
+        201,
+        "POST",
+        "/users/register",
+        {"email": bob_email, "name": "Bob", "password": "pw-bob-123"},
+    ).body
+    call(
+        409, "POST", "/users/register", {"email": alice_email, "name": "A", "password": "whatever1"}
+    )
+    call(
+        409, "POST", "/users/register",
+        {"email": alice_email.upper(), "name": "A", "password": "whatever1"},
+    )  # fmt: skip
+    for invalid in (
+        {"email": "not-an-email", "name": "X", "password": "long-enough"},
+        {"email": _email("x"), "name": "X", "password": "short"},
+        {"email": _email("x"), "name": "   ", "password": "long-enough"},
+        {"email": _email("x"), "name": "X"},
+        {"email": _email("x"), "name": "X", "password": "long-enough", "role": "admin"},
+        {"email": _email("x"), "name": 7, "password": "long-enough"},
+        [],
+        "text",
+        None,
+    ):
+        call(400, "POST", "/users/register", raw=json.dumps(invalid))
+    call(400, "POST", "/users/register", raw=b"")
+    call(400, "POST", "/users/register", raw=b"{not json")
+    call(400, "POST", "/users/register", raw=b"\xff\xfe")
+    call(
+        415, "POST", "/users/register",
+        {"email": _email("x"), "name": "X", "password": "long-enough"},
+        headers={"Content-Type": "text/plain"},
+    )  # fmt: skip
+
+    alice_token = call(
+        200, "POST", "/users/login", {"email": alice_email, "password": "pw-alice-1"}
+    ).body["token"]
+    bob_token = call(
+        200, "POST", "/users/login", {"email": bob_email.upper(), "password": "pw-bob-123"}
+    ).body["token"]
+    call(401, "POST", "/users/login", {"email": alice_email, "password": "wrong-password"})
+    call(401, "POST", "/users/login", {"email": _email("nobody"), "password": "pw-alice-1"})
+    call(401, "POST", "/users/login", {"email": "", "password": ""})
+    call(400, "POST", "/users/login", {"email": alice_email})
+    call(400, "POST", "/users/login", {"email": alice_email, "password": 1})
+    call(400, "POST", "/users/login", raw=b"[")
+    call(
+        415, "POST", "/users/login", {"email": alice_email, "password": "pw-alice-1"},
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )  # fmt: skip
+
+    # --- bearer tokens
+    for bad in ("Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer a.b.c", "Bearer " + "x" * 5000):
+        call(401, "GET", f"/users/{alice['userId']}", headers={**json_type, "Authorization": bad})
+    call(401, "GET", f"/users/{alice['userId']}")
+    call(401, "GET", f"/users/{alice['userId']}", token=alice_token[:-2] + "xx")
+
+    # --- users
+    call(200, "GET", "/users", token=admin.token)
+    call(403, "GET", "/users", token=alice_token)
+    call(401, "GET", "/users")
+    for query in ("limit=0", "limit=101", "limit=abc", "limit=-1", "limit=1.5", "cursor=%21%21"):
+        call(400, "GET", f"/users?{query}", token=admin.token)
+    _walk_pages(call, "/users", admin.token, expect_at_least=3)
+
+    call(200, "GET", f"/users/{alice['userId']}", token=alice_token)
+    call(200, "GET", f"/users/{alice['userId']}", token=admin.token)
+    call(404, "GET", f"/users/{alice['userId']}", token=bob_token)
+    call(404, "GET", "/users/no-such-user", token=admin.token)
+    call(404, "GET", "/users/" + "u" * 300, token=admin.token)
+
+    alice_path = f"/users/{alice['userId']}"
+    call(200, "PUT", alice_path, {"name": "Alice Liddell"}, token=alice_token)
+    call(400, "PUT", alice_path, {"password": "new-password-1"}, token=alice_token)
+    call(
+        401, "PUT", alice_path, {"password": "new-password-1", "currentPassword": "wrong"},
+        token=alice_token,
+    )  # fmt: skip
+    call(400, "PUT", alice_path, {"currentPassword": "pw-alice-1"}, token=alice_token)
+    call(400, "PUT", alice_path, {}, token=alice_token)
+    call(400, "PUT", alice_path, {"email": "new@example.com"}, token=alice_token)
+    call(400, "PUT", alice_path, {"name": ""}, token=alice_token)
+    call(404, "PUT", alice_path, {"name": "Mallory"}, token=bob_token)
+    call(401, "PUT", alice_path, {"name": "Mallory"})
+    call(
+        415,
+        "PUT",
+        alice_path,
+        {"name": "A"},
+        token=alice_token,
+        headers={"Content-Type": "text/csv"},
+    )
+    call(
+        200, "PUT", alice_path, {"password": "new-password-1", "currentPassword": "pw-alice-1"},
+        token=alice_token,
+    )  # fmt: skip
+    call(401, "GET", alice_path, token=alice_token)  # revoked by the password change
+    alice_token = call(
+        200, "POST", "/users/login", {"email": alice_email, "password": "new-password-1"}
+    ).body["token"]
+    call(200, "PUT", f"/users/{bob['userId']}", {"password": "reset-by-admin"}, token=admin.token)
+    call(401, "GET", f"/users/{bob['userId']}", token=bob_token)
+    bob_token = call(
+        200, "POST", "/users/login", {"email": bob_email, "password": "reset-by-admin"}
+    ).body["token"]
+
+    # --- products
+    new_product = {"name": "Lamp", "price": 12.5, "description": "A lamp", "stock": 5}
+    lamp = call(201, "POST", "/products", new_product, token=admin.token).body
+    mug = call(
+        201, "POST", "/products", {"name": "Mug", "price": 3, "stock": 5}, token=admin.token
+    ).body
+    rug = call(
+        201, "POST", "/products", {"name": "Rug", "price": 0.1, "stock": 1}, token=admin.token
+    ).body
+    call(403, "POST", "/products", new_product, token=alice_token)
+    call(401, "POST", "/products", new_product)
+    for invalid in (
+        {**new_product, "price": 1.005},
+        {**new_product, "price": -1},
+        {**new_product, "price": 1_000_001},
+        {**new_product, "price": "1.00"},
+        {**new_product, "stock": -1},
+        {**new_product, "stock": 1.5},
+        {**new_product, "name": ""},
+        {**new_product, "colour": "red"},
+        {"price": 1},
+        {"name": "x" * 201, "price": 1},
+    ):
+        call(400, "POST", "/products", invalid, token=admin.token)
+    call(400, "POST", "/products", raw='{"name": "N", "price": NaN}', token=admin.token)
+    call(400, "POST", "/products", raw='{"name": "N", "price": 1e400}', token=admin.token)
+    call(
+        415,
+        "POST",
+        "/products",
+        new_product,
+        token=admin.token,
+        headers={"Content-Type": "text/plain"},
+    )
+
+    call(200, "GET", "/products")
+    call(200, "GET", "/products", token=alice_token)
+    for query in ("limit=0", "limit=1000", "limit=x", "cursor=garbage", "cursor=" + "A" * 3000):
+        call(400, "GET", f"/products?{query}")
+    _walk_pages(call, "/products", None, expect_at_least=3)
+    call(200, "GET", f"/products/{lamp['productId']}")
+    call(404, "GET", "/products/no-such-product")
+    call(404, "GET", "/products/" + "p" * 100)
+
+    lamp_path = f"/products/{lamp['productId']}"
+    call(200, "PUT", lamp_path, {"price": 15, "stock": 10}, token=admin.token)
+    call(200, "PUT", lamp_path, {"description": ""}, token=admin.token)
+    call(403, "PUT", lamp_path, {"price": 1}, token=alice_token)
+    call(401, "PUT", lamp_path, {"price": 1})
+    call(404, "PUT", "/products/no-such-product", {"price": 1}, token=admin.token)
+    call(400, "PUT", lamp_path, {}, token=admin.token)
+    call(400, "PUT", lamp_path, {"price": 0.001}, token=admin.token)
+    call(400, "PUT", lamp_path, {"version": 3}, token=admin.token)
+    call(
+        415,
+        "PUT",
+        lamp_path,
+        {"price": 1},
+        token=admin.token,
+        headers={"Content-Type": "text/html"},
+    )
+
+    # --- orders
+    line = {"productId": lamp["productId"], "quantity": 2}
+    order = call(201, "POST", "/orders", {"items": [line]}, token=alice_token).body
+    keyed = {"items": [line, {"productId": mug["productId"], "quantity": 1}]}
+    key = {**json_type, "Idempotency-Key": "flow-key-1"}
+    first = call(201, "POST", "/orders", keyed, token=alice_token, headers=key)
+    replay = call(201, "POST", "/orders", keyed, token=alice_token, headers=key)
+    if replay.body != first.body:
+        call.problems.append(f"idempotent replay differs: {first.body!r} != {replay.body!r}")
+    call(422, "POST", "/orders", {"items": [line]}, token=alice_token, headers=key)
+    call(
+        400,
+        "POST",
+        "/orders",
+        {"items": [line]},
+        token=alice_token,
+        headers={**json_type, "Idempotency-Key": ""},
+    )
+    call(
+        400, "POST", "/orders", {"items": [line]}, token=alice_token,
+        headers={**json_type, "Idempotency-Key": "k" * 256},
+    )  # fmt: skip
+    bob_order = call(201, "POST", "/orders", {"items": [line]}, token=bob_token).body
+    call(201, "POST", "/orders", {"items": [line], "userId": bob["userId"]}, token=admin.token)
+    call(403, "POST", "/orders", {"items": [line], "userId": bob["userId"]}, token=alice_token)
+    call(400, "POST", "/orders", {"items": [line], "userId": "no-such-user"}, token=admin.token)
+    call(401, "POST", "/orders", {"items": [line]})
+    call(
+        409,
+        "POST",
+        "/orders",
+        {"items": [{"productId": rug["productId"], "quantity": 2}]},
+        token=alice_token,
+    )
+    for invalid in (
+        {"items": []},
+        {"items": [{"productId": lamp["productId"], "quantity": 0}]},
+        {"items": [{"productId": lamp["productId"], "quantity": 1001}]},
+        {"items": [{"productId": lamp["productId"], "quantity": 600}] * 2},
+        {"items": [{"productId": lamp["productId"]}]},
+        {"items": [{"productId": lamp["productId"], "quantity": 1, "price": 0}]},
+        {"items": [{"productId": "no-such-product", "quantity": 1}]},
+        {"items": [line] * 26},
+        {"items": [line], "total": 0},
+        {"items": line},
+    ):
+        call(400, "POST", "/orders", invalid, token=alice_token)
+    call(
+        415,
+        "POST",
+        "/orders",
+        {"items": [line]},
+        token=alice_token,
+        headers={"Content-Type": "text/plain"},
+    )
+
+    call(200, "GET", "/orders", token=alice_token)
+    call(200, "GET", f"/orders?userId={alice['userId']}", token=alice_token)
+    call(403, "GET", f"/orders?userId={bob['userId']}", token=alice_token)
+    call(200, "GET", "/orders", token=admin.token)
+    call(200, "GET", f"/orders?userId={bob['userId']}", token=admin.token)
+    call(200, "GET", "/orders?userId=no-such-user", token=admin.token)
+    call(401, "GET", "/orders")
+    for query in ("limit=0", "limit=abc", "cursor=garbage", "cursor=e30"):
+        call(400, "GET", f"/orders?{query}", token=alice_token)
+    _walk_pages(call, "/orders", alice_token, expect_at_least=2)
+    _walk_pages(call, "/orders", admin.token, expect_at_least=4)
+    _walk_pages(call, f"/orders?userId={bob['userId']}", admin.token, expect_at_least=2)
+
+    order_path = f"/orders/{order['orderId']}"
+    call(200, "GET", order_path, token=alice_token)
+    call(200, "GET", order_path, token=admin.token)
+    call(404, "GET", order_path, token=bob_token)
+    call(404, "GET", "/orders/no-such-order", token=alice_token)
+    call(404, "GET", "/orders/" + "o" * 100, token=admin.token)
+    call(401, "GET", order_path)
+
+    call(404, "POST", f"{order_path}/cancel", token=bob_token)
+    call(401, "POST", f"{order_path}/cancel")
+    call(200, "POST", f"{order_path}/cancel", token=alice_token)
+    call(409, "POST", f"{order_path}/cancel", token=alice_token)
+    call(404, "POST", "/orders/no-such-order/cancel", token=admin.token)
+    call(403, "DELETE", f"/products/{mug['productId']}", token=alice_token)
+    call(401, "DELETE", f"/products/{mug['productId']}")
+    call(204, "DELETE", f"/products/{mug['productId']}", token=admin.token)
+    call(404, "DELETE", f"/products/{mug['productId']}", token=admin.token)
+    call(404, "GET", f"/products/{mug['productId']}")
+    call(200, "POST", f"/orders/{first.body['orderId']}/cancel", token=admin.token)  # mug is gone
+    call(201, "POST", "/orders", keyed, token=alice_token, headers=key)  # replay survives it
+    call(200, "POST", f"/orders/{bob_order['orderId']}/cancel", token=admin.token)
+
+    # --- account deletion
+    call(404, "DELETE", alice_path, token=bob_token)
+    call(401, "DELETE", alice_path)
+    call(204, "DELETE", alice_path, token=alice_token)
+    call(401, "GET", alice_path, token=alice_token)
+    call(401, "POST", "/orders", {"items": [line]}, token=alice_token)
+    call(401, "POST", "/users/login", {"email": alice_email, "password": "new-password-1"})
+    call(204, "DELETE", f"/users/{bob['userId']}", token=admin.token)
+    call(404, "DELETE", f"/users/{bob['userId']}", token=admin.token)
+    call(404, "DELETE", "/users/no-such-user", token=admin.token)
+
+    assert not call.problems, "\n".join(call.problems)
+    # The walk reached every operation of the document.
+    reached = {(m, t) for m, t, _ in call.checked}
+    assert reached == set(CONTRACT.operations()), set(CONTRACT.operations()) - reached
+
+
+def _walk_pages(call: Session, path: str, token: str | None, expect_at_least: int) -> None:
+    """Page through a list one item at a time; every item once, nextCursor null at the end."""
+    separator = "&" if "?" in path else "?"
+    seen: list[Any] = []
+    cursor = None
+    for _ in range(200):
+        query = f"{separator}limit=1" + (f"&cursor={cursor}" if cursor else "")
+        reply = call(200, "GET", path + query, token=token)
+        if reply.status != 200:
+            return
+        seen += reply.body["items"]
+        cursor = reply.body["nextCursor"]
+        if cursor is None:
+            break
+    keys = [json.dumps(item, sort_keys=True) for item in seen]
+    if len(keys) != len(set(keys)) or len(keys) < expect_at_least:
+        call.problems.append(f"paging {path}: {len(keys)} items, {len(set(keys))} distinct")
