@@ -127,6 +127,8 @@ def test_missing_issuer_is_rejected():
         pytest.param({"role": "ADMIN"}, id="role-wrong-case"),
         pytest.param({"ver": ...}, id="no-ver"),
         pytest.param({"ver": "0"}, id="ver-string"),
+        pytest.param({"ver": False}, id="ver-bool-false"),
+        pytest.param({"ver": True}, id="ver-bool-true"),
         pytest.param({"exp": ...}, id="no-exp"),
         pytest.param({"exp": float(NOW + 3600)}, id="exp-float"),
         pytest.param({"exp": str(NOW + 3600)}, id="exp-string"),
