@@ -75,4 +75,5 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 fuzz: $(STAMP)
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} $(BIN)/python -m pytest tests/api/test_fuzz.py -p no:cacheprovider
+	HYPOTHESIS_PROFILE=deep FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} \
+	  $(BIN)/python -m pytest tests/api/test_fuzz.py -p no:cacheprovider
