@@ -198,3 +198,13 @@ class HttpClient:
 @pytest.fixture(scope="session")
 def http(stack: RunningStack) -> HttpClient:
     return stack.client()
+
+
+@pytest.fixture(scope="module")
+def admin(stack: RunningStack, http: HttpClient) -> str:
+    """A token of the seeded admin."""
+    status, body = http.post(
+        "/users/login", {"email": stack.admin_email, "password": stack.admin_password}
+    )
+    assert status == 200, body
+    return body["token"]

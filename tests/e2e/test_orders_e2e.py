@@ -27,15 +27,6 @@ def register(http) -> dict[str, Any]:
     return {**user, "token": login["token"]}
 
 
-@pytest.fixture(scope="module")
-def admin(stack, http) -> str:
-    status, body = http.post(
-        "/users/login", {"email": stack.admin_email, "password": stack.admin_password}
-    )
-    assert status == 200, body
-    return body["token"]
-
-
 @pytest.fixture
 def new_product(http, admin) -> Callable[..., dict[str, Any]]:
     def create(stock: int, price: float = 7.25, name: str = "Widget") -> dict[str, Any]:

@@ -13,15 +13,6 @@ ROUNDS = 10
 
 
 @pytest.fixture(scope="module")
-def admin(stack, http) -> str:
-    status, body = http.post(
-        "/users/login", {"email": stack.admin_email, "password": stack.admin_password}
-    )
-    assert status == 200, body
-    return body["token"]
-
-
-@pytest.fixture(scope="module")
 def customer(http) -> str:
     email = f"shopper-{uuid.uuid4().hex[:12]}@example.com"
     status, body = http.post(

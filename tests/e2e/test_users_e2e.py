@@ -44,15 +44,6 @@ def all_users(http, admin: str) -> list[dict[str, Any]]:
             return users
 
 
-@pytest.fixture(scope="module")
-def admin(stack, http) -> str:
-    status, body = http.post(
-        "/users/login", {"email": stack.admin_email, "password": stack.admin_password}
-    )
-    assert status == 200, body
-    return body["token"]
-
-
 def test_register_login_and_use_the_token(http):
     email = unique_email("Mixed.Case")
 
