@@ -9,6 +9,7 @@ sweep re-publishes whatever is still unacknowledged after a grace period.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -32,8 +33,6 @@ SWEEP_GRACE = timedelta(minutes=2)
 SWEEP_BATCH = 100
 MAX_ORDER_ID_LENGTH = 64
 
-_topic_arn: str | None = None
-
 
 EVENT_FIELDS = ("orderId", "userId", "total", "items", "createdAt")
 
@@ -46,25 +45,16 @@ def event_message(event_type: str, order: Order) -> dict[str, Any]:
     return {"type": event_type, **{field: view[field] for field in EVENT_FIELDS}}
 
 
-def set_topic_arn(arn: str) -> None:
-    global _topic_arn
-    _topic_arn = arn
-
-
+@functools.cache
 def topic_arn() -> str:
-    """The configured ARN, else derived from the Lambda's own ARN (same account and region)."""
-    global _topic_arn
-    if _topic_arn is None:
-        settings = get_settings()
-        if settings.order_events_topic_arn:
-            _topic_arn = settings.order_events_topic_arn
-        else:
-            sts_identity = client("sts").get_caller_identity()
-            partition = sts_identity["Arn"].split(":")[1]
-            region = client("sns").meta.region_name
-            account = sts_identity["Account"]
-            _topic_arn = f"arn:{partition}:sns:{region}:{account}:{settings.order_events_topic}"
-    return _topic_arn
+    """The configured ARN, else built from the caller's account and region (``chalice deploy``)."""
+    settings = get_settings()
+    if settings.order_events_topic_arn:
+        return settings.order_events_topic_arn
+    identity = client("sts").get_caller_identity()
+    partition = identity["Arn"].split(":")[1]
+    region = client("sns").meta.region_name
+    return f"arn:{partition}:sns:{region}:{identity['Account']}:{settings.order_events_topic}"
 
 
 def publish(event_type: str, order: Order) -> bool:

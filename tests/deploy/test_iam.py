@@ -416,10 +416,10 @@ def topic_arn_from_sts() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("ORDER_EVENTS_TOPIC_ARN")
-        patch.setattr(events, "_topic_arn", None)
+        events.topic_arn.cache_clear()
         refresh_settings()
         yield
-    events.set_topic_arn(os.environ["ORDER_EVENTS_TOPIC_ARN"])
+    events.topic_arn.cache_clear()
     refresh_settings()
 
 
