@@ -6,15 +6,15 @@ import uuid
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.clock import now_iso
 from chalicelib.encoding import json_number
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import Product
 from chalicelib.pagination import paginate
+from chalicelib.schemas import is_id
 from chalicelib.validation import money
-
-MAX_ID_LENGTH = 64
 
 
 def product_view(product: Product) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def create_product(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_product(product_id: str) -> Product:
-    if not product_id or len(product_id) > MAX_ID_LENGTH:
+    if not is_id(product_id):
         raise _not_found(product_id)
     try:
         return Product.get(product_id, consistent_read=True)
@@ -75,7 +75,7 @@ def list_products(limit: int, cursor: str | None) -> dict[str, Any]:
 def update_product(product_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """Read, then write conditional on the version read: a concurrent edit makes this a 409."""
     product = load_product(product_id)
-    actions = [Product.updated_at.set(now_iso())]
+    actions: list[Action] = [Product.updated_at.set(now_iso())]
     if "name" in data:
         actions.append(Product.name.set(data["name"]))
     if "price" in data:
@@ -96,7 +96,7 @@ def update_product(product_id: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def delete_product(product_id: str) -> None:
-    if not product_id or len(product_id) > MAX_ID_LENGTH:
+    if not is_id(product_id):
         raise _not_found(product_id)
     try:
         Product(product_id).delete(
