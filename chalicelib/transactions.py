@@ -1,4 +1,4 @@
-"""The data layer's writes: DynamoDB transactions that say which condition failed.
+"""The data layer's conditional writes: each says what a failed condition means.
 
 A domain function adds operations to a :class:`Transaction` and gives each one
 ``on_fail``: what it means when that operation's condition fails, either a
@@ -6,6 +6,7 @@ domain error to raise or a label the caller interprets. :func:`write` commits,
 retries ``TransactionConflict`` (transient: the transaction raced another one
 on the same item) with jittered backoff, and turns failed conditions back into
 those meanings. Domain code never looks at cancellation reasons by position.
+:func:`update_item` and :func:`delete_item` do the same for one-item writes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 
 from pynamodb.attributes import Attribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import CancellationReason, TransactWriteError
+from pynamodb.exceptions import CancellationReason, DeleteError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
@@ -146,6 +147,38 @@ class Transaction:
             if reason is not None and reason.code == CONDITION_FAILED
         }
         return [(self._added[i][1], failed[i]) for i in sorted(failed)]
+
+
+def _failed_condition(exc: UpdateError | DeleteError) -> bool:
+    return exc.cause_response_code == "ConditionalCheckFailedException"
+
+
+def update_item(
+    model: Model,
+    actions: Sequence[Action],
+    *,
+    on_fail: Exception,
+    condition: Condition | None = None,
+) -> None:
+    """One ``UpdateItem`` of an existing item, also conditional on its version if it has one."""
+    try:
+        model.update(
+            actions=list(actions), condition=_and(_key_attribute(type(model)).exists(), condition)
+        )
+    except UpdateError as exc:
+        if _failed_condition(exc):
+            raise on_fail from None
+        raise
+
+
+def delete_item(model: Model, *, on_fail: Exception) -> None:
+    """One ``DeleteItem`` of an existing item, whatever its version."""
+    try:
+        model.delete(condition=_key_attribute(type(model)).exists(), add_version_condition=False)
+    except DeleteError as exc:
+        if _failed_condition(exc):
+            raise on_fail from None
+        raise
 
 
 def cancellation_codes(exc: TransactWriteError) -> list[str | None]:
