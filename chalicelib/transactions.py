@@ -15,7 +15,7 @@ import functools
 import random
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from pynamodb.attributes import Attribute
 from pynamodb.connection import Connection
@@ -36,8 +36,6 @@ CONDITION_FAILED = "ConditionalCheckFailed"
 # DynamoDB's cancellation reasons follow the sent order. This is the one place that
 # knows; tests/unit/test_transactions.py pins it against the request PynamoDB builds.
 _SEND_ORDER = ("check", "delete", "put", "update")
-
-_M = TypeVar("_M", bound=Model)
 
 
 @functools.cache
