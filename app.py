@@ -42,12 +42,13 @@ def route(
     status: int = 200,
     response: str | None = None,
     errors: tuple[int, ...] = (),
-    **documented: Any,
+    parameters: tuple[dict[str, Any], ...] = (),
+    headers: tuple[tuple[str, dict[str, Any]], ...] = (),
 ) -> Callable[[View], View]:
     """Route ``method path`` to the view and document it; a body-less route takes any type."""
     OPERATIONS.append(
         Operation(method.lower(), path, summary, access, request, status, response, errors,
-                  **documented)
+                  parameters, headers)
     )  # fmt: skip
     content_types = [JSON] if request else ANY_CONTENT
 
