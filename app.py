@@ -170,9 +170,27 @@ def delete_user(userId: str) -> Response:
 # --- products ----------------------------------------------------------------
 
 
-@route("GET", "/products", "List products", PUBLIC, response="ProductPage", errors=(400,))
+@route(
+    "GET",
+    "/products",
+    "List products by name (A to Z, any case)",
+    PUBLIC,
+    response="ProductPage",
+    errors=(400,),
+    parameters=(openapi.CATEGORY_FILTER, openapi.NAME_SEARCH),
+)
 def list_products() -> dict[str, Any]:
-    return products.list_products(parse_limit(_query()), _query().get("cursor"))
+    query = _query()
+    return products.list_products(
+        parse_limit(query), query.get("cursor"), query.get("category"), query.get("q")
+    )
+
+
+@route(
+    "GET", "/categories", "Categories with their product counts", PUBLIC, response="CategoryList"
+)
+def list_categories() -> dict[str, Any]:
+    return products.list_categories()
 
 
 @route(
