@@ -15,8 +15,9 @@ from chalicelib import events, observability, openapi, orders, products, users
 from chalicelib.auth import Principal, principal_from_token, require_admin
 from chalicelib.config import get_settings
 from chalicelib.http import ANY_CONTENT, JSON, bearer_token, chalice_errors_as_json, json_errors
-from chalicelib.models import UserRecord
+from chalicelib.models import Order, UserRecord
 from chalicelib.openapi import ADMIN, PUBLIC, USER, Operation
+from chalicelib.order_view import DELIVERED, SHIPPED
 from chalicelib.pagination import parse_limit
 from chalicelib.validation import parse_body
 
@@ -277,12 +278,14 @@ def place_order() -> Response:
     USER,
     response="OrderPage",
     errors=(400, 401, 403),
-    parameters=(openapi.ORDERS_USER_FILTER,),
+    parameters=(openapi.ORDERS_USER_FILTER, openapi.ORDERS_STATUS_FILTER),
 )
 def list_orders() -> dict[str, Any]:
     caller, _ = _caller()
     query = _query()
-    return orders.list_orders(caller, query.get("userId"), parse_limit(query), query.get("cursor"))
+    return orders.list_orders(
+        caller, query.get("userId"), parse_limit(query), query.get("cursor"), query.get("status")
+    )
 
 
 @route(
@@ -309,6 +312,41 @@ def get_order(orderId: str) -> dict[str, Any]:
 def cancel_order(orderId: str) -> dict[str, Any]:
     caller, _ = _caller()
     return orders.cancel_order(caller, orderId)
+
+
+def _caller_and_order(order_id: str) -> tuple[Principal, Order | None]:
+    """The caller and the order, read in one ``BatchGetItem``."""
+    caller, _, order = users.authenticate_with(
+        bearer_token(_request().headers), Order, orders.order_key(order_id)
+    )
+    observability.set_user(caller.user_id)
+    return caller, order
+
+
+@route(
+    "POST",
+    "/orders/{orderId}/ship",
+    "Ship a CONFIRMED order (admin)",
+    ADMIN,
+    response="Order",
+    errors=(401, 403, 404, 409),
+)
+def ship_order(orderId: str) -> dict[str, Any]:
+    caller, order = _caller_and_order(orderId)
+    return orders.advance_order(caller, order, orderId, SHIPPED)
+
+
+@route(
+    "POST",
+    "/orders/{orderId}/deliver",
+    "Mark a SHIPPED order delivered (admin)",
+    ADMIN,
+    response="Order",
+    errors=(401, 403, 404, 409),
+)
+def deliver_order(orderId: str) -> dict[str, Any]:
+    caller, order = _caller_and_order(orderId)
+    return orders.advance_order(caller, order, orderId, DELIVERED)
 
 
 @route("GET", "/openapi.json", "This document", PUBLIC, response="OpenApiDocument")

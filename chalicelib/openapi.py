@@ -11,8 +11,8 @@ import copy
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from chalicelib.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.order_view import ORDER_STATUSES
+from chalicelib.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.schemas import (
     CATEGORY_PATTERN,
     MAX_SEARCH_LENGTH,

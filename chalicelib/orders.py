@@ -42,9 +42,17 @@ from chalicelib.models import (
     UserRecord,
 )
 from chalicelib.observability import metric
-from chalicelib.order_view import CANCELLABLE, CANCELLED, PENDING, order_view
+from chalicelib.order_view import (
+    CANCELLABLE,
+    CANCELLED,
+    FULFILMENT_STEPS,
+    ORDER_STATUSES,
+    PENDING,
+    order_view,
+)
 from chalicelib.pagination import paginate
 from chalicelib.schemas import MAX_ID_LENGTH, MAX_QUANTITY, is_id
+from chalicelib.shards import PageRead, merged_page, shard_keys
 from chalicelib.transactions import ConditionsFailed, Transaction
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -153,8 +161,9 @@ def _new_order(owner: str, quantities: dict[str, int], products: Mapping[str, Pr
         for product_id, quantity in quantities.items()
     ]
     created_at = now_iso()
+    order_id = str(uuid.uuid4())
     return Order(
-        str(uuid.uuid4()),
+        order_id,
         user_id=owner,
         status=PENDING,
         items=lines,
@@ -162,6 +171,7 @@ def _new_order(owner: str, quantities: dict[str, int], products: Mapping[str, Pr
         created_at=created_at,
         pending_event=events.ORDER_PLACED,
         event_at=created_at,
+        status_shard=Order.status_shard_for(order_id, PENDING),
     )
 
 
@@ -271,10 +281,64 @@ def get_order(caller: Principal, order_id: str) -> dict[str, Any]:
     return order_view(_load_visible(caller, order_id))
 
 
-def list_orders(
-    caller: Principal, user_id: str | None, limit: int, cursor: str | None
+_STATUS_KEY_NAMES = {"orderId", "statusShard", "createdAt"}
+
+
+def _status_shard_page(
+    partition: str, start: dict[str, Any] | None, count: int
+) -> tuple[list[tuple[Order, dict[str, Any]]], dict[str, Any] | None]:
+    results = Order.by_status.query(
+        partition, scan_index_forward=False, limit=count, page_size=count, last_evaluated_key=start
+    )
+    items = [
+        (
+            order,
+            {
+                "orderId": {"S": order.order_id},
+                "statusShard": {"S": partition},
+                "createdAt": {"S": order.created_at},
+            },
+        )
+        for order in results
+    ]
+    return items, results.last_evaluated_key
+
+
+def fulfilment_queue(
+    status: str, limit: int, cursor: str | None, stats: PageRead | None = None
 ) -> dict[str, Any]:
-    """Newest first: one user's through the ``byUser`` index, everyone's for admins."""
+    """Orders of one status, newest first: the shards of ``byStatus`` merged."""
+    if status not in ORDER_STATUSES:
+        raise ValidationError(f"status must be one of {', '.join(ORDER_STATUSES)}", field="status")
+    items, next_cursor = merged_page(
+        _status_shard_page,
+        lambda order: order.created_at,
+        partitions=shard_keys(status),
+        limit=limit,
+        cursor=cursor,
+        key_names=_STATUS_KEY_NAMES,
+        hash_name="statusShard",
+        descending=True,
+        stats=stats,
+    )
+    return {"items": [order_view(o) for o in items], "nextCursor": next_cursor}
+
+
+def list_orders(
+    caller: Principal,
+    user_id: str | None,
+    limit: int,
+    cursor: str | None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    """Newest first: one user's through the ``byUser`` index, everyone's for admins,
+    or (admins) one status's through the sharded ``byStatus`` index."""
+    if status is not None:
+        if not caller.is_admin:
+            raise Forbidden("only admins may list orders by status")
+        if user_id is not None:
+            raise ValidationError("status and userId cannot be combined", field="status")
+        return fulfilment_queue(status, limit, cursor)
     if user_id is not None and not is_id(user_id):
         raise ValidationError(f"userId must be 1-{MAX_ID_LENGTH} characters", field="userId")
     if user_id is not None and user_id != caller.user_id and not caller.is_admin:
@@ -336,6 +400,7 @@ def _build_cancel(
         order,
         [
             Order.status.set(CANCELLED),
+            Order.status_shard.set(Order.status_shard_for(order.order_id, CANCELLED)),
             Order.updated_at.set(cancelled_at),
             Order.pending_event.set(events.ORDER_CANCELLED),
             Order.event_at.set(cancelled_at),
@@ -347,3 +412,51 @@ def _build_cancel(
         # version=0 only makes PynamoDB bump the version (ADD 1) instead of resetting it.
         product = Product(product_id, version=0)
         tx.update(product, [Product.stock.add(quantity)], on_fail=_Gone(product_id))
+
+
+def order_key(order_id: str) -> str | None:
+    """The orders-table key an order id may be stored under (``None``: it cannot exist)."""
+    if not is_id(order_id) or order_id.startswith(_IDEMPOTENCY_PREFIX):
+        return None
+    return order_id
+
+
+def advance_order(
+    caller: Principal, order: Order | None, order_id: str, status: str
+) -> dict[str, Any]:
+    """Admin fulfilment step (``SHIPPED``, ``DELIVERED``): one conditional write.
+
+    ``order`` was read together with the caller's profile; the write's condition on
+    the status it requires is what makes a concurrent cancel or second step lose.
+    """
+    if not caller.is_admin:
+        raise Forbidden("only admins may ship or deliver orders")
+    if order is None:
+        raise NotFound(f"order {order_id} not found")
+    required = FULFILMENT_STEPS[status]
+    wrong_status = Conflict(
+        f"order {order_id} is {order.status}; only a {required} order can become {status}"
+    )
+    if order.status != required:
+        raise wrong_status
+    event_type = events.STATUS_EVENTS[status]
+    changed_at = now_iso()
+    transactions.update_item(
+        order,
+        [
+            Order.status.set(status),
+            Order.status_shard.set(Order.status_shard_for(order_id, status)),
+            Order.updated_at.set(changed_at),
+            Order.pending_event.set(event_type),
+            Order.event_at.set(changed_at),
+        ],
+        condition=Order.status == required,
+        on_fail=Conflict(f"order {order_id} is no longer {required}; it was changed meanwhile"),
+    )
+    order.status = status
+    order.updated_at = changed_at
+    order.pending_event = event_type
+    order.event_at = changed_at
+    metric("Orders" + status.capitalize())
+    events.publish(event_type, order)
+    return order_view(order)

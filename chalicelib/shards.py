@@ -16,10 +16,12 @@ the new N (when lowering) or find them later (when raising): do it in a quiet
 hour.
 
 A page's cursor is opaque: for each shard, the key of the last item returned
-from it (or that the shard is done). A page reads at most ``limit + SHARDS``
-items in the common case: the first round asks each shard for an even share
-plus one look-ahead item, later rounds only ask the shards whose buffered
-items ran out (see :func:`merged_page`).
+from it (or that the shard is done). The first round asks each shard for an
+even share plus one look-ahead item, later rounds only ask the shards whose
+buffered items ran out (see :func:`merged_page`). Items read but not returned
+are read again by the next page. Measured with ids hashed evenly: 29 items in
+6 queries for a page of 20 over 4 shards, i.e. about ``limit + 2 * SHARDS``,
+not the strict ``limit + SHARDS`` (which needs one query per item returned).
 """
 
 from __future__ import annotations
