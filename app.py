@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response, SNSEvent
 
-from chalicelib import events, observability, openapi, orders, products, users
+from chalicelib import cart, events, observability, openapi, orders, products, users
 from chalicelib.auth import Principal, principal_from_token, require_admin
 from chalicelib.config import get_settings
 from chalicelib.http import ANY_CONTENT, JSON, bearer_token, chalice_errors_as_json, json_errors
@@ -347,6 +347,67 @@ def ship_order(orderId: str) -> dict[str, Any]:
 def deliver_order(orderId: str) -> dict[str, Any]:
     caller, order = _caller_and_order(orderId)
     return orders.advance_order(caller, order, orderId, DELIVERED)
+
+
+# --- cart --------------------------------------------------------------------
+
+
+def _token() -> str | None:
+    return bearer_token(_request().headers)
+
+
+@route("GET", "/cart", "Read your cart, priced now", USER, response="Cart", errors=(401,))
+def get_cart() -> dict[str, Any]:
+    return cart.get_cart(_token())
+
+
+@route(
+    "PUT",
+    "/cart/items/{productId}",
+    "Set the quantity of one product in your cart",
+    USER,
+    request="CartLineSet",
+    response="Cart",
+    errors=(400, 401, 404, 415, 503),
+)
+def set_cart_line(productId: str) -> dict[str, Any]:
+    body = _body("CartLineSet")
+    return cart.set_line(_token(), productId, body["quantity"])
+
+
+@route(
+    "DELETE",
+    "/cart/items/{productId}",
+    "Remove one product from your cart",
+    USER,
+    response="Cart",
+    errors=(401, 503),
+)
+def remove_cart_line(productId: str) -> dict[str, Any]:
+    return cart.remove_line(_token(), productId)
+
+
+@route("DELETE", "/cart", "Empty your cart", USER, status=204, errors=(401,))
+def clear_cart() -> Response:
+    cart.clear(_token())
+    return _no_content()
+
+
+@route(
+    "POST",
+    "/cart/checkout",
+    "Order what your cart holds (one transaction; the cart is emptied)",
+    USER,
+    status=201,
+    response="Order",
+    errors=(400, 401, 409, 422, 503),
+    parameters=(openapi.IDEMPOTENCY_KEY,),
+    headers=(openapi.IDEMPOTENT_REPLAYED,),
+)
+def checkout() -> Response:
+    order, created = cart.checkout(_token(), _request().headers.get("idempotency-key"))
+    headers: dict[str, str | list[str]] = {} if created else {"Idempotent-Replayed": "true"}
+    return Response(body=order, status_code=201, headers=headers)
 
 
 @route("GET", "/openapi.json", "This document", PUBLIC, response="OpenApiDocument")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -96,12 +96,15 @@ def _owner(caller: Principal, data: dict[str, Any]) -> str:
     return owner
 
 
-def _idempotency_key(owner: str, key: str) -> str:
+def idempotency_key(owner: str, key: str) -> str:
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
         raise ValidationError(
             f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters"
         )
     return _IDEMPOTENCY_PREFIX + hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
+
+
+_idempotency_key = idempotency_key
 
 
 def _request_hash(owner: str, quantities: dict[str, int]) -> str:
@@ -116,32 +119,53 @@ def place_order(
     owner = _owner(caller, data)
     quantities = merge_lines(data["items"])
     idem_key = _idempotency_key(owner, idempotency_key) if idempotency_key is not None else None
+    request_hash = _request_hash(owner, quantities)
 
     products = {p.product_id: p for p in Product.batch_get(list(quantities), consistent_read=True)}
     unknown = [pid for pid in quantities if pid not in products]
     if unknown:
         # A retry of an order placed before a product was deleted must still replay.
-        replay = _stored_replay(caller, idem_key, owner, quantities) if idem_key else None
+        replay = stored_replay(caller, idem_key, request_hash) if idem_key else None
         if replay is not None:
             return replay, False
         raise ValidationError(f"unknown product(s): {', '.join(unknown)}", productIds=unknown)
+    return commit_order(caller, owner, quantities, products, idem_key, request_hash)
 
+
+def commit_order(
+    caller: Principal,
+    owner: str,
+    quantities: dict[str, int],
+    products: Mapping[str, Product],
+    idem_key: str | None,
+    request_hash: str,
+    also: Callable[[Transaction], None] | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Write the order in one transaction (with ``also``'s operations) and announce it.
+
+    ``also`` may add operations whose failure meanings are labels; a failure of one of
+    them that is not explained by a replay or missing stock raises ``ConditionsFailed``.
+    """
     order = _new_order(owner, quantities, products)
     view = order_view(order)
     record = None
     if idem_key is not None:
         record = IdempotencyRecord(
             idem_key,
-            request_hash=_request_hash(owner, quantities),
+            request_hash=request_hash,
             target_order_id=order.order_id,
             response=json.dumps(view, default=json_default),
         )
+
+    def build(tx: Transaction) -> None:
+        _build_order(tx, caller, owner, order, record, quantities, products)
+        if also is not None:
+            also(tx)
+
     try:
-        transactions.write(
-            lambda tx: _build_order(tx, caller, owner, order, record, quantities, products)
-        )
+        transactions.write(build)
     except ConditionsFailed as failed:
-        return _explain_cancellation(failed, idem_key, owner, quantities), False
+        return _explain_cancellation(failed, idem_key, request_hash), False
     metric("OrdersPlaced")
     metric("OrderValue", float(order.total), "None")
     events.publish(events.ORDER_PLACED, order)
@@ -216,24 +240,24 @@ def _build_order(
 
 
 def _explain_cancellation(
-    failed: ConditionsFailed, idem_key: str | None, owner: str, quantities: dict[str, int]
+    failed: ConditionsFailed, idem_key: str | None, request_hash: str
 ) -> dict[str, Any]:
     """A replay of the first request with this Idempotency-Key, or the products short of stock."""
     if idem_key is not None and _REPLAY in failed.meanings:
         raw = failed.reason(_REPLAY).raw_item
         record = IdempotencyRecord.from_raw_data(raw) if raw else IdempotencyRecord.get(idem_key)
-        return _replay(record, owner, quantities)
+        return _replay(record, request_hash)
     short = [m.product_id for m in failed.meanings if isinstance(m, _ShortOf)]
     if short:
         metric("StockConflicts")
         raise InsufficientStock(
             f"insufficient stock for product(s): {', '.join(short)}", productIds=short
         )
-    raise RuntimeError(f"order transaction cancelled: {failed.meanings}")
+    raise failed
 
 
-def _replay(record: IdempotencyRecord, owner: str, quantities: dict[str, int]) -> dict[str, Any]:
-    if record.request_hash != _request_hash(owner, quantities):
+def _replay(record: IdempotencyRecord, request_hash: str) -> dict[str, Any]:
+    if record.request_hash != request_hash:
         raise IdempotencyMismatch(
             "this Idempotency-Key was already used for a different order request"
         )
@@ -241,9 +265,7 @@ def _replay(record: IdempotencyRecord, owner: str, quantities: dict[str, int]) -
     return response
 
 
-def _stored_replay(
-    caller: Principal, idem_key: str, owner: str, quantities: dict[str, int]
-) -> dict[str, Any] | None:
+def stored_replay(caller: Principal, idem_key: str, request_hash: str) -> dict[str, Any] | None:
     """The replay of a live idempotency record, read outside the transaction.
 
     Only for requests that fail before the transaction (a product deleted since
@@ -261,7 +283,7 @@ def _stored_replay(
         raise Unauthorized("invalid or expired token") from None
     if int(profile.token_version) != caller.token_version:
         raise Unauthorized("invalid or expired token")
-    return _replay(record, owner, quantities)
+    return _replay(record, request_hash)
 
 
 def _load_visible(caller: Principal, order_id: str) -> Order:

@@ -19,7 +19,13 @@ from typing import Any
 
 from pynamodb.attributes import Attribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import CancellationReason, DeleteError, TransactWriteError, UpdateError
+from pynamodb.exceptions import (
+    CancellationReason,
+    DeleteError,
+    PutError,
+    TransactWriteError,
+    UpdateError,
+)
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
@@ -170,6 +176,16 @@ def update_item(
         )
     except UpdateError as exc:
         if _failed_condition(exc):
+            raise on_fail from None
+        raise
+
+
+def put_item(model: Model, *, condition: Condition, on_fail: Exception) -> None:
+    """One conditional ``PutItem`` (whole-item replacement, e.g. a cart)."""
+    try:
+        model.save(condition=condition, add_version_condition=False)
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
             raise on_fail from None
         raise
 
