@@ -60,7 +60,8 @@ def _not_found(product_id: str) -> NotFound:
     return NotFound(f"product {product_id} not found")
 
 
-def _count(tx: Transaction, category: str, delta: int) -> None:
+def count_in_category(tx: Transaction, category: str, delta: int) -> None:
+    """Move this category's product count by ``delta`` within the transaction."""
     counter = CategoryCount(CategoryCount.key_for(category))
     tx.upsert(
         counter,
@@ -94,7 +95,7 @@ def create_product(data: dict[str, Any]) -> dict[str, Any]:
 
     def build(tx: Transaction) -> None:
         tx.create(product, on_fail=RuntimeError(f"product id {product.product_id} is taken"))
-        _count(tx, category, 1)
+        count_in_category(tx, category, 1)
 
     transactions.write(build)
     product.version = 1
@@ -202,10 +203,10 @@ def update_product(product_id: str, data: dict[str, Any]) -> dict[str, Any]:
         tx.update(product, actions, condition=Product.version == read_version, on_fail=changed)
         if not was_indexed:
             # A row from before categories starts being counted now (make migrate does the rest).
-            _count(tx, new_category, 1)
+            count_in_category(tx, new_category, 1)
         elif new_category != old_category:
-            _count(tx, old_category, -1)
-            _count(tx, new_category, 1)
+            count_in_category(tx, old_category, -1)
+            count_in_category(tx, new_category, 1)
 
     transactions.write(build)
     product.version = read_version + 1
@@ -231,7 +232,7 @@ def delete_product(product_id: str) -> None:
             # Missing now (deleted meanwhile) also fails here; the next read answers 404.
             tx.delete(product, condition=unchanged, on_fail=_CHANGED)
             if _indexed(product):
-                _count(tx, product.category_or_default, -1)
+                count_in_category(tx, product.category_or_default, -1)
 
         try:
             transactions.write(build)
