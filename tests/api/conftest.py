@@ -1,90 +1,46 @@
-"""HTTP-level fixtures: the app through ``chalice.test.Client`` on a fresh moto world."""
+"""HTTP-level fixtures: the app through ``chalice.test.Client`` on the emulated stack.
+
+The requests go through the same JSON client as the smoke script and the end-to-end
+tests (``scripts/http_client.py``); only the transport differs.
+"""
 
 from __future__ import annotations
 
-import itertools
-import json
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.factories import Account, ShopClient
+
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password"
-_emails = itertools.count(1)
 
 
-@dataclass
-class Reply:
-    status: int
-    body: Any
-    headers: dict[str, str]
+class ChaliceTransport:
+    """Hands requests to ``chalice.test.Client`` instead of the network."""
 
-
-@dataclass
-class Account:
-    user_id: str
-    email: str
-    password: str
-    token: str
-
-
-class Api:
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        token: str | None = None,
-        headers: dict[str, str] | None = None,
-        raw: bytes | str | None = None,
-    ) -> Reply:
-        sent = {"Content-Type": "application/json"}
-        if token:
-            sent["Authorization"] = f"Bearer {token}"
-        sent.update(headers or {})
-        payload = raw if raw is not None else (json.dumps(body) if body is not None else b"")
-        response = self.client.http.request(method, path, body=payload, headers=sent)
-        parsed = json.loads(response.body) if response.body else None
-        return Reply(response.status_code, parsed, dict(response.headers))
+    def __call__(
+        self, method: str, path: str, data: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes, dict[str, str]]:
+        response = self.client.http.request(method, path, body=data or b"", headers=headers)
+        return response.status_code, response.body or b"", dict(response.headers)
 
-    def get(self, path: str, **kw: Any) -> Reply:
-        return self.request("GET", path, **kw)
 
-    def post(self, path: str, body: Any = None, **kw: Any) -> Reply:
-        return self.request("POST", path, body, **kw)
+class Api(ShopClient):
+    """The shared client over ``chalice.test.Client``; ``client`` is that Client (for
+    its ``events`` and ``lambda_`` helpers)."""
 
-    def put(self, path: str, body: Any = None, **kw: Any) -> Reply:
-        return self.request("PUT", path, body, **kw)
-
-    def delete(self, path: str, **kw: Any) -> Reply:
-        return self.request("DELETE", path, **kw)
-
-    def register(self, email: str | None = None, password: str = "correct-horse") -> Account:
-        email = email or f"user{next(_emails)}@example.com"
-        reply = self.post(
-            "/users/register", {"email": email, "name": "Test User", "password": password}
-        )
-        assert reply.status == 201, reply.body
-        return self.login(email, password)
-
-    def login(self, email: str, password: str) -> Account:
-        reply = self.post("/users/login", {"email": email, "password": password})
-        assert reply.status == 200, reply.body
-        return Account(reply.body["userId"], email, password, reply.body["token"])
-
-    def create_product(self, admin: Account, **fields: Any) -> dict[str, Any]:
-        body = {"name": "Widget", "price": 9.99, "stock": 10, **fields}
-        reply = self.post("/products", body, token=admin.token)
-        assert reply.status == 201, reply.body
-        return reply.body
+    def __init__(self, client: Any) -> None:
+        super().__init__(ChaliceTransport(client))
+        self.client = client
 
 
 @pytest.fixture
-def api(aws):
+def api(aws: dict[str, str]) -> Iterator[Api]:
     from chalice.test import Client
 
     from app import app
@@ -94,7 +50,7 @@ def api(aws):
 
 
 @pytest.fixture
-def admin(api) -> Account:
+def admin(api: Api) -> Account:
     from chalicelib.users import ensure_admin
 
     ensure_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -102,5 +58,5 @@ def admin(api) -> Account:
 
 
 @pytest.fixture
-def customer(api) -> Account:
+def customer(api: Api) -> Account:
     return api.register()

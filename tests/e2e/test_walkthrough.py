@@ -1,4 +1,4 @@
-"""The README's curl walkthrough, run for real against a fresh local stack."""
+"""The curl walkthrough (docs/walkthrough.md), run for real against a fresh local stack."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from scripts import walkthrough
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
-def test_the_readme_walkthrough_prints_what_the_readme_shows(stack_launcher):
-    steps = walkthrough.steps(walkthrough.README.read_text())
+def test_the_walkthrough_prints_what_the_page_shows(stack_launcher):
+    steps = walkthrough.steps(walkthrough.WALKTHROUGH.read_text())
     assert len(steps) > 20, "the walkthrough markers or fences were lost"
     assert all(step.shown for step in steps[1:]), "every step after the setup shows output"
     # A stack of its own: the walkthrough registers fixed emails.
