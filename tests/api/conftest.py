@@ -6,6 +6,7 @@ tests (``scripts/http_client.py``); only the transport differs.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,14 +50,51 @@ def api(aws: dict[str, str]) -> Iterator[Api]:
         yield Api(client)
 
 
+# Real scrypt results, remembered for the session: password -> hash, and
+# (password, hash) -> verdict. See ``remembered_password_hashing``.
+_HASHES: dict[str, str] = {}
+_VERDICTS: dict[tuple[str, str], bool] = {}
+
+
+@contextlib.contextmanager
+def remembered_password_hashing() -> Iterator[None]:
+    """Within this block, each password is hashed (and each hash verified) once a session.
+
+    For the accounts fixtures create, nothing else: scrypt is slow on purpose, and the
+    admin and customer fixtures would otherwise spend four hashes on every test. The
+    hashes are real scrypt hashes and the sign-in is the real route; requests made by the
+    test itself hash and verify afresh, since the block ends before the test begins.
+    """
+    from chalicelib import passwords
+
+    real_hash, real_verify = passwords.hash_password, passwords.verify_password
+
+    def hash_once(password: str) -> str:
+        if password not in _HASHES:
+            _HASHES[password] = real_hash(password)
+        return _HASHES[password]
+
+    def verify_once(password: str, encoded: str) -> bool:
+        if (password, encoded) not in _VERDICTS:
+            _VERDICTS[password, encoded] = real_verify(password, encoded)
+        return _VERDICTS[password, encoded]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "hash_password", hash_once)
+        patch.setattr(passwords, "verify_password", verify_once)
+        yield
+
+
 @pytest.fixture
 def admin(api: Api) -> Account:
     from chalicelib.users import ensure_admin
 
-    ensure_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
-    return api.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    with remembered_password_hashing():
+        ensure_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+        return api.login(ADMIN_EMAIL, ADMIN_PASSWORD)
 
 
 @pytest.fixture
 def customer(api: Api) -> Account:
-    return api.register()
+    with remembered_password_hashing():
+        return api.register()
