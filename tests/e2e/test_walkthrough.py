@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import uuid
 
 import pytest
 
@@ -34,3 +37,33 @@ def test_ids_timestamps_and_tokens_are_masked_but_keys_are_not():
     step = walkthrough.Step("echo", shown, None)
     assert walkthrough.differences([step], [other]) == []
     assert walkthrough.differences([step], [renamed])
+
+
+def readme_taste() -> str:
+    """The bash block of the README's "A taste (curl)" section."""
+    readme = (walkthrough.ROOT / "README.md").read_text()
+    section = readme.split("## A taste (curl)", 1)[1].split("\n## ", 1)[0]
+    return section.split("```bash\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the taste uses curl")
+def test_the_readme_taste_does_what_its_comments_say(stack):
+    email = f"alice-{uuid.uuid4().hex[:8]}@example.com"  # the shared stack may know alice
+    script = readme_taste().replace(f"API={walkthrough.DEFAULT_API}", f"API={stack.url}")
+    assert "alice@example.com" in script and stack.url in script
+    script = script.replace("alice@example.com", email)
+
+    result = subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    registered, status, refused, code = result.stdout.strip().splitlines()
+    assert json.loads(registered)["email"] == email
+    assert json.loads(registered)["role"] == "customer"
+    assert status == "CONFIRMED"
+    assert json.loads(refused)["code"] == "InsufficientStock"
+    assert code == "409"
