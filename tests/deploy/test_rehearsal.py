@@ -2,6 +2,7 @@
 
 Checkout A runs ``python -m scripts.deploy --stage dev``, checkout B (no local deploy
 record, like a teammate or CI) runs it again, checkout C runs ``python -m scripts.destroy``.
+Then D deploys again, the shared record is lost, and E destroys by finding names.
 Nothing is mocked between the scripts and the emulator: the real scripts run the real
 ``chalice deploy`` / ``chalice delete`` (which packages the app, ``pip download`` included)
 against moto server on loopback, started in this process by ``devstack.emulator``. Only
@@ -214,11 +215,23 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         first = run(checkout(root, "a"), "scripts.deploy", environment)
         seen["first"] = {"out": first.stdout, **account.snapshot()}
         clone_b = checkout(root, "b")
+        # Chalice's build cache only (git-ignored, like a CI cache): saves a pip download.
+        shutil.copytree(root / "a/.chalice/deployments", clone_b / ".chalice/deployments")
         second = run(clone_b, "scripts.deploy", environment)
         seen["second"] = {"out": second.stdout, **account.snapshot()}
         seen["clone_b_record"] = json.loads((clone_b / ".chalice/deployed/dev.json").read_text())
         destroyed = run(checkout(root, "c"), "scripts.destroy", environment)
         seen["destroyed"] = {"out": destroyed.stdout, **account.snapshot()}
+        # A record lost (or from before records were shared): destroy finds things by name.
+        clone_d = checkout(root, "d")
+        # Chalice's build cache only (git-ignored, like a CI cache): saves a pip download.
+        shutil.copytree(root / "a/.chalice/deployments", clone_d / ".chalice/deployments")
+        run(clone_d, "scripts.deploy", environment)
+        account.ssm.put_parameter(
+            Name=f"/{APP}/{STAGE}/chalice-deployed", Value="{}", Overwrite=True
+        )
+        lost = run(checkout(root, "e"), "scripts.destroy", environment)
+        seen["lost"] = {"out": lost.stdout, **account.snapshot()}
         yield seen
 
 
@@ -323,3 +336,14 @@ def test_destroy_from_a_third_checkout_leaves_nothing(lifecycle):
     for kind in ("log_groups", "alarms", "dashboards", "stacks"):
         assert not gone[kind], kind
     assert gone["record"] is None
+
+
+def test_destroy_without_a_record_finds_the_stage_by_name(lifecycle):
+    lost = lifecycle["lost"]
+    assert (
+        "No deploy record for stage dev; deleting what was found by name (9 items)."
+        in (lost["out"])
+    )
+    assert lost["out"].splitlines()[-1].startswith(f"Stage {STAGE} is gone")
+    for kind in ("functions", "roles", "apis", "rules", "subscriptions", "stacks", "alarms"):
+        assert not lost[kind], kind
