@@ -346,3 +346,35 @@ def record_of(found: list[Found]) -> dict[str, Any] | None:
 
 def describe(found: list[Found]) -> str:
     return "\n".join(f"  {item.kind:<16} {item.name}\n    remove: {item.remove}" for item in found)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m scripts.state --stage dev``: put the stage's shared record in this checkout
+    (for ``chalice logs``, which reads it)."""
+    import sys
+
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    from scripts.project import resolve_region, stage_parser
+
+    args = stage_parser("Fetch the stage's shared Chalice deploy record.").parse_args(argv)
+    aws_region = resolve_region()[0]
+    try:
+        record = fetch_record(boto3.client("ssm", region_name=aws_region), args.stage)
+    except (BotoCoreError, ClientError) as exc:
+        print(f"Fetching the deploy record failed: {exc}", file=sys.stderr)
+        return 1
+    if record is None:
+        print(
+            f"Stage {args.stage} has no deploy record in {aws_region} "
+            f"({record_parameter(args.stage)}): run make deploy STAGE={args.stage} first.",
+            file=sys.stderr,
+        )
+        return 1
+    write_local_record(args.stage, record)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -327,6 +327,7 @@ def forbidden(*args, **kwargs):
 botocore.client.BaseClient._make_api_call = forbidden
 subprocess.run = subprocess.Popen = forbidden
 import scripts.deploy, scripts.destroy, scripts.package, scripts.project, scripts.promote_admin
+import scripts.state
 # promote_admin must set the stage's table names before chalicelib reads them.
 assert "chalicelib" not in sys.modules, "chalicelib imported too early"
 """
