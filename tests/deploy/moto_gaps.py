@@ -1,4 +1,4 @@
-"""The two places where moto 5.2 cannot take what AWS takes, bridged for the rehearsal.
+"""The three places where moto 5.2 cannot take what AWS takes, bridged for the rehearsal.
 
 Pinned: :func:`bridged` refuses any other moto version, so an upgrade makes someone look
 again (and, ideally, delete this file).
@@ -7,12 +7,14 @@ again (and, ideally, delete this file).
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import moto
 from moto.apigateway.models import APIGatewayBackend
+from moto.awslambda.responses import LambdaResponse
 from moto.cloudformation import parsing
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
@@ -35,6 +37,15 @@ def as_openapi3(document: dict[str, Any]) -> dict[str, Any]:
         converted["openapi"] = "3.0.1"
     converted["info"] = {"description": "", **converted.get("info", {})}
     return converted
+
+
+def get_layer_version_by_arn(self: Any) -> str:
+    """Lambda's ``GetLayerVersionByArn``, which moto 5.2's server does not implement ("action
+    has not been implemented", a 500) and ``chalice deploy`` calls before it publishes the
+    ``automatic_layer``. Answered from moto's own layer store, 404 as AWS when unknown."""
+    arn = self.querystring["Arn"][0]
+    layer_name, version = arn.split(":")[-2:]  # arn:aws:lambda:<region>:<account>:layer:<n>:<v>
+    return json.dumps(self.backend.get_layer_version(layer_name, version).get_layer_version())
 
 
 def _template_alarm_model() -> type[CloudFormationModel]:
@@ -139,6 +150,7 @@ def bridged() -> Iterator[None]:
 
     APIGatewayBackend.import_rest_api = importing  # type: ignore[method-assign]
     APIGatewayBackend.put_rest_api = putting  # type: ignore[method-assign]
+    LambdaResponse.get_layer_version_by_arn = get_layer_version_by_arn  # type: ignore[attr-defined]
     alarm_model = _template_alarm_model()
     _clear_model_caches()  # moto caches the list of resource types it knows
     try:
@@ -146,6 +158,7 @@ def bridged() -> Iterator[None]:
     finally:
         APIGatewayBackend.import_rest_api = import_rest_api  # type: ignore[method-assign]
         APIGatewayBackend.put_rest_api = put_rest_api  # type: ignore[method-assign]
+        del LambdaResponse.get_layer_version_by_arn  # type: ignore[attr-defined]
         del alarm_model
         gc.collect()  # drops the class from CloudFormationModel.__subclasses__()
         _clear_model_caches()

@@ -7,7 +7,8 @@ Nothing is mocked between the scripts and the emulator: the real scripts run the
 ``chalice deploy`` / ``chalice delete`` (which packages the app, ``pip download`` included)
 against moto server on loopback, started in this process by ``devstack.emulator``. Only
 ``tests/deploy/moto_gaps.py`` bridges where moto 5.2 cannot take what AWS takes (the API
-import of Chalice's Swagger 2.0 document; alarms in CloudFormation).
+import of Chalice's Swagger 2.0 document; alarms in CloudFormation; Lambda's
+GetLayerVersionByArn).
 
 What this shows: the names and wiring of everything both stacks and Chalice create, that
 the shared record makes the second deploy update the same API, that the operations stack
@@ -313,14 +314,16 @@ def test_the_deploy_record_is_shared_with_the_stage(lifecycle):
     record = lifecycle["first"]["record"]
     types = sorted(r["resource_type"] for r in record["resources"])
     assert types == sorted(
-        ["iam_role"] * 3 + ["lambda_function"] * 3 + ["sns_event", "cloudwatch_event", "rest_api"]
+        ["iam_role"] * 3
+        + ["lambda_function"] * 3
+        + ["sns_event", "cloudwatch_event", "rest_api", "lambda_layer"]
     )
 
 
 def test_a_second_checkout_updates_the_same_api(lifecycle):
     first, second = lifecycle["first"], lifecycle["second"]
     assert second["apis"] == first["apis"]  # one API, same id, same name
-    assert "Deploy record: /shop/dev/chalice-deployed (9 items)" in second["out"]
+    assert "Deploy record: /shop/dev/chalice-deployed (10 items)" in second["out"]
     assert lifecycle["clone_b_record"]["resources"] == second["record"]["resources"]
     assert second["functions"] == first["functions"]
     assert len(second["subscriptions"]) == 1 and len(second["rules"]) == 1
@@ -341,7 +344,7 @@ def test_destroy_from_a_third_checkout_leaves_nothing(lifecycle):
 def test_destroy_without_a_record_finds_the_stage_by_name(lifecycle):
     lost = lifecycle["lost"]
     assert (
-        "No deploy record for stage dev; deleting what was found by name (9 items)."
+        "No deploy record for stage dev; deleting what was found by name (10 items)."
         in (lost["out"])
     )
     assert lost["out"].splitlines()[-1].startswith(f"Stage {STAGE} is gone")
@@ -368,7 +371,13 @@ def test_the_packaged_template_in_moto_cloudformation(sam):
     serverless = {
         k for k, r in template["Resources"].items() if r["Type"].startswith("AWS::Serverless::")
     }
-    assert serverless == {"APIHandler", "OnOrderEvent", "RepublishUnannounced", "RestAPI"}
+    assert serverless == {
+        "APIHandler",
+        "OnOrderEvent",
+        "RepublishUnannounced",
+        "RestAPI",
+        "ManagedLayer",
+    }
     with mock_aws(), bridged():
         cfn = boto3.client("cloudformation", region_name=REGION)
         with pytest.raises(Exception):  # noqa: B017 (moto's own AttributeError, not an API error)
