@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 STAGE ?= dev
 
-.PHONY: install run test lint format bench fuzz package deploy destroy promote-admin smoke logs clean
+.PHONY: install run test lint format bench fuzz package deploy destroy policies promote-admin smoke logs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ deploy: $(STAMP)
 
 destroy: $(STAMP)
 	$(BIN)/python -m scripts.destroy --stage $(STAGE)
+
+# Regenerate .chalice/policy-<stage>-<function>.json from the AWS calls each function makes
+# (traced by tests/deploy/test_iam.py); `make test` fails while the committed files differ.
+policies: $(STAMP)
+	WRITE_POLICIES=1 $(BIN)/python -m pytest tests/deploy/test_iam.py -q -p no:cacheprovider \
+	  -k test_committed_policy_files_are_generated
 
 promote-admin: $(STAMP)
 	$(BIN)/python -m scripts.promote_admin --stage $(STAGE) --email "$(EMAIL)"
