@@ -41,11 +41,12 @@ def record_parameter(stage: str) -> str:
     return f"/{app_name()}/{stage}/chalice-deployed"
 
 
-def local_record(stage: str, chalice_dir: Path = CHALICE_DIR) -> Path:
-    return chalice_dir / "deployed" / f"{stage}.json"
+def local_record(stage: str, chalice_dir: Path | None = None) -> Path:
+    """Where Chalice keeps the stage's record in this checkout (git-ignored)."""
+    return (chalice_dir or CHALICE_DIR) / "deployed" / f"{stage}.json"
 
 
-def read_local_record(stage: str, chalice_dir: Path = CHALICE_DIR) -> dict[str, Any] | None:
+def read_local_record(stage: str, chalice_dir: Path | None = None) -> dict[str, Any] | None:
     path = local_record(stage, chalice_dir)
     if not path.exists():
         return None
@@ -53,7 +54,7 @@ def read_local_record(stage: str, chalice_dir: Path = CHALICE_DIR) -> dict[str, 
     return record if record.get("resources") else None
 
 
-def write_local_record(stage: str, record: dict[str, Any], chalice_dir: Path = CHALICE_DIR) -> None:
+def write_local_record(stage: str, record: dict[str, Any], chalice_dir: Path | None = None) -> None:
     path = local_record(stage, chalice_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2) + "\n")

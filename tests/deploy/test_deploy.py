@@ -376,3 +376,16 @@ def test_make_destroy_does_not_report_success_while_something_remains(cfn, chali
     assert "aws lambda delete-function --function-name shop-dev-by-hand" in error
     # chalice delete ran on a record built from what was found by name.
     assert [run["args"] for run in chalice_runs] == [["delete", "--stage", "dev"]]
+
+
+def test_make_logs_fetches_the_shared_record_into_this_checkout(cfn, monkeypatch, tmp_path, capsys):
+    import scripts.state
+
+    monkeypatch.setattr(scripts.state, "CHALICE_DIR", tmp_path)
+    assert scripts.state.main(["--stage", "dev"]) == 1
+    assert "has no deploy record" in capsys.readouterr().err
+    record = {"resources": [{"name": "api_handler", "resource_type": "lambda_function"}]}
+    ssm = boto3.client("ssm", region_name=REGION)
+    scripts.state.save_record(ssm, "dev", record)
+    assert scripts.state.main(["--stage", "dev"]) == 0
+    assert json.loads((tmp_path / "deployed" / "dev.json").read_text()) == record
