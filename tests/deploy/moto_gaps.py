@@ -135,7 +135,7 @@ def _clear_model_caches() -> None:
 
 @contextmanager
 def bridged() -> Iterator[None]:
-    """moto with both gaps bridged, for the duration of the block."""
+    """moto with the gaps bridged, for the duration of the block (which may nest)."""
     assert moto.__version__ == MOTO_VERSION, (
         f"moto {moto.__version__}: check whether tests/deploy/moto_gaps.py is still needed"
     )
@@ -150,6 +150,7 @@ def bridged() -> Iterator[None]:
 
     APIGatewayBackend.import_rest_api = importing  # type: ignore[method-assign]
     APIGatewayBackend.put_rest_api = putting  # type: ignore[method-assign]
+    layer_lookup = LambdaResponse.__dict__.get("get_layer_version_by_arn")  # when nested
     LambdaResponse.get_layer_version_by_arn = get_layer_version_by_arn  # type: ignore[attr-defined]
     alarm_model = _template_alarm_model()
     _clear_model_caches()  # moto caches the list of resource types it knows
@@ -158,7 +159,10 @@ def bridged() -> Iterator[None]:
     finally:
         APIGatewayBackend.import_rest_api = import_rest_api  # type: ignore[method-assign]
         APIGatewayBackend.put_rest_api = put_rest_api  # type: ignore[method-assign]
-        del LambdaResponse.get_layer_version_by_arn  # type: ignore[attr-defined]
+        if layer_lookup is None:
+            del LambdaResponse.get_layer_version_by_arn  # type: ignore[attr-defined]
+        else:
+            LambdaResponse.get_layer_version_by_arn = layer_lookup  # type: ignore[attr-defined]
         del alarm_model
         gc.collect()  # drops the class from CloudFormationModel.__subclasses__()
         _clear_model_caches()
