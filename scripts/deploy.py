@@ -2,11 +2,13 @@
 
 1. The region is resolved and printed before anything is created.
 2. A stage already deployed by the other path (``make package``'s one stack, which
-   creates the same tables and topic) stops the deploy before anything is created.
-3. The resources stack (tables, topic, secret, log groups, the deploy record parameter)
+   creates the same tables and topic) stops the deploy before anything is created; so
+   does a prod deploy in an account where API Gateway cannot write access logs yet.
+3. The stage's shared deploy record is fetched (before any stack update could touch it).
+   The resources stack (tables, topic, secret, log groups, the deploy record parameter)
    from ``infra/resources.json``: it must exist before the functions that use it.
-4. ``chalice deploy`` with the stage's shared deploy record (see ``scripts/state.py``):
-   fetched before, saved after (also after a failure: Chalice records what it created).
+4. ``chalice deploy`` with that record (see ``scripts/state.py``), saved back after (also
+   after a failure: Chalice records what it created).
 5. The operations stack (alarm topic, alarms, dashboard, prod's access log group) from
    ``infra/operations.json``, and the API stage settings declared there: throttling and,
    in prod, access logs. The REST API is renamed ``<app>-<stage>``, the name its metrics,
@@ -292,12 +294,6 @@ def configure_api(
     apigateway: Any, rest_api_id: str, stage: str, access_log_arn: str | None, echo: Echo = print
 ) -> None:
     """Name the API for its metrics and apply the stage's throttling (and access logs)."""
-    if access_log_arn and not apigateway.get_account().get("cloudwatchRoleArn"):
-        raise DeployError(
-            "API Gateway cannot write access logs in this account and region yet: it needs a "
-            'role once per account and region. See docs/deploy.md ("Access logs") for the '
-            "two commands, then run make deploy again."
-        )
     # `chalice deploy` overwrites the API from its Swagger document, title `<app>`, each time.
     apigateway.update_rest_api(
         restApiId=rest_api_id,
@@ -316,6 +312,17 @@ def configure_api(
     echo(f"API {api_name(stage)} ({rest_api_id}), stage {api_stage(stage)}: throttled {limits}")
     if access_log_arn:
         echo(f"Access logs: {access_log_arn.removesuffix(':*')}")
+
+
+def check_access_log_role(apigateway: Any, stage: str) -> None:
+    """API Gateway writes access logs only with an account-level role: checked up front."""
+    if writes_access_logs(stage) and not apigateway.get_account().get("cloudwatchRoleArn"):
+        raise DeployError(
+            f"stage {stage} writes API access logs, and API Gateway cannot write logs in this "
+            "account and region yet: it needs a role, once per account and region. Nothing was "
+            'created. See docs/deploy.md ("Access logs") for the commands, then run make '
+            "deploy again."
+        )
 
 
 def stack_outputs(cfn: Any, stack: str) -> dict[str, str]:
@@ -369,10 +376,13 @@ def deploy(stage: str, aws_region: str, environ: Mapping[str, str], echo: Echo =
     session = boto3.session.Session()
     cfn = session.client("cloudformation", region_name=aws_region)
     ssm = session.client("ssm", region_name=aws_region)
+    apigateway = session.client("apigateway", region_name=aws_region)
     check_no_other_path(cfn, stage)
+    check_access_log_role(apigateway, stage)
+    # Fetched before the resources stack changes, so that no update can hide the record.
+    use_shared_record(ssm, stage, echo)
     deploy_stack(cfn, stack_name(stage), compact(TEMPLATE_FILE),
                  resources_parameters(stage, environ), echo=echo)  # fmt: skip
-    use_shared_record(ssm, stage, echo)
     echo(f"Deploying the Chalice app (stage {stage}, region {aws_region}) ...")
     try:
         chalice_deploy(stage, aws_region)
@@ -392,8 +402,7 @@ def deploy(stage: str, aws_region: str, environ: Mapping[str, str], echo: Echo =
         if writes_access_logs(stage)
         else None
     )
-    configure_api(session.client("apigateway", region_name=aws_region),
-                  rest_apis[0]["rest_api_id"], stage, access_log_arn, echo)  # fmt: skip
+    configure_api(apigateway, rest_apis[0]["rest_api_id"], stage, access_log_arn, echo)
     return str(rest_apis[0]["rest_api_url"])
 
 

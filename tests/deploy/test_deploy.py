@@ -389,3 +389,18 @@ def test_make_logs_fetches_the_shared_record_into_this_checkout(cfn, monkeypatch
     scripts.state.save_record(ssm, "dev", record)
     assert scripts.state.main(["--stage", "dev"]) == 0
     assert json.loads((tmp_path / "deployed" / "dev.json").read_text()) == record
+
+
+def test_make_deploy_prod_needs_the_access_log_role_before_creating_anything(
+    cfn, chalice_runs, capsys
+):
+    assert (
+        boto3.client("apigateway", region_name=REGION).get_account().get("cloudwatchRoleArn")
+        is None
+    )
+    assert scripts.deploy.main(["--stage", "prod"]) == 1
+    error = capsys.readouterr().err
+    assert "API Gateway cannot write logs in this account and region yet" in error
+    assert "Nothing was created" in error
+    assert chalice_runs == []
+    assert stack_status(cfn, "shop-prod-resources") is None

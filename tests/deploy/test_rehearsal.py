@@ -231,6 +231,11 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         account.ssm.put_parameter(
             Name=f"/{APP}/{STAGE}/chalice-deployed", Value="{}", Overwrite=True
         )
+        # And the API still has Chalice's name, as deploys before the renaming left it.
+        (api_id,) = (api["id"] for api in account.apigateway.get_rest_apis()["items"])
+        account.apigateway.update_rest_api(
+            restApiId=api_id, patchOperations=[{"op": "replace", "path": "/name", "value": APP}]
+        )
         lost = run(checkout(root, "e"), "scripts.destroy", environment)
         seen["lost"] = {"out": lost.stdout, **account.snapshot()}
         yield seen
