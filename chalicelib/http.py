@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
-from chalicelib.errors import AppError
+from chalicelib.errors import AppError, Unauthorized
 
 logger = logging.getLogger("shop.http")
 
@@ -20,8 +20,19 @@ ANY_CONTENT = ["*/*"]
 _INTERNAL = {"error": "internal server error", "code": "InternalError"}
 
 
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of ``Authorization: Bearer <token>``; ``None`` when there is no header."""
+    value = headers.get("authorization")
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
 def error_response(error: AppError) -> Response:
-    headers = {"Retry-After": "1"} if error.status_code == 503 else {}
+    headers: dict[str, str | list[str]] = {"Retry-After": "1"} if error.status_code == 503 else {}
     return Response(body=error.body(), status_code=error.status_code, headers=headers)
 
 
