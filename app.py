@@ -82,6 +82,15 @@ def _caller() -> tuple[Principal, UserRecord]:
     return caller, record
 
 
+def _caller_and_order(order_id: str) -> tuple[Principal, Order | None]:
+    """The caller and the order, read in one ``BatchGetItem``."""
+    caller, _, order = users.authenticate_with(
+        bearer_token(_request().headers), Order, orders.order_key(order_id)
+    )
+    observability.set_user(caller.user_id)
+    return caller, order
+
+
 def _created(body: dict[str, Any]) -> Response:
     return Response(body=body, status_code=201)
 
@@ -136,8 +145,12 @@ def list_users() -> dict[str, Any]:
     errors=(401, 404),
 )
 def get_user(userId: str) -> dict[str, Any]:
-    caller, record = _caller()
-    return users.get_user(caller, record, userId)
+    # The caller's profile and the target's in one BatchGetItem (the same item for oneself).
+    caller, record, target = users.authenticate_with(
+        bearer_token(_request().headers), UserRecord, users.profile_key(userId)
+    )
+    observability.set_user(caller.user_id)
+    return users.get_user(caller, record, userId, target)
 
 
 @route(
@@ -297,8 +310,8 @@ def list_orders() -> dict[str, Any]:
     errors=(401, 404),
 )
 def get_order(orderId: str) -> dict[str, Any]:
-    caller, _ = _caller()
-    return orders.get_order(caller, orderId)
+    caller, order = _caller_and_order(orderId)
+    return orders.get_order(caller, order, orderId)
 
 
 @route(
@@ -310,17 +323,8 @@ def get_order(orderId: str) -> dict[str, Any]:
     errors=(401, 404, 409, 503),
 )
 def cancel_order(orderId: str) -> dict[str, Any]:
-    caller, _ = _caller()
-    return orders.cancel_order(caller, orderId)
-
-
-def _caller_and_order(order_id: str) -> tuple[Principal, Order | None]:
-    """The caller and the order, read in one ``BatchGetItem``."""
-    caller, _, order = users.authenticate_with(
-        bearer_token(_request().headers), Order, orders.order_key(order_id)
-    )
-    observability.set_user(caller.user_id)
-    return caller, order
+    caller, order = _caller_and_order(orderId)
+    return orders.cancel_order(caller, order, orderId)
 
 
 @route(

@@ -244,6 +244,28 @@ def in_process(runs: int) -> tuple[list[tuple[str, dict]], dict[int, int]]:
                 count = runs if lines < 25 else runs // 2
                 name = f"create order, {lines} line(s)"
                 rows.append((name, _measure(meter, count, order(lines))))
+            some_order = order(1)(0)["orderId"]
+            rows.append(
+                (
+                    "get order",
+                    _measure(
+                        meter, runs, lambda i: shop.call("GET", f"/orders/{some_order}", token=user)
+                    ),
+                )
+            )
+            me = shop.call("GET", "/orders", token=user)["items"][0]["userId"]
+            rows.append(
+                (
+                    "get user (own)",
+                    _measure(meter, runs, lambda i: shop.call("GET", f"/users/{me}", token=user)),
+                )
+            )
+            rows.append(
+                (
+                    "get user (admin reads another)",
+                    _measure(meter, runs, lambda i: shop.call("GET", f"/users/{me}", token=admin)),
+                )
+            )
             cancellable = [order(1)(0)["orderId"] for _ in range(runs + 1)]
             rows.append(
                 (
