@@ -1,17 +1,87 @@
-"""botocore clients, created lazily and shared per container.
+"""botocore clients, created lazily and shared per container, with bounded time.
 
 botocore (already in the bundle through PynamoDB) honours ``AWS_ENDPOINT_URL``
 just like PynamoDB, so the local emulator needs no code path of its own.
+
+Every client, ours and PynamoDB's, uses the same deliberate timing (docs/faults.md):
+botocore's ``standard`` retry mode with ``SDK_MAX_ATTEMPTS`` attempts, and connect and
+read timeouts from the configuration. On top of that, a request has a time budget
+(:func:`deadline`): an attempt that could not finish within it is not started, and the
+request answers 503 instead of running into API Gateway's 29 s limit.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+import time
+from collections.abc import Iterator
 from typing import Any
+
+from chalicelib.config import get_settings
+from chalicelib.errors import DeadlineExceeded
+
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "aws_deadline", default=None
+)
+_WATCHED = "_shop_deadline_watched"
+
+
+def client_config() -> Any:
+    import botocore.config
+
+    settings = get_settings()
+    return botocore.config.Config(
+        # "standard": jittered exponential backoff (1 s base for throttling) and a retry
+        # quota that stops retrying when most calls fail. Not "adaptive": its client-side
+        # rate limiter may sleep for an unbounded time; not "legacy": 10 attempts for DynamoDB.
+        retries={"mode": "standard", "total_max_attempts": settings.sdk_max_attempts},
+        connect_timeout=settings.sdk_connect_timeout_seconds,
+        read_timeout=settings.sdk_read_timeout_seconds,
+    )
 
 
 @functools.cache
 def client(service: str) -> Any:
     import botocore.session
 
-    return botocore.session.get_session().create_client(service)
+    created = botocore.session.get_session().create_client(service, config=client_config())
+    watch(created)
+    return created
+
+
+def attempt_seconds() -> float:
+    """The longest one HTTP attempt can take: connect, then read."""
+    settings = get_settings()
+    return settings.sdk_connect_timeout_seconds + settings.sdk_read_timeout_seconds
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Bound the AWS calls made inside to ``seconds`` from now (nested: the earlier wins)."""
+    limit = time.monotonic() + seconds
+    outer = _deadline.get()
+    token = _deadline.set(limit if outer is None else min(outer, limit))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def watch(botocore_client: Any) -> None:
+    """Apply the request deadline to every attempt (retries included) of this client."""
+    if getattr(botocore_client, _WATCHED, False):
+        return
+    service = botocore_client.meta.service_model.service_id.replace(" ", "")
+    botocore_client.meta.events.register_first(
+        "before-send", functools.partial(_before_attempt, service)
+    )
+    setattr(botocore_client, _WATCHED, True)
+
+
+def _before_attempt(service: str, **_: Any) -> None:
+    limit = _deadline.get()
+    if limit is not None and time.monotonic() + attempt_seconds() > limit:
+        # Raised inside botocore's send, which is not retried and propagates as is.
+        raise DeadlineExceeded("the service is busy; please retry", dependency=service)

@@ -9,7 +9,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
 from chalicelib.clock import now_iso
 from chalicelib.encoding import json_number
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.errors import Conflict, NotFound, aws_error_code
 from chalicelib.models import Product
 from chalicelib.pagination import paginate
 from chalicelib.validation import money
@@ -87,7 +87,7 @@ def update_product(product_id: str, data: dict[str, Any]) -> dict[str, Any]:
     try:
         product.update(actions=actions, condition=Product.product_id.exists())
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_error_code(exc) == "ConditionalCheckFailedException":
             raise Conflict(
                 f"product {product_id} was changed by someone else; read it again and retry"
             ) from None
@@ -103,6 +103,6 @@ def delete_product(product_id: str) -> None:
             condition=Product.product_id.exists(), add_version_condition=False
         )
     except DeleteError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_error_code(exc) == "ConditionalCheckFailedException":
             raise _not_found(product_id) from None
         raise

@@ -14,6 +14,9 @@ settings.register_profile("default", derandomize=True, deadline=None)
 settings.register_profile("deep", derandomize=False, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+# The `faults` fixture (fault injection into AWS calls) lives in its own module.
+pytest_plugins = ("tests.faults",)
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "resources.json"
 
