@@ -121,7 +121,7 @@ class DevStack:
         # Imported here rather than at the top: moto and chalice take a second or two to
         # import, which --help does not need and Ctrl-C should be able to interrupt.
         from devstack.api import ApiServerThread, create_api_server, load_app
-        from devstack.chaos import rate_from_environ
+        from devstack.chaos import delay_from_environ, rate_from_environ
         from devstack.emulator import Emulator
         from devstack.resources import create_resources
 
@@ -152,6 +152,7 @@ class DevStack:
         self._seed_admin()
         # Opt-in throttling starts once the stack is set up (devstack/chaos.py).
         emulator.chaos.rate = rate_from_environ()
+        emulator.chaos.delay = delay_from_environ()
         self.chaos_rate = emulator.chaos.rate
 
         api = ApiServerThread(create_api_server(config, self._args.host, self._args.port))

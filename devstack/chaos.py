@@ -7,8 +7,11 @@ against AWS. A third of the throttled ``TransactWriteItems`` are answered the ot
 DynamoDB throttles a transaction: ``TransactionCanceledException`` with a
 ``ThrottlingError`` reason, which botocore does not retry.
 
-``GET /_devstack/chaos`` shows the rate and what was injected; ``POST`` with
-``{"rate": 0.0}`` changes the rate while the stack runs.
+``CHAOS_DELAY_SECONDS`` adds latency to every such call (``python -m bench.faults`` uses
+it to measure the worst case against the SDK timeouts). Secrets Manager takes part too.
+
+``GET /_devstack/chaos`` shows the settings and what was injected; ``POST`` with
+``{"rate": 0.0}`` (or ``{"delay": 2.5}``) changes them while the stack runs.
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ import json
 import os
 import random
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 CHAOS_ENV = "CHAOS_THROTTLE_RATE"
+DELAY_ENV = "CHAOS_DELAY_SECONDS"
 CONTROL_PATH = "/_devstack/chaos"
 DYNAMODB_JSON = "application/x-amz-json-1.0"
+_SECRETS_JSON = "application/x-amz-json-1.1"
 _DYNAMODB_ERRORS = (
     "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
     "com.amazon.coral.availability#ThrottlingException",
@@ -47,10 +53,17 @@ def rate_from_environ(environ: dict[str, str] | os._Environ[str] = os.environ) -
     return rate
 
 
+def delay_from_environ(environ: dict[str, str] | os._Environ[str] = os.environ) -> float:
+    return max(0.0, float(environ.get(DELAY_ENV, "").strip() or 0))
+
+
 def service_of(environ: dict[str, Any]) -> str | None:
-    """``dynamodb`` or ``sns`` for the requests chaos applies to, else ``None``."""
-    if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+    """``dynamodb``, ``sns`` or ``secretsmanager`` for the requests chaos applies to."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target.startswith("DynamoDB_"):
         return "dynamodb"
+    if target.startswith("secretsmanager."):
+        return "secretsmanager"
     if "/sns/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
         return "sns"
     return None
@@ -59,8 +72,9 @@ def service_of(environ: dict[str, Any]) -> str | None:
 class Chaos:
     """Decides which requests to throttle and builds the throttling answers."""
 
-    def __init__(self, rate: float = 0.0, seed: int | None = None) -> None:
+    def __init__(self, rate: float = 0.0, seed: int | None = None, delay: float = 0.0) -> None:
         self.rate = rate
+        self.delay = delay
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self.seen: dict[str, int] = {}
@@ -77,12 +91,21 @@ class Chaos:
     def answer(self, environ: dict[str, Any]) -> Answer | None:
         """The throttling answer for this request, or ``None`` to let it through."""
         service = service_of(environ)
-        if service is None or self.rate <= 0:
+        if service is None:
+            return None
+        if self.delay:
+            time.sleep(self.delay)
+        if self.rate <= 0:
             return None
         if service == "sns":
             if not self._roll("sns"):
                 return None
             return "400 Bad Request", [("Content-Type", "text/xml")], _SNS_THROTTLED.encode()
+        if service == "secretsmanager":
+            if not self._roll("secretsmanager"):
+                return None
+            body = {"__type": "ThrottlingException", "message": "Rate exceeded"}
+            return "400 Bad Request", [("Content-Type", _SECRETS_JSON)], json.dumps(body).encode()
         operation = environ["HTTP_X_AMZ_TARGET"].partition(".")[2]
         if not self._roll(f"dynamodb.{operation}"):
             return None
@@ -104,17 +127,24 @@ class Chaos:
 
     def state(self) -> dict[str, Any]:
         with self._lock:
-            return {"rate": self.rate, "seen": dict(self.seen), "injected": dict(self.injected)}
+            return {
+                "rate": self.rate,
+                "delay": self.delay,
+                "seen": dict(self.seen),
+                "injected": dict(self.injected),
+            }
 
     def serve_control(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "POST":
-            rate = float(_peek_json(environ).get("rate", self.rate))
-            if not 0.0 <= rate <= 1.0:
+            wanted = _peek_json(environ)
+            rate = float(wanted.get("rate", self.rate))
+            delay = float(wanted.get("delay", self.delay))
+            if not 0.0 <= rate <= 1.0 or delay < 0:
                 start_response("400 Bad Request", [("Content-Type", "application/json")])
-                return [b'{"error": "rate must be between 0 and 1"}']
-            self.rate = rate
+                return [b'{"error": "rate must be between 0 and 1, delay at least 0"}']
+            self.rate, self.delay = rate, delay
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps(self.state()).encode()]
 
