@@ -16,6 +16,8 @@ A measurement for docs/faults.md, not a test: the numbers depend on the machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import time
@@ -59,7 +61,9 @@ class Shop:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         payload = json.dumps(body) if body is not None else b""
-        response = self.client.http.request(method, path, body=payload, headers=headers)
+        # The app prints its EMF metrics to stdout; keep this report readable.
+        with contextlib.redirect_stdout(io.StringIO()):
+            response = self.client.http.request(method, path, body=payload, headers=headers)
         return response.status_code, json.loads(response.body) if response.body else None
 
 

@@ -7,7 +7,8 @@ Every client, ours and PynamoDB's, uses the same deliberate timing (docs/faults.
 botocore's ``standard`` retry mode with ``SDK_MAX_ATTEMPTS`` attempts, and connect and
 read timeouts from the configuration. On top of that, a request has a time budget
 (:func:`deadline`): an attempt that could not finish within it is not started, and the
-request answers 503 instead of running into API Gateway's 29 s limit.
+request answers 503 instead of running into API Gateway's 29 s limit; nor is a retry
+backed off for when the backoff and the retry together could not fit.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from chalicelib.config import get_settings
-from chalicelib.errors import DeadlineExceeded
+from chalicelib.errors import TRANSIENT_ERROR_CODES, DeadlineExceeded, is_transient
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "aws_deadline", default=None
@@ -74,14 +75,49 @@ def watch(botocore_client: Any) -> None:
     if getattr(botocore_client, _WATCHED, False):
         return
     service = botocore_client.meta.service_model.service_id.replace(" ", "")
-    botocore_client.meta.events.register_first(
-        "before-send", functools.partial(_before_attempt, service)
-    )
+    events = botocore_client.meta.events
+    events.register_first("before-send", functools.partial(_before_attempt, service))
+    events.register_first("needs-retry", functools.partial(_before_retry, service))
     setattr(botocore_client, _WATCHED, True)
 
 
-def _before_attempt(service: str, **_: Any) -> None:
+def _over_budget(seconds: float) -> bool:
     limit = _deadline.get()
-    if limit is not None and time.monotonic() + attempt_seconds() > limit:
+    return limit is not None and time.monotonic() + seconds > limit
+
+
+def _before_attempt(service: str, **_: Any) -> None:
+    if _over_budget(attempt_seconds()):
         # Raised inside botocore's send, which is not retried and propagates as is.
         raise DeadlineExceeded("the service is busy; please retry", dependency=service)
+
+
+# The longest backoff botocore's standard mode sleeps after the n-th failed attempt is
+# 2 ** (n - 1) seconds (throttling errors; others back off for much less), at most 20 s.
+MAX_BACKOFF_SECONDS = 20.0
+
+
+def _before_retry(
+    service: str,
+    attempts: int,
+    response: Any = None,
+    caught_exception: BaseException | None = None,
+    **_: Any,
+) -> None:
+    """Give up now, instead of backing off, when backoff plus a retry cannot fit the budget."""
+    if attempts >= get_settings().sdk_max_attempts or not _retryable(response, caught_exception):
+        return
+    backoff = min(2.0 ** (attempts - 1), MAX_BACKOFF_SECONDS)
+    if _over_budget(backoff + attempt_seconds()):
+        raise DeadlineExceeded("the service is busy; please retry", dependency=service)
+
+
+def _retryable(response: Any, caught_exception: BaseException | None) -> bool:
+    """Whether botocore would retry this attempt's outcome (a transient failure)."""
+    if caught_exception is not None:
+        return is_transient(caught_exception)
+    if not response:
+        return False
+    http_response, parsed = response
+    code = (parsed or {}).get("Error", {}).get("Code")
+    return code in TRANSIENT_ERROR_CODES or http_response.status_code >= 500
