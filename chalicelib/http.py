@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib import aws
 from chalicelib.config import get_settings
-from chalicelib.errors import AppError, ServiceBusy, is_transient
+from chalicelib.errors import AppError, ServiceBusy, Unauthorized, is_transient
 from chalicelib.observability import metric
 
 logger = logging.getLogger("shop.http")
@@ -26,8 +26,21 @@ _INTERNAL = {"error": "internal server error", "code": "InternalError"}
 RETRY_AFTER_SECONDS = 1
 
 
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of ``Authorization: Bearer <token>``; ``None`` when there is no header."""
+    value = headers.get("authorization")
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
 def error_response(error: AppError) -> Response:
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if error.status_code == 503 else {}
+    headers: dict[str, str | list[str]] = {}
+    if error.status_code == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return Response(body=error.body(), status_code=error.status_code, headers=headers)
 
 

@@ -25,6 +25,7 @@ from pynamodb.models import Model
 
 from chalicelib.aws import watch
 from chalicelib.config import get_settings
+from chalicelib.roles import CUSTOMER
 
 
 class SdkTiming:
@@ -61,6 +62,10 @@ class DecimalAttribute(Attribute[Decimal]):
         return Decimal(value)
 
 
+PROFILE_PREFIX = "USER#"
+LOGIN_PREFIX = "EMAIL#"
+
+
 class UserRecord(TableModel):
     """One user, stored twice in the users table, written together in one transaction.
 
@@ -77,11 +82,27 @@ class UserRecord(TableModel):
     user_id = UnicodeAttribute(attr_name="userId")
     email = UnicodeAttribute()
     name = UnicodeAttribute()
-    role = UnicodeAttribute(default="customer")
+    role = UnicodeAttribute(default=CUSTOMER)
     password_hash = UnicodeAttribute(attr_name="passwordHash")
     token_version = NumberAttribute(attr_name="tokenVersion", default=0)
     created_at = UnicodeAttribute(attr_name="createdAt")
     updated_at = UnicodeAttribute(attr_name="updatedAt", null=True)
+
+    @staticmethod
+    def profile_key(user_id: str) -> str:
+        return PROFILE_PREFIX + user_id
+
+    @staticmethod
+    def login_key(email: str) -> str:
+        return LOGIN_PREFIX + email
+
+    def both_items(self) -> tuple[UserRecord, UserRecord]:
+        """This user's profile and login items: every attribute but the key, copied."""
+        attributes = {name: getattr(self, name) for name in self.get_attributes() if name != "pk"}
+        return (
+            UserRecord(self.profile_key(self.user_id), **attributes),
+            UserRecord(self.login_key(self.email), **attributes),
+        )
 
 
 class Product(TableModel):
@@ -98,15 +119,18 @@ class Product(TableModel):
     updated_at = UnicodeAttribute(attr_name="updatedAt", null=True)
 
 
-class OrderLine(MapAttribute):
+class OrderLine(MapAttribute[str, Any]):
     product_id = UnicodeAttribute(attr_name="productId")
     name = UnicodeAttribute()
     quantity = NumberAttribute()
     unit_price = DecimalAttribute(attr_name="unitPrice")
     line_total = DecimalAttribute(attr_name="lineTotal")
 
+    def __init__(self, **attributes: Any) -> None:  # PynamoDB's own is unannotated
+        super().__init__(**attributes)
 
-class OrdersByUserIndex(GlobalSecondaryIndex):
+
+class OrdersByUserIndex(GlobalSecondaryIndex["Order"]):
     class Meta:
         index_name = "byUser"
         projection = AllProjection()
@@ -115,7 +139,7 @@ class OrdersByUserIndex(GlobalSecondaryIndex):
     created_at = UnicodeAttribute(range_key=True, attr_name="createdAt")
 
 
-class OrdersByCreatedIndex(GlobalSecondaryIndex):
+class OrdersByCreatedIndex(GlobalSecondaryIndex["Order"]):
     """Every order, newest first, for the admin listing (one constant partition)."""
 
     class Meta:
@@ -126,7 +150,7 @@ class OrdersByCreatedIndex(GlobalSecondaryIndex):
     created_at = UnicodeAttribute(range_key=True, attr_name="createdAt")
 
 
-class UnannouncedEventsIndex(GlobalSecondaryIndex):
+class UnannouncedEventsIndex(GlobalSecondaryIndex["Order"]):
     """Sparse: only orders whose last event the subscriber has not acknowledged yet."""
 
     class Meta:

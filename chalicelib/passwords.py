@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import hmac
 import secrets
+
+from chalicelib.encoding import b64url_decode, b64url_encode
 
 # n=2**14, r=8, p=1: OWASP's scrypt minimum; ~16 MiB and tens of ms per hash.
 SCRYPT_N = 2**14
@@ -22,19 +23,12 @@ def _derive(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     )
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def hash_password(password: str) -> str:
     """``scrypt$n$r$p$salt$hash``: the cost travels with the hash, so it can be raised."""
     salt = secrets.token_bytes(16)
     digest = _derive(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    return f"{_SCHEME}${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+    encoded = f"{b64url_encode(salt)}${b64url_encode(digest)}"
+    return f"{_SCHEME}${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${encoded}"
 
 
 def verify_password(password: str, encoded: str) -> bool:
@@ -42,8 +36,8 @@ def verify_password(password: str, encoded: str) -> bool:
         scheme, n, r, p, salt, digest = encoded.split("$")
         if scheme != _SCHEME:
             return False
-        expected = _unb64(digest)
-        actual = _derive(password, _unb64(salt), int(n), int(r), int(p))
+        expected = b64url_decode(digest)
+        actual = _derive(password, b64url_decode(salt), int(n), int(r), int(p))
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)

@@ -6,6 +6,12 @@ These dictionaries are the single source for request validation
 
 from __future__ import annotations
 
+from typing import Any
+
+from chalicelib.order_view import ORDER_STATUSES
+from chalicelib.roles import ROLES
+
+MAX_ID_LENGTH = 64  # product, user and order ids; longer ones cannot exist
 MAX_MONEY = 1_000_000
 MAX_STOCK = 1_000_000
 MAX_ORDER_LINES = 25
@@ -18,9 +24,15 @@ _DESCRIPTION = {"type": "string", "maxLength": 2000}
 _EMAIL = {"type": "string", "minLength": 3, "maxLength": 254}
 _USER_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}
 _PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128}
-_ID = {"type": "string", "minLength": 1, "maxLength": 64}
+_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH}
 
-REQUEST_SCHEMAS: dict[str, dict] = {
+
+def is_id(value: object) -> bool:
+    """Whether ``value`` can be an id at all (DynamoDB refuses oversized keys with a 400)."""
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
+
+
+REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "ProductCreate": {
         "type": "object",
         "properties": {
@@ -95,7 +107,7 @@ REQUEST_SCHEMAS: dict[str, dict] = {
 _MONEY_OUT = {"type": "number", "minimum": 0}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
 
-RESPONSE_SCHEMAS: dict[str, dict] = {
+RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": {
         "type": "object",
         "properties": {
@@ -133,7 +145,7 @@ RESPONSE_SCHEMAS: dict[str, dict] = {
             "userId": {"type": "string"},
             "email": {"type": "string"},
             "name": {"type": "string"},
-            "role": {"type": "string", "enum": ["customer", "admin"]},
+            "role": {"type": "string", "enum": list(ROLES)},
             "createdAt": _TIMESTAMP,
             "updatedAt": _TIMESTAMP,
         },
@@ -154,7 +166,7 @@ RESPONSE_SCHEMAS: dict[str, dict] = {
         "properties": {
             "orderId": {"type": "string"},
             "userId": {"type": "string"},
-            "status": {"type": "string", "enum": ["PENDING", "CONFIRMED", "CANCELLED"]},
+            "status": {"type": "string", "enum": list(ORDER_STATUSES)},
             "items": {
                 "type": "array",
                 "items": {

@@ -76,8 +76,9 @@ def _validator(schema_name: str) -> Callable[[Any], Any]:
 
 
 def _describe(exc: fastjsonschema.JsonSchemaValueException) -> str:
-    field = "body" if exc.name == "data" else exc.name.removeprefix("data.")
-    message = exc.message.replace(exc.name, field, 1)
+    name = exc.name or "data"
+    field = "body" if name == "data" else name.removeprefix("data.")
+    message = exc.message.replace(name, field, 1)
     if exc.rule == "pattern":
         return f"{field} must not be blank"
     if exc.rule == "additionalProperties":
