@@ -89,6 +89,48 @@ def order_body(product: dict[str, Any], quantity: int = 2) -> dict[str, Any]:
     return {"items": [{"productId": product["productId"], "quantity": quantity}]}
 
 
+# --- the probe of issue 17: every route, DynamoDB throttled ---------------------------
+
+PROBE_BODIES = {
+    "UserRegister": {"email": "probe@example.com", "name": "Probe", "password": "correct-horse"},
+    "UserLogin": {"email": "admin@example.com", "password": "admin-password"},
+    "UserUpdate": {"name": "Renamed"},
+    "ProductCreate": {"name": "Probe", "price": 1.5},
+    "ProductUpdate": {"stock": 3},
+}
+
+
+def _probed_operations() -> list[tuple[str, str, str | None]]:
+    from app import OPERATIONS
+
+    return [
+        (op.method.upper(), op.path, op.request)
+        for op in OPERATIONS
+        if op.path != "/openapi.json"  # the one route that calls no AWS service
+    ]
+
+
+@pytest.mark.parametrize("method,template,request_schema", _probed_operations())
+def test_every_route_answers_a_throttled_dynamodb_with_a_documented_503(
+    api, admin, widget, faults, method, template, request_schema
+):
+    from tests.api.test_openapi import CONTRACT
+
+    order = api.post("/orders", order_body(widget), token=admin.token).body
+    path = (
+        template.replace("{userId}", admin.user_id)
+        .replace("{productId}", widget["productId"])
+        .replace("{orderId}", order["orderId"])
+    )
+    body = PROBE_BODIES.get(request_schema or "", order_body(widget) if request_schema else None)
+    faults.throttle("dynamodb")
+
+    reply = api.request(method, path, body, token=admin.token)
+
+    assert_busy(reply)
+    CONTRACT.check(method, path, reply.status, reply.body, reply.headers)
+
+
 # --- reads, lists, authenticated reads -----------------------------------------------
 
 
