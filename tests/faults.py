@@ -10,6 +10,7 @@ time budget (``chalicelib.aws.deadline``) sees it.
     faults.throttle("dynamodb", rate=0.2)                    # one call in five, at random
     faults.fail("sns", "Publish", on_calls={2})              # the 2nd Publish only
     faults.delay("dynamodb", seconds=0.2)                    # every DynamoDB call
+    faults.resend("dynamodb", "PutItem")                     # sent twice, first answer lost
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class Fault:
     operation: str | None
     error: ErrorFactory | None = None
     latency: float = 0.0
+    resend: bool = False  # send once more first and drop that answer (a lost response)
     rate: float = 1.0
     on_calls: Collection[int] | None = None
     times: int | None = None
@@ -115,11 +117,12 @@ class FaultInjector:
         *,
         error: ErrorFactory | None = None,
         latency: float = 0.0,
+        resend: bool = False,
         rate: float = 1.0,
         on_calls: Collection[int] | None = None,
         times: int | None = None,
     ) -> Fault:
-        fault = Fault(service, operation, error, latency, rate, on_calls, times)
+        fault = Fault(service, operation, error, latency, resend, rate, on_calls, times)
         self.faults.append(fault)
         return fault
 
@@ -135,6 +138,10 @@ class FaultInjector:
     def delay(self, service: str, operation: str | None = None, *, seconds: float, **when: Any):
         return self.add(service, operation, latency=seconds, **when)
 
+    def resend(self, service: str, operation: str | None = None, **when: Any) -> Fault:
+        """As botocore's own retry after a read timeout: the first attempt did land."""
+        return self.add(service, operation, resend=True, **when)
+
     def clear(self) -> None:
         self.faults.clear()
         self.calls.clear()
@@ -145,15 +152,20 @@ class FaultInjector:
     def injected(self) -> list[tuple[str, str, str]]:
         return [(c.service, c.operation, c.injected) for c in self.calls if c.injected]
 
-    def before_call(self, service: str, operation: str, params: dict[str, Any]) -> None:
-        """Sleep and/or raise as the matching faults say; record the call."""
+    def before_call(self, service: str, operation: str, params: dict[str, Any]) -> bool:
+        """Sleep and/or raise as the matching faults say; record the call.
+
+        Returns whether the call is to be sent twice (the first answer dropped).
+        """
         import time
 
         call = Call(service, operation, params, None)
         self.calls.append(call)
+        resend = False
         for fault in self.faults:
             if not fault.matches(service, operation) or not fault.fires(self.rng):
                 continue
+            resend = resend or fault.resend
             if fault.latency:
                 time.sleep(fault.latency)
             if fault.error is not None:
@@ -162,6 +174,9 @@ class FaultInjector:
                 if isinstance(error, ClientError):
                     call.injected = error.response["Error"]["Code"]
                 raise error
+        if resend:
+            call.injected = "resent"
+        return resend
 
 
 @pytest.fixture
@@ -173,7 +188,8 @@ def faults(monkeypatch: pytest.MonkeyPatch) -> FaultInjector:
 
     def injecting(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
         service = client.meta.service_model.service_name
-        injector.before_call(service, operation_name, api_params)
+        if injector.before_call(service, operation_name, api_params):
+            original(client, operation_name, api_params)  # landed; its answer is lost
         return original(client, operation_name, api_params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", injecting)

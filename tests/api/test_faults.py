@@ -273,6 +273,17 @@ def test_a_product_write_that_times_out_is_a_503(api, admin, widget, faults):
     assert_busy(reply)
 
 
+def test_a_product_put_resent_after_a_lost_answer_creates_it_once(api, admin, faults):
+    faults.resend("dynamodb", "PutItem")
+
+    reply = api.post("/products", {"name": "Once", "price": 2.5, "stock": 4}, token=admin.token)
+
+    assert reply.status == 201, reply.body
+    assert (reply.body["stock"], reply.body["version"]) == (4, 1)
+    assert faults.injected() == [("dynamodb", "PutItem", "resent")]
+    assert [i["productId"]["S"] for i in table_items("PRODUCTS_TABLE")] == [reply.body["productId"]]
+
+
 # --- publish ----------------------------------------------------------------------------
 
 
