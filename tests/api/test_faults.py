@@ -231,6 +231,22 @@ def test_a_throttled_order_wrote_nothing_and_its_retry_places_it_once(
     ]
 
 
+@pytest.mark.parametrize("headers", [{"Idempotency-Key": "resent-order"}, {}])
+def test_an_order_transaction_resent_after_a_lost_answer_places_it_once(
+    api, customer, widget, faults, headers
+):
+    # moto ignores ClientRequestToken (DynamoDB would answer the resend with success), so
+    # here the resend really runs again, and is cancelled: the new order's id is taken.
+    faults.resend("dynamodb", "TransactWriteItems")
+
+    reply = api.post("/orders", order_body(widget), token=customer.token, headers=headers)
+
+    assert reply.status == 201, reply.body
+    assert [o["orderId"]["S"] for o in orders_in_table()] == [reply.body["orderId"]]
+    assert stock_of(api, widget) == 8
+    assert [e["orderId"] for e in published(faults)] == [reply.body["orderId"]]
+
+
 def test_a_throttled_product_read_before_the_order_transaction_is_a_503(
     api, customer, widget, faults
 ):
