@@ -266,6 +266,20 @@ def test_a_throttled_registration_wrote_nothing(api, faults):
     assert api.post("/users/register", body).status == 201
 
 
+def test_a_registration_resent_after_a_lost_answer_creates_the_user_once(api, faults):
+    faults.resend("dynamodb", "TransactWriteItems")
+    body = {"email": "resent@example.com", "name": "Resent", "password": "correct-horse"}
+
+    assert api.post("/users/register", body).status == 201
+    assert len(table_items("USERS_TABLE")) == 2  # one profile, one login record
+    faults.faults.clear()
+    assert (
+        api.post("/users/login", {"email": body["email"], "password": body["password"]}).status
+        == 200
+    )
+    assert api.post("/users/register", body).status == 409  # a real duplicate still is one
+
+
 def test_a_throttled_cancel_changed_nothing(api, customer, widget, faults):
     order = api.post("/orders", order_body(widget), token=customer.token).body
     faults.throttle("dynamodb", "TransactWriteItems")
