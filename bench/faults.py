@@ -22,10 +22,8 @@ import json
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 SECRET_ID = "shop/faults/token-signing"
 
@@ -82,12 +80,7 @@ def main() -> None:
 
     with Emulator() as emulator:
         _environment(emulator.endpoint_url)
-        create_resources(
-            ROOT / "infra" / "resources.json",
-            {"Stage": "faults", "AppName": "shop", "NotificationEmail": ""},
-            stack_name="shop-faults",
-            region=REGION,
-        )
+        create_resources("faults", region=REGION)
         import boto3
 
         boto3.client("secretsmanager", region_name=REGION).create_secret(
