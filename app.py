@@ -110,7 +110,7 @@ def _no_content() -> Response:
     request="UserRegister",
     status=201,
     response="User",
-    errors=(400, 409, 415),
+    errors=(400, 409, 415, 503),
 )
 def register_user() -> Response:
     return _created(users.register(_body("UserRegister")))
@@ -123,13 +123,15 @@ def register_user() -> Response:
     PUBLIC,
     request="UserLogin",
     response="LoginResult",
-    errors=(400, 401, 415),
+    errors=(400, 401, 415, 503),
 )
 def login_user() -> dict[str, Any]:
     return users.login(_body("UserLogin"))
 
 
-@route("GET", "/users", "List users (admin)", ADMIN, response="UserPage", errors=(400, 401, 403))
+@route(
+    "GET", "/users", "List users (admin)", ADMIN, response="UserPage", errors=(400, 401, 403, 503)
+)
 def list_users() -> dict[str, Any]:
     caller, _ = _caller()
     require_admin(caller)
@@ -142,7 +144,7 @@ def list_users() -> dict[str, Any]:
     "Read a user (that user or admin)",
     USER,
     response="User",
-    errors=(401, 404),
+    errors=(401, 404, 503),
 )
 def get_user(userId: str) -> dict[str, Any]:
     # The caller's profile and the target's in one BatchGetItem (the same item for oneself).
@@ -160,7 +162,7 @@ def get_user(userId: str) -> dict[str, Any]:
     USER,
     request="UserUpdate",
     response="User",
-    errors=(400, 401, 404, 409, 415),
+    errors=(400, 401, 404, 409, 415, 503),
 )
 def update_user(userId: str) -> dict[str, Any]:
     caller, record = _caller()
@@ -173,7 +175,7 @@ def update_user(userId: str) -> dict[str, Any]:
     "Delete a user (that user or admin)",
     USER,
     status=204,
-    errors=(401, 404),
+    errors=(401, 404, 503),
 )
 def delete_user(userId: str) -> Response:
     caller, record = _caller()
@@ -190,7 +192,7 @@ def delete_user(userId: str) -> Response:
     "List products by name (A to Z, any case)",
     PUBLIC,
     response="ProductPage",
-    errors=(400,),
+    errors=(400, 503),
     parameters=(openapi.CATEGORY_FILTER, openapi.NAME_SEARCH),
 )
 def list_products() -> dict[str, Any]:
@@ -215,7 +217,7 @@ def list_categories() -> dict[str, Any]:
     request="ProductCreate",
     status=201,
     response="Product",
-    errors=(400, 401, 403, 415),
+    errors=(400, 401, 403, 415, 503),
 )
 def create_product() -> Response:
     caller, _ = _caller()
@@ -223,7 +225,9 @@ def create_product() -> Response:
     return _created(products.create_product(_body("ProductCreate")))
 
 
-@route("GET", "/products/{productId}", "Read a product", PUBLIC, response="Product", errors=(404,))
+@route(
+    "GET", "/products/{productId}", "Read a product", PUBLIC, response="Product", errors=(404, 503)
+)
 def get_product(productId: str) -> dict[str, Any]:
     return products.get_product(productId)
 
@@ -235,7 +239,7 @@ def get_product(productId: str) -> dict[str, Any]:
     ADMIN,
     request="ProductUpdate",
     response="Product",
-    errors=(400, 401, 403, 404, 409, 415),
+    errors=(400, 401, 403, 404, 409, 415, 503),
 )
 def update_product(productId: str) -> dict[str, Any]:
     caller, _ = _caller()
@@ -249,7 +253,7 @@ def update_product(productId: str) -> dict[str, Any]:
     "Delete a product (admin)",
     ADMIN,
     status=204,
-    errors=(401, 403, 404),
+    errors=(401, 403, 404, 503),
 )
 def delete_product(productId: str) -> Response:
     caller, _ = _caller()
@@ -290,7 +294,7 @@ def place_order() -> Response:
     "List orders, newest first",
     USER,
     response="OrderPage",
-    errors=(400, 401, 403),
+    errors=(400, 401, 403, 503),
     parameters=(openapi.ORDERS_USER_FILTER, openapi.ORDERS_STATUS_FILTER),
 )
 def list_orders() -> dict[str, Any]:
@@ -307,7 +311,7 @@ def list_orders() -> dict[str, Any]:
     "Read an order (owner or admin)",
     USER,
     response="Order",
-    errors=(401, 404),
+    errors=(401, 404, 503),
 )
 def get_order(orderId: str) -> dict[str, Any]:
     caller, order = _caller_and_order(orderId)
@@ -429,4 +433,6 @@ def on_order_event(event: SNSEvent) -> None:
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def republish_unannounced(event: CloudWatchEvent) -> None:
-    events.republish_unannounced()
+    context = event.context
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    events.republish_unannounced(remaining_ms=remaining)

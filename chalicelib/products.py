@@ -31,11 +31,12 @@ from chalicelib.models import (
 )
 from chalicelib.pagination import paginate
 from chalicelib.schemas import CATEGORY_PATTERN, MAX_SEARCH_LENGTH, is_id
-from chalicelib.transactions import Transaction
+from chalicelib.transactions import ConditionsFailed, Transaction
 from chalicelib.validation import money
 
 _CATEGORY_RE = re.compile(CATEGORY_PATTERN)
 _MAX_ATTEMPTS = 3  # reads of a product being edited concurrently, before a 409
+_ALREADY_CREATED = "already created"  # a create's new id exists: our own resent attempt
 _CHANGED = "changed"  # a delete's condition failed: the product changed or went meanwhile
 
 
@@ -94,11 +95,19 @@ def create_product(data: dict[str, Any]) -> dict[str, Any]:
     )
 
     def build(tx: Transaction) -> None:
-        tx.create(product, on_fail=RuntimeError(f"product id {product.product_id} is taken"))
+        tx.create(product, on_fail=_ALREADY_CREATED)
         count_in_category(tx, category, 1)
 
-    transactions.write(build)
-    product.version = 1
+    try:
+        transactions.write(build)
+        product.version = 1
+    except ConditionsFailed as failed:
+        # The id is new, so only our own earlier attempt can hold it: botocore resent a
+        # transaction whose answer was lost (a read timeout), and the first one did land,
+        # category count included.
+        if _ALREADY_CREATED not in failed.meanings:
+            raise
+        product = Product.get(product.product_id, consistent_read=True)  # as it landed
     return product_view(product)
 
 
