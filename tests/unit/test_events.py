@@ -153,7 +153,7 @@ def test_other_database_errors_are_raised_so_the_delivery_is_retried(monkeypatch
         "{}",
         json.dumps({"type": "OrderPlaced"}),
         json.dumps({"orderId": "order-1"}),
-        json.dumps({"type": "OrderShipped", "orderId": "order-1"}),
+        json.dumps({"type": "OrderLost", "orderId": "order-1"}),
         json.dumps({"type": None, "orderId": "order-1"}),
         json.dumps({"type": {"a": 1}, "orderId": "order-1"}),
         json.dumps({"type": "OrderPlaced", "orderId": 1}),
