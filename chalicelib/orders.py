@@ -200,6 +200,7 @@ def _new_order(owner: str, quantities: dict[str, int], products: Mapping[str, Pr
         pending_event=events.ORDER_PLACED,
         event_at=created_at,
         status_shard=Order.status_shard_for(order_id, PENDING),
+        list_partition=Order.list_partition_for(order_id),
     )
 
 
@@ -328,6 +329,45 @@ def _status_shard_page(
     return items, results.last_evaluated_key
 
 
+_CREATED_KEY_NAMES = {"orderId", "listPartition", "createdAt"}
+
+
+def _created_shard_page(
+    partition: str, start: dict[str, Any] | None, count: int
+) -> tuple[list[tuple[Order, dict[str, Any]]], dict[str, Any] | None]:
+    results = Order.by_created.query(
+        partition, scan_index_forward=False, limit=count, page_size=count, last_evaluated_key=start
+    )
+    items = [
+        (
+            order,
+            {
+                "orderId": {"S": order.order_id},
+                "listPartition": {"S": partition},
+                "createdAt": {"S": order.created_at},
+            },
+        )
+        for order in results
+    ]
+    return items, results.last_evaluated_key
+
+
+def all_orders(limit: int, cursor: str | None, stats: PageRead | None = None) -> dict[str, Any]:
+    """Every order, newest first (admins): the shards of ``byCreated`` merged."""
+    items, next_cursor = merged_page(
+        _created_shard_page,
+        lambda order: order.created_at,
+        partitions=shard_keys(ORDER_LIST_PARTITION),
+        limit=limit,
+        cursor=cursor,
+        key_names=_CREATED_KEY_NAMES,
+        hash_name="listPartition",
+        descending=True,
+        stats=stats,
+    )
+    return {"items": [order_view(o) for o in items], "nextCursor": next_cursor}
+
+
 def fulfilment_queue(
     status: str, limit: int, cursor: str | None, stats: PageRead | None = None
 ) -> dict[str, Any]:
@@ -369,24 +409,15 @@ def list_orders(
         raise Forbidden("only admins may list another user's orders")
     if user_id is None and not caller.is_admin:
         user_id = caller.user_id
-    if user_id is not None:
-        items, next_cursor = paginate(
-            lambda **kw: Order.by_user.query(user_id, scan_index_forward=False, **kw),
-            limit=limit,
-            cursor=cursor,
-            key_names={"orderId", "userId", "createdAt"},
-            fixed={"userId": user_id},
-        )
-    else:
-        items, next_cursor = paginate(
-            lambda **kw: Order.by_created.query(
-                ORDER_LIST_PARTITION, scan_index_forward=False, **kw
-            ),
-            limit=limit,
-            cursor=cursor,
-            key_names={"orderId", "listPartition", "createdAt"},
-            fixed={"listPartition": ORDER_LIST_PARTITION},
-        )
+    if user_id is None:
+        return all_orders(limit, cursor)
+    items, next_cursor = paginate(
+        lambda **kw: Order.by_user.query(user_id, scan_index_forward=False, **kw),
+        limit=limit,
+        cursor=cursor,
+        key_names={"orderId", "userId", "createdAt"},
+        fixed={"userId": user_id},
+    )
     return {"items": [order_view(o) for o in items], "nextCursor": next_cursor}
 
 
