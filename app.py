@@ -381,7 +381,7 @@ def set_cart_line(productId: str) -> dict[str, Any]:
     "Remove one product from your cart",
     USER,
     response="Cart",
-    errors=(401, 503),
+    errors=(401, 404, 503),
 )
 def remove_cart_line(productId: str) -> dict[str, Any]:
     return cart.remove_line(_token(), productId)
