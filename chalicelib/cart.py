@@ -144,7 +144,7 @@ def _edit(
         except Conflict:
             continue  # edited concurrently: read it again and re-apply this change
         return cart_view(saved)
-    raise ServiceBusy("the cart is being changed concurrently; please retry", retryable=True)
+    raise ServiceBusy("the cart is being changed concurrently; please retry")
 
 
 def _clear_if_unchanged(read: CartRecord) -> None:
