@@ -203,7 +203,12 @@ def list_products() -> dict[str, Any]:
 
 
 @route(
-    "GET", "/categories", "Categories with their product counts", PUBLIC, response="CategoryList"
+    "GET",
+    "/categories",
+    "Categories with their product counts",
+    PUBLIC,
+    response="CategoryList",
+    errors=(503,),
 )
 def list_categories() -> dict[str, Any]:
     return products.list_categories()
@@ -337,7 +342,7 @@ def cancel_order(orderId: str) -> dict[str, Any]:
     "Ship a CONFIRMED order (admin)",
     ADMIN,
     response="Order",
-    errors=(401, 403, 404, 409),
+    errors=(401, 403, 404, 409, 503),
 )
 def ship_order(orderId: str) -> dict[str, Any]:
     caller, order = _caller_and_order(orderId)
@@ -350,7 +355,7 @@ def ship_order(orderId: str) -> dict[str, Any]:
     "Mark a SHIPPED order delivered (admin)",
     ADMIN,
     response="Order",
-    errors=(401, 403, 404, 409),
+    errors=(401, 403, 404, 409, 503),
 )
 def deliver_order(orderId: str) -> dict[str, Any]:
     caller, order = _caller_and_order(orderId)
@@ -364,7 +369,7 @@ def _token() -> str | None:
     return bearer_token(_request().headers)
 
 
-@route("GET", "/cart", "Read your cart, priced now", USER, response="Cart", errors=(401,))
+@route("GET", "/cart", "Read your cart, priced now", USER, response="Cart", errors=(401, 503))
 def get_cart() -> dict[str, Any]:
     return cart.get_cart(_token())
 
@@ -389,13 +394,13 @@ def set_cart_line(productId: str) -> dict[str, Any]:
     "Remove one product from your cart",
     USER,
     response="Cart",
-    errors=(401, 503),
+    errors=(401, 404, 503),
 )
 def remove_cart_line(productId: str) -> dict[str, Any]:
     return cart.remove_line(_token(), productId)
 
 
-@route("DELETE", "/cart", "Empty your cart", USER, status=204, errors=(401,))
+@route("DELETE", "/cart", "Empty your cart", USER, status=204, errors=(401, 503))
 def clear_cart() -> Response:
     cart.clear(_token())
     return _no_content()

@@ -31,13 +31,13 @@ from chalicelib.models import (
 )
 from chalicelib.pagination import paginate
 from chalicelib.schemas import CATEGORY_PATTERN, MAX_SEARCH_LENGTH, is_id
-from chalicelib.transactions import ConditionsFailed, Transaction
+from chalicelib.transactions import Transaction
 from chalicelib.validation import money
 
 _CATEGORY_RE = re.compile(CATEGORY_PATTERN)
 _MAX_ATTEMPTS = 3  # reads of a product being edited concurrently, before a 409
-_ALREADY_CREATED = "already created"  # a create's new id exists: our own resent attempt
 _CHANGED = "changed"  # a delete's condition failed: the product changed or went meanwhile
+_LANDED = "landed"  # a new product's id is taken: by our own resent first attempt
 
 
 def product_view(product: Product) -> dict[str, Any]:
@@ -95,23 +95,25 @@ def create_product(data: dict[str, Any]) -> dict[str, Any]:
     )
 
     def build(tx: Transaction) -> None:
-        tx.create(product, on_fail=_ALREADY_CREATED)
+        tx.create(product, on_fail=_LANDED)
         count_in_category(tx, category, 1)
 
     try:
         transactions.write(build)
-        product.version = 1
-    except ConditionsFailed as failed:
+    except transactions.ConditionsFailed:
         # The id is new, so only our own earlier attempt can hold it: botocore resent a
-        # transaction whose answer was lost (a read timeout), and the first one did land,
-        # category count included.
-        if _ALREADY_CREATED not in failed.meanings:
-            raise
-        product = Product.get(product.product_id, consistent_read=True)  # as it landed
+        # transaction whose answer was lost (a read timeout), and the first one did land
+        # (with its count).
+        return product_view(Product.get(product.product_id, consistent_read=True))
+    product.version = 1
     return product_view(product)
 
 
 def load_product(product_id: str) -> Product:
+    return _read(product_id)
+
+
+def _read(product_id: str) -> Product:
     if not is_id(product_id):
         raise _not_found(product_id)
     try:
@@ -232,7 +234,7 @@ def update_product(product_id: str, data: dict[str, Any]) -> dict[str, Any]:
 def delete_product(product_id: str) -> None:
     """Delete the product and uncount it in one transaction (a read first: which category)."""
     for _ in range(_MAX_ATTEMPTS):
-        product = load_product(product_id)
+        product = _read(product_id)
         unchanged: Condition = Product.version == int(product.version)
 
         def build(
