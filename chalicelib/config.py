@@ -27,6 +27,8 @@ class Settings:
     token_ttl_seconds: int
     token_issuer: str
     log_level: str
+    # The SES identity buyer emails come from; None turns buyer emails off.
+    email_sender: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -46,6 +48,7 @@ class Settings:
             token_ttl_seconds=int(environ.get("TOKEN_TTL_SECONDS", "3600")),
             token_issuer=environ.get("TOKEN_ISSUER", prefix),
             log_level=environ.get("LOG_LEVEL", "INFO").upper(),
+            email_sender=environ.get("EMAIL_SENDER") or None,
         )
 
 

@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.constants import NUMBER
@@ -154,6 +155,8 @@ class Order(Model):
     list_partition = UnicodeAttribute(attr_name="listPartition", default=ORDER_LIST_PARTITION)
     pending_event = UnicodeAttribute(attr_name="pendingEvent", null=True)
     event_at = UnicodeAttribute(attr_name="eventAt", null=True)
+    # Event types whose buyer email is sent or being sent: at most one email per event.
+    emailed = UnicodeSetAttribute(attr_name="emailed", null=True)
 
     by_user = OrdersByUserIndex()
     by_created = OrdersByCreatedIndex()

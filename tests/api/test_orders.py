@@ -18,6 +18,7 @@ from chalicelib import aws, events, orders, transactions
 from chalicelib.auth import Principal
 from chalicelib.errors import NotFound
 from chalicelib.models import IdempotencyRecord, Order, Product
+from tests.conftest import delivered_to
 
 TOPIC_ARN = os.environ["ORDER_EVENTS_TOPIC_ARN"]
 CLOCK_START = datetime(2030, 1, 1, tzinfo=UTC)
@@ -72,7 +73,7 @@ def publishes(aws_calls) -> list[dict]:
     for service, operation, params in aws_calls.calls:
         if service == "sns" and operation == "Publish":
             assert params["TopicArn"] == TOPIC_ARN
-            message = json.loads(params["Message"])
+            message = json.loads(delivered_to(params, "lambda"))
             message["_attribute"] = params["MessageAttributes"]["type"]
             sent.append(message)
     return sent
