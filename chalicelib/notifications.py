@@ -65,6 +65,7 @@ _WORDING: dict[str, _Wording] = {
     ),
 }
 RENDERED_EVENT_TYPES = tuple(_WORDING)
+_LABEL_WIDTH = 2 + max(len(w.time_label) for w in _WORDING.values())
 
 
 def money(amount: Any) -> str:
@@ -118,16 +119,13 @@ def _lines(view: dict[str, Any]) -> list[str]:
 def _body(headline: str, event_type: str, view: dict[str, Any], greeting: str | None) -> str:
     wording = _WORDING[event_type]
     parts = [f"{greeting}\n" if greeting else "", headline, ""]
-    parts += [
-        f"Order:  {view['orderId']}",
-        f"Buyer:  {view['userId']}",
-        f"{wording.time_label + ':':<8}{_event_time(event_type, view)}",
-        "",
-        *_lines(view),
-        "",
-        f"Total:  {money(view['total'])}",
-        "",
+    labelled = [
+        ("Order:", view["orderId"]),
+        ("Buyer:", view["userId"]),
+        (wording.time_label + ":", _event_time(event_type, view)),
     ]
+    parts += [f"{label:<{_LABEL_WIDTH}}{value}" for label, value in labelled]
+    parts += ["", *_lines(view), "", f"{'Total:':<{_LABEL_WIDTH}}{money(view['total'])}", ""]
     return "\n".join(parts).lstrip("\n")
 
 
