@@ -16,7 +16,8 @@ def test_the_readme_walkthrough_prints_what_the_readme_shows(stack_launcher):
     assert all(step.shown for step in steps[1:]), "every step after the setup shows output"
     # A stack of its own: the walkthrough registers fixed emails.
     with stack_launcher() as stack:
-        outputs = walkthrough.run(steps, stack.url)
+        mail = f"http://127.0.0.1:{stack.moto_port}/_devstack/outbox"
+        outputs = walkthrough.run(steps, stack.url, mail)
     assert walkthrough.differences(steps, outputs) == []
 
 
@@ -34,3 +35,9 @@ def test_ids_timestamps_and_tokens_are_masked_but_keys_are_not():
     step = walkthrough.Step("echo", shown, None)
     assert walkthrough.differences([step], [other]) == []
     assert walkthrough.differences([step], [renamed])
+
+
+def test_a_shortened_order_id_in_an_email_subject_is_masked():
+    step = walkthrough.Step("echo", "Your order 2d7cf5b7… is confirmed — $30.50", None)
+    assert walkthrough.differences([step], ["Your order 00c0ffee… is confirmed — $30.50"]) == []
+    assert walkthrough.differences([step], ["Your order 00c0ffee… is cancelled — $30.50"])
