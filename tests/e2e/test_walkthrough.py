@@ -1,8 +1,11 @@
-"""The README's curl walkthrough, run for real against a fresh local stack."""
+"""The curl walkthrough (docs/walkthrough.md), run for real against a fresh local stack."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import uuid
 
 import pytest
 
@@ -10,8 +13,8 @@ from scripts import walkthrough
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
-def test_the_readme_walkthrough_prints_what_the_readme_shows(stack_launcher):
-    steps = walkthrough.steps(walkthrough.README.read_text())
+def test_the_walkthrough_prints_what_the_page_shows(stack_launcher):
+    steps = walkthrough.steps(walkthrough.WALKTHROUGH.read_text())
     assert len(steps) > 20, "the walkthrough markers or fences were lost"
     assert all(step.shown for step in steps[1:]), "every step after the setup shows output"
     # A stack of its own: the walkthrough registers fixed emails.
@@ -35,6 +38,36 @@ def test_ids_timestamps_and_tokens_are_masked_but_keys_are_not():
     step = walkthrough.Step("echo", shown, None)
     assert walkthrough.differences([step], [other]) == []
     assert walkthrough.differences([step], [renamed])
+
+
+def readme_taste() -> str:
+    """The bash block of the README's "A taste (curl)" section."""
+    readme = (walkthrough.ROOT / "README.md").read_text()
+    section = readme.split("## A taste (curl)", 1)[1].split("\n## ", 1)[0]
+    return section.split("```bash\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the taste uses curl")
+def test_the_readme_taste_does_what_its_comments_say(stack):
+    email = f"alice-{uuid.uuid4().hex[:8]}@example.com"  # the shared stack may know alice
+    script = readme_taste().replace(f"API={walkthrough.DEFAULT_API}", f"API={stack.url}")
+    assert "alice@example.com" in script and stack.url in script
+    script = script.replace("alice@example.com", email)
+
+    result = subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    registered, status, refused, code = result.stdout.strip().splitlines()
+    assert json.loads(registered)["email"] == email
+    assert json.loads(registered)["role"] == "customer"
+    assert status == "CONFIRMED"
+    assert json.loads(refused)["code"] == "InsufficientStock"
+    assert code == "409"
 
 
 def test_a_shortened_order_id_in_an_email_subject_is_masked():
