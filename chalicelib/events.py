@@ -14,6 +14,11 @@ the event type to the order's ``emailed`` set, so of two deliveries only the one
 whose update succeeds sends. A send that fails takes the event type out again and
 raises; the retried delivery finds the update done and claims the email with a
 second conditional update (``emailed`` must not hold it yet).
+
+Under faults: a throttled or unavailable DynamoDB call in the subscriber raises, so
+SNS delivers the message again (only malformed messages are dropped). The sweep stops
+at the first throttled call and returns normally; what it did not reach is still in
+the index, oldest first, so its next run starts there.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from chalicelib.aws import client
 from chalicelib.clock import iso_z, now_iso
 from chalicelib.config import get_settings
 from chalicelib.encoding import json_default
+from chalicelib.errors import aws_error_code, is_transient
 
 # Re-exported: orders.py and the tests name events through this module.
 from chalicelib.event_types import ORDER_CANCELLED as ORDER_CANCELLED
@@ -82,17 +88,21 @@ def topic_arn() -> str:
     return f"arn:{partition}:sns:{region}:{identity['Account']}:{settings.order_events_topic}"
 
 
+def _send(event_type: str, order: Order) -> None:
+    message, subject = sns_message(event_type, order)
+    client("sns").publish(
+        TopicArn=topic_arn(),
+        Message=message,
+        MessageStructure="json",
+        Subject=subject,
+        MessageAttributes={"type": {"DataType": "String", "StringValue": event_type}},
+    )
+
+
 def publish(event_type: str, order: Order) -> bool:
     """Best effort: a failure is logged and left to the sweep, never raised to the caller."""
     try:
-        message, subject = sns_message(event_type, order)
-        client("sns").publish(
-            TopicArn=topic_arn(),
-            Message=message,
-            MessageStructure="json",
-            Subject=subject,
-            MessageAttributes={"type": {"DataType": "String", "StringValue": event_type}},
-        )
+        _send(event_type, order)
     except Exception:
         logger.warning(
             "publishing %s for order %s failed; the sweep will retry it",
@@ -139,7 +149,7 @@ def handle_message(raw: str) -> str:
     try:
         order.update(actions=actions, condition=condition)
     except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if aws_error_code(exc) != "ConditionalCheckFailedException":
             raise
         # A duplicate, or an event overtaken by a later one; its email may still be due
         # if an earlier delivery's send failed.
@@ -160,7 +170,7 @@ def _claim_email(order: Order, event_type: str) -> bool:
             & ~Order.emailed.contains(event_type),
         )
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_error_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
     return True
@@ -211,13 +221,35 @@ def republish_unannounced(now: datetime | None = None) -> int:
     """Re-publish events the subscriber has not acknowledged within the grace period."""
     cutoff = iso_z((now or datetime.now(UTC)) - SWEEP_GRACE)  # eventAt's own spelling
     found = published = 0
-    for event_type in EVENT_TYPES:
-        for order in Order.unannounced.query(
-            event_type, range_key_condition=Order.event_at < cutoff, limit=SWEEP_BATCH
-        ):
-            found += 1
-            published += publish(event_type, order)
+    try:
+        for event_type in EVENT_TYPES:
+            for order in Order.unannounced.query(
+                event_type, range_key_condition=Order.event_at < cutoff, limit=SWEEP_BATCH
+            ):
+                found += 1
+                published += _republish(event_type, order)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        # Hammering a throttled service helps nobody; the next run starts where this one stopped.
+        logger.warning("sweep stopped early, a dependency is busy: %s", exc)
+        metric("SweepInterrupted")
     # Events still unacknowledged after the grace period: the alarm watches this.
     metric("EventsNotAnnounced", found)
     metric("EventsRepublished", published)
     return published
+
+
+def _republish(event_type: str, order: Order) -> bool:
+    """Publish once more; a transient failure stops the sweep, any other skips this order."""
+    try:
+        _send(event_type, order)
+    except Exception as exc:
+        metric("PublishFailures")
+        if is_transient(exc):
+            raise
+        logger.warning(
+            "re-publishing %s for order %s failed", event_type, order.order_id, exc_info=True
+        )
+        return False
+    return True

@@ -116,11 +116,13 @@ class DevStack:
         self.outbox_url = ""
         self.admin_email = ADMIN_EMAIL
         self.admin_password = os.environ.get("LOCAL_ADMIN_PASSWORD") or DEFAULT_ADMIN_PASSWORD
+        self.chaos_rate = 0.0
 
     def start(self) -> None:
         # Imported here rather than at the top: moto and chalice take a second or two to
         # import, which --help does not need and Ctrl-C should be able to interrupt.
         from devstack.api import ApiServerThread, create_api_server, load_app
+        from devstack.chaos import delay_from_environ, rate_from_environ
         from devstack.emulator import Emulator
         from devstack.resources import create_resources
 
@@ -151,6 +153,10 @@ class DevStack:
         self._verify_sender(emulator, region)
         self._deliver_order_events(emulator, app_module, app_name, region)
         self._seed_admin()
+        # Opt-in throttling starts once the stack is set up (devstack/chaos.py).
+        emulator.chaos.rate = rate_from_environ()
+        emulator.chaos.delay = delay_from_environ()
+        self.chaos_rate = emulator.chaos.rate
 
         api = ApiServerThread(create_api_server(config, self._args.host, self._args.port))
         self._cleanup.callback(api.stop)
@@ -216,6 +222,11 @@ class DevStack:
             f"  try:   curl -s {self.url}/products",
             f"  moto:  {self.moto_url} (AWS_ENDPOINT_URL; credentials testing/testing)",
             f"  mail:  {self.outbox_url} (emails sent so far, JSON)",
+            *(
+                [f"  chaos: {self.chaos_rate:.0%} of DynamoDB and SNS calls throttled"]
+                if self.chaos_rate
+                else []
+            ),
             "  stop:  Ctrl-C",
             "",
             # Tests and scripts wait for this exact line; keep it stable.

@@ -25,6 +25,7 @@ from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from devstack.chaos import CONTROL_PATH, Chaos, respond
 from devstack.lambdas import FakeLambdaContext, sns_event_from_http_delivery
 from devstack.outbox import Outbox
 
@@ -99,22 +100,35 @@ def _type_of(notification: Any) -> Any:
 class EmulatorMiddleware:
     """WSGI middleware in front of moto: DynamoDB serialization, the SNS bridge, the outbox."""
 
-    def __init__(self, app: WSGIApp, bridge: SnsBridge, outbox: Outbox | None = None) -> None:
+    def __init__(
+        self,
+        app: WSGIApp,
+        bridge: SnsBridge,
+        chaos: Chaos | None = None,
+        outbox: Outbox | None = None,
+    ) -> None:
         self._app = app
         self._bridge = bridge
         self._outbox = outbox if outbox is not None else Outbox()
         self._dynamodb_lock = threading.Lock()
+        self.chaos = chaos if chaos is not None else Chaos()
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == SNS_BRIDGE_PATH and environ.get("REQUEST_METHOD") == "POST":
             return self._serve_bridge(environ, start_response)
+        if environ.get("PATH_INFO") == CONTROL_PATH:
+            return self.chaos.serve_control(environ, start_response)
         if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") in (
             OUTBOX_PATH,
             SNS_EMAIL_PATH,
         ):
             return self._serve_outbox(environ, start_response)
+        # Opt-in throttling (devstack/chaos.py), answered before moto sees the request.
+        throttled = self.chaos.answer(environ)
+        if throttled is not None:
+            return respond(throttled, start_response)
         if "/ses/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
             # Completed before stamping, so that sentAt is when SES accepted the message.
             try:
@@ -174,8 +188,9 @@ class Emulator:
         self.bridge = bridge if bridge is not None else SnsBridge()
         self.outbox = Outbox()
         app = EmulatorMiddleware(
-            DomainDispatcherApplication(create_backend_app), self.bridge, self.outbox
+            DomainDispatcherApplication(create_backend_app), self.bridge, outbox=self.outbox
         )
+        self.chaos = app.chaos
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=MotoRequestHandler
         )
