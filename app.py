@@ -7,7 +7,14 @@ from chalice import Chalice, Rate, Response
 from chalicelib import events, observability, openapi, orders, products, users
 from chalicelib.auth import principal_from_headers, require_admin
 from chalicelib.config import get_settings
-from chalicelib.http import ANY_CONTENT, JSON, chalice_errors_as_json, json_errors
+from chalicelib.http import (
+    ANY_CONTENT,
+    JSON,
+    chalice_errors_as_json,
+    hardening_middleware,
+    json_errors,
+    register_preflight_routes,
+)
 from chalicelib.pagination import parse_limit
 from chalicelib.validation import parse_body
 
@@ -16,6 +23,7 @@ app = Chalice(app_name=settings.app_name, configure_logs=False)
 observability.configure_logging(settings.log_level)
 app.register_middleware(observability.http_middleware, "http")
 app.register_middleware(chalice_errors_as_json, "http")
+app.register_middleware(hardening_middleware, "http")
 app.register_middleware(observability.event_middleware, "sns")
 app.register_middleware(observability.event_middleware, "scheduled")
 
@@ -172,6 +180,10 @@ def cancel_order(orderId):
 @app.route("/openapi.json", methods=["GET"], content_types=ANY_CONTENT)
 def openapi_document():
     return openapi.document()
+
+
+# CORS preflights for every path above (answered per the stage's allowed origins).
+register_preflight_routes(app)
 
 
 # --- events ------------------------------------------------------------------

@@ -26,6 +26,10 @@ class Settings:
     token_ttl_seconds: int
     token_issuer: str
     log_level: str
+    # Browser origins allowed to call the API (CORS); empty: no CORS headers at all.
+    cors_allowed_origins: tuple[str, ...] = ()
+    # A key of chalicelib.passwords.PROFILES; only test suites set anything but "production".
+    password_hashing: str = "production"
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | os._Environ = os.environ) -> Settings:
@@ -45,6 +49,12 @@ class Settings:
             token_ttl_seconds=int(environ.get("TOKEN_TTL_SECONDS", "3600")),
             token_issuer=environ.get("TOKEN_ISSUER", prefix),
             log_level=environ.get("LOG_LEVEL", "INFO").upper(),
+            cors_allowed_origins=tuple(
+                origin.strip().rstrip("/")
+                for origin in environ.get("CORS_ALLOWED_ORIGINS", "").split(",")
+                if origin.strip()
+            ),
+            password_hashing=environ.get("PASSWORD_HASHING", "production"),
         )
 
 

@@ -7,9 +7,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Response
+from chalice import Chalice, Response
+from chalice.app import Request
 
-from chalicelib.errors import AppError
+from chalicelib.config import get_settings
+from chalicelib.errors import AppError, PayloadTooLarge
 
 logger = logging.getLogger("shop.http")
 
@@ -22,6 +24,9 @@ _INTERNAL = {"error": "internal server error", "code": "InternalError"}
 
 def error_response(error: AppError) -> Response:
     headers = {"Retry-After": "1"} if error.status_code == 503 else {}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return Response(body=error.body(), status_code=error.status_code, headers=headers)
 
 
@@ -54,3 +59,97 @@ def chalice_errors_as_json(event: Any, get_response: Callable[[Any], Response]) 
             message = _INTERNAL["error"]
         response.body = {"error": message, "code": code}
     return response
+
+
+# --- hardening: body limit, security headers, CORS ------------------------------------------
+
+MAX_BODY_BYTES = 64 * 1024
+# Responses that carry neither a token nor personal data; everything else is no-store.
+PUBLIC_READS = frozenset(
+    {("GET", "/products"), ("GET", "/products/{productId}"), ("GET", "/openapi.json")}
+)
+CORS_ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key"
+CORS_EXPOSED_HEADERS = "Retry-After, Idempotent-Replayed"
+CORS_MAX_AGE_SECONDS = 600
+
+
+def _allowed_origin(request: Request) -> str | None:
+    origin = request.headers.get("origin")
+    if origin and origin.rstrip("/") in get_settings().cors_allowed_origins:
+        return origin
+    return None
+
+
+def _add_headers(response: Response, headers: dict[str, str]) -> None:
+    # Header names are matched case-insensitively: a view may have set one already.
+    present = {name.lower() for name in response.headers}
+    for name, value in headers.items():
+        if name.lower() not in present:
+            response.headers[name] = value
+
+
+def _security_headers(request: Request) -> dict[str, str]:
+    headers = {"X-Content-Type-Options": "nosniff"}
+    if (request.method, request.path) not in PUBLIC_READS:
+        headers["Cache-Control"] = "no-store"
+    if get_settings().cors_allowed_origins:
+        # The answer depends on Origin: caches must not hand one origin's answer to another.
+        headers["Vary"] = "Origin"
+        origin = _allowed_origin(request)
+        if origin is not None:
+            headers["Access-Control-Allow-Origin"] = origin
+            headers["Access-Control-Expose-Headers"] = CORS_EXPOSED_HEADERS
+    return headers
+
+
+def hardening_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """HTTP middleware: refuse large bodies unparsed; security and CORS headers on every answer.
+
+    Registered like the others, it also wraps the errors Chalice produces itself (415, ...)
+    and ours, so a browser on an allowed origin can read every 4xx.
+    """
+    body = request.raw_body
+    if body and len(body) > MAX_BODY_BYTES:
+        response = error_response(
+            PayloadTooLarge(f"request body must be at most {MAX_BODY_BYTES} bytes")
+        )
+    else:
+        response = get_response(request)
+    _add_headers(response, _security_headers(request))
+    return response
+
+
+def preflight(request: Request, methods: list[str]) -> Response:
+    """The answer to a CORS preflight (``OPTIONS``) for a path serving ``methods``."""
+    response = Response(body="", status_code=204, headers={"Allow": ", ".join(methods)})
+    origin = _allowed_origin(request)
+    requested = (request.headers.get("access-control-request-method") or "").upper()
+    if origin is not None and requested in methods:
+        response.headers.update(
+            {
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": ", ".join(methods),
+                "Access-Control-Allow-Headers": CORS_ALLOWED_HEADERS,
+                "Access-Control-Max-Age": str(CORS_MAX_AGE_SECONDS),
+            }
+        )
+    return response
+
+
+def register_preflight_routes(app: Chalice) -> None:
+    """An ``OPTIONS`` route on every path, so preflights reach the app on API Gateway too.
+
+    Chalice's own ``cors=`` allows one fixed origin per route and answers preflights from
+    an API Gateway mock; a list of origins per stage needs the origin checked here.
+    Call once, after every other route is declared.
+    """
+    for path, views in list(app.routes.items()):
+        methods = sorted(views)
+        if "OPTIONS" in methods:
+            continue
+
+        def options_view(*_args: Any, _methods: list[str] = methods, **_params: Any) -> Response:
+            return preflight(app.current_request, _methods)
+
+        name = "preflight" + path.replace("/", "_").replace("{", "").replace("}", "")
+        app.route(path, methods=["OPTIONS"], content_types=ANY_CONTENT, name=name)(options_view)

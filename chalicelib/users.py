@@ -13,16 +13,17 @@ import re
 import uuid
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import passwords, transactions
+from chalicelib import login_backoff, passwords, transactions
 from chalicelib.auth import ADMIN, CUSTOMER, Principal, issue_token, principal_from_headers
 from chalicelib.clock import now_iso
 from chalicelib.errors import Conflict, NotFound, Unauthorized, ValidationError
 from chalicelib.models import UserRecord
 from chalicelib.observability import metric
 from chalicelib.pagination import paginate
+from chalicelib.text import canonical_email
 
 PROFILE_PREFIX = "USER#"
 LOGIN_PREFIX = "EMAIL#"
@@ -32,7 +33,7 @@ MAX_ID_LENGTH = 64
 
 
 def normalize_email(email: str) -> str:
-    normalized = email.strip().lower()
+    normalized = canonical_email(email)
     if not _EMAIL_RE.match(normalized) or len(normalized) > 254:
         raise ValidationError("email is not a valid email address")
     return normalized
@@ -109,8 +110,12 @@ def register(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def login(data: dict[str, Any]) -> dict[str, Any]:
-    """One consistent GetItem; unknown email and wrong password look and cost the same."""
-    email = data["email"].strip().lower()
+    """One consistent GetItem; unknown email and wrong password look and cost the same.
+
+    A wrong password adds one write (the backoff count); a locked account is a 429
+    before the password is even checked.
+    """
+    email = canonical_email(data["email"])
     password = data["password"]
     try:
         record = UserRecord.get(_login_key(email), consistent_read=True) if email else None
@@ -120,11 +125,45 @@ def login(data: dict[str, Any]) -> dict[str, Any]:
         passwords.burn_time(password)
         metric("LoginFailures")
         raise Unauthorized(_LOGIN_FAILED)
+    login_backoff.ensure_unlocked(record)
     if not passwords.verify_password(password, record.password_hash):
+        login_backoff.record_failure(record)
         metric("LoginFailures")
         raise Unauthorized(_LOGIN_FAILED)
+    _after_successful_login(record, password)
     token, expires_at = issue_token(record.user_id, record.role, int(record.token_version))
     return {"userId": record.user_id, "name": record.name, "token": token, "expiresAt": expires_at}
+
+
+def _after_successful_login(record: UserRecord, password: str) -> None:
+    """Clear the backoff count and upgrade an old hash; nothing at all in the usual case."""
+    reset = login_backoff.has_failures(record)
+    if not passwords.needs_rehash(record.password_hash):
+        if reset:
+            try:
+                UserRecord(record.pk).update(
+                    actions=login_backoff.reset_actions(), condition=UserRecord.pk.exists()
+                )
+            except UpdateError as exc:
+                if exc.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+        return
+    new_hash = passwords.hash_password(password)
+    # Both items, unless the password changed meanwhile (then the new one stands).
+    unchanged = UserRecord.password_hash == record.password_hash
+    profile, login_item = _both_items(record)
+    upgrade = [UserRecord.password_hash.set(new_hash)]
+
+    def build(tx: TransactWrite) -> None:
+        tx.update(profile, actions=upgrade, condition=unchanged)
+        tx.update(login_item, actions=upgrade + login_backoff.reset_actions(), condition=unchanged)
+
+    try:
+        transactions.write(build)
+    except TransactWriteError as exc:
+        if "ConditionalCheckFailed" not in transactions.cancellation_codes(exc):
+            raise
+    record.password_hash = new_hash
 
 
 def authenticate(headers: Any) -> tuple[Principal, UserRecord]:
@@ -205,10 +244,17 @@ def update_user(
             current = data.get("currentPassword")
             if current is None:
                 raise ValidationError("currentPassword is required to change the password")
+            # The same backoff as login, counted on the same login item.
+            login_item = login_backoff.load(_login_key(record.email))
+            login_backoff.ensure_unlocked(login_item)
             if not passwords.verify_password(current, record.password_hash):
+                if login_item is not None:
+                    login_backoff.record_failure(login_item)
                 raise Unauthorized("currentPassword is incorrect")
         actions.append(UserRecord.password_hash.set(passwords.hash_password(data["password"])))
         actions.append(UserRecord.token_version.add(1))
+        # A new password (also an admin's reset) clears the backoff.
+        actions.extend(login_backoff.reset_actions())
     elif "currentPassword" in data:
         raise ValidationError("currentPassword is only accepted together with password")
     _write_both(record, actions)

@@ -17,6 +17,7 @@ import fastjsonschema
 
 from chalicelib.errors import ValidationError
 from chalicelib.schemas import REQUEST_SCHEMAS
+from chalicelib.text import EMAIL_PATTERN, first_forbidden
 
 
 def _reject_constant(name: str) -> Any:
@@ -75,10 +76,17 @@ def _validator(schema_name: str) -> Callable[[Any], Any]:
     return fastjsonschema.compile(_without_multiple_of(REQUEST_SCHEMAS[schema_name]))
 
 
-def _describe(exc: fastjsonschema.JsonSchemaValueException) -> str:
-    field = "body" if exc.name == "data" else exc.name.removeprefix("data.")
+def _describe(exc: fastjsonschema.JsonSchemaValueException, field: str) -> str:
     message = exc.message.replace(exc.name, field, 1)
     if exc.rule == "pattern":
+        bad = first_forbidden(exc.value) if isinstance(exc.value, str) else None
+        if bad is not None:
+            return (
+                f"{field} must not contain control, format, private-use or surrogate"
+                f" characters (found U+{ord(bad):04X})"
+            )
+        if (exc.definition or {}).get("pattern") == EMAIL_PATTERN:
+            return f"{field} is not a valid email address"
         return f"{field} must not be blank"
     if exc.rule == "additionalProperties":
         unknown = sorted(set(exc.value) - set((exc.definition or {}).get("properties", {})))
@@ -94,7 +102,9 @@ def validate(schema_name: str, data: Any) -> dict[str, Any]:
     try:
         _validator(schema_name)(data)
     except fastjsonschema.JsonSchemaValueException as exc:
-        raise ValidationError(_describe(exc)) from None
+        field = "body" if exc.name == "data" else exc.name.removeprefix("data.")
+        details = {} if field == "body" else {"field": field}
+        raise ValidationError(_describe(exc, field), **details) from None
     return data
 
 

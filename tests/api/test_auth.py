@@ -88,16 +88,22 @@ def test_issuer_is_per_stage():
     assert Settings.from_environ({**environ, "APP_STAGE": "prod"}).token_issuer == "shop-prod"
 
 
-def test_login_is_exactly_one_get_item_whatever_the_outcome(api, aws_calls):
+def test_login_is_one_get_item_plus_one_write_per_failure(api, aws_calls):
     account = api.register()
-    for email, password in (
-        (account.email, account.password),
-        (account.email, "wrong-password"),
-        ("nobody@example.com", "wrong-password"),
+    for email, password, expected in (
+        (account.email, account.password, ["GetItem"]),
+        # A wrong password is counted on the login item: one UpdateItem.
+        (account.email, "wrong-password", ["GetItem", "UpdateItem"]),
+        # An unknown email has no item to count on.
+        ("nobody@example.com", "wrong-password", ["GetItem"]),
+        # The success after a failure clears the count once...
+        (account.email, account.password, ["GetItem", "UpdateItem"]),
+        # ...and the next success is a single read again.
+        (account.email, account.password, ["GetItem"]),
     ):
         aws_calls.clear()
         api.post("/users/login", {"email": email, "password": password})
-        assert aws_calls.dynamodb() == ["GetItem"], (email, password)
+        assert aws_calls.dynamodb() == expected, (email, password)
 
 
 def test_email_is_matched_case_insensitively_and_trimmed(api):
