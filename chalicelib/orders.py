@@ -21,7 +21,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib import events, transactions
-from chalicelib.auth import Principal
+from chalicelib.auth import ADMIN, Principal
 from chalicelib.clock import now_iso
 from chalicelib.encoding import json_default, json_number
 from chalicelib.errors import (
@@ -158,10 +158,14 @@ def place_order(
 
     def build(tx: TransactWrite) -> None:
         # Sent as: condition checks, puts, updates (PynamoDB's order); reasons follow it.
-        for user_id, token_version in checks:
+        for index, (user_id, token_version) in enumerate(checks):
             condition = UserRecord.pk.exists()
             if token_version is not None:
                 condition &= UserRecord.token_version == token_version
+            if index == 0 and owner != caller.user_id:
+                # The stored role decides, not the token's claim: a demoted admin's
+                # unexpired token cannot order for others.
+                condition &= UserRecord.role == ADMIN
             tx.condition_check(UserRecord, PROFILE_PREFIX + user_id, condition=condition)
         tx.save(order, condition=Order.order_id.does_not_exist())
         if idem_key is not None:
@@ -192,7 +196,7 @@ def place_order(
         reasons = exc.cancellation_reasons
         if not reasons:
             raise
-        return _explain_cancellation(reasons, checks, idem_key, owner, quantities), False
+        return _explain_cancellation(reasons, caller, checks, idem_key, owner, quantities), False
     metric("OrdersPlaced")
     metric("OrderValue", float(order.total), "None")
     events.publish(events.ORDER_PLACED, order)
@@ -201,6 +205,7 @@ def place_order(
 
 def _explain_cancellation(
     reasons: list[Any],
+    caller: Principal,
     checks: list[tuple[str, int | None]],
     idem_key: str | None,
     owner: str,
@@ -213,6 +218,8 @@ def _explain_cancellation(
         return reason is not None and reason.code == "ConditionalCheckFailed"
 
     if failed(0):
+        if owner != caller.user_id:
+            _raise_stale_caller(caller)
         raise Unauthorized("invalid or expired token")
     if any(failed(i) for i in range(1, len(checks))):
         # Only an admin ordering on someone's behalf has a second check: the buyer.
@@ -230,6 +237,17 @@ def _explain_cancellation(
             f"insufficient stock for product(s): {', '.join(short)}", productIds=short
         )
     raise RuntimeError(f"order transaction cancelled: {[r and r.code for r in reasons]}")
+
+
+def _raise_stale_caller(caller: Principal) -> None:
+    """Why the caller's check failed when ordering for someone else (a read, on failure only)."""
+    try:
+        profile = UserRecord.get(PROFILE_PREFIX + caller.user_id, consistent_read=True)
+    except DoesNotExist:
+        raise Unauthorized("invalid or expired token") from None
+    if int(profile.token_version) != caller.token_version:
+        raise Unauthorized("invalid or expired token")
+    raise Forbidden("userId must be your own; only admins order on someone's behalf")
 
 
 def _replay(record: IdempotencyRecord, owner: str, quantities: dict[str, int]) -> dict[str, Any]:
