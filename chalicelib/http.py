@@ -96,7 +96,8 @@ def _security_headers(request: Request) -> dict[str, str]:
         # The answer depends on Origin: caches must not hand one origin's answer to another.
         headers["Vary"] = "Origin"
         origin = _allowed_origin(request)
-        if origin is not None:
+        # A preflight's grant is decided by ``preflight`` (origin *and* method).
+        if origin is not None and request.method != "OPTIONS":
             headers["Access-Control-Allow-Origin"] = origin
             headers["Access-Control-Expose-Headers"] = CORS_EXPOSED_HEADERS
     return headers

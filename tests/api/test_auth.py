@@ -375,3 +375,36 @@ def test_every_protected_route_is_401_without_a_token(api, customer, product, me
 def test_public_routes_need_no_token(api, product):
     assert api.get("/products").status == 200
     assert api.get(f"/products/{product['productId']}").status == 200
+
+
+# --- hash upgrade -------------------------------------------------------------------------
+
+
+def test_an_old_scrypt_hash_is_upgraded_at_the_next_successful_login(api, aws_calls):
+    import hashlib
+
+    from chalicelib.models import UserRecord
+
+    account = api.register()
+    salt = b"0123456789abcdef"
+    digest = hashlib.scrypt(account.password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    legacy = f"scrypt$16384$8$1${b64(salt)}${b64(digest)}"
+    keys = ("USER#" + account.user_id, "EMAIL#" + account.email)
+    for key in keys:
+        UserRecord(key).update(actions=[UserRecord.password_hash.set(legacy)])
+
+    assert api.post("/users/login", {"email": account.email, "password": "wrong-pw"}).status == 401
+    assert {UserRecord.get(k).password_hash for k in keys} == {legacy}  # a failure changes none
+
+    aws_calls.clear()
+    assert api.login(account.email, account.password).user_id == account.user_id
+    assert aws_calls.dynamodb() == ["GetItem", "TransactWriteItems"]
+    upgraded = {UserRecord.get(k).password_hash for k in keys}
+    assert len(upgraded) == 1
+    (new_hash,) = upgraded
+    assert new_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert UserRecord.get(keys[1]).failed_logins is None  # the failure count went with it
+
+    aws_calls.clear()
+    assert api.login(account.email, account.password).user_id == account.user_id
+    assert aws_calls.dynamodb() == ["GetItem"]  # upgraded once, then a plain read
