@@ -75,7 +75,7 @@ def record_failure(login_item: UserRecord) -> None:
     actions: list[Action] = [UserRecord.failed_logins.add(1)]
     lock = lock_seconds(failures)
     if lock:
-        actions.append(UserRecord.locked_until.set(math.ceil(now()) + lock))
+        actions.append(UserRecord.locked_until.set(now() + lock))
     try:
         # The condition keeps a concurrently deleted account from reappearing as a stub.
         UserRecord(login_item.pk).update(actions=actions, condition=UserRecord.pk.exists())
