@@ -9,7 +9,7 @@ import copy
 import functools
 from typing import Any
 
-from chalicelib.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from chalicelib.pagination import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.schemas import REQUEST_SCHEMAS, RESPONSE_SCHEMAS
 
 PUBLIC, USER, ADMIN = "public", "user", "admin"
@@ -57,8 +57,9 @@ _LIST_PARAMS = [
         "name": "cursor",
         "in": "query",
         "required": False,
-        "description": "The nextCursor of the previous page (opaque).",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 2048},
+        "description": "The nextCursor of the previous page: opaque, unpadded base64url."
+        " A well-formed cursor this API did not issue for this listing is a 400.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 2048, "pattern": CURSOR_PATTERN},
     },
 ]
 _EXTRA_PARAMS: dict[tuple[str, str], list[dict[str, Any]]] = {
@@ -102,8 +103,27 @@ _OPENAPI_DOCUMENT = {
     "required": ["openapi", "info", "paths"],
     "additionalProperties": True,
 }
+# Refusals an operation has beyond its OPERATIONS entry: the password backoff.
+_EXTRA_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
+    ("post", "/users/login"): (429,),
+    ("put", "/users/{userId}"): (429,),
+}
+# What the server refuses (400) on a request the schemas admit: stated per operation, so the
+# document says everything the server checks (the fuzzer's configuration allows exactly these).
+_CURSOR_400 = "a well-formed cursor this API did not issue for this listing"
+BAD_REQUEST_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
+    ("get", "/users"): _CURSOR_400,
+    ("get", "/products"): _CURSOR_400,
+    ("get", "/orders"): _CURSOR_400,
+    ("post", "/orders"): "an unknown productId (listed in productIds) or buyer userId; more"
+    " than 1000 of one product across lines; an Idempotency-Key with unprintable characters",
+    ("put", "/users/{userId}"): "password without currentPassword when changing your own;"
+    " currentPassword without password",
+}
 _ERROR_TEXT = {
-    400: "Invalid request",
+    400: "Invalid request (outside the schema)",
+    413: "Request body over 64 KiB (refused before it is parsed)",
+    429: "Too many wrong passwords for this account; retry after Retry-After seconds",
     401: "Missing, invalid, expired or revoked token (or wrong credentials)",
     403: "Signed in, but not allowed",
     404: "Not found (also for resources the caller may not see)",
@@ -152,12 +172,13 @@ def _operation(method, path, summary, access, request, status, response, errors)
         operation["responses"][str(status)]["headers"] = _RESPONSE_HEADERS[(method, path, status)]
     if access != PUBLIC:
         operation["security"] = [{"bearerAuth": []}]
-    for code in errors:
-        operation["responses"][str(code)] = {
-            "description": _ERROR_TEXT[code],
-            "content": _json("Error"),
-        }
-        if code == 503:
+    errors = (*errors, *_EXTRA_ERRORS.get((method, path), ()), *((413,) if request else ()))
+    for code in sorted(set(errors)):
+        description = _ERROR_TEXT[code]
+        if code == 400 and (method, path) in BAD_REQUEST_BEYOND_SCHEMA:
+            description += "; also, within the schema: " + BAD_REQUEST_BEYOND_SCHEMA[(method, path)]
+        operation["responses"][str(code)] = {"description": description, "content": _json("Error")}
+        if code in (429, 503):
             operation["responses"][str(code)]["headers"] = _RETRY_AFTER
     return operation
 

@@ -183,7 +183,13 @@ def _routes() -> dict[str, dict[str, Any]]:
 
 
 def _routed_operations() -> set[tuple[str, str]]:
-    return {(method.upper(), path) for path, entries in _routes().items() for method in entries}
+    # OPTIONS: the CORS preflight every path has (chalicelib.http), not an API operation.
+    return {
+        (method.upper(), path)
+        for path, entries in _routes().items()
+        for method in entries
+        if method != "OPTIONS"
+    }
 
 
 # --- the document itself -------------------------------------------------------------------
