@@ -44,6 +44,7 @@ from chalicelib.models import (
 from chalicelib.observability import metric
 from chalicelib.pagination import paginate
 from chalicelib.schemas import MAX_QUANTITY
+from chalicelib.text import first_forbidden
 from chalicelib.users import PROFILE_PREFIX
 
 PENDING = "PENDING"
@@ -302,8 +303,13 @@ def list_orders(
     caller: Principal, user_id: str | None, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     """Newest first: one user's through the ``byUser`` index, everyone's for admins."""
-    if user_id is not None and not 0 < len(user_id) <= MAX_ID_LENGTH:
-        raise ValidationError(f"userId must be 1-{MAX_ID_LENGTH} characters", field="userId")
+    if user_id is not None and (
+        not 0 < len(user_id) <= MAX_ID_LENGTH or first_forbidden(user_id) is not None
+    ):
+        raise ValidationError(
+            f"userId must be 1-{MAX_ID_LENGTH} characters, without control or format characters",
+            field="userId",
+        )
     if user_id is not None and user_id != caller.user_id and not caller.is_admin:
         raise Forbidden("only admins may list another user's orders")
     if user_id is None and not caller.is_admin:

@@ -24,6 +24,18 @@ def _reject_constant(name: str) -> Any:
     raise ValidationError(f"{name} is not a valid JSON number")
 
 
+def _json_fraction(text: str) -> int | Decimal:
+    """A JSON number with a fraction or exponent: exact, and an int when it is whole.
+
+    JSON Schema counts ``5.0`` as an integer, and so does the document at /openapi.json;
+    the bound keeps ``1e999999999`` from becoming a huge int (the schema refuses it anyway).
+    """
+    value = Decimal(text)
+    if value.is_finite() and value == value.to_integral_value() and value.adjusted() < 20:
+        return int(value)
+    return value
+
+
 def parse_json(raw_body: bytes | str | None) -> Any:
     """Parse a request body exactly: numbers become ``Decimal``, never ``float``."""
     if raw_body is None or raw_body in (b"", ""):
@@ -31,7 +43,7 @@ def parse_json(raw_body: bytes | str | None) -> Any:
     try:
         if isinstance(raw_body, bytes):
             raw_body = raw_body.decode("utf-8")
-        data = json.loads(raw_body, parse_float=Decimal, parse_constant=_reject_constant)
+        data = json.loads(raw_body, parse_float=_json_fraction, parse_constant=_reject_constant)
     except ValidationError:
         raise
     except (UnicodeDecodeError, ValueError, RecursionError, ArithmeticError) as exc:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "5")
+MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "3")
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261130")
 
 
@@ -29,6 +29,9 @@ def test_schemathesis_finds_nothing(stack, admin, tmp_path):
         "examples,coverage,fuzzing,stateful",
         "--checks",
         "all",
+        # See schemathesis.toml: API Gateway answers undefined methods with 403, not 405.
+        "--exclude-checks",
+        "unsupported_method",
         "--max-examples",
         MAX_EXAMPLES,
         "--workers",
