@@ -197,7 +197,10 @@ def place_order(
         reasons = exc.cancellation_reasons
         if not reasons:
             raise
-        return _explain_cancellation(reasons, caller, checks, idem_key, owner, quantities), False
+        explained = _explain_cancellation(
+            reasons, checks, idem_key, owner, quantities, caller=caller
+        )
+        return explained, False
     metric("OrdersPlaced")
     metric("OrderValue", float(order.total), "None")
     events.publish(events.ORDER_PLACED, order)
@@ -206,11 +209,11 @@ def place_order(
 
 def _explain_cancellation(
     reasons: list[Any],
-    caller: Principal,
     checks: list[tuple[str, int | None]],
     idem_key: str | None,
     owner: str,
     quantities: dict[str, int],
+    caller: Principal | None = None,
 ) -> dict[str, Any]:
     """Turn the transaction's cancellation reasons into a replay or the right error."""
 
@@ -219,7 +222,7 @@ def _explain_cancellation(
         return reason is not None and reason.code == "ConditionalCheckFailed"
 
     if failed(0):
-        if owner != caller.user_id:
+        if caller is not None and owner != caller.user_id:
             _raise_stale_caller(caller)
         raise Unauthorized("invalid or expired token")
     if any(failed(i) for i in range(1, len(checks))):
