@@ -7,8 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, Response
-from chalice.app import Request
+from chalice.app import Chalice, Request, Response
 
 from chalicelib.config import get_settings
 from chalicelib.errors import AppError, PayloadTooLarge
@@ -23,7 +22,7 @@ _INTERNAL = {"error": "internal server error", "code": "InternalError"}
 
 
 def error_response(error: AppError) -> Response:
-    headers = {"Retry-After": "1"} if error.status_code == 503 else {}
+    headers: dict[str, str | list[str]] = {"Retry-After": "1"} if error.status_code == 503 else {}
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
@@ -75,7 +74,7 @@ CORS_MAX_AGE_SECONDS = 600
 
 def _allowed_origin(request: Request) -> str | None:
     origin = request.headers.get("origin")
-    if origin and origin.rstrip("/") in get_settings().cors_allowed_origins:
+    if isinstance(origin, str) and origin.rstrip("/") in get_settings().cors_allowed_origins:
         return origin
     return None
 
@@ -150,7 +149,9 @@ def register_preflight_routes(app: Chalice) -> None:
             continue
 
         def options_view(*_args: Any, _methods: list[str] = methods, **_params: Any) -> Response:
-            return preflight(app.current_request, _methods)
+            request = app.current_request
+            assert request is not None  # Chalice sets it before calling any view
+            return preflight(request, _methods)
 
         name = "preflight" + path.replace("/", "_").replace("{", "").replace("}", "")
         app.route(path, methods=["OPTIONS"], content_types=ANY_CONTENT, name=name)(options_view)

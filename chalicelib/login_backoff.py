@@ -42,7 +42,7 @@ def lock_seconds(failures: int) -> int:
         return 0
     # Capped before exponentiation, so a huge count cannot build a huge integer.
     doublings = min(failures - THRESHOLD, 16)
-    return min(BASE_LOCK_SECONDS * 2**doublings, MAX_LOCK_SECONDS)
+    return min(BASE_LOCK_SECONDS * (1 << doublings), MAX_LOCK_SECONDS)
 
 
 def retry_after(login_item: UserRecord | None, at: float) -> int:

@@ -12,7 +12,6 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable
 from http.server import HTTPServer
 from types import ModuleType
 from typing import Any
@@ -73,7 +72,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         self._matcher = RouteMatcher(list(app_object.routes))
         super().__init__(request, client_address, server, app_object, config)
 
-    def __getattr__(self, name: str) -> Callable[[], None]:
+    def __getattr__(self, name: str) -> Any:
         # http.server dispatches to do_<METHOD> and answers 501 (HTML) when it is missing.
         if name.startswith("do_"):
             return self._not_defined
