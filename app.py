@@ -182,8 +182,9 @@ def openapi_document():
     return openapi.document()
 
 
-# CORS preflights for every path above (answered per the stage's allowed origins).
-register_preflight_routes(app)
+# CORS preflights for every path above, only on stages that allow origins.
+if settings.cors_allowed_origins:
+    register_preflight_routes(app)
 
 
 # --- events ------------------------------------------------------------------

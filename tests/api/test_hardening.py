@@ -9,6 +9,7 @@ import pytest
 
 from chalicelib import http, validation
 from chalicelib.config import get_settings
+from tests.api.conftest import Api
 
 ORIGIN = "https://shop.example.com"
 
@@ -93,10 +94,25 @@ def test_login_and_authenticated_routes_are_no_store_public_reads_are_not(api, a
 
 
 @pytest.fixture
-def cors(monkeypatch):
-    """The stage allows ORIGIN (as CORS_ALLOWED_ORIGINS would)."""
+def cors(aws, monkeypatch):
+    """The app as a stage allowing ORIGIN builds it: preflight routes, origin checked.
+
+    (app.py registers the routes at import when CORS_ALLOWED_ORIGINS is set; the test stage
+    has none, so they are added here and taken away afterwards.)
+    """
+    from chalice.test import Client
+
+    from app import app
+
     allowed = dataclasses.replace(get_settings(), cors_allowed_origins=(ORIGIN,))
     monkeypatch.setattr(http, "get_settings", lambda: allowed)
+    http.register_preflight_routes(app)
+    try:
+        with Client(app) as client:
+            yield Api(client)
+    finally:
+        for entries in app.routes.values():
+            entries.pop("OPTIONS", None)
 
 
 def preflight(api, path, method="POST", origin=ORIGIN):
@@ -106,14 +122,21 @@ def preflight(api, path, method="POST", origin=ORIGIN):
 
 
 def test_without_configured_origins_there_are_no_cors_headers(api):
-    answers = [preflight(api, "/users/login"), api.get("/products", headers={"Origin": ORIGIN})]
+    from app import app
+
+    # No preflight routes: API Gateway answers OPTIONS itself (403), without CORS headers.
+    assert all("OPTIONS" not in entries for entries in app.routes.values())
+    answers = [
+        api.get("/products", headers={"Origin": ORIGIN}),
+        api.get("/orders", headers={"Origin": ORIGIN}),
+    ]
     for reply in answers:
         assert not [h for h in reply.headers if h.lower().startswith("access-control")]
         assert "Vary" not in reply.headers
 
 
-def test_a_preflight_from_an_allowed_origin_is_answered(api, cors):
-    reply = preflight(api, "/users/{id}".replace("{id}", "someone"), method="PUT")
+def test_a_preflight_from_an_allowed_origin_is_answered(cors):
+    reply = preflight(cors, "/users/{id}".replace("{id}", "someone"), method="PUT")
     assert reply.status == 204
     assert reply.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert reply.headers["Access-Control-Allow-Methods"] == "DELETE, GET, PUT"
@@ -128,8 +151,8 @@ def test_a_preflight_from_an_allowed_origin_is_answered(api, cors):
     ("origin", "method"),
     [("https://evil.example", "POST"), (ORIGIN + ".evil.example", "POST"), (ORIGIN, "PATCH")],
 )
-def test_a_preflight_from_elsewhere_or_for_another_method_gets_no_grant(api, cors, origin, method):
-    reply = preflight(api, "/orders", method=method, origin=origin)
+def test_a_preflight_from_elsewhere_or_for_another_method_gets_no_grant(cors, origin, method):
+    reply = preflight(cors, "/orders", method=method, origin=origin)
     assert reply.status == 204
     assert "Access-Control-Allow-Origin" not in reply.headers
     assert "Access-Control-Allow-Methods" not in reply.headers
