@@ -1,20 +1,30 @@
-"""Routes and event handlers only: each reads the request, calls chalicelib, returns."""
+"""Routes and event handlers only: each reads the request, calls chalicelib, returns.
+
+Every route is declared once, with :func:`route`: its Chalice routing and its
+OpenAPI operation come from that one declaration.
+"""
 
 from __future__ import annotations
 
-from chalice import Chalice, Rate, Response
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response, SNSEvent
 
 from chalicelib import events, observability, openapi, orders, products, users
-from chalicelib.auth import principal_from_headers, require_admin
+from chalicelib.auth import Principal, principal_from_token, require_admin
 from chalicelib.config import get_settings
 from chalicelib.http import (
     ANY_CONTENT,
     JSON,
+    bearer_token,
     chalice_errors_as_json,
     hardening_middleware,
     json_errors,
     register_preflight_routes,
 )
+from chalicelib.models import UserRecord
+from chalicelib.openapi import ADMIN, PUBLIC, USER, Operation
 from chalicelib.pagination import parse_limit
 from chalicelib.validation import parse_body
 
@@ -27,26 +37,60 @@ app.register_middleware(hardening_middleware, "http")
 app.register_middleware(observability.event_middleware, "sns")
 app.register_middleware(observability.event_middleware, "scheduled")
 
+View = Callable[..., Any]
+OPERATIONS: list[Operation] = []
 
-def _request():
-    return app.current_request
+
+def route(
+    method: str,
+    path: str,
+    summary: str,
+    access: str,
+    *,
+    request: str | None = None,
+    status: int = 200,
+    response: str | None = None,
+    errors: tuple[int, ...] = (),
+    parameters: tuple[dict[str, Any], ...] = (),
+    headers: tuple[tuple[str, dict[str, Any]], ...] = (),
+) -> Callable[[View], View]:
+    """Route ``method path`` to the view and document it; a body-less route takes any type."""
+    OPERATIONS.append(
+        Operation(method.lower(), path, summary, access, request, status, response, errors,
+                  parameters, headers)
+    )  # fmt: skip
+    content_types = [JSON] if request else ANY_CONTENT
+
+    def register(view: View) -> View:
+        routed: View = app.route(path, methods=[method], content_types=content_types)(
+            json_errors(view)
+        )
+        return routed
+
+    return register
 
 
-def _query() -> dict[str, str]:
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None, "only called while handling a request"
+    return request
+
+
+def _query() -> Mapping[str, str]:
     return _request().query_params or {}
 
 
-def _body(schema: str) -> dict:
+def _body(schema: str) -> dict[str, Any]:
     return parse_body(_request().raw_body, schema)
 
 
-def _caller():
-    caller, record = users.authenticate(_request().headers)
+def _caller() -> tuple[Principal, UserRecord]:
+    caller, record = users.authenticate(bearer_token(_request().headers))
     observability.set_user(caller.user_id)
     return caller, record
 
 
-def _created(body: dict) -> Response:
+def _created(body: dict[str, Any]) -> Response:
     return Response(body=body, status_code=201)
 
 
@@ -57,43 +101,76 @@ def _no_content() -> Response:
 # --- users -------------------------------------------------------------------
 
 
-@app.route("/users/register", methods=["POST"], content_types=[JSON])
-@json_errors
-def register_user():
+@route(
+    "POST",
+    "/users/register",
+    "Register a customer",
+    PUBLIC,
+    request="UserRegister",
+    status=201,
+    response="User",
+    errors=(400, 409, 415),
+)
+def register_user() -> Response:
     return _created(users.register(_body("UserRegister")))
 
 
-@app.route("/users/login", methods=["POST"], content_types=[JSON])
-@json_errors
-def login_user():
+@route(
+    "POST",
+    "/users/login",
+    "Sign in and get a bearer token",
+    PUBLIC,
+    request="UserLogin",
+    response="LoginResult",
+    errors=(400, 401, 415, 429),
+)
+def login_user() -> dict[str, Any]:
     return users.login(_body("UserLogin"))
 
 
-@app.route("/users", methods=["GET"], content_types=ANY_CONTENT)
-@json_errors
-def list_users():
+@route("GET", "/users", "List users (admin)", ADMIN, response="UserPage", errors=(400, 401, 403))
+def list_users() -> dict[str, Any]:
     caller, _ = _caller()
     require_admin(caller)
     return users.list_users(parse_limit(_query()), _query().get("cursor"))
 
 
-@app.route("/users/{userId}", methods=["GET"], content_types=ANY_CONTENT)
-@json_errors
-def get_user(userId):
+@route(
+    "GET",
+    "/users/{userId}",
+    "Read a user (that user or admin)",
+    USER,
+    response="User",
+    errors=(401, 404),
+)
+def get_user(userId: str) -> dict[str, Any]:
     caller, record = _caller()
     return users.get_user(caller, record, userId)
 
 
-@app.route("/users/{userId}", methods=["PUT"], content_types=[JSON])
-@json_errors
-def update_user(userId):
+@route(
+    "PUT",
+    "/users/{userId}",
+    "Change name and/or password",
+    USER,
+    request="UserUpdate",
+    response="User",
+    errors=(400, 401, 404, 409, 415, 429),
+)
+def update_user(userId: str) -> dict[str, Any]:
     caller, record = _caller()
     return users.update_user(caller, record, userId, _body("UserUpdate"))
 
 
-@app.route("/users/{userId}", methods=["DELETE"], content_types=ANY_CONTENT)
-@json_errors
-def delete_user(userId):
+@route(
+    "DELETE",
+    "/users/{userId}",
+    "Delete a user (that user or admin)",
+    USER,
+    status=204,
+    errors=(401, 404),
+)
+def delete_user(userId: str) -> Response:
     caller, record = _caller()
     users.delete_user(caller, record, userId)
     return _no_content()
@@ -102,37 +179,56 @@ def delete_user(userId):
 # --- products ----------------------------------------------------------------
 
 
-@app.route("/products", methods=["GET"], content_types=ANY_CONTENT)
-@json_errors
-def list_products():
+@route("GET", "/products", "List products", PUBLIC, response="ProductPage", errors=(400,))
+def list_products() -> dict[str, Any]:
     return products.list_products(parse_limit(_query()), _query().get("cursor"))
 
 
-@app.route("/products", methods=["POST"], content_types=[JSON])
-@json_errors
-def create_product():
+@route(
+    "POST",
+    "/products",
+    "Create a product (admin)",
+    ADMIN,
+    request="ProductCreate",
+    status=201,
+    response="Product",
+    errors=(400, 401, 403, 415),
+)
+def create_product() -> Response:
     caller, _ = _caller()
     require_admin(caller)
     return _created(products.create_product(_body("ProductCreate")))
 
 
-@app.route("/products/{productId}", methods=["GET"], content_types=ANY_CONTENT)
-@json_errors
-def get_product(productId):
+@route("GET", "/products/{productId}", "Read a product", PUBLIC, response="Product", errors=(404,))
+def get_product(productId: str) -> dict[str, Any]:
     return products.get_product(productId)
 
 
-@app.route("/products/{productId}", methods=["PUT"], content_types=[JSON])
-@json_errors
-def update_product(productId):
+@route(
+    "PUT",
+    "/products/{productId}",
+    "Change a product (admin)",
+    ADMIN,
+    request="ProductUpdate",
+    response="Product",
+    errors=(400, 401, 403, 404, 409, 415),
+)
+def update_product(productId: str) -> dict[str, Any]:
     caller, _ = _caller()
     require_admin(caller)
     return products.update_product(productId, _body("ProductUpdate"))
 
 
-@app.route("/products/{productId}", methods=["DELETE"], content_types=ANY_CONTENT)
-@json_errors
-def delete_product(productId):
+@route(
+    "DELETE",
+    "/products/{productId}",
+    "Delete a product (admin)",
+    ADMIN,
+    status=204,
+    errors=(401, 403, 404),
+)
+def delete_product(productId: str) -> Response:
     caller, _ = _caller()
     require_admin(caller)
     products.delete_product(productId)
@@ -142,44 +238,73 @@ def delete_product(productId):
 # --- orders ------------------------------------------------------------------
 
 
-@app.route("/orders", methods=["POST"], content_types=[JSON])
-@json_errors
-def place_order():
+@route(
+    "POST",
+    "/orders",
+    "Place an order",
+    USER,
+    request="OrderCreate",
+    status=201,
+    response="Order",
+    errors=(400, 401, 403, 409, 415, 422, 503),
+    parameters=(openapi.IDEMPOTENCY_KEY,),
+    headers=(openapi.IDEMPOTENT_REPLAYED,),
+)
+def place_order() -> Response:
     # The buyer's existence and token version are checked inside the order
     # transaction, so placing an order needs no separate profile read.
-    caller = principal_from_headers(_request().headers)
+    caller = principal_from_token(bearer_token(_request().headers))
     observability.set_user(caller.user_id)
     body = _body("OrderCreate")
     order, created = orders.place_order(caller, body, _request().headers.get("idempotency-key"))
-    headers = {} if created else {"Idempotent-Replayed": "true"}
+    headers: dict[str, str | list[str]] = {} if created else {"Idempotent-Replayed": "true"}
     return Response(body=order, status_code=201, headers=headers)
 
 
-@app.route("/orders", methods=["GET"], content_types=ANY_CONTENT)
-@json_errors
-def list_orders():
+@route(
+    "GET",
+    "/orders",
+    "List orders, newest first",
+    USER,
+    response="OrderPage",
+    errors=(400, 401, 403),
+    parameters=(openapi.ORDERS_USER_FILTER,),
+)
+def list_orders() -> dict[str, Any]:
     caller, _ = _caller()
     query = _query()
     return orders.list_orders(caller, query.get("userId"), parse_limit(query), query.get("cursor"))
 
 
-@app.route("/orders/{orderId}", methods=["GET"], content_types=ANY_CONTENT)
-@json_errors
-def get_order(orderId):
+@route(
+    "GET",
+    "/orders/{orderId}",
+    "Read an order (owner or admin)",
+    USER,
+    response="Order",
+    errors=(401, 404),
+)
+def get_order(orderId: str) -> dict[str, Any]:
     caller, _ = _caller()
     return orders.get_order(caller, orderId)
 
 
-@app.route("/orders/{orderId}/cancel", methods=["POST"], content_types=ANY_CONTENT)
-@json_errors
-def cancel_order(orderId):
+@route(
+    "POST",
+    "/orders/{orderId}/cancel",
+    "Cancel an order, restoring stock",
+    USER,
+    response="Order",
+    errors=(401, 404, 409, 503),
+)
+def cancel_order(orderId: str) -> dict[str, Any]:
     caller, _ = _caller()
     return orders.cancel_order(caller, orderId)
 
 
-@app.route("/openapi.json", methods=["GET"], content_types=ANY_CONTENT)
-def openapi_document():
-    return openapi.document()
+@route("GET", "/openapi.json", "This document", PUBLIC, response="OpenApiDocument")
+def openapi_document() -> dict[str, Any]:
+    return openapi.document(OPERATIONS)
 
 
 # CORS preflights for every path above, only on stages that allow origins.
@@ -191,10 +316,10 @@ if settings.cors_allowed_origins:
 
 
 @app.on_sns_message(topic=settings.order_events_topic)
-def on_order_event(event):
+def on_order_event(event: SNSEvent) -> None:
     events.handle_message(event.message)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
-def republish_unannounced(event):
+def republish_unannounced(event: CloudWatchEvent) -> None:
     events.republish_unannounced()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -32,7 +33,7 @@ class Settings:
     password_hashing: str = "production"
 
     @classmethod
-    def from_environ(cls, environ: dict[str, str] | os._Environ = os.environ) -> Settings:
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         app_name = environ.get("APP_NAME", "shop")
         stage = environ.get("APP_STAGE", "local")
         prefix = f"{app_name}-{stage}"

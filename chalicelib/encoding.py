@@ -1,7 +1,12 @@
-"""JSON output of numbers: ``Decimal`` inside, plain JSON numbers outside."""
+"""Encodings shared by tokens, password hashes and cursors.
+
+JSON output of numbers: ``Decimal`` inside, plain JSON numbers outside.
+base64url without padding (RFC 7515 §2), the spelling of tokens and cursors.
+"""
 
 from __future__ import annotations
 
+import base64
 from decimal import Decimal
 from typing import Any
 
@@ -16,3 +21,12 @@ def json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return json_number(value)
     raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+def b64url_encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def b64url_decode(text: str) -> bytes:
+    """Lenient about padding; raises ``ValueError`` (``binascii.Error``) on bad input."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -16,13 +16,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.aws import client
-from chalicelib.clock import now_iso
+from chalicelib.clock import iso_z, now_iso
 from chalicelib.config import get_settings
 from chalicelib.encoding import json_default
 from chalicelib.models import Order
 from chalicelib.observability import metric
+from chalicelib.order_view import CONFIRMED, PENDING, order_view
+from chalicelib.schemas import is_id
 
 logger = logging.getLogger(__name__)
 
@@ -31,16 +34,11 @@ ORDER_CANCELLED = "OrderCancelled"
 EVENT_TYPES = (ORDER_PLACED, ORDER_CANCELLED)
 SWEEP_GRACE = timedelta(minutes=2)
 SWEEP_BATCH = 100
-MAX_ORDER_ID_LENGTH = 64
-
-
 EVENT_FIELDS = ("orderId", "userId", "total", "items", "createdAt")
 
 
 def event_message(event_type: str, order: Order) -> dict[str, Any]:
     """The published JSON: the order as the API shows it, with the event type."""
-    from chalicelib.orders import order_view  # imported here: orders imports this module
-
     view = order_view(order)
     return {"type": event_type, **{field: view[field] for field in EVENT_FIELDS}}
 
@@ -86,21 +84,22 @@ def handle_message(raw: str) -> str:
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {event_type!r}")
         # DynamoDB rejects oversized keys with a ValidationException, which would be retried.
-        if not isinstance(order_id, str) or not 0 < len(order_id) <= MAX_ORDER_ID_LENGTH:
+        if not is_id(order_id):
             raise ValueError(f"invalid orderId {order_id!r:.80}")
     except (ValueError, TypeError, KeyError) as exc:
         logger.error("dropping malformed order event: %s", exc)
         metric("SubscriberErrors")
         return "dropped"
     order = Order(order_id)
+    actions: list[Action]
     if event_type == ORDER_PLACED:
         actions = [
-            Order.status.set("CONFIRMED"),
+            Order.status.set(CONFIRMED),
             Order.updated_at.set(now_iso()),
             Order.pending_event.remove(),
             Order.event_at.remove(),
         ]
-        condition = (Order.status == "PENDING") & (Order.pending_event == ORDER_PLACED)
+        condition = (Order.status == PENDING) & (Order.pending_event == ORDER_PLACED)
     else:
         actions = [Order.pending_event.remove(), Order.event_at.remove()]
         condition = Order.pending_event == ORDER_CANCELLED
@@ -116,9 +115,7 @@ def handle_message(raw: str) -> str:
 
 def republish_unannounced(now: datetime | None = None) -> int:
     """Re-publish events the subscriber has not acknowledged within the grace period."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC)  # eventAt is UTC with a "Z"
-    cutoff = (moment - SWEEP_GRACE).isoformat(timespec="milliseconds")
-    cutoff = cutoff.replace("+00:00", "Z")
+    cutoff = iso_z((now or datetime.now(UTC)) - SWEEP_GRACE)  # eventAt's own spelling
     found = published = 0
     for event_type in EVENT_TYPES:
         for order in Order.unannounced.query(

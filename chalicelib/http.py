@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalice.app import Chalice, Request, Response
 
 from chalicelib.config import get_settings
-from chalicelib.errors import AppError, PayloadTooLarge
+from chalicelib.errors import AppError, PayloadTooLarge, Unauthorized
 
 logger = logging.getLogger("shop.http")
 
@@ -19,6 +19,17 @@ JSON = "application/json"
 # default, ["application/json"], is checked on every route, body or not).
 ANY_CONTENT = ["*/*"]
 _INTERNAL = {"error": "internal server error", "code": "InternalError"}
+
+
+def bearer_token(headers: Mapping[str, str]) -> str | None:
+    """The token of ``Authorization: Bearer <token>``; ``None`` when there is no header."""
+    value = headers.get("authorization")
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization header must be 'Bearer <token>'")
+    return token.strip()
 
 
 def error_response(error: AppError) -> Response:

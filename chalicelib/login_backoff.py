@@ -92,6 +92,15 @@ def record_failure(login_item: UserRecord) -> None:
         )
 
 
+def reset(login_item: UserRecord) -> None:
+    """One ``UpdateItem`` clearing the state (after a success that followed failures)."""
+    try:
+        UserRecord(login_item.pk).update(actions=reset_actions(), condition=UserRecord.pk.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
 def has_failures(login_item: UserRecord) -> bool:
     return bool(login_item.failed_logins) or login_item.locked_until is not None
 

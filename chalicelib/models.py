@@ -23,6 +23,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.config import get_settings
+from chalicelib.roles import CUSTOMER
 
 
 class DecimalAttribute(Attribute[Decimal]):
@@ -35,6 +36,10 @@ class DecimalAttribute(Attribute[Decimal]):
 
     def deserialize(self, value: str) -> Decimal:
         return Decimal(value)
+
+
+PROFILE_PREFIX = "USER#"
+LOGIN_PREFIX = "EMAIL#"
 
 
 class UserRecord(Model):
@@ -53,7 +58,7 @@ class UserRecord(Model):
     user_id = UnicodeAttribute(attr_name="userId")
     email = UnicodeAttribute()
     name = UnicodeAttribute()
-    role = UnicodeAttribute(default="customer")
+    role = UnicodeAttribute(default=CUSTOMER)
     password_hash = UnicodeAttribute(attr_name="passwordHash")
     token_version = NumberAttribute(attr_name="tokenVersion", default=0)
     created_at = UnicodeAttribute(attr_name="createdAt")
@@ -61,6 +66,22 @@ class UserRecord(Model):
     # Login backoff (chalicelib.login_backoff), kept on the login item only.
     failed_logins = NumberAttribute(attr_name="failedLogins", null=True)
     locked_until = NumberAttribute(attr_name="lockedUntil", null=True)
+
+    @staticmethod
+    def profile_key(user_id: str) -> str:
+        return PROFILE_PREFIX + user_id
+
+    @staticmethod
+    def login_key(email: str) -> str:
+        return LOGIN_PREFIX + email
+
+    def both_items(self) -> tuple[UserRecord, UserRecord]:
+        """This user's profile and login items: every attribute but the key, copied."""
+        attributes = {name: getattr(self, name) for name in self.get_attributes() if name != "pk"}
+        return (
+            UserRecord(self.profile_key(self.user_id), **attributes),
+            UserRecord(self.login_key(self.email), **attributes),
+        )
 
 
 class Product(Model):
@@ -77,15 +98,18 @@ class Product(Model):
     updated_at = UnicodeAttribute(attr_name="updatedAt", null=True)
 
 
-class OrderLine(MapAttribute):
+class OrderLine(MapAttribute[str, Any]):
     product_id = UnicodeAttribute(attr_name="productId")
     name = UnicodeAttribute()
     quantity = NumberAttribute()
     unit_price = DecimalAttribute(attr_name="unitPrice")
     line_total = DecimalAttribute(attr_name="lineTotal")
 
+    def __init__(self, **attributes: Any) -> None:  # PynamoDB's own is unannotated
+        super().__init__(**attributes)
 
-class OrdersByUserIndex(GlobalSecondaryIndex):
+
+class OrdersByUserIndex(GlobalSecondaryIndex["Order"]):
     class Meta:
         index_name = "byUser"
         projection = AllProjection()
@@ -94,7 +118,7 @@ class OrdersByUserIndex(GlobalSecondaryIndex):
     created_at = UnicodeAttribute(range_key=True, attr_name="createdAt")
 
 
-class OrdersByCreatedIndex(GlobalSecondaryIndex):
+class OrdersByCreatedIndex(GlobalSecondaryIndex["Order"]):
     """Every order, newest first, for the admin listing (one constant partition)."""
 
     class Meta:
@@ -105,7 +129,7 @@ class OrdersByCreatedIndex(GlobalSecondaryIndex):
     created_at = UnicodeAttribute(range_key=True, attr_name="createdAt")
 
 
-class UnannouncedEventsIndex(GlobalSecondaryIndex):
+class UnannouncedEventsIndex(GlobalSecondaryIndex["Order"]):
     """Sparse: only orders whose last event the subscriber has not acknowledged yet."""
 
     class Meta:

@@ -98,11 +98,16 @@ def _flush(buffer: list[tuple[str, float, str]]) -> None:
         print(json.dumps(emf_document(buffer, int(time.time() * 1000))), flush=True)
 
 
-def begin() -> tuple[contextvars.Token, contextvars.Token, float]:
+_Tokens = tuple[
+    contextvars.Token[list[tuple[str, float, str]] | None], contextvars.Token[str | None], float
+]
+
+
+def begin() -> _Tokens:
     return _metrics.set([]), _user_id.set(None), time.perf_counter()
 
 
-def end(tokens: tuple[contextvars.Token, contextvars.Token, float]) -> tuple[float, str | None]:
+def end(tokens: _Tokens) -> tuple[float, str | None]:
     """Flush the metrics; returns the elapsed milliseconds and the signed-in user, if any."""
     metrics_token, user_token, started = tokens
     _flush(_metrics.get() or [])

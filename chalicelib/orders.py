@@ -12,18 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from pynamodb.constants import ALL_OLD
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import events, transactions
-from chalicelib.auth import ADMIN, Principal
+from chalicelib.auth import Principal
 from chalicelib.clock import now_iso
-from chalicelib.encoding import json_default, json_number
+from chalicelib.encoding import json_default
 from chalicelib.errors import (
     Conflict,
     Forbidden,
@@ -42,41 +42,34 @@ from chalicelib.models import (
     UserRecord,
 )
 from chalicelib.observability import metric
+from chalicelib.order_view import CANCELLABLE, CANCELLED, PENDING, order_view
 from chalicelib.pagination import paginate
-from chalicelib.schemas import MAX_QUANTITY
+from chalicelib.roles import ADMIN
+from chalicelib.schemas import MAX_ID_LENGTH, MAX_QUANTITY, is_id
 from chalicelib.text import first_forbidden
-from chalicelib.users import PROFILE_PREFIX
+from chalicelib.transactions import ConditionsFailed, Transaction
 
-PENDING = "PENDING"
-CONFIRMED = "CONFIRMED"
-CANCELLED = "CANCELLED"
-CANCELLABLE = (PENDING, CONFIRMED)
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
-MAX_ID_LENGTH = 64
+_IDEMPOTENCY_PREFIX = "IDEM#"
+# What a failed condition in an order transaction means, where it is not a plain error.
+_REPLAY = "replay"  # the idempotency record exists: answer with the order it stored
+# The caller ordering for someone else is revoked or no longer an admin (read to tell which).
+_STALE_CALLER = "stale-caller"
 
 
-def order_view(order: Order) -> dict[str, Any]:
-    view = {
-        "orderId": order.order_id,
-        "userId": order.user_id,
-        "status": order.status,
-        "items": [
-            {
-                "productId": line.product_id,
-                "name": line.name,
-                "quantity": int(line.quantity),
-                "unitPrice": json_number(line.unit_price),
-                "lineTotal": json_number(line.line_total),
-            }
-            for line in order.items
-        ],
-        "total": json_number(order.total),
-        "createdAt": order.created_at,
-    }
-    if order.updated_at:
-        view["updatedAt"] = order.updated_at
-    return view
+@dataclass(frozen=True)
+class _ShortOf:
+    """Not enough stock of this product (or it was deleted since it was read)."""
+
+    product_id: str
+
+
+@dataclass(frozen=True)
+class _Gone:
+    """This product was deleted: there is no stock to give back."""
+
+    product_id: str
 
 
 def merge_lines(items: list[dict[str, Any]]) -> dict[str, int]:
@@ -93,7 +86,7 @@ def merge_lines(items: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _owner(caller: Principal, data: dict[str, Any]) -> str:
-    owner = data.get("userId", caller.user_id)
+    owner: str = data.get("userId", caller.user_id)
     if owner != caller.user_id and not caller.is_admin:
         raise Forbidden("userId must be your own; only admins order on someone's behalf")
     return owner
@@ -104,7 +97,7 @@ def _idempotency_key(owner: str, key: str) -> str:
         raise ValidationError(
             f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters"
         )
-    return "IDEM#" + hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
+    return _IDEMPOTENCY_PREFIX + hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
 
 
 def _request_hash(owner: str, quantities: dict[str, int]) -> str:
@@ -129,20 +122,44 @@ def place_order(
             return replay, False
         raise ValidationError(f"unknown product(s): {', '.join(unknown)}", productIds=unknown)
 
-    created_at = now_iso()
-    lines = []
-    for product_id, quantity in quantities.items():
-        product = products[product_id]
-        lines.append(
-            OrderLine(
-                product_id=product_id,
-                name=product.name,
-                quantity=quantity,
-                unit_price=product.price,
-                line_total=product.price * quantity,
-            )
+    order = _new_order(owner, quantities, products)
+    view = order_view(order)
+    record = None
+    if idem_key is not None:
+        record = IdempotencyRecord(
+            idem_key,
+            request_hash=_request_hash(owner, quantities),
+            target_order_id=order.order_id,
+            response=json.dumps(view, default=json_default),
         )
-    order = Order(
+    try:
+        transactions.write(
+            lambda tx: _build_order(tx, caller, owner, order, record, quantities, products)
+        )
+    except ConditionsFailed as failed:
+        if _STALE_CALLER in failed.meanings:
+            _raise_stale_caller(caller)
+        return _explain_cancellation(failed, idem_key, owner, quantities), False
+    metric("OrdersPlaced")
+    metric("OrderValue", float(order.total), "None")
+    events.publish(events.ORDER_PLACED, order)
+    return view, True
+
+
+def _new_order(owner: str, quantities: dict[str, int], products: Mapping[str, Product]) -> Order:
+    """A ``PENDING`` order priced from the catalogue, not yet written."""
+    lines = [
+        OrderLine(
+            product_id=product_id,
+            name=products[product_id].name,
+            quantity=quantity,
+            unit_price=products[product_id].price,
+            line_total=products[product_id].price * quantity,
+        )
+        for product_id, quantity in quantities.items()
+    ]
+    created_at = now_iso()
+    return Order(
         str(uuid.uuid4()),
         user_id=owner,
         status=PENDING,
@@ -152,101 +169,75 @@ def place_order(
         pending_event=events.ORDER_PLACED,
         event_at=created_at,
     )
-    view = order_view(order)
-    checks = [(caller.user_id, caller.token_version)]
+
+
+def _build_order(
+    tx: Transaction,
+    caller: Principal,
+    owner: str,
+    order: Order,
+    record: IdempotencyRecord | None,
+    quantities: dict[str, int],
+    products: Mapping[str, Product],
+) -> None:
+    """The order transaction; the first failed operation added here decides the answer."""
+    caller_holds = UserRecord.token_version == caller.token_version
+    on_behalf = owner != caller.user_id
+    if on_behalf:
+        # The stored role decides, not the token's claim: a demoted admin's unexpired
+        # token cannot order for others. Checked here, in the order transaction.
+        caller_holds &= UserRecord.role == ADMIN
+    tx.require(
+        UserRecord,
+        UserRecord.profile_key(caller.user_id),
+        condition=caller_holds,
+        on_fail=_STALE_CALLER if on_behalf else Unauthorized("invalid or expired token"),
+    )
     if owner != caller.user_id:
-        checks.append((owner, None))
-
-    def build(tx: TransactWrite) -> None:
-        # Sent as: condition checks, puts, updates (PynamoDB's order); reasons follow it.
-        for index, (user_id, token_version) in enumerate(checks):
-            condition = UserRecord.pk.exists()
-            if token_version is not None:
-                condition &= UserRecord.token_version == token_version
-            if index == 0 and owner != caller.user_id:
-                # The stored role decides, not the token's claim: a demoted admin's
-                # unexpired token cannot order for others.
-                condition &= UserRecord.role == ADMIN
-            tx.condition_check(UserRecord, PROFILE_PREFIX + user_id, condition=condition)
-        tx.save(order, condition=Order.order_id.does_not_exist())
-        if idem_key is not None:
-            record = IdempotencyRecord(
-                idem_key,
-                request_hash=_request_hash(owner, quantities),
-                target_order_id=order.order_id,
-                response=json.dumps(view, default=json_default),
-                expires_at=datetime.now(UTC) + IDEMPOTENCY_WINDOW,
-            )
-            tx.save(
-                record,
-                condition=IdempotencyRecord.key.does_not_exist()
-                | (IdempotencyRecord.expires_at < datetime.now(UTC)),
-                return_values=ALL_OLD,
-            )
-        for product_id, quantity in quantities.items():
-            tx.update(
-                products[product_id],
-                actions=[Product.stock.add(-quantity)],
-                condition=Product.product_id.exists() & (Product.stock >= quantity),
-                add_version_condition=False,
-            )
-
-    try:
-        transactions.write(build)
-    except TransactWriteError as exc:
-        reasons = exc.cancellation_reasons
-        if not reasons:
-            raise
-        explained = _explain_cancellation(
-            reasons, checks, idem_key, owner, quantities, caller=caller
+        # Only an admin ordering on someone's behalf gets here: the buyer must exist.
+        tx.require(
+            UserRecord,
+            UserRecord.profile_key(owner),
+            on_fail=ValidationError(f"unknown user: {owner}", userId=owner),
         )
-        return explained, False
-    metric("OrdersPlaced")
-    metric("OrderValue", float(order.total), "None")
-    events.publish(events.ORDER_PLACED, order)
-    return view, True
+    if record is not None:
+        now = datetime.now(UTC)
+        record.expires_at = now + IDEMPOTENCY_WINDOW
+        # An expired record (TTL deletion lags) may be overwritten.
+        tx.create(
+            record, unless=IdempotencyRecord.expires_at < now, return_old_item=True, on_fail=_REPLAY
+        )
+    for product_id, quantity in quantities.items():
+        tx.update(
+            products[product_id],
+            [Product.stock.add(-quantity)],
+            condition=Product.stock >= quantity,
+            on_fail=_ShortOf(product_id),
+        )
+    tx.create(order, on_fail=RuntimeError(f"order id {order.order_id} is taken"))
 
 
 def _explain_cancellation(
-    reasons: list[Any],
-    checks: list[tuple[str, int | None]],
-    idem_key: str | None,
-    owner: str,
-    quantities: dict[str, int],
-    caller: Principal | None = None,
+    failed: ConditionsFailed, idem_key: str | None, owner: str, quantities: dict[str, int]
 ) -> dict[str, Any]:
-    """Turn the transaction's cancellation reasons into a replay or the right error."""
-
-    def failed(index: int) -> bool:
-        reason = reasons[index] if index < len(reasons) else None
-        return reason is not None and reason.code == "ConditionalCheckFailed"
-
-    if failed(0):
-        if caller is not None and owner != caller.user_id:
-            _raise_stale_caller(caller)
-        raise Unauthorized("invalid or expired token")
-    if any(failed(i) for i in range(1, len(checks))):
-        # Only an admin ordering on someone's behalf has a second check: the buyer.
-        raise ValidationError(f"unknown user: {owner}", userId=owner)
-    idem_index = len(checks) + 1
-    if idem_key is not None and failed(idem_index):
-        raw = reasons[idem_index].raw_item
+    """A replay of the first request with this Idempotency-Key, or the products short of stock."""
+    if idem_key is not None and _REPLAY in failed.meanings:
+        raw = failed.reason(_REPLAY).raw_item
         record = IdempotencyRecord.from_raw_data(raw) if raw else IdempotencyRecord.get(idem_key)
         return _replay(record, owner, quantities)
-    first_update = len(checks) + 1 + (idem_key is not None)
-    short = [pid for i, pid in enumerate(quantities) if failed(first_update + i)]
+    short = [m.product_id for m in failed.meanings if isinstance(m, _ShortOf)]
     if short:
         metric("StockConflicts")
         raise InsufficientStock(
             f"insufficient stock for product(s): {', '.join(short)}", productIds=short
         )
-    raise RuntimeError(f"order transaction cancelled: {[r and r.code for r in reasons]}")
+    raise RuntimeError(f"order transaction cancelled: {failed.meanings}")
 
 
 def _raise_stale_caller(caller: Principal) -> None:
     """Why the caller's check failed when ordering for someone else (a read, on failure only)."""
     try:
-        profile = UserRecord.get(PROFILE_PREFIX + caller.user_id, consistent_read=True)
+        profile = UserRecord.get(UserRecord.profile_key(caller.user_id), consistent_read=True)
     except DoesNotExist:
         raise Unauthorized("invalid or expired token") from None
     if int(profile.token_version) != caller.token_version:
@@ -259,7 +250,8 @@ def _replay(record: IdempotencyRecord, owner: str, quantities: dict[str, int]) -
         raise IdempotencyMismatch(
             "this Idempotency-Key was already used for a different order request"
         )
-    return json.loads(record.response)
+    response: dict[str, Any] = json.loads(record.response)
+    return response
 
 
 def _stored_replay(
@@ -277,7 +269,7 @@ def _stored_replay(
     if record.expires_at < datetime.now(UTC):
         return None
     try:
-        profile = UserRecord.get(PROFILE_PREFIX + caller.user_id, consistent_read=True)
+        profile = UserRecord.get(UserRecord.profile_key(caller.user_id), consistent_read=True)
     except DoesNotExist:
         raise Unauthorized("invalid or expired token") from None
     if int(profile.token_version) != caller.token_version:
@@ -287,7 +279,7 @@ def _stored_replay(
 
 def _load_visible(caller: Principal, order_id: str) -> Order:
     not_found = NotFound(f"order {order_id} not found")
-    if not order_id or len(order_id) > MAX_ID_LENGTH or order_id.startswith("IDEM#"):
+    if not is_id(order_id) or order_id.startswith(_IDEMPOTENCY_PREFIX):
         raise not_found
     try:
         order = Order.get(order_id, consistent_read=True)
@@ -306,9 +298,7 @@ def list_orders(
     caller: Principal, user_id: str | None, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     """Newest first: one user's through the ``byUser`` index, everyone's for admins."""
-    if user_id is not None and (
-        not 0 < len(user_id) <= MAX_ID_LENGTH or first_forbidden(user_id) is not None
-    ):
+    if user_id is not None and (not is_id(user_id) or first_forbidden(user_id) is not None):
         raise ValidationError(
             f"userId must be 1-{MAX_ID_LENGTH} characters, without control or format characters",
             field="userId",
@@ -345,25 +335,17 @@ def cancel_order(caller: Principal, order_id: str) -> dict[str, Any]:
         raise Conflict(f"order {order_id} is {order.status} and cannot be cancelled")
     cancelled_at = now_iso()
     restock = {line.product_id: int(line.quantity) for line in order.items}
-    while True:
-        try:
-            transactions.write(lambda tx: _build_cancel(tx, order, cancelled_at, restock))
-            break
-        except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            codes = [r.code if r else None for r in reasons]
-            if codes and codes[0] == "ConditionalCheckFailed":
-                raise Conflict(f"order {order_id} was already cancelled") from None
-            # A product deleted since the order was placed has no stock to restore.
-            gone = [
-                pid
-                for i, pid in enumerate(restock)
-                if codes[1 + i : 2 + i] == ["ConditionalCheckFailed"]
-            ]
-            if not gone:
-                raise
-            for product_id in gone:
-                del restock[product_id]
+
+    def drop_deleted_products(failed: ConditionsFailed) -> bool:
+        # A product deleted since the order was placed has no stock to restore.
+        gone = [m.product_id for m in failed.meanings if isinstance(m, _Gone)]
+        for product_id in gone:
+            del restock[product_id]
+        return bool(gone)
+
+    transactions.write(
+        lambda tx: _build_cancel(tx, order, cancelled_at, restock), retry_if=drop_deleted_products
+    )
     order.status = CANCELLED
     order.updated_at = cancelled_at
     order.pending_event = events.ORDER_CANCELLED
@@ -374,23 +356,20 @@ def cancel_order(caller: Principal, order_id: str) -> dict[str, Any]:
 
 
 def _build_cancel(
-    tx: TransactWrite, order: Order, cancelled_at: str, restock: dict[str, int]
+    tx: Transaction, order: Order, cancelled_at: str, restock: dict[str, int]
 ) -> None:
     tx.update(
         order,
-        actions=[
+        [
             Order.status.set(CANCELLED),
             Order.updated_at.set(cancelled_at),
             Order.pending_event.set(events.ORDER_CANCELLED),
             Order.event_at.set(cancelled_at),
         ],
         condition=Order.status.is_in(*CANCELLABLE),
+        on_fail=Conflict(f"order {order.order_id} was already cancelled"),
     )
     for product_id, quantity in restock.items():
         # version=0 only makes PynamoDB bump the version (ADD 1) instead of resetting it.
-        tx.update(
-            Product(product_id, version=0),
-            actions=[Product.stock.add(quantity)],
-            condition=Product.product_id.exists(),
-            add_version_condition=False,
-        )
+        product = Product(product_id, version=0)
+        tx.update(product, [Product.stock.add(quantity)], on_fail=_Gone(product_id))

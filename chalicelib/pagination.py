@@ -8,15 +8,16 @@ reads at most N + 1 items and ``nextCursor`` is null exactly on the last page.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pynamodb.exceptions import QueryError, ScanError
+from pynamodb.pagination import ResultIterator
 
+from chalicelib.encoding import b64url_decode, b64url_encode
 from chalicelib.errors import ValidationError
 
 DEFAULT_LIMIT = 20
@@ -39,7 +40,7 @@ def parse_limit(query: Mapping[str, str] | None) -> int:
 
 def encode_cursor(key: Mapping[str, Any]) -> str:
     raw = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    return b64url_encode(raw)
 
 
 def decode_cursor(
@@ -52,7 +53,7 @@ def decode_cursor(
     try:
         if len(cursor) > 2048 or not re.fullmatch(CURSOR_PATTERN, cursor):
             raise ValueError
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        key = json.loads(b64url_decode(cursor))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise invalid from None
     if not isinstance(key, dict) or set(key) != key_names:
@@ -73,7 +74,7 @@ def decode_cursor(
 
 
 def paginate(
-    run: Callable[..., Iterator[T]],
+    run: Callable[..., ResultIterator[T]],
     *,
     limit: int,
     cursor: str | None,

@@ -12,7 +12,6 @@ of wheels plus cffi to the bundle; it is imported on first use, not at cold star
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import hmac
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chalicelib.config import get_settings
+from chalicelib.encoding import b64url_decode
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -68,20 +68,16 @@ def hash_password(password: str) -> str:
     return _hasher(parameters()).hash(password)
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def _verify_scrypt(password: str, encoded: str) -> bool:
     """Hashes from before Argon2id: ``scrypt$n$r$p$salt$hash``."""
     try:
         scheme, n, r, p, salt, digest = encoded.split("$")
         if scheme != _SCRYPT:
             return False
-        expected = _unb64(digest)
+        expected = b64url_decode(digest)
         actual = hashlib.scrypt(
             password.encode("utf-8"),
-            salt=_unb64(salt),
+            salt=b64url_decode(salt),
             n=int(n),
             r=int(r),
             p=int(p),

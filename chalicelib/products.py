@@ -5,16 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
+from chalicelib import transactions
 from chalicelib.clock import now_iso
 from chalicelib.encoding import json_number
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import Product
 from chalicelib.pagination import paginate
+from chalicelib.schemas import is_id
 from chalicelib.validation import money
-
-MAX_ID_LENGTH = 64
 
 
 def product_view(product: Product) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def create_product(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_product(product_id: str) -> Product:
-    if not product_id or len(product_id) > MAX_ID_LENGTH:
+    if not is_id(product_id):
         raise _not_found(product_id)
     try:
         return Product.get(product_id, consistent_read=True)
@@ -75,7 +76,7 @@ def list_products(limit: int, cursor: str | None) -> dict[str, Any]:
 def update_product(product_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """Read, then write conditional on the version read: a concurrent edit makes this a 409."""
     product = load_product(product_id)
-    actions = [Product.updated_at.set(now_iso())]
+    actions: list[Action] = [Product.updated_at.set(now_iso())]
     if "name" in data:
         actions.append(Product.name.set(data["name"]))
     if "price" in data:
@@ -84,25 +85,12 @@ def update_product(product_id: str, data: dict[str, Any]) -> dict[str, Any]:
         actions.append(Product.description.set(data["description"]))
     if "stock" in data:
         actions.append(Product.stock.set(data["stock"]))
-    try:
-        product.update(actions=actions, condition=Product.product_id.exists())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise Conflict(
-                f"product {product_id} was changed by someone else; read it again and retry"
-            ) from None
-        raise
+    changed = Conflict(f"product {product_id} was changed by someone else; read it again and retry")
+    transactions.update_item(product, actions, on_fail=changed)
     return product_view(product)
 
 
 def delete_product(product_id: str) -> None:
-    if not product_id or len(product_id) > MAX_ID_LENGTH:
+    if not is_id(product_id):
         raise _not_found(product_id)
-    try:
-        Product(product_id).delete(
-            condition=Product.product_id.exists(), add_version_condition=False
-        )
-    except DeleteError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise _not_found(product_id) from None
-        raise
+    transactions.delete_item(Product(product_id), on_fail=_not_found(product_id))

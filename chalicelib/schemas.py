@@ -6,8 +6,13 @@ These dictionaries are the single source for request validation
 
 from __future__ import annotations
 
+from typing import Any
+
+from chalicelib.order_view import ORDER_STATUSES
+from chalicelib.roles import ROLES
 from chalicelib.text import EMAIL_PATTERN, NAME_PATTERN, PLAIN_PATTERN
 
+MAX_ID_LENGTH = 64  # product, user and order ids; longer ones cannot exist
 MAX_MONEY = 1_000_000
 MAX_STOCK = 1_000_000
 MAX_ORDER_LINES = 25
@@ -28,10 +33,16 @@ _EMAIL = {
 }
 _USER_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": NAME_PATTERN}
 _PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128, "pattern": PLAIN_PATTERN}
-_ID = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": PLAIN_PATTERN}
+_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": PLAIN_PATTERN}
 _CREDENTIAL = {"type": "string", "maxLength": 128, "pattern": PLAIN_PATTERN}
 
-REQUEST_SCHEMAS: dict[str, dict] = {
+
+def is_id(value: object) -> bool:
+    """Whether ``value`` can be an id at all (DynamoDB refuses oversized keys with a 400)."""
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
+
+
+REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "ProductCreate": {
         "type": "object",
         "properties": {
@@ -106,7 +117,7 @@ REQUEST_SCHEMAS: dict[str, dict] = {
 _MONEY_OUT = {"type": "number", "minimum": 0}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
 
-RESPONSE_SCHEMAS: dict[str, dict] = {
+RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": {
         "type": "object",
         "properties": {
@@ -144,7 +155,7 @@ RESPONSE_SCHEMAS: dict[str, dict] = {
             "userId": {"type": "string"},
             "email": {"type": "string"},
             "name": {"type": "string"},
-            "role": {"type": "string", "enum": ["customer", "admin"]},
+            "role": {"type": "string", "enum": list(ROLES)},
             "createdAt": _TIMESTAMP,
             "updatedAt": _TIMESTAMP,
         },
@@ -165,7 +176,7 @@ RESPONSE_SCHEMAS: dict[str, dict] = {
         "properties": {
             "orderId": {"type": "string"},
             "userId": {"type": "string"},
-            "status": {"type": "string", "enum": ["PENDING", "CONFIRMED", "CANCELLED"]},
+            "status": {"type": "string", "enum": list(ORDER_STATUSES)},
             "items": {
                 "type": "array",
                 "items": {

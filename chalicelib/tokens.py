@@ -7,28 +7,25 @@ so algorithm-confusion tricks (``alg: none``, RS256) are rejected outright.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
 from typing import Any
 
+from chalicelib.encoding import b64url_decode, b64url_encode
 from chalicelib.errors import Unauthorized
+from chalicelib.roles import ROLES
 
 _HEADER = {"alg": "HS256", "typ": "JWT"}
-
-
-def _b64encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
 def _b64decode(text: str) -> bytes:
     if not text or len(text) > 4096:
         raise ValueError("bad segment")
-    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    raw = b64url_decode(text)
     # The decoder skips characters outside the alphabet and accepts padding and
     # standard "+/": only the canonical unpadded base64url spelling is one token.
-    if _b64encode(raw) != text:
+    if b64url_encode(raw) != text:
         raise ValueError("non-canonical segment")
     return raw
 
@@ -38,10 +35,10 @@ def _sign(signing_input: bytes, secret: bytes) -> bytes:
 
 
 def encode(claims: dict[str, Any], secret: bytes) -> str:
-    header = _b64encode(json.dumps(_HEADER, separators=(",", ":")).encode())
-    payload = _b64encode(json.dumps(claims, separators=(",", ":")).encode())
+    header = b64url_encode(json.dumps(_HEADER, separators=(",", ":")).encode())
+    payload = b64url_encode(json.dumps(claims, separators=(",", ":")).encode())
     signing_input = f"{header}.{payload}".encode("ascii")
-    return f"{header}.{payload}.{_b64encode(_sign(signing_input, secret))}"
+    return f"{header}.{payload}.{b64url_encode(_sign(signing_input, secret))}"
 
 
 def decode(token: str, secret: bytes, *, issuer: str, now: int) -> dict[str, Any]:
@@ -66,13 +63,13 @@ def decode(token: str, secret: bytes, *, issuer: str, now: int) -> dict[str, Any
     if not isinstance(claims, dict):
         raise invalid
     exp, iat = claims.get("exp"), claims.get("iat")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (exp, iat)):
+    if type(exp) is not int or type(iat) is not int:  # bool is an int subclass: refused
         raise invalid
     if claims.get("iss") != issuer or exp <= now or iat > now + 60:
         raise invalid
     version = claims.get("ver")
     if not isinstance(claims.get("sub"), str) or type(version) is not int:
         raise invalid
-    if claims.get("role") not in ("customer", "admin"):
+    if claims.get("role") not in ROLES:
         raise invalid
     return claims

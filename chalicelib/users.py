@@ -13,23 +13,23 @@ import re
 import uuid
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
 from chalicelib import login_backoff, passwords, transactions
-from chalicelib.auth import ADMIN, CUSTOMER, Principal, issue_token, principal_from_headers
+from chalicelib.auth import Principal, issue_token, principal_from_token
 from chalicelib.clock import now_iso
 from chalicelib.errors import Conflict, NotFound, Unauthorized, ValidationError
-from chalicelib.models import UserRecord
+from chalicelib.models import PROFILE_PREFIX, UserRecord
 from chalicelib.observability import metric
 from chalicelib.pagination import paginate
+from chalicelib.roles import ADMIN, CUSTOMER
+from chalicelib.schemas import is_id
 from chalicelib.text import canonical_email
+from chalicelib.transactions import ConditionsFailed, Transaction
 
-PROFILE_PREFIX = "USER#"
-LOGIN_PREFIX = "EMAIL#"
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _LOGIN_FAILED = "email or password is incorrect"
-MAX_ID_LENGTH = 64
 
 
 def normalize_email(email: str) -> str:
@@ -40,7 +40,7 @@ def normalize_email(email: str) -> str:
 
 
 def user_view(record: UserRecord) -> dict[str, Any]:
-    view = {
+    view: dict[str, Any] = {
         "userId": record.user_id,
         "email": record.email,
         "name": record.name,
@@ -50,32 +50,6 @@ def user_view(record: UserRecord) -> dict[str, Any]:
     if record.updated_at:
         view["updatedAt"] = record.updated_at
     return view
-
-
-def _profile_key(user_id: str) -> str:
-    return PROFILE_PREFIX + user_id
-
-
-def _login_key(email: str) -> str:
-    return LOGIN_PREFIX + email
-
-
-def _both_items(record: UserRecord) -> tuple[UserRecord, UserRecord]:
-    """The profile and login items of one user (same attributes, different keys)."""
-    attributes = {
-        "user_id": record.user_id,
-        "email": record.email,
-        "name": record.name,
-        "role": record.role,
-        "password_hash": record.password_hash,
-        "token_version": record.token_version,
-        "created_at": record.created_at,
-        "updated_at": record.updated_at,
-    }
-    return (
-        UserRecord(_profile_key(record.user_id), **attributes),
-        UserRecord(_login_key(record.email), **attributes),
-    )
 
 
 def _create(email: str, name: str, password: str, role: str) -> UserRecord:
@@ -89,18 +63,14 @@ def _create(email: str, name: str, password: str, role: str) -> UserRecord:
         token_version=0,
         created_at=now_iso(),
     )
-    profile, login = _both_items(record)
+    profile, login = record.both_items()
 
-    def build(tx: TransactWrite) -> None:
-        tx.save(profile, condition=UserRecord.pk.does_not_exist())
-        tx.save(login, condition=UserRecord.pk.does_not_exist())
+    def build(tx: Transaction) -> None:
+        taken = Conflict("a user with this email already exists", field="email")
+        tx.create(profile, on_fail=taken)
+        tx.create(login, on_fail=taken)
 
-    try:
-        transactions.write(build)
-    except TransactWriteError as exc:
-        if "ConditionalCheckFailed" in transactions.cancellation_codes(exc):
-            raise Conflict("a user with this email already exists", field="email") from None
-        raise
+    transactions.write(build)
     return profile
 
 
@@ -118,7 +88,8 @@ def login(data: dict[str, Any]) -> dict[str, Any]:
     email = canonical_email(data["email"])
     password = data["password"]
     try:
-        record = UserRecord.get(_login_key(email), consistent_read=True) if email else None
+        key = UserRecord.login_key(email)
+        record = UserRecord.get(key, consistent_read=True) if email else None
     except DoesNotExist:
         record = None
     if record is None:
@@ -135,42 +106,42 @@ def login(data: dict[str, Any]) -> dict[str, Any]:
     return {"userId": record.user_id, "name": record.name, "token": token, "expiresAt": expires_at}
 
 
+_PASSWORD_CHANGED = "password-changed"  # a concurrent change won: keep its hash
+
+
 def _after_successful_login(record: UserRecord, password: str) -> None:
     """Clear the backoff count and upgrade an old hash; nothing at all in the usual case."""
-    reset = login_backoff.has_failures(record)
     if not passwords.needs_rehash(record.password_hash):
-        if reset:
-            try:
-                UserRecord(record.pk).update(
-                    actions=login_backoff.reset_actions(), condition=UserRecord.pk.exists()
-                )
-            except UpdateError as exc:
-                if exc.cause_response_code != "ConditionalCheckFailedException":
-                    raise
+        if login_backoff.has_failures(record):
+            login_backoff.reset(record)
         return
     new_hash = passwords.hash_password(password)
     # Both items, unless the password changed meanwhile (then the new one stands).
     unchanged = UserRecord.password_hash == record.password_hash
-    profile, login_item = _both_items(record)
-    upgrade = [UserRecord.password_hash.set(new_hash)]
+    upgrade: list[Action] = [UserRecord.password_hash.set(new_hash)]
+    profile, login_item = record.both_items()
 
-    def build(tx: TransactWrite) -> None:
-        tx.update(profile, actions=upgrade, condition=unchanged)
-        tx.update(login_item, actions=upgrade + login_backoff.reset_actions(), condition=unchanged)
+    def build(tx: Transaction) -> None:
+        tx.update(profile, upgrade, condition=unchanged, on_fail=_PASSWORD_CHANGED)
+        tx.update(
+            login_item,
+            upgrade + login_backoff.reset_actions(),
+            condition=unchanged,
+            on_fail=_PASSWORD_CHANGED,
+        )
 
     try:
         transactions.write(build)
-    except TransactWriteError as exc:
-        if "ConditionalCheckFailed" not in transactions.cancellation_codes(exc):
-            raise
+    except ConditionsFailed:
+        return
     record.password_hash = new_hash
 
 
-def authenticate(headers: Any) -> tuple[Principal, UserRecord]:
-    """The caller and their current profile; revoked or deleted accounts are a 401."""
-    principal = principal_from_headers(headers)
+def authenticate(token: str | None) -> tuple[Principal, UserRecord]:
+    """The bearer token's user and their current profile; revoked or deleted accounts: 401."""
+    principal = principal_from_token(token)
     try:
-        record = UserRecord.get(_profile_key(principal.user_id), consistent_read=True)
+        record = UserRecord.get(UserRecord.profile_key(principal.user_id), consistent_read=True)
     except DoesNotExist:
         raise Unauthorized("invalid or expired token") from None
     if int(record.token_version) != principal.token_version:
@@ -183,10 +154,10 @@ def _load_visible(caller: Principal, caller_record: UserRecord, user_id: str) ->
     if user_id == caller.user_id:
         return caller_record
     not_found = NotFound(f"user {user_id} not found")
-    if not caller.is_admin or not user_id or len(user_id) > MAX_ID_LENGTH:
+    if not caller.is_admin or not is_id(user_id):
         raise not_found
     try:
-        return UserRecord.get(_profile_key(user_id), consistent_read=True)
+        return UserRecord.get(UserRecord.profile_key(user_id), consistent_read=True)
     except DoesNotExist:
         raise not_found from None
 
@@ -207,25 +178,21 @@ def list_users(limit: int, cursor: str | None) -> dict[str, Any]:
     return {"items": [user_view(u) for u in items], "nextCursor": next_cursor}
 
 
-def _write_both(record: UserRecord, actions: list[Any]) -> None:
+def _write_both(record: UserRecord, actions: list[Action]) -> None:
     """Apply ``actions`` to both items, conditional on nobody having changed them meanwhile."""
     unchanged = UserRecord.token_version == record.token_version
-    if record.updated_at is None:
+    updated_at: str | None = record.updated_at  # null=True: PynamoDB types it as str
+    if updated_at is None:
         unchanged &= UserRecord.updated_at.does_not_exist()
     else:
-        unchanged &= UserRecord.updated_at == record.updated_at
-    profile, login = _both_items(record)
+        unchanged &= UserRecord.updated_at == updated_at
 
-    def build(tx: TransactWrite) -> None:
-        tx.update(profile, actions=actions, condition=unchanged)
-        tx.update(login, actions=actions, condition=unchanged)
+    def build(tx: Transaction) -> None:
+        changed = Conflict("the user was changed concurrently; read it again and retry")
+        for item in record.both_items():
+            tx.update(item, actions, condition=unchanged, on_fail=changed)
 
-    try:
-        transactions.write(build)
-    except TransactWriteError as exc:
-        if "ConditionalCheckFailed" in transactions.cancellation_codes(exc):
-            raise Conflict("the user was changed concurrently; read it again and retry") from None
-        raise
+    transactions.write(build)
 
 
 def update_user(
@@ -234,7 +201,7 @@ def update_user(
     """Change the name and/or the password; a password change revokes earlier tokens."""
     record = _load_visible(caller, caller_record, user_id)
     changed_at = now_iso()
-    actions = [UserRecord.updated_at.set(changed_at)]
+    actions: list[Action] = [UserRecord.updated_at.set(changed_at)]
     if "name" in data:
         actions.append(UserRecord.name.set(data["name"]))
         record.name = data["name"]
@@ -245,7 +212,7 @@ def update_user(
             if current is None:
                 raise ValidationError("currentPassword is required to change the password")
             # The same backoff as login, counted on the same login item.
-            login_item = login_backoff.load(_login_key(record.email))
+            login_item = login_backoff.load(UserRecord.login_key(record.email))
             login_backoff.ensure_unlocked(login_item)
             if not passwords.verify_password(current, record.password_hash):
                 if login_item is not None:
@@ -265,24 +232,19 @@ def update_user(
 def delete_user(caller: Principal, caller_record: UserRecord, user_id: str) -> None:
     """Remove both items (tokens stop working, the email is free again); orders stay."""
     record = _load_visible(caller, caller_record, user_id)
-    profile, login = _both_items(record)
 
-    def build(tx: TransactWrite) -> None:
-        tx.delete(profile, condition=UserRecord.pk.exists())
-        tx.delete(login, condition=UserRecord.pk.exists())
+    def build(tx: Transaction) -> None:
+        gone = NotFound(f"user {user_id} not found")
+        for item in record.both_items():
+            tx.delete(item, on_fail=gone)
 
-    try:
-        transactions.write(build)
-    except TransactWriteError as exc:
-        if "ConditionalCheckFailed" in transactions.cancellation_codes(exc):
-            raise NotFound(f"user {user_id} not found") from None
-        raise
+    transactions.write(build)
 
 
 def promote_to_admin(email: str) -> dict[str, Any]:
     """Operator action (``make promote-admin``), never reachable through the API."""
     try:
-        record = UserRecord.get(_login_key(normalize_email(email)), consistent_read=True)
+        record = UserRecord.get(UserRecord.login_key(normalize_email(email)), consistent_read=True)
     except DoesNotExist:
         raise NotFound(f"no user with email {email}") from None
     if record.role != ADMIN:

@@ -88,8 +88,13 @@ def _validator(schema_name: str) -> Callable[[Any], Any]:
     return fastjsonschema.compile(_without_multiple_of(REQUEST_SCHEMAS[schema_name]))
 
 
+def _field(exc: fastjsonschema.JsonSchemaValueException) -> str:
+    name = exc.name or "data"
+    return "body" if name == "data" else name.removeprefix("data.")
+
+
 def _describe(exc: fastjsonschema.JsonSchemaValueException, field: str) -> str:
-    message = exc.message.replace(exc.name, field, 1)
+    message = exc.message.replace(exc.name or "data", field, 1)
     if exc.rule == "pattern":
         bad = first_forbidden(exc.value) if isinstance(exc.value, str) else None
         if bad is not None:
@@ -114,7 +119,7 @@ def validate(schema_name: str, data: Any) -> dict[str, Any]:
     try:
         _validator(schema_name)(data)
     except fastjsonschema.JsonSchemaValueException as exc:
-        field = "body" if exc.name == "data" else exc.name.removeprefix("data.")
+        field = _field(exc)
         details = {} if field == "body" else {"field": field}
         raise ValidationError(_describe(exc, field), **details) from None
     return data

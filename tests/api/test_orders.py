@@ -353,10 +353,9 @@ def test_admin_orders_on_a_customers_behalf(api, admin, customer, widget):
 def demote(user_id: str) -> None:
     """An operator's demotion straight in the table, leaving earlier tokens' version alone."""
     from chalicelib.models import UserRecord
-    from chalicelib.users import LOGIN_PREFIX, PROFILE_PREFIX
 
-    profile = UserRecord.get(PROFILE_PREFIX + user_id, consistent_read=True)
-    for key in (PROFILE_PREFIX + user_id, LOGIN_PREFIX + profile.email):
+    profile = UserRecord.get(UserRecord.profile_key(user_id), consistent_read=True)
+    for key in (UserRecord.profile_key(user_id), UserRecord.login_key(profile.email)):
         UserRecord(key).update(actions=[UserRecord.role.set("customer")])
 
 

@@ -14,6 +14,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib import events
 from chalicelib.encoding import json_default
 from chalicelib.models import Order, OrderLine
+from chalicelib.schemas import MAX_ID_LENGTH
 
 
 def make_order(**overrides) -> Order:
@@ -190,7 +191,7 @@ def test_other_database_errors_are_raised_so_the_delivery_is_retried(monkeypatch
         json.dumps({"type": "OrderPlaced", "orderId": None}),
         json.dumps({"type": "OrderPlaced", "orderId": ""}),
         json.dumps({"type": "OrderPlaced", "orderId": ["order-1"]}),
-        json.dumps({"type": "OrderCancelled", "orderId": "x" * (events.MAX_ORDER_ID_LENGTH + 1)}),
+        json.dumps({"type": "OrderCancelled", "orderId": "x" * (MAX_ID_LENGTH + 1)}),
     ],
     ids=lambda raw: repr(raw[:50]),
 )
@@ -204,7 +205,7 @@ def test_malformed_messages_are_logged_and_dropped_without_io(updates, aws_calls
 
 
 def test_the_longest_order_id_is_still_handled(updates):
-    order_id = "x" * events.MAX_ORDER_ID_LENGTH
+    order_id = "x" * MAX_ID_LENGTH
 
     assert events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": order_id})) == (
         "confirmed"

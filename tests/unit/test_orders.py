@@ -7,20 +7,26 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from pynamodb.connection import Connection
 from pynamodb.exceptions import CancellationReason
+from pynamodb.transactions import TransactWrite
 
-from chalicelib import orders
+from chalicelib import orders, transactions
 from chalicelib.auth import Principal
 from chalicelib.errors import (
+    AppError,
     Forbidden,
     IdempotencyMismatch,
     InsufficientStock,
     Unauthorized,
     ValidationError,
 )
-from chalicelib.models import IdempotencyRecord, Order, OrderLine
+from chalicelib.models import IdempotencyRecord, Order, OrderLine, Product
+from chalicelib.order_view import order_view
 from chalicelib.orders import _explain_cancellation, _request_hash, merge_lines
 from chalicelib.schemas import MAX_QUANTITY
+from chalicelib.transactions import Transaction
+from tests.unit.test_transactions import cancelled
 
 CUSTOMER = Principal("user-1", "customer", 3)
 ADMIN = Principal("admin-1", "admin", 0)
@@ -148,33 +154,64 @@ def test_the_buyer_is_the_caller_unless_an_admin_names_someone():
 
 FAILED = CancellationReason(code="ConditionalCheckFailed", message="The conditional request failed")
 QUANTITIES = {"p1": 1, "p2": 2, "p3": 3}
-CALLER_ONLY = [("user-1", 3)]
-ON_BEHALF = [("admin-1", 0), ("user-9", None)]
+PRODUCTS = {pid: Product(pid, name=pid, price=Decimal(1), stock=9, version=1) for pid in QUANTITIES}
 
 
-def reasons(size: int, failed: dict[int, CancellationReason]) -> list:
-    return [failed.get(i) for i in range(size)]
+def order_transaction(caller=CUSTOMER, owner="user-1", idem_key=None) -> Transaction:
+    """The order transaction place_order builds (built only, never sent)."""
+    tx = Transaction(TransactWrite(connection=Connection()))
+    order = orders._new_order(owner, QUANTITIES, PRODUCTS)
+    record = None
+    if idem_key:
+        record = IdempotencyRecord(idem_key, request_hash="h", target_order_id="o", response="{}")
+    orders._build_order(tx, caller, owner, order, record, QUANTITIES, PRODUCTS)
+    return tx
 
 
-def explain(reason_list, checks=CALLER_ONLY, idem_key=None, owner="user-1"):
-    return _explain_cancellation(reason_list, checks, idem_key, owner, QUANTITIES)
+def explain(tx: Transaction, fail, idem_key=None, owner="user-1"):
+    """Cancel ``tx`` with a reason for each operation ``fail(meaning)`` names, as DynamoDB would."""
+    try:
+        transactions.raise_failures(tx, cancelled([fail(m) for m in tx.sent_meanings()]))
+    except transactions.ConditionsFailed as failed:
+        return _explain_cancellation(failed, idem_key, owner, QUANTITIES)
+    raise AssertionError("raise_failures returned")
+
+
+def stock_short(*product_ids):
+    return lambda m: FAILED if getattr(m, "product_id", None) in product_ids else None
+
+
+def either(*fails):
+    return lambda m: next((r for r in (f(m) for f in fails) if r is not None), None)
+
+
+def caller_check(m):
+    return FAILED if isinstance(m, Unauthorized) else None
+
+
+def buyer_check(m):
+    return FAILED if isinstance(m, ValidationError) else None
+
+
+def idempotency_put(reason):
+    return lambda m: reason if m == orders._REPLAY else None
 
 
 @pytest.mark.parametrize(
     ("failed_products", "short"),
-    [({0}, ["p1"]), ({1}, ["p2"]), ({2}, ["p3"]), ({0, 2}, ["p1", "p3"])],
+    [({"p1"}, ["p1"]), ({"p2"}, ["p2"]), ({"p3"}, ["p3"]), ({"p1", "p3"}, ["p1", "p3"])],
 )
 def test_stock_failures_name_the_products_whatever_else_is_in_the_transaction(
     failed_products, short
 ):
-    # Sent order: condition checks, then puts (order, idempotency record), then updates.
-    for checks, idem_key in [(CALLER_ONLY, None), (ON_BEHALF, None), (CALLER_ONLY, "IDEM#k")]:
-        first_update = len(checks) + 1 + (idem_key is not None)
-        size = first_update + len(QUANTITIES)
-        reason_list = reasons(size, {first_update + i: FAILED for i in failed_products})
-
+    transactions_ = [
+        (order_transaction(), None, "user-1"),
+        (order_transaction(ADMIN, "user-9"), None, "user-9"),
+        (order_transaction(idem_key="IDEM#k"), "IDEM#k", "user-1"),
+    ]
+    for tx, idem_key, owner in transactions_:
         with pytest.raises(InsufficientStock) as raised:
-            explain(reason_list, checks, idem_key, owner=checks[-1][0])
+            explain(tx, stock_short(*failed_products), idem_key, owner=owner)
 
         assert raised.value.details == {"productIds": short}
         assert raised.value.status_code == 409
@@ -182,12 +219,12 @@ def test_stock_failures_name_the_products_whatever_else_is_in_the_transaction(
 
 def test_a_failed_caller_check_is_401_even_if_stock_is_short_too():
     with pytest.raises(Unauthorized):
-        explain(reasons(5, {0: FAILED, 3: FAILED}))
+        explain(order_transaction(), either(caller_check, stock_short("p2")))
 
 
 def test_a_missing_buyer_is_400_naming_them():
     with pytest.raises(ValidationError) as raised:
-        explain(reasons(6, {1: FAILED}), ON_BEHALF, owner="user-9")
+        explain(order_transaction(ADMIN, "user-9"), buyer_check, owner="user-9")
 
     assert raised.value.details == {"userId": "user-9"}
 
@@ -209,17 +246,17 @@ def test_a_failed_idempotency_put_replays_the_stored_response():
         code="ConditionalCheckFailed", raw_item=stored_record("user-1", QUANTITIES, response)
     )
     # Stock is short now too, but the replay wins: the first request already succeeded.
-    reason_list = reasons(6, {2: idem, 4: FAILED})
+    fail = either(idempotency_put(idem), stock_short("p1"))
 
-    assert explain(reason_list, idem_key="IDEM#k") == response
+    assert explain(order_transaction(idem_key="IDEM#k"), fail, idem_key="IDEM#k") == response
 
 
 def test_a_failed_idempotency_put_for_another_request_is_a_mismatch():
     raw = stored_record("user-1", {"p1": 1}, {"orderId": "o-1"})
-    reason_list = reasons(6, {2: CancellationReason(code="ConditionalCheckFailed", raw_item=raw)})
+    fail = idempotency_put(CancellationReason(code="ConditionalCheckFailed", raw_item=raw))
 
     with pytest.raises(IdempotencyMismatch) as raised:
-        explain(reason_list, idem_key="IDEM#k")
+        explain(order_transaction(idem_key="IDEM#k"), fail, idem_key="IDEM#k")
 
     assert raised.value.status_code == 422
     assert raised.value.code == "IdempotencyKeyReused"
@@ -228,10 +265,16 @@ def test_a_failed_idempotency_put_for_another_request_is_a_mismatch():
 def test_unexplained_cancellations_are_not_disguised_as_client_errors():
     throttled = CancellationReason(code="ThrottlingError")
 
-    with pytest.raises(RuntimeError):
-        explain(reasons(5, {3: throttled}))
-    with pytest.raises(RuntimeError):
-        explain(reasons(5, {}))
+    unexplained = [
+        idempotency_put(throttled),
+        lambda m: throttled if getattr(m, "product_id", None) == "p2" else None,
+        lambda m: None,
+    ]
+    for fail in unexplained:
+        with pytest.raises(Exception) as raised:
+            explain(order_transaction(idem_key="IDEM#k"), fail, idem_key="IDEM#k")
+        assert not isinstance(raised.value, AppError)
+        assert not isinstance(raised.value, AssertionError)
 
 
 # --- order_view ---------------------------------------------------------------------
@@ -263,7 +306,7 @@ def test_order_view_writes_money_as_plain_json_numbers():
         pending_event="OrderPlaced",
     )
 
-    view = orders.order_view(order)
+    view = order_view(order)
 
     assert json.dumps(view["items"][0]) == (
         '{"productId": "p1", "name": "Dime", "quantity": 3, "unitPrice": 0.1, "lineTotal": 0.3}'
@@ -273,4 +316,4 @@ def test_order_view_writes_money_as_plain_json_numbers():
     assert view["total"] == 10.3
     assert set(view) == {"orderId", "userId", "status", "items", "total", "createdAt"}
     order.updated_at = "2030-01-01T00:01:00.000Z"
-    assert orders.order_view(order)["updatedAt"] == "2030-01-01T00:01:00.000Z"
+    assert order_view(order)["updatedAt"] == "2030-01-01T00:01:00.000Z"

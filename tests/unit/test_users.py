@@ -6,9 +6,9 @@ import boto3
 import pytest
 
 from chalicelib import passwords, users
-from chalicelib.auth import ADMIN, CUSTOMER
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, NotFound, Unauthorized, ValidationError
+from chalicelib.roles import ADMIN, CUSTOMER
 
 PASSWORD = "correct-horse"
 
@@ -32,7 +32,7 @@ def register(email: str = "ann@example.com", name: str = "Ann", password: str = 
 
 def signed_in(email: str, password: str = PASSWORD):
     token = users.login({"email": email, "password": password})["token"]
-    return token, users.authenticate({"authorization": f"Bearer {token}"})
+    return token, users.authenticate(token)
 
 
 def assert_items_agree(table, user_id: str, email: str) -> tuple[dict, dict]:
@@ -93,7 +93,7 @@ def test_register_writes_two_identical_items_and_returns_no_hash(table):
     profile, _ = assert_items_agree(table, view["userId"], "ann@example.com")
     assert profile["userId"] == view["userId"]
     assert profile["tokenVersion"] == 0
-    assert profile["passwordHash"].startswith("scrypt$16384$8$1$")
+    assert profile["passwordHash"].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert passwords.verify_password(PASSWORD, profile["passwordHash"])
     assert len(all_items(table)) == 2
 
@@ -261,7 +261,7 @@ def test_promote_to_admin_changes_the_role_and_revokes_tokens(table):
     assert profile["role"] == ADMIN
     assert profile["tokenVersion"] == 1
     with pytest.raises(Unauthorized):
-        users.authenticate({"authorization": f"Bearer {token}"})
+        users.authenticate(token)
     _, (caller, _) = signed_in("ann@example.com")
     assert caller.is_admin
 
@@ -273,7 +273,7 @@ def test_promoting_an_admin_again_changes_nothing(table):
     token, _ = signed_in("ann@example.com")
     assert users.promote_to_admin("ann@example.com")["role"] == ADMIN
     assert all_items(table) == before
-    caller, _ = users.authenticate({"authorization": f"Bearer {token}"})
+    caller, _ = users.authenticate(token)
     assert caller.user_id == user["userId"]
 
 
@@ -293,7 +293,7 @@ def test_ensure_admin_creates_then_is_idempotent(table):
     again = users.ensure_admin("root@example.com", "root-password")
     assert again["userId"] == created["userId"]
     assert all_items(table) == before
-    caller, _ = users.authenticate({"authorization": f"Bearer {token}"})
+    caller, _ = users.authenticate(token)
     assert caller.is_admin
 
 
