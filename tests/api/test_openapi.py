@@ -184,7 +184,7 @@ def _routes() -> dict[str, dict[str, Any]]:
 
 
 def _routed_operations() -> set[tuple[str, str]]:
-    # OPTIONS: the CORS preflight every path has (chalicelib.http), not an API operation.
+    # OPTIONS: CORS preflights (stages with allowed origins; chalicelib.http), not operations.
     return {
         (method.upper(), path)
         for path, entries in _routes().items()
