@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 STAGE ?= dev
 
-.PHONY: install run test lint format bench fuzz package deploy destroy promote-admin smoke logs clean
+.PHONY: install run test lint format bench fuzz package deploy destroy policies promote-admin smoke logs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,8 @@ test: $(STAMP) lint
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .mypy_cache .hypothesis
 
-# --- AWS (uses your AWS credentials and region; see scripts/) ---------------------------
+# --- AWS (uses your AWS credentials; region from AWS_REGION, else your configuration; see docs/deploy.md)
+# make deploy STAGE=dev [ALARM_EMAIL=you@example.com] [NOTIFICATION_EMAIL=...]
 
 package: $(STAMP)
 	$(BIN)/python -m scripts.package --stage $(STAGE)
@@ -47,20 +48,23 @@ deploy: $(STAMP)
 destroy: $(STAMP)
 	$(BIN)/python -m scripts.destroy --stage $(STAGE)
 
+# Regenerate .chalice/policy-<stage>-<function>.json from the AWS calls each function makes
+# (traced by tests/deploy/test_iam.py); `make test` fails while the committed files differ.
+policies: $(STAMP)
+	WRITE_POLICIES=1 $(BIN)/python -m pytest tests/deploy/test_iam.py -q -p no:cacheprovider \
+	  -k test_committed_policy_files_are_generated
+
 promote-admin: $(STAMP)
 	$(BIN)/python -m scripts.promote_admin --stage $(STAGE) --email "$(EMAIL)"
 
 # Follow a deployed function's logs: make logs STAGE=dev [FUNCTION=on_order_event] [SINCE=1h]
-# (`chalice logs` reads .chalice/deployed/<stage>.json, which `make deploy` writes.)
+# (`chalice logs` reads .chalice/deployed/<stage>.json: fetched from the stage's shared record.)
 FUNCTION ?= api_handler
 LOG_FUNCTIONS := api_handler on_order_event republish_unannounced
 logs: $(STAMP)
 	@case " $(LOG_FUNCTIONS) " in *" $(FUNCTION) "*) ;; \
 	  *) echo "FUNCTION must be one of: $(LOG_FUNCTIONS)" >&2; exit 2;; esac
-	@test -f .chalice/deployed/$(STAGE).json || { echo "Stage $(STAGE) has no chalice \
-	deployment here (.chalice/deployed/$(STAGE).json): run make deploy STAGE=$(STAGE) first, \
-	or for a stack deployed from make package: aws logs tail /aws/lambda/<function name> \
-	--follow" >&2; exit 1; }
+	$(BIN)/python -m scripts.state --stage $(STAGE)
 	AWS_DEFAULT_REGION=$$($(BIN)/python -c 'from scripts.project import region; print(region())') \
 	  $(BIN)/chalice logs --stage $(STAGE) --name $(FUNCTION) --follow $(if $(SINCE),--since $(SINCE))
 

@@ -137,10 +137,11 @@ class DevStack:
 
         app_name = _app_name(self._project_dir)
         outputs = create_resources(
-            self._project_dir / "infra" / "resources.json",
-            {"Stage": STAGE, "AppName": app_name, "NotificationEmail": ""},
-            stack_name=f"{app_name}-{STAGE}",
+            STAGE,
+            app_name=app_name,
             region=region,
+            stack_name=f"{app_name}-{STAGE}",
+            template_path=self._project_dir / "infra" / "resources.json",
         )
         environment["ORDER_EVENTS_TOPIC_ARN"] = outputs["OrderEventsTopicArn"]
         os.environ["ORDER_EVENTS_TOPIC_ARN"] = outputs["OrderEventsTopicArn"]

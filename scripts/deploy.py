@@ -1,9 +1,22 @@
-"""``make deploy STAGE=dev``: the stage's resources stack, then ``chalice deploy``.
+"""``make deploy STAGE=dev``: resources stack, ``chalice deploy``, operations stack, API stage.
 
-The resources stack (tables, topic, secret, log groups) comes from ``infra/resources.json``
-and must exist before the functions that use it. Creating and updating share one path;
-"No updates are to be performed" is success. Stack events are printed as they happen and a
-rollback ends the run with the events that caused it.
+1. The region is resolved and printed before anything is created.
+2. A stage already deployed by the other path (``make package``'s one stack, which
+   creates the same tables and topic) stops the deploy before anything is created; so
+   does a prod deploy in an account where API Gateway cannot write access logs yet.
+3. The stage's shared deploy record is fetched (before any stack update could touch it).
+   The resources stack (tables, topic, secret, log groups, the deploy record parameter)
+   from ``infra/resources.json``: it must exist before the functions that use it.
+4. ``chalice deploy`` with that record (see ``scripts/state.py``), saved back after (also
+   after a failure: Chalice records what it created).
+5. The operations stack (alarm topic, alarms, dashboard, prod's access log group) from
+   ``infra/operations.json``, and the API stage settings declared there: throttling and,
+   in prod, access logs. The REST API is renamed ``<app>-<stage>``, the name its metrics,
+   alarms and dashboard use.
+
+Creating and updating a stack share one path; "No updates are to be performed" is success.
+Stack events are printed as they happen and a rollback ends the run with the events that
+caused it.
 """
 
 from __future__ import annotations
@@ -18,14 +31,20 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from scripts import state
 from scripts.project import (
     CHALICE_DIR,
+    OPERATIONS_FILE,
     PROJECT_DIR,
     TEMPLATE_FILE,
+    api_name,
     app_name,
     chalice,
     chalice_environment,
-    region,
+    load_config,
+    operations_stack_name,
+    packaged_stack_name,
+    resolve_region,
     stack_name,
     stage_parser,
 )
@@ -33,6 +52,7 @@ from scripts.project import (
 Echo = Callable[[str], None]
 NO_UPDATES = "No updates are to be performed"
 NOTIFICATION_EMAIL_VARIABLE = "NOTIFICATION_EMAIL"
+ALARM_EMAIL_VARIABLE = "ALARM_EMAIL"
 POLL_SECONDS = 5.0
 
 
@@ -207,15 +227,110 @@ def resources_parameters(stage: str, environ: Mapping[str, str]) -> dict[str, st
     }
 
 
-def deployed_api_url(stage: str) -> str | None:
-    """The REST API URL ``chalice deploy`` recorded for the stage."""
-    record = CHALICE_DIR / "deployed" / f"{stage}.json"
-    if not record.exists():
-        return None
-    for resource in json.loads(record.read_text()).get("resources", []):
-        if resource.get("resource_type") == "rest_api":
-            return str(resource["rest_api_url"])
-    return None
+def operations_parameters(stage: str, environ: Mapping[str, str]) -> dict[str, str | None]:
+    return {
+        "Stage": stage,
+        "AppName": app_name(),
+        "ApiStage": api_stage(stage),
+        # Unset keeps the current subscription; set it to "" to remove the subscription.
+        "AlarmEmail": environ.get(ALARM_EMAIL_VARIABLE),
+    }
+
+
+def compact(template_file: Any) -> str:
+    return json.dumps(json.loads(template_file.read_text()), separators=(",", ":"))
+
+
+# --- the API stage: throttling and access logs, as declared in infra/operations.json ---
+
+
+def api_stage(stage: str) -> str:
+    return str(load_config()["stages"][stage].get("api_gateway_stage", "api"))
+
+
+def api_stage_settings() -> dict[str, Any]:
+    settings: dict[str, Any] = json.loads(OPERATIONS_FILE.read_text())["Metadata"][
+        "ApiStageSettings"
+    ]
+    return settings
+
+
+def method_settings(stage: str) -> list[dict[str, Any]]:
+    """The stage's throttling, in CloudFormation's ``MethodSettings`` shape."""
+    settings = api_stage_settings()["MethodSettings"]
+    return list(settings.get(stage, settings["dev"]))
+
+
+def writes_access_logs(stage: str) -> bool:
+    return stage in api_stage_settings()["AccessLogStages"]
+
+
+def _patch_path(resource_path: str) -> str:
+    return "*" if resource_path == "/*" else resource_path.replace("/", "~1")
+
+
+def stage_patch_operations(stage: str, access_log_arn: str | None) -> list[dict[str, str]]:
+    """``UpdateStage`` operations that give the stage its declared settings."""
+    operations = []
+    for setting in method_settings(stage):
+        prefix = f"/{_patch_path(setting['ResourcePath'])}/{setting['HttpMethod']}/throttling"
+        operations += [
+            {"op": "replace", "path": f"{prefix}/rateLimit",
+             "value": str(setting["ThrottlingRateLimit"])},
+            {"op": "replace", "path": f"{prefix}/burstLimit",
+             "value": str(setting["ThrottlingBurstLimit"])},
+        ]  # fmt: skip
+    if access_log_arn:
+        operations += [
+            {"op": "replace", "path": "/accessLogSettings/destinationArn",
+             "value": access_log_arn.removesuffix(":*")},
+            {"op": "replace", "path": "/accessLogSettings/format",
+             "value": api_stage_settings()["AccessLogFormat"]},
+        ]  # fmt: skip
+    return operations
+
+
+def configure_api(
+    apigateway: Any, rest_api_id: str, stage: str, access_log_arn: str | None, echo: Echo = print
+) -> None:
+    """Name the API for its metrics and apply the stage's throttling (and access logs)."""
+    # `chalice deploy` overwrites the API from its Swagger document, title `<app>`, each time.
+    apigateway.update_rest_api(
+        restApiId=rest_api_id,
+        patchOperations=[{"op": "replace", "path": "/name", "value": api_name(stage)}],
+    )
+    apigateway.update_stage(
+        restApiId=rest_api_id,
+        stageName=api_stage(stage),
+        patchOperations=stage_patch_operations(stage, access_log_arn),
+    )
+    limits = ", ".join(
+        f"{s['HttpMethod']} {s['ResourcePath']} {s['ThrottlingRateLimit']}/s"
+        f" (burst {s['ThrottlingBurstLimit']})"
+        for s in method_settings(stage)
+    )
+    echo(f"API {api_name(stage)} ({rest_api_id}), stage {api_stage(stage)}: throttled {limits}")
+    if access_log_arn:
+        echo(f"Access logs: {access_log_arn.removesuffix(':*')}")
+
+
+def check_access_log_role(apigateway: Any, stage: str) -> None:
+    """API Gateway writes access logs only with an account-level role: checked up front."""
+    if writes_access_logs(stage) and not apigateway.get_account().get("cloudwatchRoleArn"):
+        raise DeployError(
+            f"stage {stage} writes API access logs, and API Gateway cannot write logs in this "
+            "account and region yet: it needs a role, once per account and region. Nothing was "
+            'created. See docs/deploy.md ("Access logs") for the commands, then run make '
+            "deploy again."
+        )
+
+
+def stack_outputs(cfn: Any, stack: str) -> dict[str, str]:
+    described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+
+# --- chalice deploy with the shared record --------------------------------------------
 
 
 def chalice_deploy(stage: str, aws_region: str) -> None:
@@ -227,28 +342,81 @@ def chalice_deploy(stage: str, aws_region: str) -> None:
         raise DeployError(f"`chalice deploy --stage {stage}` failed (exit {result.returncode})")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = stage_parser("Deploy the resources stack and the Chalice app.").parse_args(argv)
+def use_shared_record(ssm: Any, stage: str, echo: Echo = print) -> None:
+    """Put the stage's shared record where Chalice reads it; the shared one wins."""
+    shared = state.fetch_record(ssm, stage)
+    local = state.read_local_record(stage, CHALICE_DIR)
+    if shared is not None:
+        if local is not None and local != shared:
+            echo(f"Replacing {state.local_record(stage, CHALICE_DIR)} with the stage's record.")
+        state.write_local_record(stage, shared, CHALICE_DIR)
+        echo(f"Deploy record: {state.record_parameter(stage)} ({len(shared['resources'])} items)")
+    elif local is not None:
+        echo(f"Deploy record: this checkout's {state.local_record(stage, CHALICE_DIR)}")
+    else:
+        echo("Deploy record: none yet (a first deploy).")
+
+
+def check_no_other_path(cfn: Any, stage: str) -> None:
+    """Both paths create the same tables, topic and functions: one per account and region."""
+    other = packaged_stack_name(stage)
+    if stack_status(cfn, other) is not None:
+        raise DeployError(
+            f"stage {stage} is already deployed here from `make package` (stack {other}), which "
+            "owns the same tables, topic, secret and function names; nothing was created. "
+            f"Use that stack, or delete it first (aws cloudformation delete-stack --stack-name "
+            f"{other}), or deploy to another account or region."
+        )
+
+
+def deploy(stage: str, aws_region: str, environ: Mapping[str, str], echo: Echo = print) -> str:
+    """Everything of the stage, in order; returns the API URL."""
     import boto3
 
-    aws_region = region()
-    cfn = boto3.client("cloudformation", region_name=aws_region)
-    stack = stack_name(args.stage)
+    session = boto3.session.Session()
+    cfn = session.client("cloudformation", region_name=aws_region)
+    ssm = session.client("ssm", region_name=aws_region)
+    apigateway = session.client("apigateway", region_name=aws_region)
+    check_no_other_path(cfn, stage)
+    check_access_log_role(apigateway, stage)
+    # Fetched before the resources stack changes, so that no update can hide the record.
+    use_shared_record(ssm, stage, echo)
+    deploy_stack(cfn, stack_name(stage), compact(TEMPLATE_FILE),
+                 resources_parameters(stage, environ), echo=echo)  # fmt: skip
+    echo(f"Deploying the Chalice app (stage {stage}, region {aws_region}) ...")
     try:
-        deploy_stack(
-            cfn,
-            stack,
-            json.dumps(json.loads(TEMPLATE_FILE.read_text()), separators=(",", ":")),
-            resources_parameters(args.stage, os.environ),
-        )
-        print(f"Deploying the Chalice app (stage {args.stage}, region {aws_region}) ...")
-        chalice_deploy(args.stage, aws_region)
+        chalice_deploy(stage, aws_region)
+    finally:
+        record = state.read_local_record(stage, CHALICE_DIR)
+        if record is not None:
+            state.save_record(ssm, stage, record)
+            echo(f"Saved the deploy record to {state.record_parameter(stage)}.")
+    operations = operations_stack_name(stage)
+    deploy_stack(cfn, operations, compact(OPERATIONS_FILE),
+                 operations_parameters(stage, environ), echo=echo)  # fmt: skip
+    rest_apis = [r for r in (record or {}).get("resources", []) if r["resource_type"] == "rest_api"]
+    if not rest_apis:
+        raise DeployError("chalice deploy recorded no REST API; nothing to configure")
+    access_log_arn = (
+        stack_outputs(cfn, operations)["ApiAccessLogGroupArn"]
+        if writes_access_logs(stage)
+        else None
+    )
+    configure_api(apigateway, rest_apis[0]["rest_api_id"], stage, access_log_arn, echo)
+    return str(rest_apis[0]["rest_api_url"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = stage_parser("Deploy the resources stack and the Chalice app.").parse_args(argv)
+    try:
+        aws_region, source = resolve_region()
+        print(f"Region: {aws_region} (from {source})")
+        url = deploy(args.stage, aws_region, os.environ)
     except (DeployError, BotoCoreError, ClientError) as exc:
         # Missing credentials, access denied, ...: the message, not a traceback.
         print(f"Deploy failed: {exc}", file=sys.stderr)
         return 1
-    url = deployed_api_url(args.stage)
-    print(f"API URL: {url}" if url else "Deployed, but no API URL was recorded.")
+    print(f"API URL: {url}")
     return 0
 
 

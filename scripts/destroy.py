@@ -1,7 +1,14 @@
-"""``make destroy STAGE=dev``: ``chalice delete``, then the resources stack.
+"""``make destroy STAGE=dev``: ``chalice delete``, then the stage's stacks; then a check.
 
 Deleting ``prod`` asks the operator to type the stage name. prod tables have deletion
 protection; that is checked before anything is deleted, with the commands that lift it.
+
+``chalice delete`` works from the stage's shared deploy record (``scripts/state.py``), so
+any checkout can destroy a stage. Without a record (lost, or from before records were
+shared), the stage's functions, roles, APIs, schedule rule and subscriptions are found by
+the names both deploy paths give them, and deleted from a record built from what was
+found. Success is reported only when a final survey finds nothing of the stage left;
+otherwise the leftovers are listed with the commands that remove them.
 """
 
 from __future__ import annotations
@@ -13,13 +20,16 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from scripts.deploy import DeployError, delete_stack, stack_status
+from scripts import state
+from scripts.deploy import DeployError, Echo, delete_stack, stack_status
 from scripts.project import (
     CHALICE_DIR,
     PROJECT_DIR,
     chalice,
     chalice_environment,
-    region,
+    operations_stack_name,
+    packaged_stack_name,
+    resolve_region,
     stack_name,
     stage_parser,
 )
@@ -70,9 +80,6 @@ def protection_advice(stage: str, tables: list[str]) -> str:
 
 
 def chalice_delete(stage: str, aws_region: str) -> None:
-    if not (CHALICE_DIR / "deployed" / f"{stage}.json").exists():
-        print(f"No Chalice deployment is recorded for stage {stage}; skipping chalice delete.")
-        return
     command = chalice("delete", "--stage", stage)
     result = subprocess.run(
         command, cwd=PROJECT_DIR, env=chalice_environment(aws_region), check=False
@@ -81,31 +88,82 @@ def chalice_delete(stage: str, aws_region: str) -> None:
         raise DeployError(f"`chalice delete --stage {stage}` failed (exit {result.returncode})")
 
 
+def record_to_delete(aws: Any, stage: str, echo: Echo = print) -> dict[str, Any] | None:
+    """The shared record, else this checkout's, else one built from what is found by name."""
+    record = state.fetch_record(aws.ssm, stage)
+    if record is not None:
+        echo(f"Deploy record: {state.record_parameter(stage)}")
+        return record
+    record = state.read_local_record(stage, CHALICE_DIR)
+    if record is not None:
+        echo(f"Deploy record: this checkout's {state.local_record(stage, CHALICE_DIR)}")
+        return record
+    record = state.record_of(state.survey(aws, stage))
+    if record is not None:
+        echo(
+            f"No deploy record for stage {stage}; deleting what was found by name "
+            f"({len(record['resources'])} items)."
+        )
+    return record
+
+
+def delete_app(aws: Any, stage: str, aws_region: str, echo: Echo = print) -> None:
+    record = record_to_delete(aws, stage, echo)
+    if record is None:
+        echo(f"No Chalice deployment found for stage {stage}; skipping chalice delete.")
+        return
+    state.write_local_record(stage, record, CHALICE_DIR)
+    try:
+        chalice_delete(stage, aws_region)
+    finally:
+        # What Chalice did not delete stays listed, for a retry from any checkout.
+        remaining = state.read_local_record(stage, CHALICE_DIR)
+        if remaining is not None and stack_status(aws.cloudformation, stack_name(stage)):
+            state.save_record(aws.ssm, stage, remaining)
+    state.local_record(stage, CHALICE_DIR).unlink(missing_ok=True)
+
+
+def destroy(stage: str, aws_region: str, echo: Echo = print) -> None:
+    import boto3
+
+    aws = state.Aws(boto3.session.Session(), aws_region)
+    cfn = aws.cloudformation
+    stacks = [packaged_stack_name(stage), operations_stack_name(stage), stack_name(stage)]
+    # Checked before anything is deleted, so that a refusal leaves the stage whole.
+    protected = [
+        table
+        for stack in stacks
+        if stack_status(cfn, stack) is not None
+        for table in protected_tables(cfn, aws.dynamodb, stack)
+    ]
+    if protected:
+        raise DeployError(protection_advice(stage, protected))
+    delete_app(aws, stage, aws_region, echo)
+    for stack in stacks:
+        if not delete_stack(cfn, stack, echo=echo):
+            echo(f"Stack {stack} does not exist; nothing to delete.")
+    remaining = state.survey(aws, stage)
+    if remaining:
+        raise DeployError(
+            f"stage {stage} is not gone; these remain:\n{state.describe(remaining)}\n"
+            f"Remove them (or run make destroy STAGE={stage} again)."
+        )
+
+
 def main(argv: list[str] | None = None, ask: Callable[[str], str] = input) -> int:
-    args = stage_parser("Delete the Chalice app and the resources stack.").parse_args(argv)
+    args = stage_parser("Delete the Chalice app and the stage's stacks.").parse_args(argv)
     if not confirmed(args.stage, ask):
         print("Not confirmed; nothing was deleted.", file=sys.stderr)
         return 1
-    import boto3
-
-    aws_region = region()
-    cfn = boto3.client("cloudformation", region_name=aws_region)
-    dynamodb = boto3.client("dynamodb", region_name=aws_region)
-    stack = stack_name(args.stage)
     try:
-        # Checked before anything is deleted, so that a refusal leaves the stage whole.
-        if stack_status(cfn, stack) is not None:
-            protected = protected_tables(cfn, dynamodb, stack)
-            if protected:
-                raise DeployError(protection_advice(args.stage, protected))
-        chalice_delete(args.stage, aws_region)
-        if not delete_stack(cfn, stack):
-            print(f"Stack {stack} does not exist; nothing to delete.")
+        aws_region, source = resolve_region()
+        print(f"Region: {aws_region} (from {source})")
+        destroy(args.stage, aws_region)
     except (DeployError, BotoCoreError, ClientError) as exc:
         # Missing credentials, access denied, ...: the message, not a traceback.
         print(f"Destroy failed: {exc}", file=sys.stderr)
         return 1
-    print(f"Stage {args.stage} is gone.")
+    print(f"Stage {args.stage} is gone: nothing of it is left in {aws_region}.")
     return 0
 
 

@@ -5,8 +5,9 @@ generates. The merge template built here is ``infra/resources.json`` with the st
 in, plus overrides that make the functions use this stack's own resources: table names,
 topic and secret by ``Ref``, the SNS subscription on this stack's topic, the log groups
 created before the functions, and IAM policies pinned to the stack's account and region.
-It also adds the stage's monitoring: CloudWatch alarms that notify an alarm topic (with an
-optional email subscription) and a dashboard.
+It also merges ``infra/operations.json`` (alarm topic, alarms, dashboard, prod's access log
+group), the same template ``make deploy`` deploys as its operations stack, and gives the
+REST API the stage's throttling and (prod) access logs declared there.
 """
 
 from __future__ import annotations
@@ -17,22 +18,32 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scripts.deploy import api_stage_settings, method_settings, writes_access_logs
 from scripts.project import (
     CHALICE_DIR,
+    OPERATIONS_FILE,
     PROJECT_DIR,
     TEMPLATE_FILE,
+    api_name,
     chalice,
     chalice_environment,
     load_config,
-    region,
+    operations_stack_name,
+    packaged_stack_name,
+    resolve_region,
+    stack_name,
     stage_parser,
 )
 
 OUT_DIR = PROJECT_DIR / "out"
+OUT_MARKER = ".made-by-make-package"  # an output directory this script may replace
+DEPLOY_RECORD = "DeployRecord"
+INLINE_TEMPLATE_LIMIT = 51_200  # bytes: CloudFormation's limit for a template not in S3
 
 
 @dataclass(frozen=True)
@@ -138,306 +149,54 @@ def resolve_conditions(template: dict[str, Any], known: dict[str, str]) -> dict[
         return {key: settle(item) for key, item in value.items()}
 
     resolved = settle(template)
-    for logical_id, resource in list(resolved["Resources"].items()):
-        condition = resource.get("Condition")
-        if condition in settled:
-            del resource["Condition"]
-            if not settled[condition]:
-                del resolved["Resources"][logical_id]
+    for section in ("Resources", "Outputs"):
+        for logical_id, entry in list(resolved.get(section, {}).items()):
+            condition = entry.get("Condition")
+            if condition in settled:
+                del entry["Condition"]
+                if not settled[condition]:
+                    del resolved[section][logical_id]
     for name in settled:
         del resolved["Conditions"][name]
     return resolved
 
 
-# --- Monitoring: CloudWatch alarms on one topic and a dashboard, per stage ----------------
-
-ALARM_TOPIC = "AlarmTopic"
-ALARM_EMAIL = "AlarmEmail"
-HAS_ALARM_EMAIL = "HasAlarmEmail"
-DASHBOARD = "Dashboard"
-PERIOD = 300  # seconds: alarms and dashboard look at 5-minute periods (the sweep's rate)
-METRICS_NAMESPACE = "Shop"  # chalicelib/observability.py: one dimension set, [["Stage"]]
-API_5XX_RATE_PERCENT = 1
-LATENCY_P99_MS = {"prod": 3000}  # other stages: DEFAULT_LATENCY_P99_MS
-DEFAULT_LATENCY_P99_MS = 5000
+# --- Operations: infra/operations.json, and the API stage settings it declares ----------
 
 
-def api_name(app: str, stage: str) -> str:
-    """The REST API's name: API Gateway metrics are per ``ApiName`` and ``Stage`` only, so
-    each stage's API needs its own name (Chalice would call every stage's API ``app``)."""
-    return f"{app}-{stage}"
-
-
-def _metric(namespace: str, name: str, dimensions: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Namespace": namespace,
-        "MetricName": name,
-        "Dimensions": [{"Name": key, "Value": value} for key, value in dimensions.items()],
-    }
-
-
-def _alarm(
-    name: str,
-    description: str,
-    threshold: float,
-    measure: dict[str, Any],
-    *,
-    periods: int = 1,
-    missing: str = "notBreaching",
-) -> dict[str, Any]:
-    """An alarm that notifies the alarm topic when it fires and when it recovers.
-
-    ``measure`` is either a metric with its statistic or metric math (``Metrics``); the
-    alarm fires when the value exceeds ``threshold`` in ``periods`` periods in a row.
-    """
-    return {
-        "Type": "AWS::CloudWatch::Alarm",
-        "Properties": {
-            "AlarmName": name,
-            "AlarmDescription": description,
-            "ActionsEnabled": True,
-            "AlarmActions": [{"Ref": ALARM_TOPIC}],
-            "OKActions": [{"Ref": ALARM_TOPIC}],
-            **measure,
-            "ComparisonOperator": "GreaterThanThreshold",
-            "Threshold": threshold,
-            "EvaluationPeriods": periods,
-            "DatapointsToAlarm": periods,
-            "TreatMissingData": missing,
-        },
-    }
-
-
-def alarms(app: str, stage: str, api_stage: str) -> dict[str, dict[str, Any]]:
-    """The stage's alarms by logical id."""
-    prefix = f"{app}-{stage}"
-    api = {"ApiName": api_name(app, stage), "Stage": api_stage}
-    shop = {"Stage": stage}
-    resources = {
-        "Api5xxRateAlarm": _alarm(
-            f"{prefix}-api-5xx-rate",
-            f"More than {API_5XX_RATE_PERCENT}% of API requests failed with a 5XX in 5 minutes. "
-            f"See `make logs STAGE={stage}` (requests with status >= 500 log at ERROR).",
-            API_5XX_RATE_PERCENT,
-            {
-                "Metrics": [
-                    {
-                        "Id": "errors",
-                        "MetricStat": {
-                            "Metric": _metric("AWS/ApiGateway", "5XXError", api),
-                            "Period": PERIOD,
-                            "Stat": "Sum",
-                        },
-                        "ReturnData": False,
-                    },
-                    {
-                        "Id": "requests",
-                        "MetricStat": {
-                            "Metric": _metric("AWS/ApiGateway", "Count", api),
-                            "Period": PERIOD,
-                            "Stat": "Sum",
-                        },
-                        "ReturnData": False,
-                    },
-                    {
-                        "Id": "rate",
-                        "Expression": "IF(requests > 0, 100 * errors / requests, 0)",
-                        "Label": "5XX rate (%)",
-                        "ReturnData": True,
-                    },
-                ]
-            },
-        ),
-        "ApiLatencyP99Alarm": _alarm(
-            f"{prefix}-api-latency-p99",
-            "The API's p99 latency stayed above the threshold for 10 minutes.",
-            LATENCY_P99_MS.get(stage, DEFAULT_LATENCY_P99_MS),
-            {
-                **_metric("AWS/ApiGateway", "Latency", api),
-                "ExtendedStatistic": "p99",
-                "Period": PERIOD,
-                # A handful of requests (a cold start) says little about the 99th percentile.
-                "EvaluateLowSampleCountPercentile": "ignore",
-            },
-            periods=2,
-        ),
-        "EventsNotAnnouncedAlarm": _alarm(
-            f"{prefix}-events-not-announced",
-            "Two sweeps in a row found order events still unacknowledged after the grace "
-            "period: publishing or the subscriber is failing. See `make logs "
-            f"STAGE={stage} FUNCTION=republish_unannounced` and FUNCTION=on_order_event.",
-            0,
-            {
-                **_metric(METRICS_NAMESPACE, "EventsNotAnnounced", shop),
-                "Statistic": "Maximum",
-                "Period": PERIOD,
-            },
-            periods=2,
-        ),
-        "SubscriberErrorsAlarm": _alarm(
-            f"{prefix}-subscriber-errors",
-            "The order-events subscriber dropped malformed messages. See `make logs "
-            f"STAGE={stage} FUNCTION=on_order_event`.",
-            0,
-            {
-                **_metric(METRICS_NAMESPACE, "SubscriberErrors", shop),
-                "Statistic": "Sum",
-                "Period": PERIOD,
-            },
-        ),
-    }
-    for function in FUNCTIONS:
-        dimensions = {"FunctionName": {"Ref": function.logical_id}}
-        slug = function.name.replace("_", "-")
-        for metric, what in (("Errors", "failed"), ("Throttles", "was throttled")):
-            resources[f"{function.logical_id}{metric}Alarm"] = _alarm(
-                f"{prefix}-{slug}-{metric.lower()}",
-                f"The {function.name} function {what} in the last 5 minutes. See `make logs "
-                f"STAGE={stage} FUNCTION={function.name}`.",
-                0,
-                {**_metric("AWS/Lambda", metric, dimensions), "Statistic": "Sum", "Period": PERIOD},
-            )
-    return resources
-
-
-def _sub(name: str) -> str:
-    """An ``Fn::Sub`` variable: a parameter, a resource (its ``Ref``) or ``resource.Attr``."""
-    return "${" + name + "}"
-
-
-def dashboard_body(app: str, stage: str, api_stage: str, alarm_ids: list[str]) -> str:
-    """The dashboard as JSON with ``${...}`` references for ``Fn::Sub`` (region, names)."""
-    api = ["ApiName", api_name(app, stage), "Stage", api_stage]
-
-    def shop(name: str, stat: str = "Sum") -> list[Any]:
-        return [METRICS_NAMESPACE, name, "Stage", stage, {"stat": stat, "label": name}]
-
-    def per_function(metric: str) -> list[list[Any]]:
-        return [
-            ["AWS/Lambda", metric, "FunctionName", _sub(f.logical_id), {"label": f.name}]
-            for f in FUNCTIONS
-        ]
-
-    def graph(title: str, metrics: list[list[Any]], stat: str = "Sum") -> dict[str, Any]:
-        return {
-            "type": "metric",
-            "properties": {
-                "title": title,
-                "region": "${AWS::Region}",
-                "view": "timeSeries",
-                "stacked": False,
-                "period": PERIOD,
-                "stat": stat,
-                "metrics": metrics,
-            },
-        }
-
-    graphs = [
-        graph("API requests", [["AWS/ApiGateway", "Count", *api, {"label": "requests"}]]),
-        graph(
-            "API latency (ms)",
-            [
-                ["AWS/ApiGateway", "Latency", *api, {"stat": "p50", "label": "p50"}],
-                ["AWS/ApiGateway", "Latency", *api, {"stat": "p99", "label": "p99"}],
-            ],
-        ),
-        graph(
-            "API errors",
-            [
-                ["AWS/ApiGateway", "4XXError", *api, {"label": "4XX"}],
-                ["AWS/ApiGateway", "5XXError", *api, {"label": "5XX"}],
-            ],
-        ),
-        graph("Lambda errors", per_function("Errors")),
-        graph("Lambda throttles", per_function("Throttles")),
-        graph("Orders", [shop("OrdersPlaced"), shop("OrdersCancelled")]),
-        graph("Order value (sum)", [shop("OrderValue")]),
-        graph(
-            "Stock conflicts and login failures", [shop("StockConflicts"), shop("LoginFailures")]
-        ),
-        graph(
-            "Order events",
-            [
-                shop("EventsNotAnnounced", "Maximum"),
-                shop("EventsRepublished"),
-                shop("PublishFailures"),
-                shop("SubscriberErrors"),
-            ],
-        ),
-    ]
-    width, height = 12, 6
-    widgets: list[dict[str, Any]] = [
+def stage_method_settings(stage: str) -> list[dict[str, Any]]:
+    """The stage's throttling as CloudFormation ``MethodSettings`` (paths ``~1``-encoded)."""
+    return [
         {
-            "type": "alarm",
-            "x": 0,
-            "y": 0,
-            "width": 2 * width,
-            "height": 3,
-            "properties": {
-                "title": "Alarms",
-                "alarms": [_sub(f"{alarm_id}.Arn") for alarm_id in alarm_ids],
-            },
+            **setting,
+            "ResourcePath": setting["ResourcePath"]
+            if setting["ResourcePath"] == "/*"
+            else "/" + setting["ResourcePath"].replace("/", "~1"),
         }
+        for setting in method_settings(stage)
     ]
-    for index, widget in enumerate(graphs):
-        column, row = index % 2, index // 2
-        widgets.append({**widget, "x": column * width, "y": 3 + row * height})
-        widgets[-1].update(width=width, height=height)
-    return json.dumps({"widgets": widgets}, separators=(",", ":"))
 
 
-def add_monitoring(template: dict[str, Any], app: str, stage: str, api_stage: str) -> None:
-    """The alarm topic (optional email), the stage's alarms and its dashboard."""
-    template["Parameters"][ALARM_EMAIL] = {
-        "Type": "String",
-        "Default": "",
-        "Description": "Optional email address that receives the alarms (confirm the email)",
-        "AllowedPattern": r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$",
-        "ConstraintDescription": "an email address, or empty for none",
+def add_operations(template: dict[str, Any], stage: str) -> None:
+    """Merge ``infra/operations.json`` and give the API its stage settings and name."""
+    operations = json.loads(OPERATIONS_FILE.read_text())
+    operations.pop("Metadata")  # read by method_settings(); not part of the stack
+    for section in ("Parameters", "Conditions", "Resources", "Outputs"):
+        for key, value in operations.get(section, {}).items():
+            # Stage, AppName and IsProd are the same in both templates.
+            template.setdefault(section, {}).setdefault(key, value)
+    api: dict[str, Any] = {
+        # API Gateway's metrics are per ApiName: one name per stage (the title is its import name).
+        "Name": api_name(stage),
+        "DefinitionBody": {"info": {"title": api_name(stage)}},
+        "MethodSettings": stage_method_settings(stage),
     }
-    template.setdefault("Conditions", {})[HAS_ALARM_EMAIL] = {
-        "Fn::Not": [{"Fn::Equals": [{"Ref": ALARM_EMAIL}, ""]}]
-    }
-    resources = template["Resources"]
-    resources[ALARM_TOPIC] = {
-        "Type": "AWS::SNS::Topic",
-        "Properties": {
-            "TopicName": f"{app}-{stage}-alarms",
-            "DisplayName": f"{app} {stage} alarms",
-        },
-    }
-    resources["AlarmEmailSubscription"] = {
-        "Type": "AWS::SNS::Subscription",
-        "Condition": HAS_ALARM_EMAIL,
-        "Properties": {
-            "TopicArn": {"Ref": ALARM_TOPIC},
-            "Protocol": "email",
-            "Endpoint": {"Ref": ALARM_EMAIL},
-        },
-    }
-    stage_alarms = alarms(app, stage, api_stage)
-    resources.update(stage_alarms)
-    resources[DASHBOARD] = {
-        "Type": "AWS::CloudWatch::Dashboard",
-        "Properties": {
-            "DashboardName": f"{app}-{stage}",
-            "DashboardBody": {"Fn::Sub": dashboard_body(app, stage, api_stage, list(stage_alarms))},
-        },
-    }
-    # The API's metrics are named after it: one name per stage (the title is its import name).
-    name = api_name(app, stage)
-    resources.setdefault("RestAPI", {}).setdefault("Properties", {}).update(
-        Name=name, DefinitionBody={"info": {"title": name}}
-    )
-    template.setdefault("Outputs", {}).update(
-        AlarmTopicArn={"Value": {"Ref": ALARM_TOPIC}},
-        DashboardURL={
-            "Value": {
-                "Fn::Sub": "https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home"
-                "?region=${AWS::Region}#dashboards:name=" + _sub(DASHBOARD)
-            }
-        },
-    )
+    if writes_access_logs(stage):
+        api["AccessLogSetting"] = {
+            "DestinationArn": {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]},
+            "Format": api_stage_settings()["AccessLogFormat"],
+        }
+    template["Resources"].setdefault("RestAPI", {}).setdefault("Properties", {}).update(api)
 
 
 def merge_template(stage: str) -> dict[str, Any]:
@@ -450,7 +209,20 @@ def merge_template(stage: str) -> dict[str, Any]:
     parameters["Stage"].update(Default=stage, AllowedValues=[stage])
     parameters["AppName"].update(Default=app, AllowedValues=[app])
 
-    template = resolve_conditions(template, {"Stage": stage, "AppName": app})
+    resources = template["Resources"]
+    # The deploy record is `make deploy`'s (scripts/state.py); this stack has no Chalice record.
+    del resources[DEPLOY_RECORD]
+    del template["Outputs"][DEPLOY_RECORD + "Parameter"]
+    if stage_config.get("xray", config.get("xray", False)):
+        resources["RestAPI"] = {"Properties": {"TracingEnabled": True}}
+    add_operations(template, stage)
+    api_gateway_stage = stage_config.get("api_gateway_stage", "api")
+    template["Parameters"]["ApiStage"].update(
+        Default=api_gateway_stage, AllowedValues=[api_gateway_stage]
+    )
+    template = resolve_conditions(
+        template, {"Stage": stage, "AppName": app, "ApiStage": api_gateway_stage}
+    )
     resources = template["Resources"]
     for function in FUNCTIONS:
         resources[function.logical_id] = {
@@ -476,51 +248,90 @@ def merge_template(stage: str) -> dict[str, Any]:
     resources[SUBSCRIBER]["Properties"]["Events"] = {
         SUBSCRIPTION_EVENT: {"Properties": {"Topic": {"Fn::Sub": "${OrderEventsTopic}"}}}
     }
-    if stage_config.get("xray", config.get("xray", False)):
-        resources["RestAPI"] = {"Properties": {"TracingEnabled": True}}
-    add_monitoring(template, app, stage, stage_config.get("api_gateway_stage", "api"))
     return template
 
 
-def package(stage: str, out_dir: Path) -> Path:
-    """Write ``sam.json`` and ``deployment.zip`` into ``out_dir`` (replaced); returns it."""
+class PackageError(Exception):
+    """Something the operator must fix; nothing was written."""
+
+
+def prepare_out_dir(out_dir: Path) -> Path:
+    """An empty ``out_dir``, replacing only a directory an earlier package run made."""
     out_dir = out_dir.resolve()
-    shutil.rmtree(out_dir, ignore_errors=True)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    merge_file = out_dir.with_name(f"{out_dir.name}.merge.json")
-    merge_file.write_text(json.dumps(merge_template(stage), indent=2) + "\n")
-    command = chalice("package", "--stage", stage, "--merge-template", str(merge_file))
-    result = subprocess.run(
-        [*command, str(out_dir)],
-        cwd=PROJECT_DIR,
-        env=chalice_environment(region()),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"chalice package failed:\n{result.stdout}{result.stderr}")
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise PackageError(f"{out_dir} is a file, not a directory")
+        if any(out_dir.iterdir()) and not (out_dir / OUT_MARKER).exists():
+            raise PackageError(
+                f"{out_dir} is not empty and was not made by make package: "
+                "choose an empty or new directory"
+            )
+        shutil.rmtree(out_dir)
     return out_dir
+
+
+def package(stage: str, out_dir: Path, aws_region: str | None = None) -> Path:
+    """Write ``sam.json`` and ``deployment.zip`` into ``out_dir``; returns it.
+
+    ``out_dir`` may be new, empty, or an earlier output (it is replaced); anything else is
+    refused before anything is written.
+    """
+    out_dir = prepare_out_dir(out_dir)
+    with tempfile.TemporaryDirectory(prefix="package-") as scratch:
+        merge_file = Path(scratch) / f"{stage}.merge.json"
+        merge_file.write_text(json.dumps(merge_template(stage), indent=2) + "\n")
+        command = chalice("package", "--stage", stage, "--merge-template", str(merge_file))
+        result = subprocess.run(
+            [*command, str(out_dir)],
+            cwd=PROJECT_DIR,
+            env=chalice_environment(aws_region or resolve_region()[0]),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if result.returncode != 0:
+        raise PackageError(f"chalice package failed:\n{result.stdout}{result.stderr}")
+    (out_dir / OUT_MARKER).write_text("Written by make package; it may replace this directory.\n")
+    return out_dir
+
+
+def deploy_instructions(stage: str, relative: Path, template_bytes: int) -> str:
+    stack = packaged_stack_name(stage)
+    return (
+        f"The template is {template_bytes:,} bytes (CloudFormation takes at most "
+        f"{INLINE_TEMPLATE_LIMIT:,} inline), so code and template both go through S3.\n"
+        "Deploy it with a bucket you own in the same region:\n"
+        f"  aws cloudformation package --template-file {relative}/sam.json --s3-bucket BUCKET "
+        f"--output-template-file {relative}/packaged.json\n"
+        f"  aws cloudformation deploy --template-file {relative}/packaged.json "
+        f"--s3-bucket BUCKET --stack-name {stack} "
+        "--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND "
+        "[--parameter-overrides AlarmEmail=you@example.com]\n"
+        "  (with AlarmEmail, the alarms also go by email: confirm the subscription)\n"
+        f"This stack and `make deploy STAGE={stage}` (stacks {stack_name(stage)} and "
+        f"{operations_stack_name(stage)}) own the same tables, topic and function names: use "
+        "one path per account and region. make deploy refuses when this stack exists; before "
+        f"deploying this one, check: aws cloudformation describe-stacks --stack-name "
+        f"{stack_name(stage)} (it should not exist)."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = stage_parser("Package the app and its resources as one SAM template.")
     parser.add_argument("--out", type=Path, help="output directory (default: out/<stage>)")
     args = parser.parse_args(argv)
-    out_dir = package(args.stage, args.out or OUT_DIR / args.stage)
+    aws_region, source = resolve_region()
+    print(f"Region: {aws_region} (from {source})")
+    try:
+        out_dir = package(args.stage, args.out or OUT_DIR / args.stage, aws_region)
+    except PackageError as exc:
+        print(f"Package failed: {exc}", file=sys.stderr)
+        return 1
     size = (out_dir / "deployment.zip").stat().st_size / 1e6
     relative = out_dir.relative_to(PROJECT_DIR) if out_dir.is_relative_to(PROJECT_DIR) else out_dir
     print(f"Packaged {relative}/sam.json and {relative}/deployment.zip ({size:.1f} MB).")
-    print(
-        "Deploy it with an S3 bucket for the code, e.g.:\n"
-        f"  aws cloudformation package --template-file {relative}/sam.json --s3-bucket BUCKET "
-        f"--output-template-file {relative}/packaged.json\n"
-        f"  aws cloudformation deploy --template-file {relative}/packaged.json "
-        f"--stack-name {load_config()['app_name']}-{args.stage} "
-        "--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND "
-        f"[--parameter-overrides {ALARM_EMAIL}=you@example.com]\n"
-        f"  (with {ALARM_EMAIL}, the alarms also go by email: confirm the subscription)"
-    )
+    template_bytes = len((out_dir / "sam.json").read_bytes())
+    print(deploy_instructions(args.stage, relative, template_bytes))
     return 0
 
 

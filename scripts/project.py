@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 CHALICE_DIR = PROJECT_DIR / ".chalice"
 CONFIG_FILE = CHALICE_DIR / "config.json"
 TEMPLATE_FILE = PROJECT_DIR / "infra" / "resources.json"
+OPERATIONS_FILE = PROJECT_DIR / "infra" / "operations.json"
 DEFAULT_REGION = "us-east-1"
 LOCAL_STAGE = "local"
 
@@ -41,14 +43,43 @@ def stage_environment(stage: str) -> dict[str, str]:
 
 
 def stack_name(stage: str) -> str:
+    """The ``make deploy`` path's resources stack (tables, topic, secret, log groups, record)."""
     return f"{app_name()}-{stage}-resources"
 
 
-def region() -> str:
-    """The operator's configured region, else us-east-1 (Chalice insists on one)."""
+def operations_stack_name(stage: str) -> str:
+    """The ``make deploy`` path's operations stack (alarm topic, alarms, dashboard)."""
+    return f"{app_name()}-{stage}-operations"
+
+
+def packaged_stack_name(stage: str) -> str:
+    """The stack ``make package`` tells the operator to deploy (everything in one)."""
+    return f"{app_name()}-{stage}"
+
+
+def api_name(stage: str) -> str:
+    """The stage's REST API name: API Gateway metrics are per ``ApiName`` and ``Stage`` only,
+    so each stage's API needs its own name (Chalice would call every stage's API ``app``)."""
+    return f"{app_name()}-{stage}"
+
+
+def resolve_region(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """The region and where it came from: ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the
+    profile's configuration, else us-east-1 (Chalice insists on one)."""
+    environ = os.environ if environ is None else environ
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if environ.get(variable):
+            return environ[variable], variable
     import boto3
 
-    return boto3.session.Session().region_name or DEFAULT_REGION
+    configured = boto3.session.Session().region_name
+    if configured:
+        return configured, "your AWS configuration"
+    return DEFAULT_REGION, "the default: no AWS_REGION, AWS_DEFAULT_REGION or configured region"
+
+
+def region() -> str:
+    return resolve_region()[0]
 
 
 def chalice(*args: str) -> list[str]:
@@ -61,7 +92,8 @@ def chalice(*args: str) -> list[str]:
 
 
 def chalice_environment(aws_region: str) -> dict[str, str]:
-    return {**os.environ, "AWS_DEFAULT_REGION": aws_region}
+    # Chalice reads AWS_DEFAULT_REGION only; both are set so that nothing disagrees.
+    return {**os.environ, "AWS_DEFAULT_REGION": aws_region, "AWS_REGION": aws_region}
 
 
 def stage_parser(description: str) -> argparse.ArgumentParser:

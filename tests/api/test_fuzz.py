@@ -34,6 +34,7 @@ from chalicelib import errors, schemas, validation
 from chalicelib.text import EMAIL_PATTERN
 from tests.api.fuzz_regressions import REGRESSIONS, Regression
 from tests.api.test_openapi import CONTRACT
+from tests.factories import Account
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 FUZZ_SETTINGS = settings(
@@ -272,14 +273,6 @@ def pooled(pool: list[str]) -> st.SearchStrategy[str]:
 
 
 # --- the world the requests run in ----------------------------------------------------------
-
-
-@dataclass
-class Account:
-    user_id: str
-    email: str
-    password: str
-    token: str
 
 
 @dataclass

@@ -1,8 +1,10 @@
-"""``make package``: each stage's alarms, the topic they notify and its dashboard.
+"""Each stage's alarms, the topic they notify and its dashboard (infra/operations.json).
 
-The expectations are written out here rather than imported from scripts/package.py, so that
-they check the template against the issue, not against itself. cfn-lint (test_package.py)
-covers the new resources' syntax.
+Checked in the ``make package`` template, which merges infra/operations.json; ``make
+deploy`` deploys the same file as its operations stack (test_rehearsal.py checks what it
+creates). The expectations are written out here rather than read from the template, so
+that they check it against the issue, not against itself. cfn-lint (test_package.py)
+covers the resources' syntax.
 """
 
 from __future__ import annotations
@@ -33,9 +35,28 @@ SHOP_METRICS = {
 }
 
 
+def function_name(function: Any, stage: str) -> str:
+    return f"{APP}-{stage}" if function.name == "api_handler" else f"{APP}-{stage}-{function.name}"
+
+
+def baked(template: dict[str, Any], value: Any) -> Any:
+    """``value`` with the template's parameters (baked in for the stage) substituted."""
+    defaults = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    if isinstance(value, list):
+        return [baked(template, item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"} and value["Ref"] in defaults:
+        return defaults[value["Ref"]]
+    if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        text = SUB_VARIABLE.sub(lambda m: defaults.get(m.group(1), m.group(0)), value["Fn::Sub"])
+        return text if not SUB_VARIABLE.search(text) else {"Fn::Sub": text}
+    return {key: baked(template, item) for key, item in value.items()}
+
+
 def alarms_of(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
-        logical_id: resource["Properties"]
+        logical_id: baked(template, resource["Properties"])
         for logical_id, resource in template["Resources"].items()
         if resource["Type"] == "AWS::CloudWatch::Alarm"
     }
@@ -87,7 +108,7 @@ def expected_metric_alarms(stage: str) -> dict[str, dict[str, Any]]:
             expected[f"{APP}-{stage}-{slug}-{metric.lower()}"] = {
                 "Namespace": "AWS/Lambda",
                 "MetricName": metric,
-                "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": function.logical_id}}],
+                "Dimensions": [{"Name": "FunctionName", "Value": function_name(function, stage)}],
                 "Statistic": "Sum",
                 "Threshold": 0,
                 "EvaluationPeriods": 1,
@@ -98,7 +119,7 @@ def expected_metric_alarms(stage: str) -> dict[str, dict[str, Any]]:
 def dashboard_of(template: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
     """The dashboard body parsed after substituting dummy values, and its variables."""
     (dashboard,) = (
-        resource["Properties"]
+        baked(template, resource["Properties"])
         for resource in template["Resources"].values()
         if resource["Type"] == "AWS::CloudWatch::Dashboard"
     )
@@ -115,7 +136,7 @@ def test_alarm_topic_is_the_stages_own(sam, stage):
     template = sam[stage]
     topic = template["Resources"]["AlarmTopic"]
     assert topic["Type"] == "AWS::SNS::Topic"
-    assert topic["Properties"]["TopicName"] == f"{APP}-{stage}-alarms"
+    assert baked(template, topic["Properties"]["TopicName"]) == f"{APP}-{stage}-alarms"
     assert "Condition" not in topic
     assert template["Outputs"]["AlarmTopicArn"]["Value"] == TOPIC
 
@@ -154,6 +175,7 @@ def test_every_alarm_notifies_the_topic_when_it_fires_and_recovers(sam, stage):
         assert alarm["ActionsEnabled"] is True
         assert alarm["AlarmActions"] == [TOPIC]
         assert alarm["OKActions"] == [TOPIC]
+        assert isinstance(alarm["Threshold"], int | float)  # settled for the stage
         assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
         # No traffic, no invocation, no metric: nothing is wrong.
         assert alarm["TreatMissingData"] == "notBreaching"
@@ -212,13 +234,9 @@ def test_dashboard_body_is_json_and_shows_the_metrics(sam, stage):
     template = sam[stage]
     dashboard, variables = dashboard_of(template)
     assert dashboard["name"] == f"{APP}-{stage}"
-    resources = template["Resources"]
-    for variable in variables:
-        # Every Fn::Sub variable resolves: a pseudo parameter, a resource or its attribute.
-        target, _, attribute = variable.partition(".")
-        assert variable in PSEUDO_PARAMETERS or target in resources, variable
-        assert attribute in {"", "Arn"}, variable
-    assert {"AWS::Region", *(f.logical_id for f in FUNCTIONS)} <= variables
+    # Names are the stage's (parameters baked in); only pseudo parameters are left.
+    assert variables <= PSEUDO_PARAMETERS
+    assert "AWS::Region" in variables
 
     metrics: dict[str, list[list[Any]]] = {}
     for widget in dashboard["widgets"]:
@@ -239,7 +257,7 @@ def test_dashboard_body_is_json_and_shows_the_metrics(sam, stage):
     assert {"p50", "p99"} <= latency_stats
     for name in ("Errors", "Throttles"):
         functions = {line[3] for line in metrics[name] if line[0] == "AWS/Lambda"}
-        assert functions == {f"dummy-{f.logical_id}" for f in FUNCTIONS}
+        assert functions == {function_name(f, stage) for f in FUNCTIONS}
     for name in SHOP_METRICS:
         assert metrics[name], name
         for line in metrics[name]:
@@ -248,9 +266,67 @@ def test_dashboard_body_is_json_and_shows_the_metrics(sam, stage):
     assert order_value[4]["stat"] == "Sum"
 
     (alarm_widget,) = (w for w in dashboard["widgets"] if w["type"] == "alarm")
+    arn = "arn:dummy-AWS::Partition:cloudwatch:dummy-AWS::Region:dummy-AWS::AccountId:alarm:"
     assert sorted(alarm_widget["properties"]["alarms"]) == sorted(
-        f"dummy-{logical_id}.Arn" for logical_id in alarms_of(template)
+        arn + alarm["AlarmName"] for alarm in alarms_of(template).values()
     )
     assert template["Outputs"]["DashboardURL"]["Value"]["Fn::Sub"].endswith(
         "#dashboards:name=${Dashboard}"
     )
+
+
+# Written out from the issue: stage-wide, then tighter on the two password routes.
+THROTTLES = {
+    "dev": {("/*", "*"): (50, 100), ("/~1users~1login", "POST"): (5, 10),
+            ("/~1users~1register", "POST"): (2, 5)},
+    "prod": {("/*", "*"): (200, 400), ("/~1users~1login", "POST"): (20, 40),
+             ("/~1users~1register", "POST"): (5, 10)},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_api_stage_is_throttled_and_prod_writes_access_logs(sam, stage):
+    api = sam[stage]["Resources"]["RestAPI"]["Properties"]
+    throttles = {
+        (s["ResourcePath"], s["HttpMethod"]): (s["ThrottlingRateLimit"], s["ThrottlingBurstLimit"])
+        for s in api["MethodSettings"]
+    }
+    assert throttles == THROTTLES[stage]
+    stage_wide = throttles[("/*", "*")]
+    for route in (("/~1users~1login", "POST"), ("/~1users~1register", "POST")):
+        assert throttles[route] < stage_wide
+    if stage == "prod":
+        assert api["AccessLogSetting"]["DestinationArn"] == {
+            "Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]
+        }
+        assert "$context.requestId" in api["AccessLogSetting"]["Format"]
+        group = sam[stage]["Resources"]["ApiAccessLogGroup"]["Properties"]
+        assert baked(sam[stage], group["LogGroupName"]) == f"/aws/apigateway/{APP}-prod-access"
+    else:
+        assert "AccessLogSetting" not in api
+        assert "ApiAccessLogGroup" not in sam[stage]["Resources"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_make_deploy_applies_the_same_stage_settings(sam, stage):
+    """The deploy path patches Chalice's stage with what the packaged template declares."""
+    from scripts.deploy import stage_patch_operations
+
+    log_group = f"arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/{APP}-prod-access"
+    patches = {
+        op["path"]: op["value"]
+        for op in stage_patch_operations(stage, log_group + ":*" if stage == "prod" else None)
+    }
+    throttles = {}
+    for (path, method), (rate, burst) in THROTTLES[stage].items():
+        key = "/*" if path == "/*" else path
+        throttles[f"{key}/{method}/throttling/rateLimit"] = str(rate)
+        throttles[f"{key}/{method}/throttling/burstLimit"] = str(burst)
+    access = {k: v for k, v in patches.items() if k.startswith("/accessLogSettings/")}
+    assert {k: v for k, v in patches.items() if k not in access} == throttles
+    if stage == "prod":
+        assert access["/accessLogSettings/destinationArn"] == log_group
+        api = sam[stage]["Resources"]["RestAPI"]["Properties"]
+        assert access["/accessLogSettings/format"] == api["AccessLogSetting"]["Format"]
+    else:
+        assert access == {}

@@ -1,4 +1,11 @@
-"""The packaged deployment.zip runs on its own: the standard library and the zip, nothing else."""
+"""The packaged code runs on its own: the standard library, the app zip and its layer.
+
+``automatic_layer`` (.chalice/config.json) puts the dependencies (pynamodb, botocore, ...)
+in a Lambda layer that ``chalice deploy`` uploads once, not once per function; the
+functions' own zip holds the app and Chalice's runtime. Lambda unpacks the function to
+/var/task and the layer to /opt, and puts /opt/python/lib/python3.X/site-packages on
+``sys.path``: the bundle below is laid out and imported the same way.
+"""
 
 from __future__ import annotations
 
@@ -38,8 +45,9 @@ TEST_ONLY = {"tests", "devstack", "scripts", "infra", "moto", "pytest", "_pytest
 # Runs under `python -I -S`: no site-packages, no PYTHONPATH, no current directory.
 _INSPECT = """
 import json, sys, sysconfig
-bundle = sys.argv[1]
+bundle, layer = sys.argv[1], sys.argv[2]
 sys.path.insert(0, bundle)  # what Lambda does with /var/task
+sys.path.append(layer)  # and with the layer's site-packages under /opt
 import app
 from chalice.app import ScheduledEventConfig, SNSEventConfig
 
@@ -55,25 +63,34 @@ print(json.dumps({
     "outside": sorted(
         name for name, module in list(sys.modules.items())
         if getattr(module, "__file__", None)
-        and not module.__file__.startswith((bundle, *stdlib))
+        and not module.__file__.startswith((bundle, layer, *stdlib))
     ),
 }))
 """
 
 
+LAYER_SITE_PACKAGES = (
+    f"python/lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
+)
+
+
 @pytest.fixture(scope="module")
 def bundle(packaged, tmp_path_factory) -> Path:
+    """/var/task and /opt, as Lambda lays them out."""
     target = tmp_path_factory.mktemp("bundle")
     with zipfile.ZipFile(packaged[STAGE] / "deployment.zip") as archive:
-        archive.extractall(target)
+        archive.extractall(target / "task")
+    with zipfile.ZipFile(packaged[STAGE] / "layer-deployment.zip") as archive:
+        archive.extractall(target / "opt")
     return target
 
 
 @pytest.fixture(scope="module")
 def inspected(bundle) -> dict:
+    layer = bundle / "opt" / LAYER_SITE_PACKAGES
     result = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", _INSPECT, str(bundle)],
-        cwd=bundle,
+        [sys.executable, "-I", "-S", "-c", _INSPECT, str(bundle / "task"), str(layer)],
+        cwd=bundle / "task",
         env={**stage_environment(STAGE), "AWS_DEFAULT_REGION": "us-east-1"},
         capture_output=True,
         text=True,
@@ -101,14 +118,27 @@ def test_bundle_has_the_subscriber_and_the_sweep(inspected):
     assert inspected["schedules"] == ["rate(5 minutes)"]
 
 
-def test_bundle_holds_nothing_test_only_and_fits_lambda(packaged):
-    path = packaged[STAGE] / "deployment.zip"
+def entries_of(path: Path) -> list[zipfile.ZipInfo]:
     with zipfile.ZipFile(path) as archive:
-        entries = archive.infolist()
-    top_level = {entry.filename.split("/")[0] for entry in entries}
-    distributions = {name.split("-")[0].lower() for name in top_level if ".dist-info" in name}
-    assert not top_level & TEST_ONLY
+        return archive.infolist()
+
+
+def test_bundle_holds_nothing_test_only_and_fits_lambda(packaged):
+    app_zip, layer_zip = (packaged[STAGE] / n for n in ("deployment.zip", "layer-deployment.zip"))
+    app_entries, layer_entries = entries_of(app_zip), entries_of(layer_zip)
+    # The app and Chalice's runtime only: the dependencies are in the layer.
+    assert {entry.filename.split("/")[0] for entry in app_entries} == {
+        "app.py",
+        "chalicelib",
+        "chalice",
+    }
+    prefix = LAYER_SITE_PACKAGES + "/"
+    assert all(entry.filename.startswith(prefix) for entry in layer_entries)
+    in_layer = {entry.filename[len(prefix) :].split("/")[0] for entry in layer_entries}
+    distributions = {name.split("-")[0].lower() for name in in_layer if ".dist-info" in name}
+    assert not in_layer & TEST_ONLY
     assert not distributions & TEST_ONLY
-    assert {"app.py", "chalicelib", "pynamodb"} <= top_level
-    assert path.stat().st_size < LAMBDA_ZIP_LIMIT
-    assert sum(entry.file_size for entry in entries) < LAMBDA_UNZIPPED_LIMIT
+    assert {"pynamodb", "fastjsonschema"} <= in_layer
+    assert app_zip.stat().st_size + layer_zip.stat().st_size < LAMBDA_ZIP_LIMIT
+    unzipped = sum(entry.file_size for entry in [*app_entries, *layer_entries])
+    assert unzipped < LAMBDA_UNZIPPED_LIMIT  # a function and its layers together

@@ -1,4 +1,8 @@
-"""``make deploy`` / ``make destroy``: the resources stack against moto, Chalice mocked."""
+"""``make deploy`` / ``make destroy``: stacks, refusals and errors against moto, Chalice mocked.
+
+The whole path with the real ``chalice deploy`` and ``chalice delete`` is rehearsed in
+test_rehearsal.py.
+"""
 
 from __future__ import annotations
 
@@ -251,23 +255,6 @@ def test_the_resources_template_differs_by_stage_where_it_should(
 # --- make deploy / make destroy ----------------------------------------------
 
 
-def test_make_deploy_creates_resources_then_runs_chalice_and_prints_the_url(
-    cfn, chalice_runs, monkeypatch, capsys
-):
-    monkeypatch.setenv("NOTIFICATION_EMAIL", "ops@example.com")
-    assert scripts.deploy.main(["--stage", "dev"]) == 0
-    assert stack_parameters(cfn, "shop-dev-resources") == {
-        "Stage": "dev",
-        "AppName": "shop",
-        "NotificationEmail": "ops@example.com",
-    }
-    (run,) = chalice_runs
-    assert run["args"] == ["deploy", "--stage", "dev"]
-    assert run["cwd"] == PROJECT_DIR
-    assert run["env"]["AWS_DEFAULT_REGION"] == REGION
-    assert capsys.readouterr().out.splitlines()[-1] == "API URL: https://x/api/"
-
-
 def test_make_deploy_fails_clearly_when_chalice_fails(cfn, monkeypatch, capsys):
     monkeypatch.setattr(
         subprocess, "run", lambda command, **_: subprocess.CompletedProcess(command, 2)
@@ -289,20 +276,9 @@ def test_aws_errors_are_reported_without_a_traceback(run, monkeypatch, capsys):
         def describe_stacks(self, **_: Any) -> None:
             raise NoCredentialsError
 
-    monkeypatch.setattr(boto3, "client", lambda *_, **__: NoCredentials())
+    monkeypatch.setattr(boto3.session.Session, "client", lambda *_, **__: NoCredentials())
     assert run() == 1
     assert "failed: Unable to locate credentials" in capsys.readouterr().err
-
-
-def test_make_destroy_deletes_the_app_then_the_stack(cfn, chalice_runs):
-    assert scripts.deploy.main(["--stage", "dev"]) == 0
-    assert scripts.destroy.main(["--stage", "dev"], ask=pytest.fail) == 0
-    assert [run["args"] for run in chalice_runs] == [
-        ["deploy", "--stage", "dev"],
-        ["delete", "--stage", "dev"],
-    ]
-    assert stack_status(cfn, "shop-dev-resources") is None
-    assert boto3.client("dynamodb", region_name=REGION).list_tables()["TableNames"] == []
 
 
 @pytest.mark.parametrize("answer", ["yes", "", EOFError])
@@ -351,6 +327,7 @@ def forbidden(*args, **kwargs):
 botocore.client.BaseClient._make_api_call = forbidden
 subprocess.run = subprocess.Popen = forbidden
 import scripts.deploy, scripts.destroy, scripts.package, scripts.project, scripts.promote_admin
+import scripts.state
 # promote_admin must set the stage's table names before chalicelib reads them.
 assert "chalicelib" not in sys.modules, "chalicelib imported too early"
 """
@@ -358,3 +335,72 @@ assert "chalicelib" not in sys.modules, "chalicelib imported too early"
         [sys.executable, "-c", check], cwd=PROJECT_DIR, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_region_comes_from_aws_region_first():
+    from scripts.project import resolve_region
+
+    both = {"AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "us-west-2"}
+    assert resolve_region(both) == ("eu-west-1", "AWS_REGION")
+    assert resolve_region({"AWS_DEFAULT_REGION": "us-west-2"}) == (
+        "us-west-2",
+        "AWS_DEFAULT_REGION",
+    )
+
+
+def test_make_deploy_refuses_a_stage_deployed_from_make_package(cfn, chalice_runs, capsys):
+    packaged = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+    cfn.create_stack(StackName="shop-dev", TemplateBody=json.dumps(packaged))
+    assert scripts.deploy.main(["--stage", "dev"]) == 1
+    error = capsys.readouterr().err
+    assert "already deployed here from `make package` (stack shop-dev)" in error
+    assert "nothing was created" in error
+    assert chalice_runs == []
+    assert stack_status(cfn, "shop-dev-resources") is None
+
+
+def test_make_destroy_does_not_report_success_while_something_remains(cfn, chalice_runs, capsys):
+    # A function of the stage that no record lists and no stack owns (made by hand, say).
+    iam = boto3.client("iam", region_name=REGION)
+    role = iam.create_role(RoleName="someone-else", AssumeRolePolicyDocument="{}")["Role"]
+    boto3.client("lambda", region_name=REGION).create_function(
+        FunctionName="shop-dev-by-hand",
+        Runtime="python3.11",
+        Role=role["Arn"],
+        Handler="app.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+    )
+    assert scripts.destroy.main(["--stage", "dev"], ask=pytest.fail) == 1
+    error = capsys.readouterr().err
+    assert "stage dev is not gone; these remain:" in error
+    assert "aws lambda delete-function --function-name shop-dev-by-hand" in error
+    # chalice delete ran on a record built from what was found by name.
+    assert [run["args"] for run in chalice_runs] == [["delete", "--stage", "dev"]]
+
+
+def test_make_logs_fetches_the_shared_record_into_this_checkout(cfn, monkeypatch, tmp_path, capsys):
+    import scripts.state
+
+    monkeypatch.setattr(scripts.state, "CHALICE_DIR", tmp_path)
+    assert scripts.state.main(["--stage", "dev"]) == 1
+    assert "has no deploy record" in capsys.readouterr().err
+    record = {"resources": [{"name": "api_handler", "resource_type": "lambda_function"}]}
+    ssm = boto3.client("ssm", region_name=REGION)
+    scripts.state.save_record(ssm, "dev", record)
+    assert scripts.state.main(["--stage", "dev"]) == 0
+    assert json.loads((tmp_path / "deployed" / "dev.json").read_text()) == record
+
+
+def test_make_deploy_prod_needs_the_access_log_role_before_creating_anything(
+    cfn, chalice_runs, capsys
+):
+    assert (
+        boto3.client("apigateway", region_name=REGION).get_account().get("cloudwatchRoleArn")
+        is None
+    )
+    assert scripts.deploy.main(["--stage", "prod"]) == 1
+    error = capsys.readouterr().err
+    assert "API Gateway cannot write logs in this account and region yet" in error
+    assert "Nothing was created" in error
+    assert chalice_runs == []
+    assert stack_status(cfn, "shop-prod-resources") is None

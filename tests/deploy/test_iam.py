@@ -549,3 +549,121 @@ def test_policy_grants_nothing_the_function_does_not_use(exercised, chalice_plan
     policy = policy_of(stage, function)
     accesses = accesses_on(stage, function, exercised, chalice_plan)
     assert unused_grants(policy, accesses) == []
+
+
+# --- generating the policy files (make policies) ------------------------------
+
+WRITE_POLICIES = "WRITE_POLICIES"  # set to 1 by `make policies`: write instead of compare
+ARN = re.compile(r"arn:aws:(?P<service>[a-z0-9-]+):[^:]*:[^:]*:(?P<rest>.+)")
+
+
+def camel(name: str) -> str:
+    return "".join(part[0].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
+
+
+def grant_of(access: Access, stage: str) -> tuple[str, str]:
+    """The policy resource that grants ``access`` on any account and region, and its Sid."""
+    if access.resource == "*":
+        service = access.action.split(":")[0]
+        return "*", "XRayTracing" if service == "xray" else f"{camel(service)}AnyResource"
+    match = ARN.fullmatch(access.resource)
+    assert match, f"not an ARN: {access.resource}"
+    service, rest = match["service"], match["rest"]
+    prefix = f"{load_config()['app_name']}-{stage}-"
+    if service == "dynamodb":
+        table, _, index = rest.removeprefix("table/").partition("/index/")
+        sid = camel(table.removeprefix(prefix)) + (camel(index) + "Index" if index else "Table")
+    elif service == "sns":
+        sid = camel(rest.removeprefix(prefix)) + "Topic"
+    elif service == "secretsmanager":
+        # Secrets Manager appends "-" and six random characters to a secret's name.
+        rest = re.sub(r"-[A-Za-z0-9]{6}$", "-??????", rest)
+        sid = camel(rest.removeprefix("secret:").split("/")[-1].removesuffix("-??????")) + "Secret"
+    elif service == "logs":
+        group = rest.removeprefix("log-group:").split(":")[0]
+        rest, sid = f"log-group:{group}:*", "OwnLogGroup"
+    else:
+        sid = camel(service) + camel(rest)
+    return f"arn:aws:{service}:*:*:{rest}", sid
+
+
+def generated_policy(accesses: set[Access], stage: str) -> dict:
+    """One statement per resource, with exactly the actions used on it."""
+    by_resource: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for access in accesses:
+        by_resource[grant_of(access, stage)].add(access.action)
+    statements = [
+        {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resource}
+        for (resource, sid), actions in sorted(
+            by_resource.items(), key=lambda item: (item[0][0] == "*", item[0])
+        )
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def generated_policies(exercised: Exercised, plan: dict) -> dict[Path, dict]:
+    """Every policy file config.json names, as the traced calls say it should be."""
+    generated = {}
+    for stage in aws_stages():
+        lambda_functions = load_config()["stages"][stage]["lambda_functions"]
+        for function in FUNCTIONS:
+            path = CHALICE_DIR / lambda_functions[function]["iam_policy_file"]
+            generated[path] = generated_policy(accesses_on(stage, function, exercised, plan), stage)
+    return generated
+
+
+def policy_text(policy: dict) -> str:
+    return json.dumps(policy, indent=2) + "\n"
+
+
+def test_committed_policy_files_are_generated(exercised, chalice_plan):
+    """A new AWS call can't ship without its grant, and an unused grant can't linger."""
+    generated = generated_policies(exercised, chalice_plan)
+    if os.environ.get(WRITE_POLICIES) == "1":
+        for path, policy in generated.items():
+            path.write_text(policy_text(policy))
+    stale = sorted(
+        path.name
+        for path, policy in generated.items()
+        if not path.exists() or path.read_text() != policy_text(policy)
+    )
+    assert stale == [], "the policy files differ from the calls the code makes: run make policies"
+    committed = {path.name for path in CHALICE_DIR.glob("policy-*.json")}
+    assert committed == {path.name for path in generated}  # no policy file nobody uses
+
+
+def test_a_policy_is_generated_from_the_calls_alone():
+    secret = "arn:aws:secretsmanager:us-east-1:1:secret:shop/dev/token-signing-AbC123"
+    accesses = {
+        Access("dynamodb:Query", table_arn("shop-dev-orders", "byUser")),
+        Access("dynamodb:PutItem", table_arn("shop-dev-orders")),
+        Access("dynamodb:GetItem", table_arn("shop-dev-orders")),
+        Access("secretsmanager:GetSecretValue", secret),
+        Access("xray:PutTraceSegments", "*"),
+    }
+    assert generated_policy(accesses, "dev")["Statement"] == [
+        {
+            "Sid": "OrdersTable",
+            "Effect": "Allow",
+            "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+            "Resource": "arn:aws:dynamodb:*:*:table/shop-dev-orders",
+        },
+        {
+            "Sid": "OrdersByUserIndex",
+            "Effect": "Allow",
+            "Action": ["dynamodb:Query"],
+            "Resource": "arn:aws:dynamodb:*:*:table/shop-dev-orders/index/byUser",
+        },
+        {
+            "Sid": "TokenSigningSecret",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": "arn:aws:secretsmanager:*:*:secret:shop/dev/token-signing-??????",
+        },
+        {
+            "Sid": "XRayTracing",
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments"],
+            "Resource": "*",
+        },
+    ]

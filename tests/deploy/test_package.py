@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from scripts.package import FUNCTIONS, SUBSCRIBER, pin_to_stack
+from scripts.package import (
+    FUNCTIONS,
+    OUT_MARKER,
+    SUBSCRIBER,
+    PackageError,
+    deploy_instructions,
+    pin_to_stack,
+    prepare_out_dir,
+)
 from scripts.project import CHALICE_DIR, aws_stages, load_config, stage_environment
 
 STAGES = aws_stages()
@@ -156,3 +164,44 @@ def test_pinned_policy_resources_name_the_stacks_account_and_region():
         {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:topic"},
         "*",
     ]
+
+
+@pytest.mark.parametrize("template", ["resources.json", "operations.json"])
+@pytest.mark.parametrize("stage", STAGES)
+def test_cfn_lint_reports_nothing_for_the_make_deploy_stacks(template, stage):
+    from scripts.project import PROJECT_DIR
+
+    body = json.loads((PROJECT_DIR / "infra" / template).read_text())
+    body["Parameters"]["Stage"]["Default"] = stage  # lint each stage's conditions
+    matches = lint(json.dumps(body), config=ManualArgs(regions=["us-east-1"]))
+    assert [f"{m.rule.id} {m.message} ({m.path})" for m in matches] == []
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_package_leaves_only_its_output_directory(packaged, stage):
+    out = packaged[stage]
+    assert sorted(p.name for p in out.parent.iterdir()) == sorted(STAGES)  # no <stage>.merge.json
+    assert (out / OUT_MARKER).exists()
+
+
+def test_out_refuses_a_directory_it_did_not_make(tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    with pytest.raises(PackageError, match="not empty and was not made by make package"):
+        prepare_out_dir(tmp_path)
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+    assert prepare_out_dir(tmp_path / "new") == (tmp_path / "new").resolve()
+    made = tmp_path / "made"
+    made.mkdir()
+    (made / OUT_MARKER).write_text("")
+    (made / "sam.json").write_text("{}")
+    prepare_out_dir(made)
+    assert not made.exists()  # an earlier output is replaced
+
+
+def test_printed_deploy_command_sends_the_template_through_s3(sam):
+    from pathlib import Path
+
+    text = deploy_instructions("dev", Path("out/dev"), len(json.dumps(sam["dev"])))
+    (deploy,) = [line for line in text.splitlines() if "cloudformation deploy" in line]
+    assert "--s3-bucket BUCKET" in deploy
+    assert "--stack-name shop-dev " in deploy
