@@ -208,7 +208,7 @@ INVALID_BODIES = [
     ('{"name": "Lamp", "price": 1', "JSON"),
     ('{"name": "Lamp", "price": 1}{}', "JSON"),
     ("{'name': 'Lamp', 'price': 1}", "JSON"),
-    ("[" * 100_000 + "]" * 100_000, "JSON"),
+    ("[" * 30_000 + "]" * 30_000, "JSON"),  # deep, yet under the 64 KiB limit
     ("[]", "object"),
     ('[{"name": "Lamp", "price": 1}]', "object"),
     ('"Lamp"', "object"),
