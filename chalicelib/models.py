@@ -88,6 +88,9 @@ class UserRecord(TableModel):
     token_version = NumberAttribute(attr_name="tokenVersion", default=0)
     created_at = UnicodeAttribute(attr_name="createdAt")
     updated_at = UnicodeAttribute(attr_name="updatedAt", null=True)
+    # Login backoff (chalicelib.login_backoff), kept on the login item only.
+    failed_logins = NumberAttribute(attr_name="failedLogins", null=True)
+    locked_until = NumberAttribute(attr_name="lockedUntil", null=True)
 
     @staticmethod
     def profile_key(user_id: str) -> str:
