@@ -138,6 +138,8 @@ class UnannouncedEventsIndex(GlobalSecondaryIndex["Order"]):
 
 
 ORDER_LIST_PARTITION = "ORDER"
+# The orders table also holds idempotency records, under this key prefix.
+IDEMPOTENCY_PREFIX = "IDEM#"
 
 
 class Order(Model):

@@ -34,6 +34,7 @@ from chalicelib.errors import (
     ValidationError,
 )
 from chalicelib.models import (
+    IDEMPOTENCY_PREFIX,
     ORDER_LIST_PARTITION,
     IdempotencyRecord,
     Order,
@@ -49,7 +50,6 @@ from chalicelib.transactions import ConditionsFailed, Transaction
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
-_IDEMPOTENCY_PREFIX = "IDEM#"
 # What a failed condition in an order transaction means, where it is not a plain error.
 _REPLAY = "replay"  # the idempotency record exists: answer with the order it stored
 
@@ -93,7 +93,7 @@ def _idempotency_key(owner: str, key: str) -> str:
         raise ValidationError(
             f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters"
         )
-    return _IDEMPOTENCY_PREFIX + hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
+    return IDEMPOTENCY_PREFIX + hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
 
 
 def _request_hash(owner: str, quantities: dict[str, int]) -> str:
@@ -136,7 +136,7 @@ def place_order(
         return _explain_cancellation(failed, idem_key, owner, quantities), False
     metric("OrdersPlaced")
     metric("OrderValue", float(order.total), "None")
-    events.publish(events.ORDER_PLACED, order)
+    # No SNS call here: the orders table's stream publishes OrderPlaced (chalicelib/events.py).
     return view, True
 
 
@@ -256,7 +256,7 @@ def _stored_replay(
 
 def _load_visible(caller: Principal, order_id: str) -> Order:
     not_found = NotFound(f"order {order_id} not found")
-    if not is_id(order_id) or order_id.startswith(_IDEMPOTENCY_PREFIX):
+    if not is_id(order_id) or order_id.startswith(IDEMPOTENCY_PREFIX):
         raise not_found
     try:
         order = Order.get(order_id, consistent_read=True)
@@ -325,7 +325,7 @@ def cancel_order(caller: Principal, order_id: str) -> dict[str, Any]:
     order.pending_event = events.ORDER_CANCELLED
     order.event_at = cancelled_at
     metric("OrdersCancelled")
-    events.publish(events.ORDER_CANCELLED, order)
+    # The orders table's stream publishes OrderCancelled.
     return order_view(order)
 
 
