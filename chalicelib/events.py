@@ -162,6 +162,8 @@ def publish_changes(
             continue
         if event is not None:
             announced.append(event)
+    if not announced:
+        return 0  # e.g. a batch of acknowledgments
     failed = publish(announced)
     metric("EventsPublished", len(announced) - len(failed))
     if failed:
