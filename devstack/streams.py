@@ -38,6 +38,7 @@ class StreamPoller:
         retry_delay: float = 0.5,
     ) -> None:
         import boto3
+        from botocore.config import Config
 
         self._handler = handler
         self.stream_arn = stream_arn
@@ -46,7 +47,13 @@ class StreamPoller:
         self._batch_size = batch_size
         self._interval = interval
         self._retry_delay = retry_delay
-        self._streams = boto3.client("dynamodbstreams", region_name=region)
+        # botocore sends stream calls to an account-based endpoint taken from the ARN
+        # (<account>.streams-ddb...), which in-process moto (mock_aws) does not serve.
+        self._streams = boto3.client(
+            "dynamodbstreams",
+            region_name=region,
+            config=Config(account_id_endpoint_mode="disabled"),
+        )
         self._iterator: str | None = None
         self.failures = 0  # batches the handler failed (each was retried)
         self._stopped = threading.Event()

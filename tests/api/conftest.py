@@ -104,3 +104,17 @@ def admin(api) -> Account:
 @pytest.fixture
 def customer(api) -> Account:
     return api.register()
+
+
+@pytest.fixture
+def stream(api, aws):
+    """The orders table's stream, handed to ``publish_order_events`` as Lambda's mapping would.
+
+    Nothing runs by itself: a test calls ``stream.drain()`` where Lambda would poll.
+    """
+    from devstack.streams import StreamPoller
+
+    def invoke(event: dict, context: Any) -> Any:
+        return api.client.lambda_.invoke("publish_order_events", event).payload
+
+    return StreamPoller(invoke, aws["OrdersTableStreamArn"], "publish_order_events")
