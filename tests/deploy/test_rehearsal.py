@@ -51,6 +51,7 @@ FUNCTIONS = {
     "api_handler": PREFIX,
     "on_order_event": f"{PREFIX}-on_order_event",
     "republish_unannounced": f"{PREFIX}-republish_unannounced",
+    "publish_order_events": f"{PREFIX}-publish_order_events",
 }
 # What a checkout of the repository holds that deploying needs (git-ignored files are not).
 CHECKOUT = ("app.py", "chalicelib", "scripts", "infra", "requirements.txt", ".chalice")
@@ -62,6 +63,7 @@ ALARMS = {
         "api-latency-p99",
         "events-not-announced",
         "subscriber-errors",
+        "orders-stream-iterator-age",
         *(
             f"{function.replace('_', '-')}-{metric}"
             for function in FUNCTIONS
@@ -179,6 +181,24 @@ class Account:
                 t["TopicArn"].rsplit(":", 1)[-1] for t in self.sns.list_topics()["Topics"]
             ),
             "tables": self.dynamodb.list_tables()["TableNames"],
+            "streams": {
+                name: self.dynamodb.describe_table(TableName=name)["Table"].get("LatestStreamArn")
+                for name in self.dynamodb.list_tables()["TableNames"]
+            },
+            "mappings": [
+                {
+                    key: mapping.get(key)
+                    for key in (
+                        "UUID",
+                        "EventSourceArn",
+                        "FunctionArn",
+                        "StartingPosition",
+                        "BatchSize",
+                        "State",
+                    )
+                }
+                for mapping in self.lambda_.list_event_source_mappings()["EventSourceMappings"]
+            ],
             "log_groups": [g["logGroupName"] for g in self.logs.describe_log_groups()["logGroups"]],
             "alarms": {
                 a["AlarmName"]: a for a in self.cloudwatch.describe_alarms()["MetricAlarms"]
@@ -268,7 +288,23 @@ def test_each_function_can_be_invoked_by_its_trigger_only(lifecycle):
         FUNCTIONS["api_handler"]: ["apigateway.amazonaws.com"],
         FUNCTIONS["on_order_event"]: ["sns.amazonaws.com"],
         FUNCTIONS["republish_unannounced"]: ["events.amazonaws.com"],
+        # Invoked by its event source mapping, with its own role: no resource policy.
+        FUNCTIONS["publish_order_events"]: [],
     }
+
+
+def test_the_stream_handler_reads_the_orders_tables_stream(lifecycle):
+    first, second = lifecycle["first"], lifecycle["second"]
+    orders_stream = first["streams"][f"{PREFIX}-orders"]
+    assert orders_stream  # make deploy turned the stream on (infra/resources.json)
+    (mapping,) = first["mappings"]
+    assert mapping["EventSourceArn"] == orders_stream
+    assert mapping["FunctionArn"].endswith(f":function:{FUNCTIONS['publish_order_events']}")
+    assert (mapping["StartingPosition"], mapping["BatchSize"]) == ("TRIM_HORIZON", 100)
+    assert mapping["State"] == "Enabled"
+    assert "Subscribing" in first["out"] and orders_stream in first["out"]
+    # The second deploy, from another checkout, updates the same mapping.
+    assert second["mappings"] == first["mappings"]
 
 
 def test_the_subscriber_and_the_sweep_are_wired(lifecycle):
@@ -341,6 +377,7 @@ def test_destroy_from_a_third_checkout_leaves_nothing(lifecycle):
     )
     for kind in ("functions", "roles", "apis", "rules", "subscriptions", "topics", "tables"):
         assert not gone[kind], kind
+    assert not gone["mappings"]
     for kind in ("log_groups", "alarms", "dashboards", "stacks"):
         assert not gone[kind], kind
     assert gone["record"] is None
@@ -349,12 +386,13 @@ def test_destroy_from_a_third_checkout_leaves_nothing(lifecycle):
 def test_destroy_without_a_record_finds_the_stage_by_name(lifecycle):
     lost = lifecycle["lost"]
     assert (
-        "No deploy record for stage dev; deleting what was found by name (10 items)."
+        "No deploy record for stage dev; deleting what was found by name (13 items)."
         in (lost["out"])
     )
     assert lost["out"].splitlines()[-1].startswith(f"Stage {STAGE} is gone")
     for kind in ("functions", "roles", "apis", "rules", "subscriptions", "stacks", "alarms"):
         assert not lost[kind], kind
+    assert not lost["mappings"]
 
 
 def _mentions(value: Any, names: set[str]) -> bool:
@@ -380,6 +418,7 @@ def test_the_packaged_template_in_moto_cloudformation(sam):
         "APIHandler",
         "OnOrderEvent",
         "RepublishUnannounced",
+        "PublishOrderEvents",
         "RestAPI",
         "ManagedLayer",
     }
@@ -417,4 +456,4 @@ def test_the_packaged_template_in_moto_cloudformation(sam):
     assert dropped - serverless == {"APIHandlerInvokePermission"}
     assert len(account["tables"]) == 3
     assert {a["AlarmName"] for a in account["alarms"]} == ALARMS
-    assert len(account["roles"]) == 3
+    assert len(account["roles"]) == 4
