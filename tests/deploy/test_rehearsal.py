@@ -10,11 +10,14 @@ against moto server on loopback, started in this process by ``devstack.emulator`
 import of Chalice's Swagger 2.0 document; alarms in CloudFormation; Lambda's
 GetLayerVersionByArn).
 
-What this shows: the names and wiring of everything both stacks and Chalice create, that
+What this shows: the names and wiring of everything both stacks and Chalice create (the
+orders stream's event source mapping included), that
 the shared record makes the second deploy update the same API, that the operations stack
 and the stage's throttling exist after the first deploy, and that destroy leaves nothing.
 
-What it cannot show (moto): no function is ever invoked, so no IAM policy is evaluated
+What it cannot show (moto): no function is ever invoked (nothing is written to the orders
+table, so the mapping never polls; tests/e2e/test_order_events_e2e.py runs the stream
+handler on moto's stream instead), so no IAM policy is evaluated
 (tests/deploy/test_iam.py checks the policies against the calls the code makes); API
 Gateway does not enforce throttling or write access logs; CloudWatch never evaluates an
 alarm; CloudFormation resolves no ``AWS::SecretsManager::Secret``, ignores TTL and
@@ -355,16 +358,16 @@ def test_the_deploy_record_is_shared_with_the_stage(lifecycle):
     record = lifecycle["first"]["record"]
     types = sorted(r["resource_type"] for r in record["resources"])
     assert types == sorted(
-        ["iam_role"] * 3
-        + ["lambda_function"] * 3
-        + ["sns_event", "cloudwatch_event", "rest_api", "lambda_layer"]
+        ["iam_role"] * 4
+        + ["lambda_function"] * 4
+        + ["sns_event", "dynamodb_event", "cloudwatch_event", "rest_api", "lambda_layer"]
     )
 
 
 def test_a_second_checkout_updates_the_same_api(lifecycle):
     first, second = lifecycle["first"], lifecycle["second"]
     assert second["apis"] == first["apis"]  # one API, same id, same name
-    assert "Deploy record: /shop/dev/chalice-deployed (10 items)" in second["out"]
+    assert "Deploy record: /shop/dev/chalice-deployed (13 items)" in second["out"]
     assert lifecycle["clone_b_record"]["resources"] == second["record"]["resources"]
     assert second["functions"] == first["functions"]
     assert len(second["subscriptions"]) == 1 and len(second["rules"]) == 1
