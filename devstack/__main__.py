@@ -151,7 +151,7 @@ class DevStack:
 
         config, app_module = load_app(str(self._project_dir), STAGE, environment)
         self._deliver_order_events(emulator, app_module, app_name, region)
-        self._read_orders_stream(app_module, app_name, region)
+        self._read_orders_stream(app_module, app_name, region, emulator.dynamodb_written)
         self._seed_admin()
 
         api = ApiServerThread(create_api_server(config, self._args.host, self._args.port))
@@ -178,7 +178,9 @@ class DevStack:
             os.environ["ORDER_EVENTS_TOPIC_ARN"], emulator.sns_bridge_url, region
         )
 
-    def _read_orders_stream(self, app_module: ModuleType, app_name: str, region: str) -> None:
+    def _read_orders_stream(
+        self, app_module: ModuleType, app_name: str, region: str, written: threading.Event
+    ) -> None:
         """Hand the orders table's stream to the app's handler, as Lambda's mapping would."""
         from devstack.streams import StreamPoller
 
@@ -191,6 +193,7 @@ class DevStack:
             os.environ["ORDERS_STREAM_ARN"],
             f"{app_name}-{STAGE}-{STREAM_FUNCTION}",
             region=region,
+            wake=written,
         )
         self._cleanup.callback(poller.stop)
         poller.start()

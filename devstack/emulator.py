@@ -93,13 +93,20 @@ def _type_of(notification: Any) -> Any:
     return notification.get("Type") if isinstance(notification, dict) else type(notification)
 
 
+# DynamoDB operations that can add a record to a table's stream.
+_DYNAMODB_WRITES = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+)
+
+
 class EmulatorMiddleware:
     """WSGI middleware in front of moto: DynamoDB serialization plus the SNS bridge."""
 
-    def __init__(self, app: WSGIApp, bridge: SnsBridge) -> None:
+    def __init__(self, app: WSGIApp, bridge: SnsBridge, written: threading.Event) -> None:
         self._app = app
         self._bridge = bridge
         self._dynamodb_lock = threading.Lock()
+        self._written = written
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -109,9 +116,14 @@ class EmulatorMiddleware:
         # Only DynamoDB takes the lock. SNS must not: moto delivers to HTTP subscribers
         # synchronously inside Publish, and the subscriber writes to DynamoDB, so a
         # lock held across a publish would deadlock.
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith("DynamoDB_"):
             with self._dynamodb_lock:
-                return self._call_to_completion(environ, start_response)
+                try:
+                    return self._call_to_completion(environ, start_response)
+                finally:
+                    if target.rpartition(".")[2] in _DYNAMODB_WRITES:
+                        self._written.set()  # wakes the stream poller (devstack.streams)
         return self._app(environ, start_response)
 
     def _call_to_completion(
@@ -146,7 +158,11 @@ class Emulator:
         self, host: str = "127.0.0.1", port: int = 0, bridge: SnsBridge | None = None
     ) -> None:
         self.bridge = bridge if bridge is not None else SnsBridge()
-        app = EmulatorMiddleware(DomainDispatcherApplication(create_backend_app), self.bridge)
+        # Set after every DynamoDB write: a stream poller waits on it instead of polling.
+        self.dynamodb_written = threading.Event()
+        app = EmulatorMiddleware(
+            DomainDispatcherApplication(create_backend_app), self.bridge, self.dynamodb_written
+        )
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=MotoRequestHandler
         )

@@ -34,8 +34,9 @@ class StreamPoller:
         function_name: str,
         region: str = "us-east-1",
         batch_size: int = 100,
-        interval: float = 0.05,
+        idle_wait: float = 5.0,
         retry_delay: float = 0.5,
+        wake: threading.Event | None = None,
     ) -> None:
         import boto3
         from botocore.config import Config
@@ -45,7 +46,11 @@ class StreamPoller:
         self._function_name = function_name
         self._region = region
         self._batch_size = batch_size
-        self._interval = interval
+        # Each GetRecords leaves an iterator behind in moto (never freed), so an idle poller
+        # waits for ``wake`` (set by the emulator after each DynamoDB write) rather than
+        # polling every few milliseconds.
+        self._idle_wait = idle_wait
+        self._wake = wake if wake is not None else threading.Event()
         self._retry_delay = retry_delay
         # botocore sends stream calls to an account-based endpoint taken from the ARN
         # (<account>.streams-ddb...), which in-process moto (mock_aws) does not serve.
@@ -114,6 +119,8 @@ class StreamPoller:
 
     def _run(self) -> None:
         while not self._stopped.is_set():
+            # Cleared before reading: a write during the read sets it again.
+            self._wake.clear()
             try:
                 count = self.poll_once()
             except Exception:
@@ -123,12 +130,13 @@ class StreamPoller:
                 self._stopped.wait(self._retry_delay)
                 continue
             if count == 0:
-                self._stopped.wait(self._interval)
+                self._wake.wait(self._idle_wait)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
         self._stopped.set()
+        self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)

@@ -51,8 +51,8 @@ def test_an_order_is_confirmed_through_the_stream_and_the_sns_subscriber(stack, 
     )
     assert status == 201, order
 
-    # The stack polls the orders stream every 50 ms and moto delivers during PublishBatch,
-    # so CONFIRMED is normally there within a second; allow slack for a loaded machine.
+    # The stack reads the orders stream after each DynamoDB write and moto delivers during
+    # PublishBatch, so CONFIRMED is normally there within a second; allow slack.
     deadline = time.monotonic() + 10
     while True:
         _, current = http.get(f"/orders/{order['orderId']}", token=buyer["token"])
