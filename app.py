@@ -109,7 +109,7 @@ def _no_content() -> Response:
     request="UserRegister",
     status=201,
     response="User",
-    errors=(400, 409, 415),
+    errors=(400, 409, 415, 503),
 )
 def register_user() -> Response:
     return _created(users.register(_body("UserRegister")))
@@ -122,13 +122,15 @@ def register_user() -> Response:
     PUBLIC,
     request="UserLogin",
     response="LoginResult",
-    errors=(400, 401, 415),
+    errors=(400, 401, 415, 503),
 )
 def login_user() -> dict[str, Any]:
     return users.login(_body("UserLogin"))
 
 
-@route("GET", "/users", "List users (admin)", ADMIN, response="UserPage", errors=(400, 401, 403))
+@route(
+    "GET", "/users", "List users (admin)", ADMIN, response="UserPage", errors=(400, 401, 403, 503)
+)
 def list_users() -> dict[str, Any]:
     caller, _ = _caller()
     require_admin(caller)
@@ -141,7 +143,7 @@ def list_users() -> dict[str, Any]:
     "Read a user (that user or admin)",
     USER,
     response="User",
-    errors=(401, 404),
+    errors=(401, 404, 503),
 )
 def get_user(userId: str) -> dict[str, Any]:
     caller, record = _caller()
@@ -155,7 +157,7 @@ def get_user(userId: str) -> dict[str, Any]:
     USER,
     request="UserUpdate",
     response="User",
-    errors=(400, 401, 404, 409, 415),
+    errors=(400, 401, 404, 409, 415, 503),
 )
 def update_user(userId: str) -> dict[str, Any]:
     caller, record = _caller()
@@ -168,7 +170,7 @@ def update_user(userId: str) -> dict[str, Any]:
     "Delete a user (that user or admin)",
     USER,
     status=204,
-    errors=(401, 404),
+    errors=(401, 404, 503),
 )
 def delete_user(userId: str) -> Response:
     caller, record = _caller()
@@ -179,7 +181,7 @@ def delete_user(userId: str) -> Response:
 # --- products ----------------------------------------------------------------
 
 
-@route("GET", "/products", "List products", PUBLIC, response="ProductPage", errors=(400,))
+@route("GET", "/products", "List products", PUBLIC, response="ProductPage", errors=(400, 503))
 def list_products() -> dict[str, Any]:
     return products.list_products(parse_limit(_query()), _query().get("cursor"))
 
@@ -192,7 +194,7 @@ def list_products() -> dict[str, Any]:
     request="ProductCreate",
     status=201,
     response="Product",
-    errors=(400, 401, 403, 415),
+    errors=(400, 401, 403, 415, 503),
 )
 def create_product() -> Response:
     caller, _ = _caller()
@@ -200,7 +202,9 @@ def create_product() -> Response:
     return _created(products.create_product(_body("ProductCreate")))
 
 
-@route("GET", "/products/{productId}", "Read a product", PUBLIC, response="Product", errors=(404,))
+@route(
+    "GET", "/products/{productId}", "Read a product", PUBLIC, response="Product", errors=(404, 503)
+)
 def get_product(productId: str) -> dict[str, Any]:
     return products.get_product(productId)
 
@@ -212,7 +216,7 @@ def get_product(productId: str) -> dict[str, Any]:
     ADMIN,
     request="ProductUpdate",
     response="Product",
-    errors=(400, 401, 403, 404, 409, 415),
+    errors=(400, 401, 403, 404, 409, 415, 503),
 )
 def update_product(productId: str) -> dict[str, Any]:
     caller, _ = _caller()
@@ -226,7 +230,7 @@ def update_product(productId: str) -> dict[str, Any]:
     "Delete a product (admin)",
     ADMIN,
     status=204,
-    errors=(401, 403, 404),
+    errors=(401, 403, 404, 503),
 )
 def delete_product(productId: str) -> Response:
     caller, _ = _caller()
@@ -267,7 +271,7 @@ def place_order() -> Response:
     "List orders, newest first",
     USER,
     response="OrderPage",
-    errors=(400, 401, 403),
+    errors=(400, 401, 403, 503),
     parameters=(openapi.ORDERS_USER_FILTER,),
 )
 def list_orders() -> dict[str, Any]:
@@ -282,7 +286,7 @@ def list_orders() -> dict[str, Any]:
     "Read an order (owner or admin)",
     USER,
     response="Order",
-    errors=(401, 404),
+    errors=(401, 404, 503),
 )
 def get_order(orderId: str) -> dict[str, Any]:
     caller, _ = _caller()

@@ -1,4 +1,4 @@
-"""``make bench``: what each request costs, counted and timed; writes the table into README.md.
+"""``make bench``: what each request costs, counted and timed; writes docs/benchmark.md.
 
 Counts (AWS calls, items read) do not depend on the machine. Latencies are
 measured in-process through the Lambda handler (``chalice.test.Client``) against
@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "benchmark.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 ROUND_TRIP_S = 0.005
 
@@ -453,12 +453,12 @@ def render(rows, items_read, import_ms, zip_mb, throughput) -> str:
     return "\n".join(out)
 
 
-def write_readme(table: str) -> None:
-    text = README.read_text()
+def write_page(table: str) -> None:
+    text = PAGE.read_text()
     if START in text and END in text:
         head, rest = text.split(START, 1)
         _, tail = rest.split(END, 1)
-        README.write_text(f"{head}{START}\n{table}\n{END}{tail}")
+        PAGE.write_text(f"{head}{START}\n{table}\n{END}{tail}")
 
 
 _STARTED = time.perf_counter()
@@ -489,7 +489,7 @@ def main() -> None:
     table = render(rows, items_read, import_ms, zip_mb, throughput)
     print(table)
     if not args.no_readme:
-        write_readme(table)
+        write_page(table)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,11 @@ that handles the event removes them, so it doubles as the acknowledgment. The
 scheduled sweep re-publishes whatever is still unacknowledged after a grace period
 (e.g. a subscriber that failed past SNS's retries). docs/events.md says which
 mechanism covers which failure.
+
+Under faults: a throttled or unavailable DynamoDB call in the subscriber raises, so
+SNS delivers the message again (only malformed messages are dropped). The sweep stops
+at the first throttled call and returns normally; what it did not reach is still in
+the index, oldest first, so its next run starts there.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from chalicelib.aws import client
 from chalicelib.clock import iso_z, now_iso
 from chalicelib.config import get_settings
 from chalicelib.encoding import json_default
+from chalicelib.errors import aws_error_code, is_transient
 from chalicelib.models import IDEMPOTENCY_PREFIX, Order
 from chalicelib.observability import metric
 from chalicelib.order_view import CANCELLED, CONFIRMED, PENDING, order_view
@@ -88,11 +94,12 @@ def _entry(entry_id: str, event_type: str, order: Order) -> dict[str, Any]:
     }
 
 
-def publish(events: Sequence[Event]) -> list[Event]:
+def publish(events: Sequence[Event], *, stop_when_busy: bool = False) -> list[Event]:
     """Publish ``events``, ten per ``PublishBatch`` call; returns those not published.
 
     The one place that sends order events: the stream handler and the sweep both
-    call it. Never raises for a failed call: its events come back as failed.
+    call it. A failed call's events come back as failed; with ``stop_when_busy`` (the
+    sweep) a throttled or unavailable SNS raises instead, so nothing more is sent.
     """
     failed: list[Event] = []
     for start in range(0, len(events), PUBLISH_BATCH):
@@ -102,7 +109,9 @@ def publish(events: Sequence[Event]) -> list[Event]:
             response = client("sns").publish_batch(
                 TopicArn=topic_arn(), PublishBatchRequestEntries=entries
             )
-        except Exception:
+        except Exception as exc:
+            if stop_when_busy and is_transient(exc):
+                raise
             logger.warning("publishing %d order event(s) failed", len(chunk), exc_info=True)
             failed.extend(chunk)
             continue
@@ -203,7 +212,7 @@ def handle_message(raw: str) -> str:
     try:
         order.update(actions=actions, condition=condition)
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_error_code(exc) == "ConditionalCheckFailedException":
             # A duplicate, or an event overtaken by a later one: nothing to do.
             return "ignored"
         raise
@@ -213,15 +222,24 @@ def handle_message(raw: str) -> str:
 def republish_unannounced(now: datetime | None = None) -> int:
     """Re-publish events the subscriber has not acknowledged within the grace period."""
     cutoff = iso_z((now or datetime.now(UTC)) - SWEEP_GRACE)  # eventAt's own spelling
-    unannounced: list[Event] = [
-        (event_type, order)
-        for event_type in EVENT_TYPES
-        for order in Order.unannounced.query(
-            event_type, range_key_condition=Order.event_at < cutoff, limit=SWEEP_BATCH
-        )
-    ]
-    published = len(unannounced) - len(publish(unannounced))
+    found = published = 0
+    try:
+        for event_type in EVENT_TYPES:
+            due: list[Event] = [
+                (event_type, order)
+                for order in Order.unannounced.query(
+                    event_type, range_key_condition=Order.event_at < cutoff, limit=SWEEP_BATCH
+                )
+            ]
+            found += len(due)
+            published += len(due) - len(publish(due, stop_when_busy=True))
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        # Hammering a throttled service helps nobody; the next run starts where this one stopped.
+        logger.warning("sweep stopped early, a dependency is busy: %s", exc)
+        metric("SweepInterrupted")
     # Events still unacknowledged after the grace period: the alarm watches this.
-    metric("EventsNotAnnounced", len(unannounced))
+    metric("EventsNotAnnounced", found)
     metric("EventsRepublished", published)
     return published

@@ -18,12 +18,36 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
+from pynamodb.connection import TableConnection
 from pynamodb.constants import NUMBER
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from chalicelib.aws import watch
 from chalicelib.config import get_settings
 from chalicelib.roles import CUSTOMER
+
+
+class SdkTiming:
+    """PynamoDB's connection settings: the same timing as every other client (:mod:`.aws`).
+
+    PynamoDB builds botocore's ``standard`` retry mode from these, counting retries
+    where botocore counts attempts.
+    """
+
+    connect_timeout_seconds = get_settings().sdk_connect_timeout_seconds
+    read_timeout_seconds = get_settings().sdk_read_timeout_seconds
+    max_retry_attempts = get_settings().sdk_max_attempts - 1
+
+
+class TableModel(Model):
+    """The base of every table's model: its botocore client obeys the request deadline."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        connection = super()._get_connection()
+        watch(connection.connection.client)
+        return connection
 
 
 class DecimalAttribute(Attribute[Decimal]):
@@ -42,7 +66,7 @@ PROFILE_PREFIX = "USER#"
 LOGIN_PREFIX = "EMAIL#"
 
 
-class UserRecord(Model):
+class UserRecord(TableModel):
     """One user, stored twice in the users table, written together in one transaction.
 
     ``pk = "USER#<userId>"`` is the profile (read by id on every authenticated
@@ -51,7 +75,7 @@ class UserRecord(Model):
     unique under concurrency. Both items carry the same attributes.
     """
 
-    class Meta:
+    class Meta(SdkTiming):
         table_name = get_settings().users_table
 
     pk = UnicodeAttribute(hash_key=True)
@@ -81,8 +105,8 @@ class UserRecord(Model):
         )
 
 
-class Product(Model):
-    class Meta:
+class Product(TableModel):
+    class Meta(SdkTiming):
         table_name = get_settings().products_table
 
     product_id = UnicodeAttribute(hash_key=True, attr_name="productId")
@@ -142,8 +166,8 @@ ORDER_LIST_PARTITION = "ORDER"
 IDEMPOTENCY_PREFIX = "IDEM#"
 
 
-class Order(Model):
-    class Meta:
+class Order(TableModel):
+    class Meta(SdkTiming):
         table_name = get_settings().orders_table
 
     order_id = UnicodeAttribute(hash_key=True, attr_name="orderId")
@@ -162,14 +186,14 @@ class Order(Model):
     unannounced = UnannouncedEventsIndex()
 
 
-class IdempotencyRecord(Model):
+class IdempotencyRecord(TableModel):
     """``Idempotency-Key`` bookkeeping, in the orders table under ``orderId = "IDEM#..."``.
 
     It has none of the index keys, so it never shows up in an order listing.
     ``expiresAt`` is the table's TTL attribute.
     """
 
-    class Meta:
+    class Meta(SdkTiming):
         table_name = get_settings().orders_table
 
     key = UnicodeAttribute(hash_key=True, attr_name="orderId")

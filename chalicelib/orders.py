@@ -52,6 +52,9 @@ IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 # What a failed condition in an order transaction means, where it is not a plain error.
 _REPLAY = "replay"  # the idempotency record exists: answer with the order it stored
+# The new order's id exists: only this request's own earlier attempt can have written it
+# (botocore resent the transaction after its answer was lost), so the order is placed.
+_ALREADY_PLACED = "already placed"
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,8 @@ def place_order(
             lambda tx: _build_order(tx, caller, owner, order, record, quantities, products)
         )
     except ConditionsFailed as failed:
-        return _explain_cancellation(failed, idem_key, owner, quantities), False
+        if _ALREADY_PLACED not in failed.meanings:
+            return _explain_cancellation(failed, idem_key, owner, quantities), False
     metric("OrdersPlaced")
     metric("OrderValue", float(order.total), "None")
     # No SNS call here: the orders table's stream publishes OrderPlaced (chalicelib/events.py).
@@ -202,7 +206,7 @@ def _build_order(
             condition=Product.stock >= quantity,
             on_fail=_ShortOf(product_id),
         )
-    tx.create(order, on_fail=RuntimeError(f"order id {order.order_id} is taken"))
+    tx.create(order, on_fail=_ALREADY_PLACED)
 
 
 def _explain_cancellation(

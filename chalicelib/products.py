@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.expressions.update import Action
 
 from chalicelib import transactions
 from chalicelib.clock import now_iso
 from chalicelib.encoding import json_number
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.errors import Conflict, NotFound, aws_error_code
 from chalicelib.models import Product
 from chalicelib.pagination import paginate
 from chalicelib.schemas import is_id
@@ -48,7 +48,14 @@ def create_product(data: dict[str, Any]) -> dict[str, Any]:
         stock=data.get("stock", 0),
         created_at=now_iso(),
     )
-    product.save(condition=Product.product_id.does_not_exist())
+    try:
+        product.save(condition=Product.product_id.does_not_exist())
+    except PutError as exc:
+        # The id is new, so only our own earlier attempt can hold it: botocore resent a
+        # put whose answer was lost (a read timeout), and the first one did land.
+        if aws_error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        product = Product.get(product.product_id, consistent_read=True)  # as it landed
     return product_view(product)
 
 

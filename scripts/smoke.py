@@ -1,8 +1,9 @@
 """``make smoke URL=...``: walk the whole API once against a running stage.
 
 Works against any base URL: the local stack (``http://127.0.0.1:8000``) or a deployed
-stage (``https://<id>.execute-api.<region>.amazonaws.com/api``). Standard library only,
-so it runs from any machine with Python 3.11.
+stage (``https://<id>.execute-api.<region>.amazonaws.com/api``). Standard library only
+(its HTTP client, ``scripts/http_client.py``, is the one the tests use too), so it runs
+from any machine with Python 3.11.
 
 It registers a throwaway customer, has the admin create two products, places an order
 (and replays it with the same ``Idempotency-Key``), waits for the SNS subscriber to
@@ -22,21 +23,20 @@ import os
 import secrets
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from scripts.http_client import JsonClient, UrllibTransport
+
 DEFAULT_URL = "http://127.0.0.1:8000"
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
 DEFAULT_LOCAL_ADMIN_PASSWORD = "localadmin"
 REQUEST_TIMEOUT_SECONDS = 30
 POLL_INTERVAL_SECONDS = 0.5
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 # The two products the order buys, and how many of each.
 PRODUCTS = [
@@ -58,14 +58,16 @@ class Smoke:
     base_url: str
     steps: int = 0
     failures: int = 0
-    _opener: urllib.request.OpenerDirector = field(init=False)
+    _client: JsonClient = field(init=False)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
-        host = urllib.parse.urlsplit(self.base_url).hostname or ""
-        # Loopback must never go through a proxy from the environment; anything else may.
-        handlers = [urllib.request.ProxyHandler({})] if host in LOOPBACK_HOSTS else []
-        self._opener = urllib.request.build_opener(*handlers)
+        self._client = JsonClient(
+            UrllibTransport(self.base_url, REQUEST_TIMEOUT_SECONDS),
+            # Decimal, so money compares exactly (19.99 * 2 + 4.5 == 44.48).
+            parse_float=Decimal,
+            default_headers={"Accept": "application/json"},
+        )
 
     def call(
         self,
@@ -76,25 +78,11 @@ class Smoke:
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         """One request; ``(status, parsed JSON body or raw text)``; status 0 if unreachable."""
-        sent = {"Content-Type": "application/json", "Accept": "application/json"}
-        sent.update(headers or {})
-        if token:
-            sent["Authorization"] = f"Bearer {token}"
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base_url + path, data, sent, method=method)
         try:
-            with self._opener.open(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as error:  # 4xx/5xx still carry a body
-            status, raw = error.code, error.read()
-        except (urllib.error.URLError, OSError) as error:
+            reply = self._client.request(method, path, body, token=token, headers=headers)
+        except OSError as error:  # URLError, a refused connection, a timeout
             return 0, f"request failed: {getattr(error, 'reason', error)}"
-        text = raw.decode("utf-8", "replace")
-        try:
-            # Decimal, so money compares exactly (19.99 * 2 + 4.5 == 44.48).
-            return status, json.loads(text, parse_float=Decimal) if text else None
-        except ValueError:
-            return status, text
+        return reply.status, reply.body
 
     def step(
         self,

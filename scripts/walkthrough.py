@@ -1,11 +1,12 @@
-"""The README's curl walkthrough, executed: ``python -m scripts.walkthrough --url URL``.
+"""The curl walkthrough (docs/walkthrough.md), executed: ``python -m scripts.walkthrough``.
 
 The walkthrough lives between ``<!-- walkthrough:begin -->`` and
-``<!-- walkthrough:end -->`` in README.md: ```` ```bash ```` blocks run in one
-shell session, each optionally followed by a ```` ```text ```` block with the
-output it prints. ``check`` runs them against a live API and compares the output
-with what the README shows (ids, timestamps, tokens and cursors masked), so the
-README cannot drift from the API. ``--write`` refreshes the shown output instead.
+``<!-- walkthrough:end -->`` in docs/walkthrough.md: ```` ```bash ```` blocks run in
+one shell session, each optionally followed by a ```` ```text ```` block with the
+output it prints. ``main`` runs them against a live API (``--url``, default the local
+stack) and compares the output with what the page shows (ids, timestamps, tokens and
+cursors masked), so the page cannot drift from the API. ``--write`` refreshes the shown
+output instead.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+WALKTHROUGH = ROOT / "docs" / "walkthrough.md"
 BEGIN, END = "<!-- walkthrough:begin -->", "<!-- walkthrough:end -->"
 DEFAULT_API = "http://127.0.0.1:8000"
 _FENCE = re.compile(r"```(bash|text)\n(.*?)```", re.DOTALL)
@@ -35,15 +36,15 @@ _VOLATILE = [
 @dataclass
 class Step:
     commands: str
-    shown: str | None  # the output the README shows, if any
-    span: tuple[int, int] | None  # where that output sits in README.md
+    shown: str | None  # the output the page shows, if any
+    span: tuple[int, int] | None  # where that output sits in the page
 
 
-def steps(readme: str) -> list[Step]:
-    start = readme.index(BEGIN)
-    end = readme.index(END)
+def steps(page: str) -> list[Step]:
+    start = page.index(BEGIN)
+    end = page.index(END)
     found: list[Step] = []
-    for match in _FENCE.finditer(readme, start, end):
+    for match in _FENCE.finditer(page, start, end):
         kind, body = match.group(1), match.group(2)
         if kind == "bash":
             found.append(Step(body, None, None))
@@ -69,7 +70,7 @@ def run(all_steps: list[Step], api: str) -> list[str]:
 
 
 def _tidy(output: str) -> str:
-    """Pretty-print JSON lines for the README; plain lines stay as they are."""
+    """Pretty-print JSON lines for the page; plain lines stay as they are."""
     lines = []
     for line in output.strip("\n").splitlines():
         try:
@@ -118,31 +119,33 @@ def differences(all_steps: list[Step], outputs: list[str]) -> list[str]:
         actual = _documents(output)
         if shown != actual:
             first = step.commands.strip().splitlines()[0]
-            problems.append(f"step {number} ({first}):\n  README: {shown}\n  actual: {actual}")
+            problems.append(f"step {number} ({first}):\n  page:   {shown}\n  actual: {actual}")
     return problems
 
 
-def write(readme: str, all_steps: list[Step], outputs: list[str]) -> str:
+def write(page: str, all_steps: list[Step], outputs: list[str]) -> str:
     for step, output in reversed(list(zip(all_steps, outputs, strict=True))):
         if step.span is not None:
             begin, end = step.span
-            readme = readme[:begin] + output + "\n" + readme[end:]
-    return readme
+            page = page[:begin] + output + "\n" + page[end:]
+    return page
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.walkthrough")
     parser.add_argument("--url", default=DEFAULT_API, help="base URL of a fresh local stack")
-    parser.add_argument("--write", action="store_true", help="refresh the README's output")
+    parser.add_argument(
+        "--write", action="store_true", help="refresh the output docs/walkthrough.md shows"
+    )
     args = parser.parse_args()
-    readme = README.read_text()
-    all_steps = steps(readme)
+    page = WALKTHROUGH.read_text()
+    all_steps = steps(page)
     outputs = run(all_steps, args.url.rstrip("/"))
     if args.write:
-        README.write_text(write(readme, all_steps, outputs))
+        WALKTHROUGH.write_text(write(page, all_steps, outputs))
         return 0
     problems = differences(all_steps, outputs)
-    print("\n".join(problems) or f"walkthrough: {len(all_steps)} steps match the README")
+    print("\n".join(problems) or f"walkthrough: {len(all_steps)} steps match {WALKTHROUGH.name}")
     return 1 if problems else 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
@@ -14,8 +14,8 @@ settings.register_profile("default", derandomize=True, deadline=None)
 settings.register_profile("deep", derandomize=False, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "infra" / "resources.json"
+# The `faults` fixture (fault injection into AWS calls) lives in its own module.
+pytest_plugins = ("tests.faults",)
 
 for _name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
     os.environ.pop(_name, None)
@@ -36,30 +36,38 @@ os.environ.update(
     }
 )
 
+# After the environment: nothing AWS may be imported before it is set.
+from tests.emulated_aws import API_CALLS, EmulatedAws  # noqa: E402
 
-def create_resources(stage: str = "test") -> dict[str, str]:
-    """Create the tables and topic from the one template, as the local stack does."""
-    import boto3
+# Constructing it costs nothing: moto is imported and the stack built on first use, so
+# tests that never touch AWS never pay for it.
+EMULATED_AWS = EmulatedAws(os.environ["APP_STAGE"], os.environ["AWS_DEFAULT_REGION"])
 
-    cfn = boto3.client("cloudformation", region_name="us-east-1")
-    cfn.create_stack(
-        StackName=f"shop-{stage}-resources",
-        TemplateBody=TEMPLATE.read_text(),
-        Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
-    )
-    stack = cfn.describe_stacks(StackName=f"shop-{stage}-resources")["Stacks"][0]
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+@pytest.fixture(scope="session")
+def emulated_aws() -> Iterator[EmulatedAws]:
+    """The session's emulated AWS (see tests/emulated_aws.py)."""
+    yield EMULATED_AWS
+    EMULATED_AWS.suspend()
+
+
+@pytest.fixture(autouse=True)
+def _emulated_aws_only_when_asked(request: pytest.FixtureRequest) -> None:
+    """A test that does not ask for ``aws`` runs with moto off, as it would alone."""
+    if "aws" not in request.fixturenames:
+        EMULATED_AWS.suspend()
 
 
 @pytest.fixture
-def aws():
-    """A fresh moto world with this stage's tables and topic."""
-    from moto import mock_aws
+def aws(emulated_aws: EmulatedAws) -> dict[str, str]:
+    """This stage's tables and topic in moto, empty: the stack's outputs by key.
 
-    with mock_aws():
-        outputs = create_resources()
-        assert outputs["OrderEventsTopicArn"] == os.environ["ORDER_EVENTS_TOPIC_ARN"]
-        yield outputs
+    Built once per session and emptied between tests (see tests/emulated_aws.py): a test
+    starts from the same world a fresh build would give it.
+    """
+    outputs = emulated_aws.enter()
+    assert outputs["OrderEventsTopicArn"] == os.environ["ORDER_EVENTS_TOPIC_ARN"]
+    return outputs
 
 
 def json_of(response) -> object:
@@ -83,15 +91,12 @@ class AwsCallRecorder:
 
 
 @pytest.fixture
-def aws_calls(monkeypatch):
-    from botocore.client import BaseClient
-
+def aws_calls() -> Iterator[AwsCallRecorder]:
     recorder = AwsCallRecorder()
-    original = BaseClient._make_api_call
 
-    def recording(client, operation_name, api_params):
-        recorder.calls.append((client.meta.service_model.service_name, operation_name, api_params))
-        return original(client, operation_name, api_params)
+    def record(service: str, operation: str, params: dict) -> None:
+        recorder.calls.append((service, operation, params))
 
-    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
-    return recorder
+    API_CALLS.listeners.append(record)
+    yield recorder
+    API_CALLS.listeners.remove(record)

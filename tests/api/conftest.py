@@ -1,90 +1,47 @@
-"""HTTP-level fixtures: the app through ``chalice.test.Client`` on a fresh moto world."""
+"""HTTP-level fixtures: the app through ``chalice.test.Client`` on the emulated stack.
+
+The requests go through the same JSON client as the smoke script and the end-to-end
+tests (``scripts/http_client.py``); only the transport differs.
+"""
 
 from __future__ import annotations
 
-import itertools
-import json
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.factories import Account, ShopClient
+
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password"
-_emails = itertools.count(1)
 
 
-@dataclass
-class Reply:
-    status: int
-    body: Any
-    headers: dict[str, str]
+class ChaliceTransport:
+    """Hands requests to ``chalice.test.Client`` instead of the network."""
 
-
-@dataclass
-class Account:
-    user_id: str
-    email: str
-    password: str
-    token: str
-
-
-class Api:
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        token: str | None = None,
-        headers: dict[str, str] | None = None,
-        raw: bytes | str | None = None,
-    ) -> Reply:
-        sent = {"Content-Type": "application/json"}
-        if token:
-            sent["Authorization"] = f"Bearer {token}"
-        sent.update(headers or {})
-        payload = raw if raw is not None else (json.dumps(body) if body is not None else b"")
-        response = self.client.http.request(method, path, body=payload, headers=sent)
-        parsed = json.loads(response.body) if response.body else None
-        return Reply(response.status_code, parsed, dict(response.headers))
+    def __call__(
+        self, method: str, path: str, data: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes, dict[str, str]]:
+        response = self.client.http.request(method, path, body=data or b"", headers=headers)
+        return response.status_code, response.body or b"", dict(response.headers)
 
-    def get(self, path: str, **kw: Any) -> Reply:
-        return self.request("GET", path, **kw)
 
-    def post(self, path: str, body: Any = None, **kw: Any) -> Reply:
-        return self.request("POST", path, body, **kw)
+class Api(ShopClient):
+    """The shared client over ``chalice.test.Client``; ``client`` is that Client (for
+    its ``events`` and ``lambda_`` helpers)."""
 
-    def put(self, path: str, body: Any = None, **kw: Any) -> Reply:
-        return self.request("PUT", path, body, **kw)
-
-    def delete(self, path: str, **kw: Any) -> Reply:
-        return self.request("DELETE", path, **kw)
-
-    def register(self, email: str | None = None, password: str = "correct-horse") -> Account:
-        email = email or f"user{next(_emails)}@example.com"
-        reply = self.post(
-            "/users/register", {"email": email, "name": "Test User", "password": password}
-        )
-        assert reply.status == 201, reply.body
-        return self.login(email, password)
-
-    def login(self, email: str, password: str) -> Account:
-        reply = self.post("/users/login", {"email": email, "password": password})
-        assert reply.status == 200, reply.body
-        return Account(reply.body["userId"], email, password, reply.body["token"])
-
-    def create_product(self, admin: Account, **fields: Any) -> dict[str, Any]:
-        body = {"name": "Widget", "price": 9.99, "stock": 10, **fields}
-        reply = self.post("/products", body, token=admin.token)
-        assert reply.status == 201, reply.body
-        return reply.body
+    def __init__(self, client: Any) -> None:
+        super().__init__(ChaliceTransport(client))
+        self.client = client
 
 
 @pytest.fixture
-def api(aws):
+def api(aws: dict[str, str]) -> Iterator[Api]:
     from chalice.test import Client
 
     from app import app
@@ -93,28 +50,65 @@ def api(aws):
         yield Api(client)
 
 
+# Real scrypt results, remembered for the session: password -> hash, and
+# (password, hash) -> verdict. See ``remembered_password_hashing``.
+_HASHES: dict[str, str] = {}
+_VERDICTS: dict[tuple[str, str], bool] = {}
+
+
+@contextlib.contextmanager
+def remembered_password_hashing() -> Iterator[None]:
+    """Within this block, each password is hashed (and each hash verified) once a session.
+
+    For the accounts fixtures create, nothing else: scrypt is slow on purpose, and the
+    admin and customer fixtures would otherwise spend four hashes on every test. The
+    hashes are real scrypt hashes and the sign-in is the real route; requests made by the
+    test itself hash and verify afresh, since the block ends before the test begins.
+    """
+    from chalicelib import passwords
+
+    real_hash, real_verify = passwords.hash_password, passwords.verify_password
+
+    def hash_once(password: str) -> str:
+        if password not in _HASHES:
+            _HASHES[password] = real_hash(password)
+        return _HASHES[password]
+
+    def verify_once(password: str, encoded: str) -> bool:
+        if (password, encoded) not in _VERDICTS:
+            _VERDICTS[password, encoded] = real_verify(password, encoded)
+        return _VERDICTS[password, encoded]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "hash_password", hash_once)
+        patch.setattr(passwords, "verify_password", verify_once)
+        yield
+
+
 @pytest.fixture
-def admin(api) -> Account:
+def admin(api: Api) -> Account:
     from chalicelib.users import ensure_admin
 
-    ensure_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
-    return api.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    with remembered_password_hashing():
+        ensure_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+        return api.login(ADMIN_EMAIL, ADMIN_PASSWORD)
 
 
 @pytest.fixture
-def customer(api) -> Account:
-    return api.register()
+def customer(api: Api) -> Account:
+    with remembered_password_hashing():
+        return api.register()
 
 
 @pytest.fixture
-def stream(api, aws):
+def stream(api: Api, aws: dict[str, str]) -> Any:
     """The orders table's stream, handed to ``publish_order_events`` as Lambda's mapping would.
 
     Nothing runs by itself: a test calls ``stream.drain()`` where Lambda would poll.
     """
     from devstack.streams import StreamPoller
 
-    def invoke(event: dict, context: Any) -> Any:
+    def invoke(event: dict[str, Any], context: Any) -> Any:
         return api.client.lambda_.invoke("publish_order_events", event).payload
 
     return StreamPoller(invoke, aws["OrdersTableStreamArn"], "publish_order_events")

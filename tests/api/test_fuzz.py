@@ -33,6 +33,7 @@ from jsonschema import Draft202012Validator
 from chalicelib import errors, schemas, validation
 from tests.api.fuzz_regressions import REGRESSIONS, Regression
 from tests.api.test_openapi import CONTRACT
+from tests.factories import Account
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 FUZZ_SETTINGS = settings(
@@ -267,14 +268,6 @@ def pooled(pool: list[str]) -> st.SearchStrategy[str]:
 
 
 # --- the world the requests run in ----------------------------------------------------------
-
-
-@dataclass
-class Account:
-    user_id: str
-    email: str
-    password: str
-    token: str
 
 
 @dataclass

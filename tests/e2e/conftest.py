@@ -7,7 +7,6 @@ skips the ones that start subprocesses.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import socket
@@ -15,14 +14,13 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from tests.factories import ShopClient
 
 ROOT = Path(__file__).resolve().parents[2]
 E2E_DIR = Path(__file__).resolve().parent
@@ -72,8 +70,9 @@ class RunningStack:
     def output_text(self) -> str:
         return "".join(self.output)
 
-    def client(self) -> HttpClient:
-        return HttpClient(self.url)
+    def client(self) -> ShopClient:
+        """The shared JSON client (scripts/http_client.py) over real HTTP."""
+        return ShopClient.for_url(self.url)
 
 
 @contextlib.contextmanager
@@ -152,56 +151,13 @@ def stack_launcher() -> Callable[..., contextlib.AbstractContextManager[RunningS
     return run_stack
 
 
-class HttpClient:
-    """Just enough HTTP for the API: JSON in, ``(status, parsed JSON or None)`` out."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url.rstrip("/")
-        # The API is on loopback; a proxy from the environment must not get in the way.
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        token: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        sent = {"Content-Type": "application/json", **(headers or {})}
-        if token:
-            sent["Authorization"] = f"Bearer {token}"
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            self.base_url + path, data=data, headers=sent, method=method
-        )
-        try:
-            with self._opener.open(request, timeout=30) as response:
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as error:  # 4xx/5xx still carry a JSON body
-            status, raw = error.code, error.read()
-        return status, json.loads(raw) if raw else None
-
-    def get(self, path: str, **kw: Any) -> tuple[int, Any]:
-        return self.request("GET", path, **kw)
-
-    def post(self, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
-        return self.request("POST", path, body, **kw)
-
-    def put(self, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
-        return self.request("PUT", path, body, **kw)
-
-    def delete(self, path: str, **kw: Any) -> tuple[int, Any]:
-        return self.request("DELETE", path, **kw)
-
-
 @pytest.fixture(scope="session")
-def http(stack: RunningStack) -> HttpClient:
+def http(stack: RunningStack) -> ShopClient:
     return stack.client()
 
 
 @pytest.fixture(scope="module")
-def admin(stack: RunningStack, http: HttpClient) -> str:
+def admin(stack: RunningStack, http: ShopClient) -> str:
     """A token of the seeded admin."""
     status, body = http.post(
         "/users/login", {"email": stack.admin_email, "password": stack.admin_password}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
 
 import pytest
 from botocore.exceptions import ClientError
@@ -13,37 +12,9 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib import events
 from chalicelib.encoding import json_default
-from chalicelib.models import Order, OrderLine
+from chalicelib.models import Order
 from chalicelib.schemas import MAX_ID_LENGTH
-
-
-def make_order(**overrides) -> Order:
-    fields = {
-        "user_id": "user-1",
-        "status": "PENDING",
-        "items": [
-            OrderLine(
-                product_id="p1",
-                name="Dime",
-                quantity=3,
-                unit_price=Decimal("0.10"),
-                line_total=Decimal("0.30"),
-            ),
-            OrderLine(
-                product_id="p2",
-                name="Fifth",
-                quantity=1,
-                unit_price=Decimal("0.20"),
-                line_total=Decimal("0.20"),
-            ),
-        ],
-        "total": Decimal("0.50"),
-        "created_at": "2030-01-01T00:00:00.000Z",
-        "pending_event": "OrderPlaced",
-        "event_at": "2030-01-01T00:00:00.000Z",
-    }
-    return Order("order-1", **{**fields, **overrides})
-
+from tests.factories import make_order
 
 # --- event_message -----------------------------------------------------------------
 

@@ -21,11 +21,12 @@ from chalicelib.errors import (
     Unauthorized,
     ValidationError,
 )
-from chalicelib.models import IdempotencyRecord, Order, OrderLine, Product
+from chalicelib.models import IdempotencyRecord, OrderLine, Product
 from chalicelib.order_view import order_view
 from chalicelib.orders import _explain_cancellation, _request_hash, merge_lines
 from chalicelib.schemas import MAX_QUANTITY
 from chalicelib.transactions import Transaction
+from tests.factories import make_order
 from tests.unit.test_transactions import cancelled
 
 CUSTOMER = Principal("user-1", "customer", 3)
@@ -281,30 +282,15 @@ def test_unexplained_cancellations_are_not_disguised_as_client_errors():
 
 
 def test_order_view_writes_money_as_plain_json_numbers():
-    order = Order(
-        "o-1",
-        user_id="user-1",
-        status="PENDING",
-        items=[
-            OrderLine(
-                product_id="p1",
-                name="Dime",
-                quantity=3,
-                unit_price=Decimal("0.10"),
-                line_total=Decimal("0.30"),
-            ),
-            OrderLine(
-                product_id="p2",
-                name="Ten",
-                quantity=1,
-                unit_price=Decimal("10.00"),
-                line_total=Decimal("10.00"),
-            ),
-        ],
-        total=Decimal("10.30"),
-        created_at="2030-01-01T00:00:00.000Z",
-        pending_event="OrderPlaced",
+    dime = make_order().items[0]
+    ten = OrderLine(
+        product_id="p2",
+        name="Ten",
+        quantity=1,
+        unit_price=Decimal("10.00"),
+        line_total=Decimal("10.00"),
     )
+    order = make_order("o-1", items=[dime, ten], total=Decimal("10.30"))
 
     view = order_view(order)
 
