@@ -64,7 +64,7 @@ migrate: $(STAMP)
 # Follow a deployed function's logs: make logs STAGE=dev [FUNCTION=on_order_event] [SINCE=1h]
 # (`chalice logs` reads .chalice/deployed/<stage>.json: fetched from the stage's shared record.)
 FUNCTION ?= api_handler
-LOG_FUNCTIONS := api_handler on_order_event republish_unannounced
+LOG_FUNCTIONS := api_handler on_order_event republish_unannounced publish_order_events
 logs: $(STAMP)
 	@case " $(LOG_FUNCTIONS) " in *" $(FUNCTION) "*) ;; \
 	  *) echo "FUNCTION must be one of: $(LOG_FUNCTIONS)" >&2; exit 2;; esac

@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response, SNSEvent
+from chalice.app import (
+    Chalice,
+    CloudWatchEvent,
+    DynamoDBEvent,
+    Rate,
+    Request,
+    Response,
+    SNSEvent,
+)
 
 from chalicelib import cart, events, observability, openapi, orders, products, users
 from chalicelib.auth import Principal, principal_from_token, require_admin
@@ -37,6 +45,7 @@ app.register_middleware(chalice_errors_as_json, "http")
 app.register_middleware(hardening_middleware, "http")
 app.register_middleware(observability.event_middleware, "sns")
 app.register_middleware(observability.event_middleware, "scheduled")
+app.register_middleware(observability.event_middleware, "dynamodb")
 
 View = Callable[..., Any]
 OPERATIONS: list[Operation] = []
@@ -439,6 +448,15 @@ if settings.cors_allowed_origins:
 
 
 # --- events ------------------------------------------------------------------
+
+
+@app.on_dynamodb_record(
+    stream_arn=settings.orders_stream_arn, batch_size=100, starting_position="TRIM_HORIZON"
+)
+def publish_order_events(event: DynamoDBEvent) -> None:
+    events.publish_changes(
+        (record.event_name, record.old_image, record.new_image) for record in event
+    )
 
 
 @app.on_sns_message(topic=settings.order_events_topic)
