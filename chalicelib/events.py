@@ -24,14 +24,18 @@ from chalicelib.config import get_settings
 from chalicelib.encoding import json_default
 from chalicelib.models import Order
 from chalicelib.observability import metric
-from chalicelib.order_view import CONFIRMED, PENDING, order_view
+from chalicelib.order_view import CONFIRMED, DELIVERED, PENDING, SHIPPED, order_view
 from chalicelib.schemas import is_id
 
 logger = logging.getLogger(__name__)
 
 ORDER_PLACED = "OrderPlaced"
 ORDER_CANCELLED = "OrderCancelled"
-EVENT_TYPES = (ORDER_PLACED, ORDER_CANCELLED)
+ORDER_SHIPPED = "OrderShipped"
+ORDER_DELIVERED = "OrderDelivered"
+EVENT_TYPES = (ORDER_PLACED, ORDER_CANCELLED, ORDER_SHIPPED, ORDER_DELIVERED)
+# The event each fulfilment status announces.
+STATUS_EVENTS = {SHIPPED: ORDER_SHIPPED, DELIVERED: ORDER_DELIVERED}
 SWEEP_GRACE = timedelta(minutes=2)
 SWEEP_BATCH = 100
 EVENT_FIELDS = ("orderId", "userId", "total", "items", "createdAt")
@@ -95,14 +99,16 @@ def handle_message(raw: str) -> str:
     if event_type == ORDER_PLACED:
         actions = [
             Order.status.set(CONFIRMED),
+            Order.status_shard.set(Order.status_shard_for(order_id, CONFIRMED)),
             Order.updated_at.set(now_iso()),
             Order.pending_event.remove(),
             Order.event_at.remove(),
         ]
         condition = (Order.status == PENDING) & (Order.pending_event == ORDER_PLACED)
     else:
+        # Cancelled, shipped, delivered: the status is already written; acknowledge it.
         actions = [Order.pending_event.remove(), Order.event_at.remove()]
-        condition = Order.pending_event == ORDER_CANCELLED
+        condition = Order.pending_event == event_type
     try:
         order.update(actions=actions, condition=condition)
     except UpdateError as exc:

@@ -16,6 +16,9 @@ MAX_MONEY = 1_000_000
 MAX_STOCK = 1_000_000
 MAX_ORDER_LINES = 25
 MAX_QUANTITY = 1000
+MAX_CART_LINES = 25  # distinct products in a cart (one order's lines)
+MAX_SEARCH_LENGTH = 100
+CATEGORY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
 _NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
 _PRICE = {"type": "number", "minimum": 0, "maximum": MAX_MONEY, "multipleOf": 0.01}
@@ -25,6 +28,8 @@ _EMAIL = {"type": "string", "minLength": 3, "maxLength": 254}
 _USER_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}
 _PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128}
 _ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH}
+_CATEGORY = {"type": "string", "pattern": CATEGORY_PATTERN, "maxLength": 40}
+_QUANTITY = {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY}
 
 
 def is_id(value: object) -> bool:
@@ -40,6 +45,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             "price": _PRICE,
             "description": _DESCRIPTION,
             "stock": _STOCK,
+            "category": _CATEGORY,
         },
         "required": ["name", "price"],
         "additionalProperties": False,
@@ -51,6 +57,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             "price": _PRICE,
             "description": _DESCRIPTION,
             "stock": _STOCK,
+            "category": _CATEGORY,
         },
         "minProperties": 1,
         "additionalProperties": False,
@@ -91,7 +98,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
                     "type": "object",
                     "properties": {
                         "productId": _ID,
-                        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
+                        "quantity": _QUANTITY,
                     },
                     "required": ["productId", "quantity"],
                     "additionalProperties": False,
@@ -100,6 +107,12 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             "userId": _ID,
         },
         "required": ["items"],
+        "additionalProperties": False,
+    },
+    "CartLineSet": {
+        "type": "object",
+        "properties": {"quantity": _QUANTITY},
+        "required": ["quantity"],
         "additionalProperties": False,
     },
 }
@@ -130,6 +143,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "productId": {"type": "string"},
             "name": {"type": "string"},
+            "category": {"type": "string", "pattern": CATEGORY_PATTERN},
             "description": {"type": "string"},
             "price": _MONEY_OUT,
             "stock": {"type": "integer", "minimum": 0},
@@ -137,7 +151,54 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "createdAt": _TIMESTAMP,
             "updatedAt": _TIMESTAMP,
         },
-        "required": ["productId", "name", "price", "stock", "version", "createdAt"],
+        "required": ["productId", "name", "category", "price", "stock", "version", "createdAt"],
+    },
+    "CategoryList": {
+        "type": "object",
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "category": {"type": "string", "pattern": CATEGORY_PATTERN},
+                        "count": {"type": "integer", "minimum": 1},
+                    },
+                    "required": ["category", "count"],
+                },
+            }
+        },
+        "required": ["items"],
+    },
+    "Cart": {
+        "type": "object",
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "productId": {"type": "string"},
+                        "name": {"type": ["string", "null"]},
+                        "unitPrice": {"type": ["number", "null"], "minimum": 0},
+                        "quantity": {"type": "integer", "minimum": 1},
+                        "lineTotal": {"type": ["number", "null"], "minimum": 0},
+                        "available": {"type": "boolean"},
+                    },
+                    "required": [
+                        "productId",
+                        "name",
+                        "unitPrice",
+                        "quantity",
+                        "lineTotal",
+                        "available",
+                    ],
+                },
+            },
+            "total": _MONEY_OUT,
+            "updatedAt": {"type": ["string", "null"], "format": "date-time"},
+        },
+        "required": ["items", "total", "updatedAt"],
     },
     "User": {
         "type": "object",

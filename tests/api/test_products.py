@@ -74,6 +74,7 @@ def test_admin_creates_and_anyone_reads_a_product(api, admin):
     assert created == {
         "productId": created["productId"],
         "name": "Lamp",
+        "category": "general",
         "description": "Warm light",
         "price": 12.5,
         "stock": 3,
