@@ -23,13 +23,14 @@ function pagedTable(headers, path, params, row, status, caption) {
   const tbody = h("tbody");
   const more = h("button", { type: "button", class: "secondary", hidden: true }, "More");
   let cursor = null;
+  let generation = 0; // an answer to a superseded load (filter changed meanwhile) is dropped
   async function load(reset) {
-    if (reset) {
-      cursor = null;
-      tbody.replaceChildren();
-    }
+    const mine = reset ? ++generation : generation;
+    if (reset) cursor = null;
     try {
       const answer = await api("GET", `${path}${query({ ...params(), limit: PAGE_SIZE, cursor })}`);
+      if (mine !== generation) return;
+      if (reset) tbody.replaceChildren();
       tbody.append(...answer.items.map(row));
       if (!tbody.children.length) tbody.append(h("tr", {}, h("td", { colspan: headers.length, class: "empty" }, "Nothing here.")));
       cursor = answer.nextCursor;

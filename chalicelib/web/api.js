@@ -1,7 +1,7 @@
 // The one place that talks to the API: the same public routes curl uses.
 
 // The page's files are served under <api root>/web/, so the API root is one level up
-// (http://127.0.0.1:8000/ locally, https://<id>.execute-api.<region>.amazonaws.com/api/ on AWS).
+// (locally http://127.0.0.1:8000/, on AWS https://<id>.execute-api.<region>.amazonaws.com/api/).
 const API_ROOT = new URL("..", import.meta.url);
 const SESSION_KEY = "shop.session";
 

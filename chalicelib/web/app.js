@@ -21,18 +21,18 @@ const nav = document.getElementById("nav");
 const notice = document.getElementById("notice");
 let leaveView = null; // what the current view does when it is left (stop polling, ...)
 let rendered = 0;
-let keepNotice = false; // a notice given just before navigating survives that navigation
+let keepNotice = false; // a notice given just before page.go() survives that navigation
 
 // Shared with the views: navigation, notices and the cart count in the menu.
 export const page = {
   go(hash) {
-    if (location.hash === hash) {
-      keepNotice = false;
-      render();
-    } else location.hash = hash;
+    if (location.hash === hash) render();
+    else {
+      keepNotice = true;
+      location.hash = hash;
+    }
   },
   notify(text) {
-    keepNotice = Boolean(text);
     notice.textContent = text;
     notice.classList.toggle("shown", Boolean(text));
   },

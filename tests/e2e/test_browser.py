@@ -50,10 +50,10 @@ def shop(stack: RunningStack, http: ShopClient) -> dict[str, dict[str, Any]]:
 def screenshot(tmp_path: Path) -> Any:
     target = DOCS_IMG if os.environ.get("WRITE_SCREENSHOTS") == "1" else tmp_path
 
-    def take(page: Any, name: str) -> Path:
+    def take(page: Any, name: str, full_page: bool = False) -> Path:
         target.mkdir(parents=True, exist_ok=True)
         path = target / f"{name}.png"
-        page.screenshot(path=str(path), full_page=False)
+        page.screenshot(path=str(path), full_page=full_page)
         assert path.stat().st_size > 10_000, f"{name}: the screenshot is blank"
         return path
 
@@ -119,6 +119,7 @@ def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
     page.get_by_role("link", name="kitchen (3)").click()
     cards = page.get_by_role("list", name="Products").get_by_role("heading")
     expect(cards).to_have_text(["Cast iron pan", "Ceramic mug", "Chef's knife"])
+    expect(page.get_by_role("button", name="More products")).to_be_hidden()  # one page
     page.get_by_role("button", name="Add Ceramic mug to cart").click()
     expect(page.get_by_role("link", name="Cart (1)")).to_be_visible()
     screenshot(page, "catalogue")
@@ -220,6 +221,8 @@ def test_an_admin_manages_products_ships_and_delivers_an_order_and_lists_users(
     page.get_by_role("button", name="Save changes").click()
     expect(row).to_contain_text("19.50")
     assert http.get(f"/products/{created[0]['productId']}").body["price"] == 19.5
+    expect(page.get_by_role("button", name="Cancel editing")).to_be_hidden()
+    screenshot(page, "admin-products", full_page=True)
 
     # A bad category: the API's message and code, as worded.
     page.get_by_label("Name").fill("Bad slug")
@@ -228,7 +231,6 @@ def test_an_admin_manages_products_ships_and_delivers_an_order_and_lists_users(
     page.get_by_label("Category").fill("Not A Slug")
     page.get_by_role("button", name="Create product").click()
     expect(page.get_by_role("alert")).to_contain_text("ValidationError")
-    screenshot(page, "admin-products")
 
     page.get_by_role("button", name="Delete Pocket notebook").click()
     expect(page.get_by_role("status")).to_contain_text("Deleted Pocket notebook")
@@ -241,6 +243,7 @@ def test_an_admin_manages_products_ships_and_delivers_an_order_and_lists_users(
     expect(page.get_by_role("status")).to_contain_text(f"Order {short_id} is now SHIPPED")
     expect(page.get_by_role("button", name=f"Ship order {short_id}")).to_have_count(0)
     page.get_by_label("Orders with status").select_option("SHIPPED")
+    expect(page.get_by_role("button", name=f"Mark delivered order {short_id}")).to_be_visible()
     screenshot(page, "fulfilment")
     page.get_by_role("button", name=f"Mark delivered order {short_id}").click()
     expect(page.get_by_role("status")).to_contain_text(f"Order {short_id} is now DELIVERED")
