@@ -126,6 +126,7 @@ def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
 
     # Search by name (any case), then the product's own page with its stock.
     page.get_by_role("link", name="All products").click()
+    expect(page.get_by_role("heading", name="Products", exact=True)).to_be_visible()
     page.get_by_label("Search by name").fill("CHEF")
     page.get_by_label("Search by name").press("Enter")
     expect(cards).to_have_text(["Chef's knife"])
