@@ -103,6 +103,10 @@ def create_product(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_product(product_id: str) -> Product:
+    return _read(product_id)
+
+
+def _read(product_id: str) -> Product:
     if not is_id(product_id):
         raise _not_found(product_id)
     try:
@@ -223,7 +227,7 @@ def update_product(product_id: str, data: dict[str, Any]) -> dict[str, Any]:
 def delete_product(product_id: str) -> None:
     """Delete the product and uncount it in one transaction (a read first: which category)."""
     for _ in range(_MAX_ATTEMPTS):
-        product = load_product(product_id)
+        product = _read(product_id)
         unchanged: Condition = Product.version == int(product.version)
 
         def build(
