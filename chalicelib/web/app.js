@@ -96,10 +96,7 @@ async function render() {
       if (!page.isCurrent(token)) return; // the person moved on while this loaded
       view.replaceChildren(content);
       const heading = view.querySelector("h1");
-      if (heading) {
-        heading.tabIndex = -1;
-        if (document.activeElement === document.body || document.activeElement === view) heading.focus();
-      }
+      if (heading) heading.tabIndex = -1; // focused after a navigation (hashchange below)
       document.title = heading ? `${heading.textContent} · Shop` : "Shop";
       return;
     }
@@ -116,6 +113,11 @@ window.addEventListener("hashchange", () => {
   });
 });
 window.addEventListener("session", drawNav);
+// The skip link must not change the hash: that is the router's.
+document.querySelector(".skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  view.focus();
+});
 
 if (session.get()) {
   api("GET", "/cart").then(page.setCart, () => page.setCart(null));

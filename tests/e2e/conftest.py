@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,17 +182,22 @@ def admin(stack: RunningStack, http: ShopClient) -> str:
     return body["token"]
 
 
+def chromium_or_skip(executable: str | None, environ: Mapping[str, str]) -> str:
+    """The browser to use; without one, skip the test, or fail it when ``CI=true``."""
+    if executable is None:
+        if environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true and Chromium is missing: {INSTALL_CHROMIUM}")
+        pytest.skip(INSTALL_CHROMIUM)
+    return executable
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """A headless Chromium; skipped (with how to install it) when absent, but never in CI.
 
     CI must run the browser tests: there, a missing browser fails the tests that need it.
     """
-    executable = chromium_path()
-    if executable is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true and Chromium is missing: {INSTALL_CHROMIUM}")
-        pytest.skip(INSTALL_CHROMIUM)
+    executable = chromium_or_skip(chromium_path(), os.environ)
     from playwright.sync_api import sync_playwright
 
     # The sandbox cannot start as root (CI runs as root); nothing but our own page is loaded.

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT, RunningStack
+from tests.e2e.conftest import ROOT, RunningStack, chromium_or_skip
 from tests.factories import Account, ShopClient, unique_email
 
 DOCS_IMG = ROOT / "docs" / "img"
@@ -86,7 +86,7 @@ def sign_in(page: Any, email: str, password: str) -> None:
     page.get_by_role("link", name="Sign in", exact=True).click()
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Password").press("Enter")  # forms work from the keyboard
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
@@ -106,6 +106,11 @@ def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
     page.goto("/")
     expect(page.get_by_role("heading", name="Products", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="kitchen (3)")).to_be_visible()  # exact counts
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("main")).to_be_focused()
+    assert page.evaluate("location.hash") == ""
     page.get_by_role("link", name="Register").click()
     page.get_by_label("Name").fill("Ada Buyer")
     page.get_by_label("Email").fill(email)
@@ -268,3 +273,11 @@ def test_a_customer_sees_no_admin_view(browser_page, http):
     expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
     assert page.evaluate("sessionStorage.length") == 0
     assert page.context.cookies() == []
+
+
+def test_ci_fails_instead_of_skipping_when_chromium_is_missing():
+    assert chromium_or_skip("/usr/bin/chromium", {"CI": "true"}) == "/usr/bin/chromium"
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium"):
+        chromium_or_skip(None, {})
+    with pytest.raises(pytest.fail.Exception, match="CI=true and Chromium is missing"):
+        chromium_or_skip(None, {"CI": "true"})
