@@ -46,7 +46,11 @@ export async function catalogue(page) {
       for (const product of answer.items) grid.append(card(page, product, status));
       cursor = answer.nextCursor;
       more.hidden = !cursor;
-      if (!grid.children.length) grid.append(h("li", { class: "empty" }, "No products match."));
+      if (!grid.children.length) {
+        const filtered = filters.category || filters.q;
+        grid.append(h("li", { class: "empty" }, filtered ? "No products match."
+          : "No products yet: an admin adds them under “Admin: products” after signing in."));
+      }
     } catch (error) {
       status.replaceChildren(failure(error));
     }
@@ -275,7 +279,8 @@ export async function orders(page, token) {
   async function refresh() {
     clearTimeout(timer);
     try {
-      const answer = await api("GET", "/orders?limit=20");
+      // userId: an admin's own orders too, not everyone's.
+      const answer = await api("GET", `/orders${query({ userId: session.get()?.userId, limit: 20 })}`);
       if (!page.isCurrent(token)) return;
       list.replaceChildren(...answer.items.map(orderItem));
       if (!answer.items.length) list.replaceChildren(h("li", { class: "empty" }, "No orders yet."));
