@@ -161,6 +161,19 @@ def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
     expect(page.locator("td.total")).to_have_text("72.50")
     screenshot(page, "cart")
 
+    # However fast the subscriber is, the page's first answer says PENDING (the real answer,
+    # rewritten once): the page must keep asking until the API says CONFIRMED.
+    answers: list[str] = []
+
+    def first_answer_pending(route: Any) -> None:
+        response = route.fetch()
+        body = response.json()
+        if body["items"] and not answers:
+            body["items"][0]["status"] = "PENDING"
+        answers.append(body["items"][0]["status"] if body["items"] else "none")
+        route.fulfill(response=response, json=body)
+
+    page.route(re.compile(r"/orders\?"), first_answer_pending)
     page.get_by_role("button", name="Check out").click()
     expect(page.get_by_role("heading", name="My orders")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("placed: 72.50")
@@ -170,6 +183,8 @@ def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
     expect(orders.first.locator(".badge")).to_have_text(
         "CONFIRMED", timeout=CONFIRMATION_TIMEOUT_MS
     )
+    assert answers[0] == "PENDING" and answers[-1] == "CONFIRMED", answers
+    page.unroute(re.compile(r"/orders\?"))
     expect(page.get_by_role("link", name="Cart", exact=True)).to_be_visible()  # emptied
     screenshot(page, "orders")
     assert stock_of(http, mug) == 28 and stock_of(http, knife) == 4
