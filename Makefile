@@ -90,6 +90,11 @@ smoke: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# Worst request time with AWS throttled or stalled, injected at the emulator (docs/faults.md).
+.PHONY: bench-faults
+bench-faults: $(STAMP)
+	$(BIN)/python -m bench.faults
+
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=deep FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} \
 	  $(BIN)/python -m pytest tests/api/test_fuzz.py -p no:cacheprovider

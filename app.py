@@ -101,7 +101,7 @@ def _no_content() -> Response:
     request="UserRegister",
     status=201,
     response="User",
-    errors=(400, 409, 415),
+    errors=(400, 409, 415, 503),
 )
 def register_user() -> Response:
     return _created(users.register(_body("UserRegister")))
@@ -114,13 +114,15 @@ def register_user() -> Response:
     PUBLIC,
     request="UserLogin",
     response="LoginResult",
-    errors=(400, 401, 415),
+    errors=(400, 401, 415, 503),
 )
 def login_user() -> dict[str, Any]:
     return users.login(_body("UserLogin"))
 
 
-@route("GET", "/users", "List users (admin)", ADMIN, response="UserPage", errors=(400, 401, 403))
+@route(
+    "GET", "/users", "List users (admin)", ADMIN, response="UserPage", errors=(400, 401, 403, 503)
+)
 def list_users() -> dict[str, Any]:
     caller, _ = _caller()
     require_admin(caller)
@@ -133,7 +135,7 @@ def list_users() -> dict[str, Any]:
     "Read a user (that user or admin)",
     USER,
     response="User",
-    errors=(401, 404),
+    errors=(401, 404, 503),
 )
 def get_user(userId: str) -> dict[str, Any]:
     caller, record = _caller()
@@ -147,7 +149,7 @@ def get_user(userId: str) -> dict[str, Any]:
     USER,
     request="UserUpdate",
     response="User",
-    errors=(400, 401, 404, 409, 415),
+    errors=(400, 401, 404, 409, 415, 503),
 )
 def update_user(userId: str) -> dict[str, Any]:
     caller, record = _caller()
@@ -160,7 +162,7 @@ def update_user(userId: str) -> dict[str, Any]:
     "Delete a user (that user or admin)",
     USER,
     status=204,
-    errors=(401, 404),
+    errors=(401, 404, 503),
 )
 def delete_user(userId: str) -> Response:
     caller, record = _caller()
@@ -177,7 +179,7 @@ def delete_user(userId: str) -> Response:
     "List products by name (A to Z, any case)",
     PUBLIC,
     response="ProductPage",
-    errors=(400,),
+    errors=(400, 503),
     parameters=(openapi.CATEGORY_FILTER, openapi.NAME_SEARCH),
 )
 def list_products() -> dict[str, Any]:
@@ -188,7 +190,12 @@ def list_products() -> dict[str, Any]:
 
 
 @route(
-    "GET", "/categories", "Categories with their product counts", PUBLIC, response="CategoryList"
+    "GET",
+    "/categories",
+    "Categories with their product counts",
+    PUBLIC,
+    response="CategoryList",
+    errors=(503,),
 )
 def list_categories() -> dict[str, Any]:
     return products.list_categories()
@@ -202,7 +209,7 @@ def list_categories() -> dict[str, Any]:
     request="ProductCreate",
     status=201,
     response="Product",
-    errors=(400, 401, 403, 415),
+    errors=(400, 401, 403, 415, 503),
 )
 def create_product() -> Response:
     caller, _ = _caller()
@@ -210,7 +217,9 @@ def create_product() -> Response:
     return _created(products.create_product(_body("ProductCreate")))
 
 
-@route("GET", "/products/{productId}", "Read a product", PUBLIC, response="Product", errors=(404,))
+@route(
+    "GET", "/products/{productId}", "Read a product", PUBLIC, response="Product", errors=(404, 503)
+)
 def get_product(productId: str) -> dict[str, Any]:
     return products.get_product(productId)
 
@@ -222,7 +231,7 @@ def get_product(productId: str) -> dict[str, Any]:
     ADMIN,
     request="ProductUpdate",
     response="Product",
-    errors=(400, 401, 403, 404, 409, 415),
+    errors=(400, 401, 403, 404, 409, 415, 503),
 )
 def update_product(productId: str) -> dict[str, Any]:
     caller, _ = _caller()
@@ -236,7 +245,7 @@ def update_product(productId: str) -> dict[str, Any]:
     "Delete a product (admin)",
     ADMIN,
     status=204,
-    errors=(401, 403, 404),
+    errors=(401, 403, 404, 503),
 )
 def delete_product(productId: str) -> Response:
     caller, _ = _caller()
@@ -277,7 +286,7 @@ def place_order() -> Response:
     "List orders, newest first",
     USER,
     response="OrderPage",
-    errors=(400, 401, 403),
+    errors=(400, 401, 403, 503),
     parameters=(openapi.ORDERS_USER_FILTER, openapi.ORDERS_STATUS_FILTER),
 )
 def list_orders() -> dict[str, Any]:
@@ -294,7 +303,7 @@ def list_orders() -> dict[str, Any]:
     "Read an order (owner or admin)",
     USER,
     response="Order",
-    errors=(401, 404),
+    errors=(401, 404, 503),
 )
 def get_order(orderId: str) -> dict[str, Any]:
     caller, _ = _caller()
@@ -329,7 +338,7 @@ def _caller_and_order(order_id: str) -> tuple[Principal, Order | None]:
     "Ship a CONFIRMED order (admin)",
     ADMIN,
     response="Order",
-    errors=(401, 403, 404, 409),
+    errors=(401, 403, 404, 409, 503),
 )
 def ship_order(orderId: str) -> dict[str, Any]:
     caller, order = _caller_and_order(orderId)
@@ -342,7 +351,7 @@ def ship_order(orderId: str) -> dict[str, Any]:
     "Mark a SHIPPED order delivered (admin)",
     ADMIN,
     response="Order",
-    errors=(401, 403, 404, 409),
+    errors=(401, 403, 404, 409, 503),
 )
 def deliver_order(orderId: str) -> dict[str, Any]:
     caller, order = _caller_and_order(orderId)
@@ -356,7 +365,7 @@ def _token() -> str | None:
     return bearer_token(_request().headers)
 
 
-@route("GET", "/cart", "Read your cart, priced now", USER, response="Cart", errors=(401,))
+@route("GET", "/cart", "Read your cart, priced now", USER, response="Cart", errors=(401, 503))
 def get_cart() -> dict[str, Any]:
     return cart.get_cart(_token())
 
@@ -381,13 +390,13 @@ def set_cart_line(productId: str) -> dict[str, Any]:
     "Remove one product from your cart",
     USER,
     response="Cart",
-    errors=(401, 503),
+    errors=(401, 404, 503),
 )
 def remove_cart_line(productId: str) -> dict[str, Any]:
     return cart.remove_line(_token(), productId)
 
 
-@route("DELETE", "/cart", "Empty your cart", USER, status=204, errors=(401,))
+@route("DELETE", "/cart", "Empty your cart", USER, status=204, errors=(401, 503))
 def clear_cart() -> Response:
     cart.clear(_token())
     return _no_content()

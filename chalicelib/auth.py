@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from chalicelib import tokens
 from chalicelib.clock import iso_z
 from chalicelib.config import get_settings
-from chalicelib.errors import Forbidden, Unauthorized
+from chalicelib.errors import Forbidden, ServiceBusy, Unauthorized, is_transient
 from chalicelib.roles import ADMIN
 
 
@@ -40,7 +40,7 @@ def now() -> int:
 def signing_key() -> bytes:
     """The stage's HS256 key: ``TOKEN_SECRET`` locally, else Secrets Manager.
 
-    Read once per container.
+    Read once per container. A throttled or unavailable Secrets Manager is a 503.
     """
     settings = get_settings()
     if settings.token_secret:
@@ -49,7 +49,15 @@ def signing_key() -> bytes:
         raise RuntimeError("neither TOKEN_SECRET nor TOKEN_SECRET_ID is configured")
     from chalicelib.aws import client
 
-    secret = client("secretsmanager").get_secret_value(SecretId=settings.token_secret_id)
+    try:
+        secret = client("secretsmanager").get_secret_value(SecretId=settings.token_secret_id)
+    except Exception as exc:
+        # functools.cache keeps no failure: the next request fetches the key again.
+        if is_transient(exc):
+            raise ServiceBusy(
+                "the service is busy; please retry", dependency="SecretsManager"
+            ) from exc
+        raise
     secret_string: str = secret["SecretString"]
     return secret_string.encode("utf-8")
 

@@ -144,7 +144,7 @@ def _edit(
         except Conflict:
             continue  # edited concurrently: read it again and re-apply this change
         return cart_view(saved)
-    raise ServiceBusy("the cart is being changed concurrently; please retry", retryable=True)
+    raise ServiceBusy("the cart is being changed concurrently; please retry")
 
 
 def _clear_if_unchanged(read: CartRecord) -> None:
@@ -174,8 +174,13 @@ def set_line(token: str | None, product_id: str, quantity: int) -> dict[str, Any
 
 
 def remove_line(token: str | None, product_id: str) -> dict[str, Any]:
-    """A line that is not in the cart is fine."""
-    return _edit(token, lambda quantities: quantities.pop(product_id, None))
+    """A line that is not in the cart is fine; an id no product can have is a 404."""
+
+    def valid() -> None:
+        if not is_id(product_id):
+            raise NotFound(f"product {product_id} not found")
+
+    return _edit(token, lambda quantities: quantities.pop(product_id, None), valid)
 
 
 def clear(token: str | None) -> None:

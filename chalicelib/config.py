@@ -27,6 +27,12 @@ class Settings:
     token_ttl_seconds: int
     token_issuer: str
     log_level: str
+    # AWS SDK timing (boto3 clients and PynamoDB alike); see docs/faults.md for the choice.
+    sdk_connect_timeout_seconds: float
+    sdk_read_timeout_seconds: float
+    sdk_max_attempts: int
+    # A request stops calling AWS (and answers 503) rather than run past this.
+    request_budget_seconds: float
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -46,6 +52,10 @@ class Settings:
             token_ttl_seconds=int(environ.get("TOKEN_TTL_SECONDS", "3600")),
             token_issuer=environ.get("TOKEN_ISSUER", prefix),
             log_level=environ.get("LOG_LEVEL", "INFO").upper(),
+            sdk_connect_timeout_seconds=float(environ.get("SDK_CONNECT_TIMEOUT_SECONDS", "1")),
+            sdk_read_timeout_seconds=float(environ.get("SDK_READ_TIMEOUT_SECONDS", "2")),
+            sdk_max_attempts=int(environ.get("SDK_MAX_ATTEMPTS", "3")),
+            request_budget_seconds=float(environ.get("REQUEST_BUDGET_SECONDS", "10")),
         )
 
 

@@ -5,6 +5,11 @@ order write also sets ``pendingEvent``/``eventAt`` (a sparse GSI). The
 subscriber's conditional update that handles the event removes them, so it
 doubles as the acknowledgment. A publish that fails only logs; the scheduled
 sweep re-publishes whatever is still unacknowledged after a grace period.
+
+Under faults: a throttled or unavailable DynamoDB call in the subscriber raises, so
+SNS delivers the message again (only malformed messages are dropped). The sweep stops
+at the first throttled call and returns normally; what it did not reach is still in
+the index, oldest first, so its next run starts there.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from chalicelib.aws import client
 from chalicelib.clock import iso_z, now_iso
 from chalicelib.config import get_settings
 from chalicelib.encoding import json_default
+from chalicelib.errors import aws_error_code, is_transient
 from chalicelib.models import Order
 from chalicelib.observability import metric
 from chalicelib.order_view import CONFIRMED, DELIVERED, PENDING, SHIPPED, order_view
@@ -59,14 +65,18 @@ def topic_arn() -> str:
     return f"arn:{partition}:sns:{region}:{identity['Account']}:{settings.order_events_topic}"
 
 
+def _send(event_type: str, order: Order) -> None:
+    client("sns").publish(
+        TopicArn=topic_arn(),
+        Message=json.dumps(event_message(event_type, order), default=json_default),
+        MessageAttributes={"type": {"DataType": "String", "StringValue": event_type}},
+    )
+
+
 def publish(event_type: str, order: Order) -> bool:
     """Best effort: a failure is logged and left to the sweep, never raised to the caller."""
     try:
-        client("sns").publish(
-            TopicArn=topic_arn(),
-            Message=json.dumps(event_message(event_type, order), default=json_default),
-            MessageAttributes={"type": {"DataType": "String", "StringValue": event_type}},
-        )
+        _send(event_type, order)
     except Exception:
         logger.warning(
             "publishing %s for order %s failed; the sweep will retry it",
@@ -112,7 +122,7 @@ def handle_message(raw: str) -> str:
     try:
         order.update(actions=actions, condition=condition)
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if aws_error_code(exc) == "ConditionalCheckFailedException":
             # A duplicate, or an event overtaken by a later one: nothing to do.
             return "ignored"
         raise
@@ -123,13 +133,35 @@ def republish_unannounced(now: datetime | None = None) -> int:
     """Re-publish events the subscriber has not acknowledged within the grace period."""
     cutoff = iso_z((now or datetime.now(UTC)) - SWEEP_GRACE)  # eventAt's own spelling
     found = published = 0
-    for event_type in EVENT_TYPES:
-        for order in Order.unannounced.query(
-            event_type, range_key_condition=Order.event_at < cutoff, limit=SWEEP_BATCH
-        ):
-            found += 1
-            published += publish(event_type, order)
+    try:
+        for event_type in EVENT_TYPES:
+            for order in Order.unannounced.query(
+                event_type, range_key_condition=Order.event_at < cutoff, limit=SWEEP_BATCH
+            ):
+                found += 1
+                published += _republish(event_type, order)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        # Hammering a throttled service helps nobody; the next run starts where this one stopped.
+        logger.warning("sweep stopped early, a dependency is busy: %s", exc)
+        metric("SweepInterrupted")
     # Events still unacknowledged after the grace period: the alarm watches this.
     metric("EventsNotAnnounced", found)
     metric("EventsRepublished", published)
     return published
+
+
+def _republish(event_type: str, order: Order) -> bool:
+    """Publish once more; a transient failure stops the sweep, any other skips this order."""
+    try:
+        _send(event_type, order)
+    except Exception as exc:
+        metric("PublishFailures")
+        if is_transient(exc):
+            raise
+        logger.warning(
+            "re-publishing %s for order %s failed", event_type, order.order_id, exc_info=True
+        )
+        return False
+    return True

@@ -18,13 +18,37 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
+from pynamodb.connection import TableConnection
 from pynamodb.constants import NUMBER
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.aws import watch
 from chalicelib.config import get_settings
 from chalicelib.roles import CUSTOMER
 from chalicelib.shards import sharded_key
+
+
+class SdkTiming:
+    """PynamoDB's connection settings: the same timing as every other client (:mod:`.aws`).
+
+    PynamoDB builds botocore's ``standard`` retry mode from these, counting retries
+    where botocore counts attempts.
+    """
+
+    connect_timeout_seconds = get_settings().sdk_connect_timeout_seconds
+    read_timeout_seconds = get_settings().sdk_read_timeout_seconds
+    max_retry_attempts = get_settings().sdk_max_attempts - 1
+
+
+class TableModel(Model):
+    """The base of every table's model: its botocore client obeys the request deadline."""
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        connection = super()._get_connection()
+        watch(connection.connection.client)
+        return connection
 
 
 class DecimalAttribute(Attribute[Decimal]):
@@ -43,7 +67,7 @@ PROFILE_PREFIX = "USER#"
 LOGIN_PREFIX = "EMAIL#"
 
 
-class UserRecord(Model):
+class UserRecord(TableModel):
     """One user, stored twice in the users table, written together in one transaction.
 
     ``pk = "USER#<userId>"`` is the profile (read by id on every authenticated
@@ -52,7 +76,7 @@ class UserRecord(Model):
     unique under concurrency. Both items carry the same attributes.
     """
 
-    class Meta:
+    class Meta(SdkTiming):
         table_name = get_settings().users_table
 
     pk = UnicodeAttribute(hash_key=True)
@@ -118,12 +142,12 @@ class ProductsByCategoryIndex(GlobalSecondaryIndex["Product"]):
     name_key = UnicodeAttribute(range_key=True, attr_name="nameKey")
 
 
-class Product(Model):
+class Product(TableModel):
     """A product. ``category``, ``catalogue`` and ``nameKey`` are absent on rows written
     before categories existed: such a product reads as ``general`` and enters the
     listings once ``make migrate`` (or its next edit) gives it the index keys."""
 
-    class Meta:
+    class Meta(SdkTiming):
         table_name = get_settings().products_table
 
     product_id = UnicodeAttribute(hash_key=True, attr_name="productId")
@@ -157,7 +181,7 @@ class CategoriesIndex(GlobalSecondaryIndex["CategoryCount"]):
     slug = UnicodeAttribute(range_key=True)
 
 
-class CategoryCount(Model):
+class CategoryCount(TableModel):
     """How many products a category has, in the products table under ``CATEGORY#<slug>``.
 
     Changed in the same transaction as every product create, delete and category
@@ -165,7 +189,7 @@ class CategoryCount(Model):
     constant partition of the ``categories`` index sees no per-order traffic.
     """
 
-    class Meta:
+    class Meta(SdkTiming):
         table_name = get_settings().products_table
 
     key = UnicodeAttribute(hash_key=True, attr_name="productId")
@@ -188,12 +212,12 @@ class CartLine(MapAttribute[str, Any]):
         super().__init__(**attributes)
 
 
-class CartRecord(Model):
+class CartRecord(TableModel):
     """A user's cart, in the users table under ``CART#<userId>``: read together with the
     profile in one ``BatchGetItem``. ``expiresAt`` (the users table's TTL) is 30 days
     after the last change."""
 
-    class Meta:
+    class Meta(SdkTiming):
         table_name = get_settings().users_table
 
     pk = UnicodeAttribute(hash_key=True)
@@ -267,8 +291,8 @@ class OrdersByStatusIndex(GlobalSecondaryIndex["Order"]):
 ORDER_LIST_PARTITION = "ORDER"
 
 
-class Order(Model):
-    class Meta:
+class Order(TableModel):
+    class Meta(SdkTiming):
         table_name = get_settings().orders_table
 
     order_id = UnicodeAttribute(hash_key=True, attr_name="orderId")
@@ -293,14 +317,14 @@ class Order(Model):
         return sharded_key(status, order_id)
 
 
-class IdempotencyRecord(Model):
+class IdempotencyRecord(TableModel):
     """``Idempotency-Key`` bookkeeping, in the orders table under ``orderId = "IDEM#..."``.
 
     It has none of the index keys, so it never shows up in an order listing.
     ``expiresAt`` is the table's TTL attribute.
     """
 
-    class Meta:
+    class Meta(SdkTiming):
         table_name = get_settings().orders_table
 
     key = UnicodeAttribute(hash_key=True, attr_name="orderId")

@@ -144,7 +144,12 @@ def http_middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
     }
     if user_id:
         fields["userId"] = user_id
-    level = logging.ERROR if response.status_code >= 500 else logging.INFO
+    # A 503 is a busy dependency, not a bug: a warning, so ERROR lines stay the bugs.
+    level = logging.INFO
+    if response.status_code == 503:
+        level = logging.WARNING
+    elif response.status_code >= 500:
+        level = logging.ERROR
     request_logger.log(level, "request", extra={"fields": fields})
     return response
 

@@ -115,7 +115,8 @@ _ERROR_TEXT = {
     409: "Conflict (taken, changed concurrently, insufficient stock, wrong status, empty cart)",
     415: "Content-Type must be application/json",
     422: "Idempotency-Key reused with a different request",
-    503: "Transient conflict; retry",
+    503: "Busy (throttled or unavailable dependency, or concurrent updates): nothing was"
+    " written; send the same request again after Retry-After (docs/faults.md)",
 }
 
 

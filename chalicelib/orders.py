@@ -60,6 +60,9 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 255
 _IDEMPOTENCY_PREFIX = "IDEM#"
 # What a failed condition in an order transaction means, where it is not a plain error.
 _REPLAY = "replay"  # the idempotency record exists: answer with the order it stored
+# The new order's id exists: only this request's own earlier attempt can have written it
+# (botocore resent the transaction after its answer was lost), so the order is placed.
+_ALREADY_PLACED = "already placed"
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,8 @@ def commit_order(
     try:
         transactions.write(build)
     except ConditionsFailed as failed:
-        return _explain_cancellation(failed, idem_key, request_hash), False
+        if _ALREADY_PLACED not in failed.meanings:
+            return _explain_cancellation(failed, idem_key, request_hash), False
     metric("OrdersPlaced")
     metric("OrderValue", float(order.total), "None")
     events.publish(events.ORDER_PLACED, order)
@@ -236,7 +240,7 @@ def _build_order(
             condition=Product.stock >= quantity,
             on_fail=_ShortOf(product_id),
         )
-    tx.create(order, on_fail=RuntimeError(f"order id {order.order_id} is taken"))
+    tx.create(order, on_fail=_ALREADY_PLACED)
 
 
 def _explain_cancellation(

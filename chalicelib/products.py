@@ -37,6 +37,7 @@ from chalicelib.validation import money
 _CATEGORY_RE = re.compile(CATEGORY_PATTERN)
 _MAX_ATTEMPTS = 3  # reads of a product being edited concurrently, before a 409
 _CHANGED = "changed"  # a delete's condition failed: the product changed or went meanwhile
+_LANDED = "landed"  # a new product's id is taken: by our own resent first attempt
 
 
 def product_view(product: Product) -> dict[str, Any]:
@@ -94,10 +95,16 @@ def create_product(data: dict[str, Any]) -> dict[str, Any]:
     )
 
     def build(tx: Transaction) -> None:
-        tx.create(product, on_fail=RuntimeError(f"product id {product.product_id} is taken"))
+        tx.create(product, on_fail=_LANDED)
         count_in_category(tx, category, 1)
 
-    transactions.write(build)
+    try:
+        transactions.write(build)
+    except transactions.ConditionsFailed:
+        # The id is new, so only our own earlier attempt can hold it: botocore resent a
+        # transaction whose answer was lost (a read timeout), and the first one did land
+        # (with its count).
+        return product_view(Product.get(product.product_id, consistent_read=True))
     product.version = 1
     return product_view(product)
 

@@ -7,6 +7,13 @@ retries ``TransactionConflict`` (transient: the transaction raced another one
 on the same item) with jittered backoff, and turns failed conditions back into
 those meanings. Domain code never looks at cancellation reasons by position.
 :func:`update_item` and :func:`delete_item` do the same for one-item writes.
+
+Under faults: a transaction cancelled because DynamoDB throttled one of its items
+(or throttled, unavailable or timed out as a whole) wrote nothing; it becomes a 503
+``ServiceBusy`` right away, and the client's retry after ``Retry-After`` is the
+backoff. Each attempt carries its own ``ClientRequestToken``, which botocore resends
+on its own retries: if a timed-out attempt did commit, DynamoDB answers the resend
+with success instead of applying it twice.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import functools
 import random
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,7 +39,9 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.errors import ServiceBusy
+from chalicelib.aws import watch
+from chalicelib.config import get_settings
+from chalicelib.errors import ServiceBusy, aws_error_code, is_transient
 
 MAX_ATTEMPTS = 4
 BASE_DELAY_SECONDS = 0.02
@@ -47,7 +57,12 @@ _SEND_ORDER = ("check", "delete", "put", "update")
 @functools.cache
 def _connection() -> Connection:
     # One connection (and botocore client) per container, not one per request.
-    return Connection()
+    settings = get_settings()
+    return Connection(
+        connect_timeout_seconds=settings.sdk_connect_timeout_seconds,
+        read_timeout_seconds=settings.sdk_read_timeout_seconds,
+        max_retry_attempts=settings.sdk_max_attempts - 1,
+    )
 
 
 def _key_attribute(model_cls: type[Model]) -> Attribute[Any]:
@@ -159,7 +174,7 @@ class Transaction:
 
 
 def _failed_condition(exc: UpdateError | DeleteError) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"
+    return aws_error_code(exc) == "ConditionalCheckFailedException"
 
 
 def update_item(
@@ -234,7 +249,7 @@ def cancellation_codes(exc: TransactWriteError) -> list[str | None]:
 
 def is_conflict(exc: TransactWriteError) -> bool:
     return "TransactionConflict" in cancellation_codes(exc) or (
-        exc.cause_response_code == "TransactionInProgressException"
+        aws_error_code(exc) == "TransactionInProgressException"
     )
 
 
@@ -267,8 +282,10 @@ def write(
     ``TransactionConflict`` retries are bounded by ``attempts``.
     """
     attempt = 0
+    connection = _connection()
+    watch(connection.client)
     while True:
-        pending = TransactWrite(connection=_connection())
+        pending = TransactWrite(connection=connection, client_request_token=str(uuid.uuid4()))
         transaction = Transaction(pending)
         try:
             with pending:
@@ -281,11 +298,15 @@ def write(
                     break
                 time.sleep(random.uniform(0, BASE_DELAY_SECONDS * 2 ** (attempt - 1)))
                 continue
+            if is_transient(exc):  # throttled or unavailable: no condition was evaluated
+                raise ServiceBusy(
+                    "the service is busy; please retry", dependency="DynamoDB"
+                ) from exc
             try:
                 raise_failures(transaction, exc)
             except ConditionsFailed as failed:
                 if retry_if is None or not retry_if(failed):
                     raise
     raise ServiceBusy(
-        "the request conflicted with concurrent updates; please retry", retryable=True
+        "the request conflicted with concurrent updates; please retry", dependency="DynamoDB"
     )

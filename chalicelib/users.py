@@ -26,7 +26,7 @@ from chalicelib.observability import metric
 from chalicelib.pagination import paginate
 from chalicelib.roles import ADMIN, CUSTOMER
 from chalicelib.schemas import is_id
-from chalicelib.transactions import Transaction
+from chalicelib.transactions import ConditionsFailed, Transaction
 
 M = TypeVar("M", bound=Model)
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
@@ -53,6 +53,10 @@ def user_view(record: UserRecord) -> dict[str, Any]:
     return view
 
 
+_ALREADY_CREATED = "already created"
+_EMAIL_TAKEN = "email taken"
+
+
 def _create(email: str, name: str, password: str, role: str) -> UserRecord:
     record = UserRecord(
         "",
@@ -67,11 +71,16 @@ def _create(email: str, name: str, password: str, role: str) -> UserRecord:
     profile, login = record.both_items()
 
     def build(tx: Transaction) -> None:
-        taken = Conflict("a user with this email already exists", field="email")
-        tx.create(profile, on_fail=taken)
-        tx.create(login, on_fail=taken)
+        tx.create(profile, on_fail=_ALREADY_CREATED)
+        tx.create(login, on_fail=_EMAIL_TAKEN)
 
-    transactions.write(build)
+    try:
+        transactions.write(build)
+    except ConditionsFailed as failed:
+        # The profile's id is new: only this request's own earlier attempt can hold it
+        # (botocore resent the transaction after its answer was lost), so it landed.
+        if _ALREADY_CREATED not in failed.meanings:
+            raise Conflict("a user with this email already exists", field="email") from None
     return profile
 
 

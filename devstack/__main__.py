@@ -115,11 +115,13 @@ class DevStack:
         self.moto_url = ""
         self.admin_email = ADMIN_EMAIL
         self.admin_password = os.environ.get("LOCAL_ADMIN_PASSWORD") or DEFAULT_ADMIN_PASSWORD
+        self.chaos_rate = 0.0
 
     def start(self) -> None:
         # Imported here rather than at the top: moto and chalice take a second or two to
         # import, which --help does not need and Ctrl-C should be able to interrupt.
         from devstack.api import ApiServerThread, create_api_server, load_app
+        from devstack.chaos import delay_from_environ, rate_from_environ
         from devstack.emulator import Emulator
         from devstack.resources import create_resources
 
@@ -149,6 +151,10 @@ class DevStack:
         config, app_module = load_app(str(self._project_dir), STAGE, environment)
         self._deliver_order_events(emulator, app_module, app_name, region)
         self._seed_admin()
+        # Opt-in throttling starts once the stack is set up (devstack/chaos.py).
+        emulator.chaos.rate = rate_from_environ()
+        emulator.chaos.delay = delay_from_environ()
+        self.chaos_rate = emulator.chaos.rate
 
         api = ApiServerThread(create_api_server(config, self._args.host, self._args.port))
         self._cleanup.callback(api.stop)
@@ -202,6 +208,11 @@ class DevStack:
             f"  admin: {self.admin_email} / {self.admin_password}",
             f"  try:   curl -s {self.url}/products",
             f"  moto:  {self.moto_url} (AWS_ENDPOINT_URL; credentials testing/testing)",
+            *(
+                [f"  chaos: {self.chaos_rate:.0%} of DynamoDB and SNS calls throttled"]
+                if self.chaos_rate
+                else []
+            ),
             "  stop:  Ctrl-C",
             "",
             # Tests and scripts wait for this exact line; keep it stable.

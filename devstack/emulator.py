@@ -25,6 +25,7 @@ from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from devstack.chaos import CONTROL_PATH, Chaos, respond
 from devstack.lambdas import FakeLambdaContext, sns_event_from_http_delivery
 
 logger = logging.getLogger(__name__)
@@ -96,16 +97,23 @@ def _type_of(notification: Any) -> Any:
 class EmulatorMiddleware:
     """WSGI middleware in front of moto: DynamoDB serialization plus the SNS bridge."""
 
-    def __init__(self, app: WSGIApp, bridge: SnsBridge) -> None:
+    def __init__(self, app: WSGIApp, bridge: SnsBridge, chaos: Chaos | None = None) -> None:
         self._app = app
         self._bridge = bridge
         self._dynamodb_lock = threading.Lock()
+        self.chaos = chaos if chaos is not None else Chaos()
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == SNS_BRIDGE_PATH and environ.get("REQUEST_METHOD") == "POST":
             return self._serve_bridge(environ, start_response)
+        if environ.get("PATH_INFO") == CONTROL_PATH:
+            return self.chaos.serve_control(environ, start_response)
+        # Opt-in throttling (devstack/chaos.py), answered before moto sees the request.
+        throttled = self.chaos.answer(environ)
+        if throttled is not None:
+            return respond(throttled, start_response)
         # Only DynamoDB takes the lock. SNS must not: moto delivers to HTTP subscribers
         # synchronously inside Publish, and the subscriber writes to DynamoDB, so a
         # lock held across a publish would deadlock.
@@ -147,6 +155,7 @@ class Emulator:
     ) -> None:
         self.bridge = bridge if bridge is not None else SnsBridge()
         app = EmulatorMiddleware(DomainDispatcherApplication(create_backend_app), self.bridge)
+        self.chaos = app.chaos
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=MotoRequestHandler
         )

@@ -14,6 +14,8 @@ settings.register_profile("default", derandomize=True, deadline=None)
 settings.register_profile("deep", derandomize=False, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+# The `faults` fixture (fault injection into AWS calls) lives in its own module.
+pytest_plugins = ("tests.faults",)
 
 for _name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
     os.environ.pop(_name, None)
