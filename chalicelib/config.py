@@ -33,6 +33,12 @@ class Settings:
     sdk_max_attempts: int
     # A request stops calling AWS (and answers 503) rather than run past this.
     request_budget_seconds: float
+    # Browser origins allowed to call the API (CORS); empty: no CORS headers at all.
+    cors_allowed_origins: tuple[str, ...] = ()
+    # A key of chalicelib.passwords.PROFILES; only test suites set anything but "production".
+    password_hashing: str = "production"
+    # The SES identity buyer emails come from; None turns buyer emails off.
+    email_sender: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -56,6 +62,13 @@ class Settings:
             sdk_read_timeout_seconds=float(environ.get("SDK_READ_TIMEOUT_SECONDS", "2")),
             sdk_max_attempts=int(environ.get("SDK_MAX_ATTEMPTS", "3")),
             request_budget_seconds=float(environ.get("REQUEST_BUDGET_SECONDS", "10")),
+            cors_allowed_origins=tuple(
+                origin.strip().rstrip("/")
+                for origin in environ.get("CORS_ALLOWED_ORIGINS", "").split(",")
+                if origin.strip()
+            ),
+            password_hashing=environ.get("PASSWORD_HASHING", "production"),
+            email_sender=environ.get("EMAIL_SENDER") or None,
         )
 
 

@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.connection import TableConnection
@@ -88,6 +89,9 @@ class UserRecord(TableModel):
     token_version = NumberAttribute(attr_name="tokenVersion", default=0)
     created_at = UnicodeAttribute(attr_name="createdAt")
     updated_at = UnicodeAttribute(attr_name="updatedAt", null=True)
+    # Login backoff (chalicelib.login_backoff), kept on the login item only.
+    failed_logins = NumberAttribute(attr_name="failedLogins", null=True)
+    locked_until = NumberAttribute(attr_name="lockedUntil", null=True)
 
     @staticmethod
     def profile_key(user_id: str) -> str:
@@ -305,6 +309,8 @@ class Order(TableModel):
     list_partition = UnicodeAttribute(attr_name="listPartition", default=ORDER_LIST_PARTITION)
     pending_event = UnicodeAttribute(attr_name="pendingEvent", null=True)
     event_at = UnicodeAttribute(attr_name="eventAt", null=True)
+    # Event types whose buyer email is sent or being sent: at most one email per event.
+    emailed = UnicodeSetAttribute(attr_name="emailed", null=True)
     status_shard = UnicodeAttribute(attr_name="statusShard", null=True)
 
     by_user = OrdersByUserIndex()

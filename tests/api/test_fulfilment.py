@@ -13,6 +13,7 @@ from chalicelib.models import Order, Product
 from chalicelib.roles import ADMIN
 from chalicelib.shards import SHARDS, PageRead
 from tests.api.test_products import assert_error
+from tests.conftest import delivered_to
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def test_events_are_published_and_acknowledged_idempotently(api, admin, confirme
     api.post(f"/orders/{order_id}/ship", token=admin.token)
     published = [p for svc, op, p in aws_calls.calls if op == "Publish"]
     assert len(published) == 1
-    message = json.loads(published[0]["Message"])
+    message = json.loads(delivered_to(published[0], "lambda"))
     assert message["type"] == "OrderShipped" and message["orderId"] == order_id
     attributes = published[0]["MessageAttributes"]["type"]
     assert attributes["StringValue"] == "OrderShipped"
@@ -85,7 +86,9 @@ def test_a_lost_shipped_event_is_republished_by_the_sweep(api, admin, confirmed,
     aws_calls.clear()
     later = datetime.now(UTC) + events.SWEEP_GRACE + timedelta(seconds=5)
     assert events.republish_unannounced(later) == 1
-    published = [json.loads(p["Message"]) for _, op, p in aws_calls.calls if op == "Publish"]
+    published = [
+        json.loads(delivered_to(p, "lambda")) for _, op, p in aws_calls.calls if op == "Publish"
+    ]
     assert [m["type"] for m in published] == ["OrderShipped"]
 
 

@@ -184,7 +184,8 @@ def _routes() -> dict[str, dict[str, Any]]:
 
 
 def _routed_operations() -> set[tuple[str, str]]:
-    """Every API route: all of app.routes but the web page's files (HTML/CSS/JS, not JSON)."""
+    """Every API operation in app.routes: not the web page's files (HTML/CSS/JS, not JSON),
+    nor CORS preflights (OPTIONS, on stages with allowed origins; chalicelib.http)."""
     from app import PAGE_PATHS
 
     return {
@@ -192,6 +193,7 @@ def _routed_operations() -> set[tuple[str, str]]:
         for path, entries in _routes().items()
         if path not in PAGE_PATHS
         for method in entries
+        if method != "OPTIONS"
     }
 
 
