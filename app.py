@@ -19,7 +19,7 @@ from chalice.app import (
     SNSEvent,
 )
 
-from chalicelib import cart, events, observability, openapi, orders, products, users
+from chalicelib import cart, events, observability, openapi, orders, products, users, web
 from chalicelib.auth import Principal, principal_from_token, require_admin
 from chalicelib.config import get_settings
 from chalicelib.http import (
@@ -435,6 +435,40 @@ def checkout() -> Response:
     order, created = cart.checkout(_token(), _request().headers.get("idempotency-key"))
     headers: dict[str, str | list[str]] = {} if created else {"Idempotent-Replayed": "true"}
     return Response(body=order, status_code=201, headers=headers)
+
+
+# --- the web page (not API operations: HTML/CSS/JS for browsers, see docs/web.md) ----
+
+# Paths that serve the page's files; the OpenAPI document leaves exactly these out.
+PAGE_PATHS: list[str] = []
+
+
+def page_route(path: str) -> Callable[[View], View]:
+    """Route ``GET path`` to a view serving one of the page's static files."""
+    PAGE_PATHS.append(path)
+
+    def register(view: View) -> View:
+        routed: View = app.route(path, methods=["GET"], content_types=ANY_CONTENT)(
+            json_errors(view)
+        )
+        return routed
+
+    return register
+
+
+def _page_file(name: str) -> Response:
+    answer = web.serve(name, _request().headers.get("if-none-match"))
+    return Response(body=answer.body, status_code=answer.status, headers=dict(answer.headers))
+
+
+@page_route("/")
+def web_index() -> Response:
+    return _page_file(web.INDEX)
+
+
+@page_route("/web/{asset}")
+def web_asset(asset: str) -> Response:
+    return _page_file(asset)
 
 
 @route("GET", "/openapi.json", "This document", PUBLIC, response="OpenApiDocument")

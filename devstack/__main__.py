@@ -243,6 +243,7 @@ class DevStack:
         lines = [
             "",
             f"  Shop API (stage {STAGE}) on {self.url}",
+            f"  page:  {self.url}/  (storefront and admin, in a browser)",
             f"  admin: {self.admin_email} / {self.admin_password}",
             f"  try:   curl -s {self.url}/products",
             f"  moto:  {self.moto_url} (AWS_ENDPOINT_URL; credentials testing/testing)",

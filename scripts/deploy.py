@@ -426,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         # Missing credentials, access denied, ...: the message, not a traceback.
         print(f"Deploy failed: {exc}", file=sys.stderr)
         return 1
+    print(f"Web page: {url.rstrip('/')}/  (storefront and admin, served by the API)")
     print(f"API URL: {url}")
     return 0
 

@@ -319,6 +319,13 @@ class Flows:
         body = self.call(200, "POST", "/users/login", {"email": email, "password": password}).body
         return body["userId"], body["token"]
 
+    def page(self, route: str, **path: str) -> None:
+        """Fetch one of the web page's files (HTML/CSS/JS: not JSON)."""
+        with self.recorder.running("api_handler"):
+            response = self.client.http.request("GET", route.format(**path))
+        assert response.status_code == 200, route
+        self.routes.add(("GET", route))
+
     def deliver(self, message: dict | str) -> None:
         raw = message if isinstance(message, str) else json.dumps(message)
         event = self.client.events.generate_sns_event(message=raw)
@@ -534,6 +541,8 @@ def run_all_flows() -> Exercised:
         with Client(app) as client:
             flows = Flows(client, recorder)
             orders = exercise_api(flows)
+            flows.page("/")  # the page's files come from the package: no AWS call
+            flows.page("/web/{asset}", asset="app.js")
             with topic_arn_from_sts():  # as `chalice deploy` deploys it
                 flows.stream(stream_arn["OutputValue"])
             exercise_subscriber(flows, orders)

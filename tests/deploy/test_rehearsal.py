@@ -274,6 +274,7 @@ def test_the_region_is_printed_first_and_aws_region_wins(lifecycle):
     assert out.splitlines()[0] == f"Region: {REGION} (from AWS_REGION)"
     assert out.splitlines()[-1].startswith("API URL: https://")
     assert f".execute-api.{REGION}.amazonaws.com/api/" in out
+    assert "Web page: https://" in out
 
 
 def test_functions_roles_and_policies_are_named_per_stage(lifecycle):

@@ -21,6 +21,7 @@ def test_banner_shows_the_admin_and_a_curl_example(stack):
 
     assert f"admin: {stack.admin_email} / {stack.admin_password}" in banner
     assert f"curl -s {stack.url}/products" in banner
+    assert f"page:  {stack.url}/  (storefront and admin" in banner
 
 
 def test_the_seeded_admin_can_sign_in(stack, http):
