@@ -465,7 +465,7 @@ def exercise_api(flows: Flows) -> dict[str, str]:
     }
 
 
-def exercise_subscriber(flows: Flows, orders: dict[str, str]) -> None:
+def exercise_subscriber(flows: Flows, orders: dict[str, str], stream_arn: str) -> None:
     by_type = {(m["type"], m["orderId"]): m for m in flows.recorder.published}
     placed = by_type[("OrderPlaced", orders["pending"])]
     flows.deliver(placed)  # confirms
@@ -477,6 +477,7 @@ def exercise_subscriber(flows: Flows, orders: dict[str, str]) -> None:
     for step in ("ship", "deliver"):
         path = "/orders/{orderId}/" + step
         flows.call(200, "POST", path, token=admin, orderId=orders["checked_out"])
+    flows.stream(stream_arn)  # the orders stream announces both steps
     by_type = {(m["type"], m["orderId"]): m for m in flows.recorder.published}
     for event_type in ("OrderShipped", "OrderDelivered"):
         flows.deliver(by_type[(event_type, orders["checked_out"])])  # acknowledges
@@ -545,7 +546,7 @@ def run_all_flows() -> Exercised:
             flows.page("/web/{asset}", asset="app.js")
             with topic_arn_from_sts():  # as `chalice deploy` deploys it
                 flows.stream(stream_arn["OutputValue"])
-            exercise_subscriber(flows, orders)
+            exercise_subscriber(flows, orders, stream_arn["OutputValue"])
             flows.stream(stream_arn["OutputValue"])  # the acknowledgments: nothing to publish
             patch.setattr(events, "SWEEP_GRACE", timedelta(minutes=-10))  # everything is due
             flows.sweep()
