@@ -296,6 +296,8 @@ class OrdersByStatusIndex(GlobalSecondaryIndex["Order"]):
 
 
 ORDER_LIST_PARTITION = "ORDER"
+# The orders table also holds idempotency records, under this key prefix.
+IDEMPOTENCY_PREFIX = "IDEM#"
 
 
 class Order(TableModel):

@@ -34,6 +34,7 @@ from chalicelib.errors import (
     ValidationError,
 )
 from chalicelib.models import (
+    IDEMPOTENCY_PREFIX,
     ORDER_LIST_PARTITION,
     IdempotencyRecord,
     Order,
@@ -59,7 +60,6 @@ from chalicelib.transactions import ConditionsFailed, Transaction
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
-_IDEMPOTENCY_PREFIX = "IDEM#"
 # What a failed condition in an order transaction means, where it is not a plain error.
 _REPLAY = "replay"  # the idempotency record exists: answer with the order it stored
 # The new order's id exists: only this request's own earlier attempt can have written it
@@ -108,7 +108,7 @@ def idempotency_key(owner: str, key: str) -> str:
         raise ValidationError(
             f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters"
         )
-    return _IDEMPOTENCY_PREFIX + hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
+    return IDEMPOTENCY_PREFIX + hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
 
 
 _idempotency_key = idempotency_key
@@ -178,7 +178,7 @@ def commit_order(
             return _explain_cancellation(failed, idem_key, request_hash), False
     metric("OrdersPlaced")
     metric("OrderValue", float(order.total), "None")
-    events.publish(events.ORDER_PLACED, order)
+    # No SNS call here: the orders table's stream publishes OrderPlaced (chalicelib/events.py).
     return view, True
 
 
@@ -473,7 +473,7 @@ def cancel_order(caller: Principal, order: Order | None, order_id: str) -> dict[
     order.pending_event = events.ORDER_CANCELLED
     order.event_at = cancelled_at
     metric("OrdersCancelled")
-    events.publish(events.ORDER_CANCELLED, order)
+    # The orders table's stream publishes OrderCancelled.
     return order_view(order)
 
 
@@ -500,7 +500,7 @@ def _build_cancel(
 
 def order_key(order_id: str) -> str | None:
     """The orders-table key an order id may be stored under (``None``: it cannot exist)."""
-    if not is_id(order_id) or order_id.startswith(_IDEMPOTENCY_PREFIX):
+    if not is_id(order_id) or order_id.startswith(IDEMPOTENCY_PREFIX):
         return None
     return order_id
 
@@ -542,5 +542,4 @@ def advance_order(
     order.pending_event = event_type
     order.event_at = changed_at
     metric("Orders" + status.capitalize())
-    events.publish(event_type, order)
     return order_view(order)
