@@ -52,15 +52,19 @@ def _unacknowledged(count: int) -> list[str]:
 def subscriber(monkeypatch):
     """SNS and a healthy subscriber: every publish is delivered and handled at once."""
     published: list[str] = []
-    real_send = events._send
+    real_publish = events.publish
 
-    def send_and_deliver(event_type: str, order: Order) -> None:
-        real_send(event_type, order)
-        published.append(order.order_id)
-        message = events.event_message(event_type, order)
-        events.handle_message(json.dumps(message, default=str))
+    def publish_and_deliver(due, **options):
+        failed = real_publish(due, **options)
+        for event_type, order in due:
+            if (event_type, order) in failed:
+                continue
+            published.append(order.order_id)
+            message = events.event_message(event_type, order)
+            events.handle_message(json.dumps(message, default=str))
+        return failed
 
-    monkeypatch.setattr(events, "_send", send_and_deliver)
+    monkeypatch.setattr(events, "publish", publish_and_deliver)
     return published
 
 
