@@ -45,6 +45,7 @@ clean:
 
 # --- AWS (uses your AWS credentials; region from AWS_REGION, else your configuration; see docs/deploy.md)
 # make deploy STAGE=dev [ALARM_EMAIL=you@example.com] [NOTIFICATION_EMAIL=...]
+#   [SENDER_IDENTITY=example.org EMAIL_SENDER=orders@example.org]  (buyer emails; also make package)
 
 package: $(STAMP)
 	$(BIN)/python -m scripts.package --stage $(STAGE)

@@ -9,6 +9,9 @@
    from ``infra/resources.json``: it must exist before the functions that use it.
 4. ``chalice deploy`` with that record (see ``scripts/state.py``), saved back after (also
    after a failure: Chalice records what it created).
+   With ``SENDER_IDENTITY``/``EMAIL_SENDER`` (buyer emails on), the resources stack declares
+   the SES identity, and while Chalice runs the stage's ``EMAIL_SENDER`` is set and the
+   subscriber's policy file carries ``ses:SendEmail`` on that identity only (restored after).
 5. The operations stack (alarm topic, alarms, dashboard, prod's access log group) from
    ``infra/operations.json``, and the API stage settings declared there: throttling and,
    in prod, access logs. The REST API is renamed ``<app>-<stage>``, the name its metrics,
@@ -21,6 +24,7 @@ caused it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -36,7 +40,9 @@ from scripts.project import (
     CHALICE_DIR,
     OPERATIONS_FILE,
     PROJECT_DIR,
+    SENDER_FUNCTION,
     TEMPLATE_FILE,
+    SenderError,
     api_name,
     app_name,
     chalice,
@@ -45,6 +51,8 @@ from scripts.project import (
     operations_stack_name,
     packaged_stack_name,
     resolve_region,
+    sender_settings,
+    sender_statement,
     stack_name,
     stage_parser,
 )
@@ -224,6 +232,9 @@ def resources_parameters(stage: str, environ: Mapping[str, str]) -> dict[str, st
         "AppName": app_name(),
         # Unset keeps the current subscription; set it to "" to remove the subscription.
         "NotificationEmail": environ.get(NOTIFICATION_EMAIL_VARIABLE),
+        # Always given: a stack deployed before this parameter existed has no previous value.
+        # Unset means buyer emails off, and the identity is no longer declared.
+        "SenderIdentity": sender[0] if (sender := sender_settings(environ)) else "",
     }
 
 
@@ -346,6 +357,37 @@ def chalice_deploy(stage: str, aws_region: str, stream_arn: str) -> None:
         raise DeployError(f"`chalice deploy --stage {stage}` failed (exit {result.returncode})")
 
 
+@contextlib.contextmanager
+def sender_for_chalice(stage: str, sender: tuple[str, str] | None) -> Iterator[None]:
+    """While ``chalice deploy`` runs: the stage's EMAIL_SENDER and the subscriber's grant.
+
+    Chalice reads both from ``.chalice/``: the stage's ``EMAIL_SENDER`` is set in
+    config.json and ``ses:SendEmail`` on the identity added to the subscriber's generated
+    policy file; the committed files (buyer emails off) are restored afterwards.
+    """
+    if sender is None:
+        yield
+        return
+    identity, address = sender
+    config_file = CHALICE_DIR / "config.json"
+    original_config = config_file.read_text()
+    config = json.loads(original_config)
+    stage_config = config["stages"][stage]
+    stage_config.setdefault("environment_variables", {})["EMAIL_SENDER"] = address
+    functions = stage_config["lambda_functions"]
+    policy_file = CHALICE_DIR / functions[SENDER_FUNCTION]["iam_policy_file"]
+    original_policy = policy_file.read_text()
+    policy = json.loads(original_policy)
+    policy["Statement"].append(sender_statement(identity))
+    try:
+        config_file.write_text(json.dumps(config, indent=2) + "\n")
+        policy_file.write_text(json.dumps(policy, indent=2) + "\n")
+        yield
+    finally:
+        config_file.write_text(original_config)
+        policy_file.write_text(original_policy)
+
+
 def use_shared_record(ssm: Any, stage: str, echo: Echo = print) -> None:
     """Put the stage's shared record where Chalice reads it; the shared one wins."""
     shared = state.fetch_record(ssm, stage)
@@ -381,6 +423,12 @@ def deploy(stage: str, aws_region: str, environ: Mapping[str, str], echo: Echo =
     cfn = session.client("cloudformation", region_name=aws_region)
     ssm = session.client("ssm", region_name=aws_region)
     apigateway = session.client("apigateway", region_name=aws_region)
+    try:
+        sender = sender_settings(environ)
+    except SenderError as exc:
+        raise DeployError(f"{exc}; nothing was created") from exc
+    echo(f"Buyer emails: from {sender[1]} (SES identity {sender[0]})" if sender else
+         "Buyer emails: off (set SENDER_IDENTITY and EMAIL_SENDER to turn them on)")  # fmt: skip
     check_no_other_path(cfn, stage)
     check_access_log_role(apigateway, stage)
     # Fetched before the resources stack changes, so that no update can hide the record.
@@ -395,7 +443,8 @@ def deploy(stage: str, aws_region: str, environ: Mapping[str, str], echo: Echo =
         )
     echo(f"Deploying the Chalice app (stage {stage}, region {aws_region}) ...")
     try:
-        chalice_deploy(stage, aws_region, stream_arn)
+        with sender_for_chalice(stage, sender):
+            chalice_deploy(stage, aws_region, stream_arn)
     finally:
         record = state.read_local_record(stage, CHALICE_DIR)
         if record is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -26,17 +27,19 @@ from typing import Any
 
 from scripts.deploy import api_stage_settings, method_settings, writes_access_logs
 from scripts.project import (
-    CHALICE_DIR,
     OPERATIONS_FILE,
     PROJECT_DIR,
     TEMPLATE_FILE,
+    SenderError,
     api_name,
     chalice,
     chalice_environment,
+    function_policy,
     load_config,
     operations_stack_name,
     packaged_stack_name,
     resolve_region,
+    sender_settings,
     stack_name,
     stage_parser,
 )
@@ -208,7 +211,13 @@ def add_operations(template: dict[str, Any], stage: str) -> None:
     template["Resources"].setdefault("RestAPI", {}).setdefault("Properties", {}).update(api)
 
 
-def merge_template(stage: str) -> dict[str, Any]:
+def merge_template(stage: str, sender: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The merge template; ``sender`` is ``(identity, address)`` when buyer emails are on.
+
+    With a sender, the template declares the SES identity, the functions get the stage's
+    ``EMAIL_SENDER`` and the subscriber's role ``ses:SendEmail`` on that identity only.
+    """
+    identity, address = sender or ("", "")
     config = load_config()
     app = config["app_name"]
     stage_config = config["stages"][stage]
@@ -217,6 +226,8 @@ def merge_template(stage: str) -> dict[str, Any]:
     parameters = template["Parameters"]
     parameters["Stage"].update(Default=stage, AllowedValues=[stage])
     parameters["AppName"].update(Default=app, AllowedValues=[app])
+    # The subscriber's grant names the identity: it cannot change without a new package.
+    parameters["SenderIdentity"].update(Default=identity, AllowedValues=[identity])
 
     resources = template["Resources"]
     # The deploy record is `make deploy`'s (scripts/state.py); this stack has no Chalice record.
@@ -230,19 +241,20 @@ def merge_template(stage: str) -> dict[str, Any]:
         Default=api_gateway_stage, AllowedValues=[api_gateway_stage]
     )
     template = resolve_conditions(
-        template, {"Stage": stage, "AppName": app, "ApiStage": api_gateway_stage}
+        template,
+        {"Stage": stage, "AppName": app, "ApiStage": api_gateway_stage, "SenderIdentity": identity},
     )
+    environment = {**RESOURCE_ENVIRONMENT, **({"EMAIL_SENDER": address} if address else {})}
     resources = template["Resources"]
     for function in FUNCTIONS:
         resources[function.logical_id] = {
             "DependsOn": [function.log_group_id],
             "Properties": {
                 "FunctionName": function.function_name(app, stage),
-                "Environment": {"Variables": RESOURCE_ENVIRONMENT},
+                "Environment": {"Variables": environment},
             },
         }
-        policy_file = stage_config["lambda_functions"][function.name]["iam_policy_file"]
-        policy = json.loads((CHALICE_DIR / policy_file).read_text())
+        policy = function_policy(stage, function.name, identity or None)
         resources[function.role_id] = {
             "Properties": {
                 "Policies": [
@@ -283,7 +295,12 @@ def prepare_out_dir(out_dir: Path) -> Path:
     return out_dir
 
 
-def package(stage: str, out_dir: Path, aws_region: str | None = None) -> Path:
+def package(
+    stage: str,
+    out_dir: Path,
+    aws_region: str | None = None,
+    sender: tuple[str, str] | None = None,
+) -> Path:
     """Write ``sam.json`` and ``deployment.zip`` into ``out_dir``; returns it.
 
     ``out_dir`` may be new, empty, or an earlier output (it is replaced); anything else is
@@ -292,7 +309,7 @@ def package(stage: str, out_dir: Path, aws_region: str | None = None) -> Path:
     out_dir = prepare_out_dir(out_dir)
     with tempfile.TemporaryDirectory(prefix="package-") as scratch:
         merge_file = Path(scratch) / f"{stage}.merge.json"
-        merge_file.write_text(json.dumps(merge_template(stage), indent=2) + "\n")
+        merge_file.write_text(json.dumps(merge_template(stage, sender), indent=2) + "\n")
         command = chalice("package", "--stage", stage, "--merge-template", str(merge_file))
         result = subprocess.run(
             [*command, str(out_dir)],
@@ -336,12 +353,15 @@ def main(argv: list[str] | None = None) -> int:
     aws_region, source = resolve_region()
     print(f"Region: {aws_region} (from {source})")
     try:
-        out_dir = package(args.stage, args.out or OUT_DIR / args.stage, aws_region)
-    except PackageError as exc:
+        sender = sender_settings(os.environ)
+        out_dir = package(args.stage, args.out or OUT_DIR / args.stage, aws_region, sender)
+    except (PackageError, SenderError) as exc:
         print(f"Package failed: {exc}", file=sys.stderr)
         return 1
     size = (out_dir / "deployment.zip").stat().st_size / 1e6
     relative = out_dir.relative_to(PROJECT_DIR) if out_dir.is_relative_to(PROJECT_DIR) else out_dir
+    emails = f"from {sender[1]} (SES identity {sender[0]})" if sender else "off"
+    print(f"Buyer emails: {emails}")
     print(f"Packaged {relative}/sam.json and {relative}/deployment.zip ({size:.1f} MB).")
     template_bytes = len((out_dir / "sam.json").read_bytes())
     print(deploy_instructions(args.stage, relative, template_bytes))

@@ -100,3 +100,55 @@ def stage_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--stage", required=True, choices=aws_stages())
     return parser
+
+
+# --- Buyer emails: the stage's SES sender, set at deploy/package time ---------------------
+
+SENDER_IDENTITY_VARIABLE = "SENDER_IDENTITY"  # an SES identity: an address or a domain
+EMAIL_SENDER_VARIABLE = "EMAIL_SENDER"  # the From address buyer emails use
+SENDER_FUNCTION = "on_order_event"  # the one function that sends them
+SENDER_STATEMENT_SID = "BuyerEmailSenderIdentity"
+
+
+class SenderError(ValueError):
+    """EMAIL_SENDER and SENDER_IDENTITY do not fit together."""
+
+
+def sender_settings(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """``(identity, sender)`` from the environment, or ``None``: buyer emails off.
+
+    The identity defaults to the sender's address; the sender must be that address or an
+    address at that domain (what SES lets an identity send as).
+    """
+    identity = environ.get(SENDER_IDENTITY_VARIABLE, "").strip()
+    sender = environ.get(EMAIL_SENDER_VARIABLE, "").strip()
+    if not identity and not sender:
+        return None
+    if not sender:
+        raise SenderError(f"{SENDER_IDENTITY_VARIABLE} is set: set {EMAIL_SENDER_VARIABLE} too")
+    identity = identity or sender
+    if sender.lower() != identity.lower() and not sender.lower().endswith("@" + identity.lower()):
+        raise SenderError(
+            f"{EMAIL_SENDER_VARIABLE} must be {SENDER_IDENTITY_VARIABLE} itself or an address "
+            "at that domain"
+        )
+    return identity, sender
+
+
+def sender_statement(identity: str) -> dict[str, Any]:
+    """``ses:SendEmail`` on that one identity (any region and account, like the files)."""
+    return {
+        "Sid": SENDER_STATEMENT_SID,
+        "Effect": "Allow",
+        "Action": ["ses:SendEmail"],
+        "Resource": f"arn:aws:ses:*:*:identity/{identity}",
+    }
+
+
+def function_policy(stage: str, function: str, sender_identity: str | None = None) -> dict:
+    """The function's generated policy file, plus the SES grant when the stage sends email."""
+    policy_file = load_config()["stages"][stage]["lambda_functions"][function]["iam_policy_file"]
+    policy: dict[str, Any] = json.loads((CHALICE_DIR / policy_file).read_text())
+    if sender_identity and function == SENDER_FUNCTION:
+        policy["Statement"].append(sender_statement(sender_identity))
+    return policy

@@ -21,7 +21,7 @@ import scripts.deploy
 import scripts.destroy
 from scripts.deploy import NO_UPDATES, DeployError, deploy_stack, stack_status
 from scripts.package import resolve_conditions
-from scripts.project import PROJECT_DIR, TEMPLATE_FILE
+from scripts.project import CHALICE_DIR, PROJECT_DIR, TEMPLATE_FILE
 
 REGION = "us-east-1"
 TEMPLATE = TEMPLATE_FILE.read_text()
@@ -283,6 +283,53 @@ def test_make_deploy_subscribes_the_app_to_the_resources_stacks_stream(
     stream = scripts.deploy.stack_outputs(cfn, "shop-dev-resources")["OrdersTableStreamArn"]
     assert ":table/shop-dev-orders/stream/" in stream
     assert deploy["env"]["ORDERS_STREAM_ARN"] == stream
+
+
+def test_make_deploy_with_a_sender_grants_sending_as_its_identity_only_while_chalice_runs(
+    cfn, chalice_runs, monkeypatch, tmp_path
+):
+    for name in ("config.json", "policy-dev-subscriber.json", "policy-dev-api.json"):
+        (tmp_path / name).write_text((CHALICE_DIR / name).read_text())
+    committed = {path.name: path.read_text() for path in tmp_path.glob("*.json")}
+    seen: dict[str, Any] = {}
+
+    class Stop(Exception):
+        """Raised once chalice deploy has run: what follows needs a real API."""
+
+    def deploy_then_stop(*args: Any) -> None:
+        seen.update({path.name: json.loads(path.read_text()) for path in tmp_path.glob("*.json")})
+        raise Stop
+
+    monkeypatch.setattr(scripts.deploy, "chalice_deploy", deploy_then_stop)
+    sender = {"SENDER_IDENTITY": "example.org", "EMAIL_SENDER": "shop@example.org"}
+    with pytest.raises(Stop):
+        scripts.deploy.deploy("dev", REGION, sender, echo=lambda line: None)
+
+    assert stack_parameters(cfn, "shop-dev-resources")["SenderIdentity"] == "example.org"
+    variables = seen["config.json"]["stages"]["dev"]["environment_variables"]
+    assert variables["EMAIL_SENDER"] == "shop@example.org"
+    assert seen["config.json"]["stages"]["prod"]["environment_variables"]["EMAIL_SENDER"] == ""
+    subscriber = json.loads(committed["policy-dev-subscriber.json"])["Statement"]
+    assert seen["policy-dev-subscriber.json"]["Statement"] == [
+        *subscriber,
+        {
+            "Sid": "BuyerEmailSenderIdentity",
+            "Effect": "Allow",
+            "Action": ["ses:SendEmail"],
+            "Resource": "arn:aws:ses:*:*:identity/example.org",
+        },
+    ]
+    assert seen["policy-dev-api.json"] == json.loads(committed["policy-dev-api.json"])
+    # The committed files (buyer emails off) are back, even though the deploy failed.
+    assert {path.name: path.read_text() for path in tmp_path.glob("*.json")} == committed
+
+
+def test_make_deploy_refuses_a_sender_outside_its_identity(cfn, chalice_runs):
+    wrong = {"SENDER_IDENTITY": "example.org", "EMAIL_SENDER": "shop@example.com"}
+    with pytest.raises(DeployError, match="nothing was created"):
+        scripts.deploy.deploy("dev", REGION, wrong, echo=lambda line: None)
+    assert scripts.deploy.stack_status(cfn, "shop-dev-resources") is None
+    assert chalice_runs == []
 
 
 def test_make_deploy_refuses_a_resources_stack_without_the_stream(cfn, chalice_runs, monkeypatch):

@@ -26,12 +26,23 @@ import boto3
 import pytest
 from botocore.client import BaseClient
 
-from scripts.project import CHALICE_DIR, TEMPLATE_FILE, aws_stages, load_config, stage_environment
+from scripts.project import (
+    CHALICE_DIR,
+    SENDER_FUNCTION,
+    TEMPLATE_FILE,
+    aws_stages,
+    function_policy,
+    load_config,
+    stage_environment,
+)
 from tests.conftest import delivered_to
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's
 TEST_SECRET_ID = "shop/test/token-signing"
+# The buyer-email flow's SES identity (and sender). A stage's identity is set at deploy time,
+# so the policy files carry no SES grant: the checks add the one the deploy would add.
+SENDER = "shop@example.com"
 STREAM_FUNCTION = "publish_order_events"
 FUNCTIONS = ("api_handler", "on_order_event", "republish_unannounced", STREAM_FUNCTION)
 # What Lambda's event source mapping reads a DynamoDB stream with, using the function's role.
@@ -73,6 +84,10 @@ def table_arn(table: str, index: str | None = None) -> str:
     return f"{arn}/index/{index}" if index else arn
 
 
+def identity_arn(identity: str) -> str:
+    return f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{identity}"
+
+
 def accesses_of(service: str, operation: str, params: dict, response: dict) -> list[Access]:
     """The IAM actions and resources AWS checks for one API call."""
     if (service, operation) in NEEDS_NO_PERMISSION:
@@ -101,6 +116,9 @@ def accesses_of(service: str, operation: str, params: dict, response: dict) -> l
     if (service, operation) in (("sns", "Publish"), ("sns", "PublishBatch")):
         # PublishBatch is authorized as sns:Publish.
         return [Access("sns:Publish", params["TopicArn"])]
+    if (service, operation) == ("ses", "SendEmail"):
+        # Authorized on the identity sent as; here the sender address is its own identity.
+        return [Access("ses:SendEmail", identity_arn(params["Source"]))]
     if (service, operation) == ("secretsmanager", "GetSecretValue"):
         return [Access("secretsmanager:GetSecretValue", response.get("ARN", params["SecretId"]))]
     return [Access(f"{service}:{operation}", "*")]  # unknown: only a "*" grant would cover it
@@ -485,6 +503,25 @@ def exercise_subscriber(flows: Flows, orders: dict[str, str], stream_arn: str) -
 
 
 @contextmanager
+def buyer_emails_from(sender: str) -> Iterator[None]:
+    """As on a stage deployed with EMAIL_SENDER: the identity verified, the sender set."""
+    boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=sender)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EMAIL_SENDER", sender)
+        refresh_settings()
+        yield
+    refresh_settings()
+
+
+def exercise_buyer_email(flows: Flows, orders: dict[str, str]) -> None:
+    """One email: the delivered order's event again, now that the stage sends email."""
+    by_type = {(m["type"], m["orderId"]): m for m in flows.recorder.published}
+    with buyer_emails_from(SENDER):
+        # Already handled without an email: the email is claimed, the buyer read, and sent.
+        flows.deliver(by_type[("OrderDelivered", orders["checked_out"])])
+
+
+@contextmanager
 def topic_arn_from_sts() -> Iterator[None]:
     """As deployed by ``chalice deploy``: no configured ARN, derived via GetCallerIdentity."""
     from chalicelib import events
@@ -547,6 +584,7 @@ def run_all_flows() -> Exercised:
             with topic_arn_from_sts():  # as `chalice deploy` deploys it
                 flows.stream(stream_arn["OutputValue"])
             exercise_subscriber(flows, orders, stream_arn["OutputValue"])
+            exercise_buyer_email(flows, orders)
             flows.stream(stream_arn["OutputValue"])  # the acknowledgments: nothing to publish
             patch.setattr(events, "SWEEP_GRACE", timedelta(minutes=-10))  # everything is due
             flows.sweep()
@@ -568,8 +606,8 @@ def exercised() -> Exercised:
 
 
 def policy_of(stage: str, function: str) -> dict:
-    lambda_functions = load_config()["stages"][stage]["lambda_functions"]
-    return json.loads((CHALICE_DIR / lambda_functions[function]["iam_policy_file"]).read_text())
+    """The function's policy as deployed with the flows' sender identity."""
+    return function_policy(stage, function, SENDER)
 
 
 def accesses_on(stage: str, function: str, exercised: Exercised, plan: dict) -> set[Access]:
@@ -605,6 +643,36 @@ def test_only_the_stream_handler_and_the_sweep_publish(exercised):
     assert publishers == {STREAM_FUNCTION, "republish_unannounced"}
 
 
+def test_only_the_subscriber_sends_email_and_only_as_the_identity(exercised):
+    ses = {
+        function: {a for a in accesses if a.action.startswith("ses:")}
+        for function, accesses in exercised.accesses.items()
+    }
+    assert {f: a for f, a in ses.items() if a} == {
+        SENDER_FUNCTION: {Access("ses:SendEmail", identity_arn(SENDER))}
+    }
+    # The buyer's address comes from their profile.
+    users = table_arn(os.environ["USERS_TABLE"])
+    assert Access("dynamodb:GetItem", users) in exercised.accesses[SENDER_FUNCTION]
+
+
+@pytest.mark.parametrize("stage", aws_stages())
+def test_a_sender_identity_grants_send_email_on_that_identity_only(stage):
+    for function in FUNCTIONS:
+        actions = [
+            a for s in statements(function_policy(stage, function)) for a in as_list(s["Action"])
+        ]
+        assert not [a for a in actions if a.startswith("ses:")]
+    policy = function_policy(stage, SENDER_FUNCTION, "example.org")
+    assert allows(policy, Access("ses:SendEmail", identity_arn("example.org")))
+    for other in ("example.com", "example.org.evil", "shop@example.org"):
+        assert not allows(policy, Access("ses:SendEmail", identity_arn(other)))
+    assert not allows(policy, Access("ses:SendRawEmail", identity_arn("example.org")))
+    assert function_policy(stage, "api_handler", "example.org") == function_policy(
+        stage, "api_handler"
+    )
+
+
 @pytest.mark.parametrize("stage", aws_stages())
 def test_chalice_gives_each_function_its_own_policy_file(chalice_plan, stage):
     assert load_config()["autogen_policy"] is False  # else iam_policy_file is ignored
@@ -635,6 +703,7 @@ def test_policy_reaches_no_resource_beyond_the_functions_own(
     own_names = {environment[name] for name in RESOURCE_VARIABLES} | {
         deployed["function_name"] for deployed in chalice_plan[stage].values()
     }
+    own_names.add(SENDER)
     assert overreaching_grants(policy, accesses, own_names, stage) == []
 
 
@@ -707,7 +776,11 @@ def generated_policies(exercised: Exercised, plan: dict) -> dict[Path, dict]:
         lambda_functions = load_config()["stages"][stage]["lambda_functions"]
         for function in FUNCTIONS:
             path = CHALICE_DIR / lambda_functions[function]["iam_policy_file"]
-            generated[path] = generated_policy(accesses_on(stage, function, exercised, plan), stage)
+            accesses = accesses_on(stage, function, exercised, plan)
+            # The SES grant comes from the stage's identity at deploy time, not from the file.
+            generated[path] = generated_policy(
+                {a for a in accesses if not a.action.startswith("ses:")}, stage
+            )
     return generated
 
 

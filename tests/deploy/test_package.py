@@ -14,10 +14,18 @@ from scripts.package import (
     SUBSCRIBER,
     PackageError,
     deploy_instructions,
+    merge_template,
     pin_to_stack,
     prepare_out_dir,
 )
-from scripts.project import CHALICE_DIR, aws_stages, load_config, stage_environment
+from scripts.project import (
+    CHALICE_DIR,
+    SenderError,
+    aws_stages,
+    load_config,
+    sender_settings,
+    stage_environment,
+)
 
 STAGES = aws_stages()
 TABLES = {"UsersTable": "users", "ProductsTable": "products", "OrdersTable": "orders"}
@@ -222,3 +230,59 @@ def test_printed_deploy_command_sends_the_template_through_s3(sam):
     (deploy,) = [line for line in text.splitlines() if "cloudformation deploy" in line]
     assert "--s3-bucket BUCKET" in deploy
     assert "--stack-name shop-dev " in deploy
+
+
+SES_IDENTITY = {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"}
+
+
+def ses_grants(template: dict[str, Any]) -> dict[str, list[Any]]:
+    """Per role, the resources of its statements that grant an SES action."""
+    grants: dict[str, list[Any]] = {}
+    for function in FUNCTIONS:
+        (inline,) = template["Resources"][function.role_id]["Properties"]["Policies"]
+        for statement in inline["PolicyDocument"]["Statement"]:
+            if any(action.startswith("ses:") for action in statement["Action"]):
+                grants.setdefault(function.role_id, []).append(
+                    (statement["Action"], statement["Resource"])
+                )
+    return grants
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_sender_declares_its_identity_and_grants_sending_as_it_only(stage):
+    template = merge_template(stage, ("example.org", "shop@example.org"))
+    resources = template["Resources"]
+    identity = resources["BuyerEmailSenderIdentity"]
+    assert "Condition" not in identity  # settled: the identity is baked into the policy
+    assert identity["Properties"]["EmailIdentity"] == {"Ref": "SenderIdentity"}
+    assert template["Parameters"]["SenderIdentity"]["AllowedValues"] == ["example.org"]
+    arn = {"Fn::Sub": SES_IDENTITY["Fn::Sub"] + "example.org"}
+    assert ses_grants(template) == {"OnOrderEventRole": [(["ses:SendEmail"], arn)]}
+    for function in FUNCTIONS:
+        variables = resources[function.logical_id]["Properties"]["Environment"]["Variables"]
+        assert variables["EMAIL_SENDER"] == "shop@example.org"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_without_a_sender_there_is_no_identity_and_no_ses_grant(sam, stage):
+    for template in (merge_template(stage), sam[stage]):
+        assert "BuyerEmailSenderIdentity" not in template["Resources"]
+        assert ses_grants(template) == {}
+    assert stage_environment(stage)["EMAIL_SENDER"] == ""  # buyer emails off
+
+
+def test_the_sender_and_its_identity_must_fit():
+    assert sender_settings({}) is None
+    assert sender_settings({"EMAIL_SENDER": "shop@example.org"}) == (
+        "shop@example.org",
+        "shop@example.org",
+    )
+    both = {"SENDER_IDENTITY": "example.org", "EMAIL_SENDER": "shop@example.org"}
+    assert sender_settings(both) == ("example.org", "shop@example.org")
+    for wrong in (
+        {"SENDER_IDENTITY": "example.org"},
+        {"SENDER_IDENTITY": "example.org", "EMAIL_SENDER": "shop@evil-example.org"},
+        {"SENDER_IDENTITY": "a@example.org", "EMAIL_SENDER": "b@example.org"},
+    ):
+        with pytest.raises(SenderError):
+            sender_settings(wrong)
