@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response, SNSEvent
 
-from chalicelib import events, observability, openapi, orders, products, users
+from chalicelib import events, observability, openapi, orders, payment_flow, products, users
 from chalicelib.auth import Principal, principal_from_token, require_admin
 from chalicelib.config import get_settings
 from chalicelib.http import ANY_CONTENT, JSON, bearer_token, chalice_errors_as_json, json_errors
@@ -297,6 +297,21 @@ def cancel_order(orderId: str) -> dict[str, Any]:
     return orders.cancel_order(caller, orderId)
 
 
+# --- payments ----------------------------------------------------------------
+
+
+@route(
+    "POST",
+    "/payments/webhook",
+    "Payment provider notifications (Stripe-Signature verified)",
+    PUBLIC,
+    errors=(400, 404, 503),
+)
+def payment_webhook() -> dict[str, str]:
+    request = _request()
+    return payment_flow.handle_webhook(request.raw_body, request.headers.get("stripe-signature"))
+
+
 @route("GET", "/openapi.json", "This document", PUBLIC, response="OpenApiDocument")
 def openapi_document() -> dict[str, Any]:
     return openapi.document(OPERATIONS)
@@ -312,4 +327,6 @@ def on_order_event(event: SNSEvent) -> None:
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def republish_unannounced(event: CloudWatchEvent) -> None:
+    # Expiry first: the OrderExpired events it writes are then swept like any other.
+    payment_flow.expire_unpaid()
     events.republish_unannounced()

@@ -30,14 +30,26 @@ from chalicelib.encoding import json_default
 from chalicelib.errors import aws_error_code, is_transient
 from chalicelib.models import Order
 from chalicelib.observability import metric
-from chalicelib.order_view import CONFIRMED, PENDING, order_view
+from chalicelib.order_view import AWAITING_PAYMENT, CONFIRMED, PENDING, order_view
 from chalicelib.schemas import is_id
 
 logger = logging.getLogger(__name__)
 
 ORDER_PLACED = "OrderPlaced"
 ORDER_CANCELLED = "OrderCancelled"
+# With a payment provider (chalicelib/payment_flow.py): the webhook's success, and the timeout.
+ORDER_PAID = "OrderPaid"
+ORDER_EXPIRED = "OrderExpired"
 EVENT_TYPES = (ORDER_PLACED, ORDER_CANCELLED)
+PAYMENT_EVENT_TYPES = (ORDER_PAID, ORDER_EXPIRED)
+
+
+def _event_types() -> tuple[str, ...]:
+    """The types this stage can produce: payment events only with a payment provider."""
+    if get_settings().payment_provider == "none":
+        return EVENT_TYPES
+    return EVENT_TYPES + PAYMENT_EVENT_TYPES
+
 SWEEP_GRACE = timedelta(minutes=2)
 SWEEP_BATCH = 100
 EVENT_FIELDS = ("orderId", "userId", "total", "items", "createdAt")
@@ -91,7 +103,7 @@ def handle_message(raw: str) -> str:
         message = json.loads(raw)
         event_type = message["type"]
         order_id = message["orderId"]
-        if event_type not in EVENT_TYPES:
+        if event_type not in _event_types():
             raise ValueError(f"unknown event type {event_type!r}")
         # DynamoDB rejects oversized keys with a ValidationException, which would be retried.
         if not is_id(order_id):
@@ -112,15 +124,33 @@ def handle_message(raw: str) -> str:
         condition = (Order.status == PENDING) & (Order.pending_event == ORDER_PLACED)
     else:
         actions = [Order.pending_event.remove(), Order.event_at.remove()]
-        condition = Order.pending_event == ORDER_CANCELLED
+        condition = Order.pending_event == event_type
+    if _update_unless_overtaken(order, actions, condition):
+        return "confirmed" if event_type == ORDER_PLACED else "acknowledged"
+    # Only stages with a payment provider place AWAITING_PAYMENT orders.
+    if (
+        event_type == ORDER_PLACED
+        and get_settings().payment_provider != "none"
+        and _update_unless_overtaken(
+            order,
+            [Order.pending_event.remove(), Order.event_at.remove()],
+            (Order.status == AWAITING_PAYMENT) & (Order.pending_event == ORDER_PLACED),
+        )
+    ):
+        # Placed with a payment provider: the payment, not this event, confirms it.
+        return "acknowledged"
+    return "ignored"
+
+
+def _update_unless_overtaken(order: Order, actions: list[Action], condition: Any) -> bool:
     try:
         order.update(actions=actions, condition=condition)
     except UpdateError as exc:
         if aws_error_code(exc) == "ConditionalCheckFailedException":
             # A duplicate, or an event overtaken by a later one: nothing to do.
-            return "ignored"
+            return False
         raise
-    return "confirmed" if event_type == ORDER_PLACED else "acknowledged"
+    return True
 
 
 def republish_unannounced(now: datetime | None = None) -> int:
@@ -128,7 +158,7 @@ def republish_unannounced(now: datetime | None = None) -> int:
     cutoff = iso_z((now or datetime.now(UTC)) - SWEEP_GRACE)  # eventAt's own spelling
     found = published = 0
     try:
-        for event_type in EVENT_TYPES:
+        for event_type in _event_types():
             for order in Order.unannounced.query(
                 event_type, range_key_condition=Order.event_at < cutoff, limit=SWEEP_BATCH
             ):

@@ -161,7 +161,25 @@ class UnannouncedEventsIndex(GlobalSecondaryIndex["Order"]):
     event_at = UnicodeAttribute(range_key=True, attr_name="eventAt")
 
 
+class AwaitingPaymentIndex(GlobalSecondaryIndex["Order"]):
+    """Sparse: only orders still waiting for their payment, oldest deadline first.
+
+    The hash key is one of a few shard values, so the unpaid orders of a busy sale
+    do not all land on one partition; the expiry sweep queries each shard.
+    """
+
+    class Meta:
+        index_name = "awaitingPayment"
+        projection = AllProjection()
+
+    awaiting_shard = UnicodeAttribute(hash_key=True, attr_name="awaitingShard")
+    payment_expires_at = UnicodeAttribute(range_key=True, attr_name="paymentExpiresAt")
+
+
 ORDER_LIST_PARTITION = "ORDER"
+# awaitingShard values: "AWAITING#0" .. "AWAITING#<AWAITING_SHARDS - 1>".
+AWAITING_SHARD_PREFIX = "AWAITING#"
+AWAITING_SHARDS = 4
 
 
 class Order(TableModel):
@@ -178,10 +196,18 @@ class Order(TableModel):
     list_partition = UnicodeAttribute(attr_name="listPartition", default=ORDER_LIST_PARTITION)
     pending_event = UnicodeAttribute(attr_name="pendingEvent", null=True)
     event_at = UnicodeAttribute(attr_name="eventAt", null=True)
+    # Only with a payment provider (chalicelib/payments.py). ``awaitingShard`` exists
+    # only while the order is AWAITING_PAYMENT, which keeps the index sparse.
+    payment_provider = UnicodeAttribute(attr_name="paymentProvider", null=True)
+    payment_intent_id = UnicodeAttribute(attr_name="paymentIntentId", null=True)
+    payment_client_secret = UnicodeAttribute(attr_name="paymentClientSecret", null=True)
+    payment_expires_at = UnicodeAttribute(attr_name="paymentExpiresAt", null=True)
+    awaiting_shard = UnicodeAttribute(attr_name="awaitingShard", null=True)
 
     by_user = OrdersByUserIndex()
     by_created = OrdersByCreatedIndex()
     unannounced = UnannouncedEventsIndex()
+    awaiting_payment = AwaitingPaymentIndex()
 
 
 class IdempotencyRecord(TableModel):

@@ -16,8 +16,12 @@ if TYPE_CHECKING:
 PENDING = "PENDING"
 CONFIRMED = "CONFIRMED"
 CANCELLED = "CANCELLED"
-ORDER_STATUSES = (PENDING, CONFIRMED, CANCELLED)
-CANCELLABLE = (PENDING, CONFIRMED)
+# With a payment provider (docs/payments.md): stock is reserved while the order is
+# AWAITING_PAYMENT; the provider's success confirms it, the timeout expires it.
+AWAITING_PAYMENT = "AWAITING_PAYMENT"
+EXPIRED = "EXPIRED"
+ORDER_STATUSES = (PENDING, AWAITING_PAYMENT, CONFIRMED, CANCELLED, EXPIRED)
+CANCELLABLE = (PENDING, AWAITING_PAYMENT, CONFIRMED)
 
 
 def order_view(order: Order) -> dict[str, Any]:
@@ -40,4 +44,14 @@ def order_view(order: Order) -> dict[str, Any]:
     }
     if order.updated_at:
         view["updatedAt"] = order.updated_at
+    if order.payment_intent_id:
+        payment: dict[str, Any] = {
+            "provider": order.payment_provider,
+            "paymentIntentId": order.payment_intent_id,
+            "expiresAt": order.payment_expires_at,
+        }
+        # What the buyer's browser confirms the payment with; useless once it is settled.
+        if order.status == AWAITING_PAYMENT and order.payment_client_secret:
+            payment["clientSecret"] = order.payment_client_secret
+        view["payment"] = payment
     return view

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import random
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,10 +21,12 @@ from decimal import Decimal
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
 
-from chalicelib import events, transactions
+from chalicelib import events, payments, transactions
 from chalicelib.auth import Principal
-from chalicelib.clock import now_iso
+from chalicelib.clock import iso_z, now_iso
+from chalicelib.config import get_settings
 from chalicelib.encoding import json_default
 from chalicelib.errors import (
     Conflict,
@@ -34,6 +38,8 @@ from chalicelib.errors import (
     ValidationError,
 )
 from chalicelib.models import (
+    AWAITING_SHARD_PREFIX,
+    AWAITING_SHARDS,
     ORDER_LIST_PARTITION,
     IdempotencyRecord,
     Order,
@@ -42,10 +48,19 @@ from chalicelib.models import (
     UserRecord,
 )
 from chalicelib.observability import metric
-from chalicelib.order_view import CANCELLABLE, CANCELLED, PENDING, order_view
+from chalicelib.order_view import (
+    AWAITING_PAYMENT,
+    CANCELLABLE,
+    CANCELLED,
+    CONFIRMED,
+    PENDING,
+    order_view,
+)
 from chalicelib.pagination import paginate
 from chalicelib.schemas import MAX_ID_LENGTH, MAX_QUANTITY, is_id
 from chalicelib.transactions import ConditionsFailed, Transaction
+
+logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -122,6 +137,12 @@ def place_order(
         raise ValidationError(f"unknown product(s): {', '.join(unknown)}", productIds=unknown)
 
     order = _new_order(owner, quantities, products)
+    provider = payments.provider()
+    if provider is not None:
+        # Before the transaction, so the 201 carries the client secret; an intent left
+        # by a failed transaction is cancelled below (and could never be paid: nobody
+        # got its client secret).
+        _await_payment(order, provider, provider.create_intent(order.order_id, owner, order.total))
     view = order_view(order)
     record = None
     if idem_key is not None:
@@ -137,7 +158,11 @@ def place_order(
         )
     except ConditionsFailed as failed:
         if _ALREADY_PLACED not in failed.meanings:
+            _cancel_unused_intent(order)
             return _explain_cancellation(failed, idem_key, owner, quantities), False
+    except (ValidationError, Unauthorized):
+        _cancel_unused_intent(order)
+        raise
     metric("OrdersPlaced")
     metric("OrderValue", float(order.total), "None")
     events.publish(events.ORDER_PLACED, order)
@@ -167,6 +192,40 @@ def _new_order(owner: str, quantities: dict[str, int], products: Mapping[str, Pr
         pending_event=events.ORDER_PLACED,
         event_at=created_at,
     )
+
+
+def _await_payment(
+    order: Order, provider: payments.PaymentProvider, intent: payments.Intent
+) -> None:
+    """Make ``order`` one that holds its stock until ``intent`` is paid or it expires."""
+    timeout = timedelta(seconds=get_settings().payment_timeout_seconds)
+    order.status = AWAITING_PAYMENT
+    order.payment_provider = provider.name
+    order.payment_intent_id = intent.intent_id
+    order.payment_client_secret = intent.client_secret
+    order.payment_expires_at = iso_z(datetime.now(UTC) + timeout)
+    order.awaiting_shard = f"{AWAITING_SHARD_PREFIX}{random.randrange(AWAITING_SHARDS)}"
+
+
+def _cancel_unused_intent(order: Order) -> None:
+    if order.payment_intent_id:
+        cancel_intent_quietly(order)
+
+
+def cancel_intent_quietly(order: Order) -> None:
+    """Cancel the order's PaymentIntent; a failure is logged, never raised.
+
+    The order's own state is already settled by then; an intent left open can only
+    be paid by someone holding its client secret, and such a late payment is refunded.
+    """
+    provider = payments.provider()
+    if provider is None or not order.payment_intent_id:
+        return
+    try:
+        provider.cancel_intent(order.payment_intent_id)
+    except Exception:
+        logger.warning("cancelling the payment of order %s failed", order.order_id, exc_info=True)
+        metric("PaymentCancelFailures")
 
 
 def _build_order(
@@ -324,27 +383,54 @@ def cancel_order(caller: Principal, order_id: str) -> dict[str, Any]:
     transactions.write(
         lambda tx: _build_cancel(tx, order, cancelled_at, restock), retry_if=drop_deleted_products
     )
+    was = order.status
     order.status = CANCELLED
     order.updated_at = cancelled_at
     order.pending_event = events.ORDER_CANCELLED
     order.event_at = cancelled_at
     metric("OrdersCancelled")
     events.publish(events.ORDER_CANCELLED, order)
+    if was == AWAITING_PAYMENT:
+        cancel_intent_quietly(order)
+    elif was == CONFIRMED and order.payment_intent_id:
+        refund_quietly(order, "cancelled after payment")
     return order_view(order)
+
+
+def refund_quietly(order: Order, why: str) -> bool:
+    """Refund the order's payment (idempotent at the provider); logged and counted."""
+    provider = payments.provider()
+    if provider is None or not order.payment_intent_id:
+        return False
+    try:
+        provider.refund_intent(order.payment_intent_id, order.order_id)
+    except Exception:
+        logger.error("refunding order %s (%s) failed", order.order_id, why, exc_info=True)
+        metric("PaymentRefundFailures")
+        return False
+    logger.warning("refunded the payment of order %s: %s", order.order_id, why)
+    metric("PaymentsRefunded")
+    return True
 
 
 def _build_cancel(
     tx: Transaction, order: Order, cancelled_at: str, restock: dict[str, int]
 ) -> None:
+    actions = [
+        Order.status.set(CANCELLED),
+        Order.updated_at.set(cancelled_at),
+        Order.pending_event.set(events.ORDER_CANCELLED),
+        Order.event_at.set(cancelled_at),
+    ]
+    condition: Condition = Order.status.is_in(*CANCELLABLE)
+    if order.status == AWAITING_PAYMENT:
+        actions.append(Order.awaiting_shard.remove())  # out of the expiry index
+        # Paid meanwhile? Then this cancel must not pass as an unpaid one (no refund).
+        condition = Order.status == AWAITING_PAYMENT
     tx.update(
         order,
-        [
-            Order.status.set(CANCELLED),
-            Order.updated_at.set(cancelled_at),
-            Order.pending_event.set(events.ORDER_CANCELLED),
-            Order.event_at.set(cancelled_at),
-        ],
-        condition=Order.status.is_in(*CANCELLABLE),
+        actions,
+        condition=condition,
         on_fail=Conflict(f"order {order.order_id} was already cancelled"),
     )
     for product_id, quantity in restock.items():

@@ -133,11 +133,12 @@ def test_indexes_match(table_name, tables):
 
 
 def test_order_indexes_are_the_ones_the_code_queries():
-    # The three GSIs the order listings and the sweeper use, by their Python names.
+    # The GSIs the order listings, the sweeper and the payment expiry use, by their Python names.
     assert Order.by_user.Meta.index_name in Order._indexes
     assert Order.by_created.Meta.index_name in Order._indexes
     assert Order.unannounced.Meta.index_name in Order._indexes
-    assert len(Order._indexes) == 3
+    assert Order.awaiting_payment.Meta.index_name in Order._indexes
+    assert len(Order._indexes) == 4
 
 
 @pytest.mark.parametrize("table_name", sorted(models_by_table()))
