@@ -50,6 +50,7 @@ def _event_types() -> tuple[str, ...]:
         return EVENT_TYPES
     return EVENT_TYPES + PAYMENT_EVENT_TYPES
 
+
 SWEEP_GRACE = timedelta(minutes=2)
 SWEEP_BATCH = 100
 EVENT_FIELDS = ("orderId", "userId", "total", "items", "createdAt")

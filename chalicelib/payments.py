@@ -33,6 +33,8 @@ CURRENCY = "usd"
 # A Lambda request has 29 s; Stripe's SDK would wait 80 s by default.
 STRIPE_TIMEOUT_SECONDS = 8.0
 STRIPE_NETWORK_RETRIES = 2
+# A signed event older than this is refused (a replay); Stripe's own default.
+WEBHOOK_TOLERANCE_SECONDS = 300
 
 # The webhook events that move an order; every other type is acknowledged and ignored.
 PAYMENT_SUCCEEDED = "payment_intent.succeeded"
@@ -151,19 +153,26 @@ class StripeProvider:
         if not signature:
             raise invalid
         try:
-            event = stripe.Webhook.construct_event(payload, signature, self._webhook_secret)
+            stripe.WebhookSignature.verify_header(
+                payload if isinstance(payload, str) else payload.decode("utf-8"),
+                signature,
+                self._webhook_secret,
+                WEBHOOK_TOLERANCE_SECONDS,
+            )
         except (stripe.SignatureVerificationError, ValueError):
             raise invalid from None
         try:
+            event = json.loads(payload)
             obj = event["data"]["object"]
             metadata = obj.get("metadata") or {}
+            order_id = metadata.get("orderId")
             return WebhookEvent(
                 event_id=str(event["id"]),
                 event_type=str(event["type"]),
                 intent_id=str(obj["id"]),
-                order_id=metadata.get("orderId"),
+                order_id=order_id if isinstance(order_id, str) else None,
             )
-        except (KeyError, TypeError, AttributeError):
+        except (KeyError, TypeError, AttributeError, ValueError):
             raise ValidationError("malformed webhook event") from None
 
 
