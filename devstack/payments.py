@@ -127,6 +127,10 @@ def find_intent(stripe_url: str, order_id: str) -> str:
         starting_after = page["data"][-1]["id"]
 
 
+def intent_status(stripe_url: str, intent_id: str) -> str:
+    return str(_get(f"{stripe_url}/v1/payment_intents/{intent_id}")["status"])
+
+
 def pay(stripe_url: str, intent_id: str, card: str = CARD_OK) -> str:
     """Pay ``intent_id`` with a test card, as Stripe.js would; the intent's new status."""
     method = _post(
