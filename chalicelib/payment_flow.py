@@ -111,8 +111,8 @@ def _paid_too_late(order: Order) -> str:
             current.status,
         )
         metric("LatePayments")
-        refund_quietly(current, f"paid while {current.status}")
-        return "refunded"
+        refunded = refund_quietly(current, f"paid while {current.status}")
+        return "refunded" if refunded else "refund failed"
     return "ignored"  # a duplicate: already CONFIRMED (or later)
 
 
