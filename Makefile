@@ -91,6 +91,10 @@ bench: $(STAMP)
 bench-faults: $(STAMP)
 	$(BIN)/python -m bench.faults
 
+# Deep: the in-process hypothesis fuzz, then schemathesis (every phase, a fresh seed)
+# against a local stack over HTTP. `make test` runs both bounded and reproducible.
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=deep FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} \
 	  $(BIN)/python -m pytest tests/api/test_fuzz.py -p no:cacheprovider
+	SCHEMATHESIS_MAX_EXAMPLES=$${SCHEMATHESIS_MAX_EXAMPLES:-100} SCHEMATHESIS_SEED= \
+	  $(BIN)/python -m pytest tests/e2e/test_schemathesis_e2e.py -p no:cacheprovider

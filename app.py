@@ -14,7 +14,15 @@ from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response, SNSEv
 from chalicelib import events, observability, openapi, orders, payment_flow, products, users
 from chalicelib.auth import Principal, principal_from_token, require_admin
 from chalicelib.config import get_settings
-from chalicelib.http import ANY_CONTENT, JSON, bearer_token, chalice_errors_as_json, json_errors
+from chalicelib.http import (
+    ANY_CONTENT,
+    JSON,
+    bearer_token,
+    chalice_errors_as_json,
+    hardening_middleware,
+    json_errors,
+    register_preflight_routes,
+)
 from chalicelib.models import UserRecord
 from chalicelib.openapi import ADMIN, PUBLIC, USER, Operation
 from chalicelib.pagination import parse_limit
@@ -25,6 +33,7 @@ app = Chalice(app_name=settings.app_name, configure_logs=False)
 observability.configure_logging(settings.log_level)
 app.register_middleware(observability.http_middleware, "http")
 app.register_middleware(chalice_errors_as_json, "http")
+app.register_middleware(hardening_middleware, "http")
 app.register_middleware(observability.event_middleware, "sns")
 app.register_middleware(observability.event_middleware, "scheduled")
 
@@ -113,7 +122,7 @@ def register_user() -> Response:
     PUBLIC,
     request="UserLogin",
     response="LoginResult",
-    errors=(400, 401, 415, 503),
+    errors=(400, 401, 415, 429, 503),
 )
 def login_user() -> dict[str, Any]:
     return users.login(_body("UserLogin"))
@@ -148,7 +157,7 @@ def get_user(userId: str) -> dict[str, Any]:
     USER,
     request="UserUpdate",
     response="User",
-    errors=(400, 401, 404, 409, 415, 503),
+    errors=(400, 401, 404, 409, 415, 429, 503),
 )
 def update_user(userId: str) -> dict[str, Any]:
     caller, record = _caller()
@@ -315,6 +324,11 @@ def payment_webhook() -> dict[str, str]:
 @route("GET", "/openapi.json", "This document", PUBLIC, response="OpenApiDocument")
 def openapi_document() -> dict[str, Any]:
     return openapi.document(OPERATIONS)
+
+
+# CORS preflights for every path above, only on stages that allow origins.
+if settings.cors_allowed_origins:
+    register_preflight_routes(app)
 
 
 # --- events ------------------------------------------------------------------

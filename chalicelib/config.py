@@ -44,6 +44,12 @@ class Settings:
     payment_secret_id: str | None = None
     # Only the local stack sets it: the SDK then talks to localstripe.
     stripe_api_base: str | None = None
+    # Browser origins allowed to call the API (CORS); empty: no CORS headers at all.
+    cors_allowed_origins: tuple[str, ...] = ()
+    # A key of chalicelib.passwords.PROFILES; only test suites set anything but "production".
+    password_hashing: str = "production"
+    # The SES identity buyer emails come from; None turns buyer emails off.
+    email_sender: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -73,6 +79,13 @@ class Settings:
             stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET") or None,
             payment_secret_id=environ.get("PAYMENT_SECRET_ID") or None,
             stripe_api_base=environ.get("STRIPE_API_BASE") or None,
+            cors_allowed_origins=tuple(
+                origin.strip().rstrip("/")
+                for origin in environ.get("CORS_ALLOWED_ORIGINS", "").split(",")
+                if origin.strip()
+            ),
+            password_hashing=environ.get("PASSWORD_HASHING", "production"),
+            email_sender=environ.get("EMAIL_SENDER") or None,
         )
 
 

@@ -140,3 +140,19 @@ def is_transient(exc: BaseException) -> bool:
             if codes & TRANSIENT_CANCELLATION_CODES and "ConditionalCheckFailed" not in codes:
                 return True
     return False
+
+
+class TooManyAttempts(AppError):
+    """Too many wrong passwords for one account: locked until ``retry_after`` seconds pass."""
+
+    status_code = 429
+    code = "TooManyAttempts"
+
+    def __init__(self, message: str, retry_after: int, **details: object) -> None:
+        super().__init__(message, **details)
+        self.retry_after = retry_after
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "PayloadTooLarge"

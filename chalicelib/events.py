@@ -6,6 +6,15 @@ subscriber's conditional update that handles the event removes them, so it
 doubles as the acknowledgment. A publish that fails only logs; the scheduled
 sweep re-publishes whatever is still unacknowledged after a grace period.
 
+One message per protocol: the JSON document below for Lambda, SQS and HTTP(S)
+subscribers (SNS's ``default``), a readable email for ``email`` subscriptions.
+
+Buyer emails, at most one per event of an order: the same conditional update adds
+the event type to the order's ``emailed`` set, so of two deliveries only the one
+whose update succeeds sends. A send that fails takes the event type out again and
+raises; the retried delivery finds the update done and claims the email with a
+second conditional update (``emailed`` must not hold it yet).
+
 Under faults: a throttled or unavailable DynamoDB call in the subscriber raises, so
 SNS delivers the message again (only malformed messages are dropped). The sweep stops
 at the first throttled call and returns normally; what it did not reach is still in
@@ -20,28 +29,33 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
+from chalicelib import mailer
 from chalicelib.aws import client
 from chalicelib.clock import iso_z, now_iso
 from chalicelib.config import get_settings
 from chalicelib.encoding import json_default
 from chalicelib.errors import aws_error_code, is_transient
-from chalicelib.models import Order
+
+# Re-exported: orders.py and the tests name events through this module.
+from chalicelib.event_types import ORDER_CANCELLED as ORDER_CANCELLED
+from chalicelib.event_types import ORDER_EXPIRED as ORDER_EXPIRED
+from chalicelib.event_types import ORDER_PAID as ORDER_PAID
+from chalicelib.event_types import ORDER_PLACED as ORDER_PLACED
+from chalicelib.models import Order, UserRecord
+from chalicelib.notifications import buyer_email, staff_email
 from chalicelib.observability import metric
-from chalicelib.order_view import AWAITING_PAYMENT, CONFIRMED, PENDING, order_view
+from chalicelib.order_view import AWAITING_PAYMENT, CANCELLED, CONFIRMED, PENDING, order_view
 from chalicelib.schemas import is_id
 
 logger = logging.getLogger(__name__)
 
-ORDER_PLACED = "OrderPlaced"
-ORDER_CANCELLED = "OrderCancelled"
-# With a payment provider (chalicelib/payment_flow.py): the webhook's success, and the timeout.
-ORDER_PAID = "OrderPaid"
-ORDER_EXPIRED = "OrderExpired"
 EVENT_TYPES = (ORDER_PLACED, ORDER_CANCELLED)
 PAYMENT_EVENT_TYPES = (ORDER_PAID, ORDER_EXPIRED)
+# The status each buyer-emailed event leaves the order in (a retried email needs it).
+BUYER_EMAIL_STATUS = {ORDER_PLACED: CONFIRMED, ORDER_CANCELLED: CANCELLED}
 
 
 def _event_types() -> tuple[str, ...]:
@@ -62,6 +76,18 @@ def event_message(event_type: str, order: Order) -> dict[str, Any]:
     return {"type": event_type, **{field: view[field] for field in EVENT_FIELDS}}
 
 
+def sns_message(event_type: str, order: Order) -> tuple[str, str]:
+    """``(Message, Subject)`` for ``Publish`` with ``MessageStructure="json"``.
+
+    ``default`` (what Lambda, SQS, HTTP(S) and email-json subscribers get) is exactly
+    :func:`event_message`; ``email`` is the readable form. The subject is SNS's for
+    every protocol; only email shows it, the others carry it beside the message.
+    """
+    default = json.dumps(event_message(event_type, order), default=json_default)
+    readable = staff_email(event_type, order_view(order))
+    return json.dumps({"default": default, "email": readable.text}), readable.subject
+
+
 @functools.cache
 def topic_arn() -> str:
     """The configured ARN, else built from the caller's account and region (``chalice deploy``)."""
@@ -75,9 +101,12 @@ def topic_arn() -> str:
 
 
 def _send(event_type: str, order: Order) -> None:
+    message, subject = sns_message(event_type, order)
     client("sns").publish(
         TopicArn=topic_arn(),
-        Message=json.dumps(event_message(event_type, order), default=json_default),
+        Message=message,
+        MessageStructure="json",
+        Subject=subject,
         MessageAttributes={"type": {"DataType": "String", "StringValue": event_type}},
     )
 
@@ -126,32 +155,97 @@ def handle_message(raw: str) -> str:
     else:
         actions = [Order.pending_event.remove(), Order.event_at.remove()]
         condition = Order.pending_event == event_type
-    if _update_unless_overtaken(order, actions, condition):
-        return "confirmed" if event_type == ORDER_PLACED else "acknowledged"
-    # Only stages with a payment provider place AWAITING_PAYMENT orders.
-    if (
-        event_type == ORDER_PLACED
-        and get_settings().payment_provider != "none"
-        and _update_unless_overtaken(
-            order,
-            [Order.pending_event.remove(), Order.event_at.remove()],
-            (Order.status == AWAITING_PAYMENT) & (Order.pending_event == ORDER_PLACED),
-        )
-    ):
-        # Placed with a payment provider: the payment, not this event, confirms it.
-        return "acknowledged"
-    return "ignored"
-
-
-def _update_unless_overtaken(order: Order, actions: list[Action], condition: Any) -> bool:
+    emails = event_type in BUYER_EMAIL_STATUS and mailer.sender() is not None
+    if emails:
+        actions.append(Order.emailed.add({event_type}))
     try:
         order.update(actions=actions, condition=condition)
     except UpdateError as exc:
+        if aws_error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        # Placed with a payment provider: the payment, not this event, confirms it.
+        if event_type == ORDER_PLACED and _acknowledge_awaiting_payment(order):
+            return "acknowledged"
+        # A duplicate, or an event overtaken by a later one; its email may still be due
+        # if an earlier delivery's send failed.
+        if emails and _claim_email(order, event_type):
+            return "emailed" if email_buyer(order, event_type) else "ignored"
+        return "ignored"
+    if emails:
+        email_buyer(order, event_type)
+    return "confirmed" if event_type == ORDER_PLACED else "acknowledged"
+
+
+def _acknowledge_awaiting_payment(order: Order) -> bool:
+    """Acknowledge the OrderPlaced of an AWAITING_PAYMENT order (stages with a provider only)."""
+    if get_settings().payment_provider == "none":
+        return False
+    try:
+        order.update(
+            actions=[Order.pending_event.remove(), Order.event_at.remove()],
+            condition=(Order.status == AWAITING_PAYMENT) & (Order.pending_event == ORDER_PLACED),
+        )
+    except UpdateError as exc:
         if aws_error_code(exc) == "ConditionalCheckFailedException":
-            # A duplicate, or an event overtaken by a later one: nothing to do.
             return False
         raise
     return True
+
+
+def _claim_email(order: Order, event_type: str) -> bool:
+    """Take the email of an already-handled event, unless it is sent or being sent."""
+    try:
+        order.update(
+            actions=[Order.emailed.add({event_type})],
+            condition=(Order.status == BUYER_EMAIL_STATUS[event_type])
+            & ~Order.emailed.contains(event_type),
+        )
+    except UpdateError as exc:
+        if aws_error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def email_buyer(order: Order, event_type: str) -> bool:
+    """Send the claimed email (``order`` as just updated); returns whether one was sent.
+
+    A permanent refusal and a deleted buyer keep the claim (nothing to retry); any
+    other failure gives the claim back and raises, so that SNS delivers again.
+    """
+    try:
+        buyer = UserRecord.get(UserRecord.profile_key(order.user_id), consistent_read=True)
+    except DoesNotExist:
+        logger.info("order %s: its buyer is deleted; no %s email", order.order_id, event_type)
+        metric("BuyerEmailsSkipped")
+        return False
+    email = buyer_email(event_type, order_view(order), buyer.name)
+    try:
+        mailer.send(buyer.email, email)
+    except mailer.EmailRejected as rejected:
+        logger.error(
+            "order %s: SES rejected the %s email (%s); not retried",
+            order.order_id,
+            event_type,
+            rejected.code,
+        )
+        metric("BuyerEmailsRejected")
+        return False
+    except Exception:
+        _release_email(order, event_type)
+        metric("BuyerEmailsFailed")
+        raise
+    logger.info("order %s: emailed the buyer about %s", order.order_id, event_type)
+    metric("BuyerEmailsSent")
+    return True
+
+
+def _release_email(order: Order, event_type: str) -> None:
+    try:
+        order.update(actions=[Order.emailed.delete({event_type})])
+    except Exception:
+        # The email is then lost rather than sent twice; the alarm on failures shows it.
+        logger.exception("order %s: could not release the %s email", order.order_id, event_type)
 
 
 def republish_unannounced(now: datetime | None = None) -> int:

@@ -7,11 +7,11 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalice.app import Response
+from chalice.app import Chalice, Request, Response
 
 from chalicelib import aws
 from chalicelib.config import get_settings
-from chalicelib.errors import AppError, ServiceBusy, Unauthorized, is_transient
+from chalicelib.errors import AppError, PayloadTooLarge, ServiceBusy, Unauthorized, is_transient
 from chalicelib.observability import metric
 
 logger = logging.getLogger("shop.http")
@@ -41,6 +41,9 @@ def error_response(error: AppError) -> Response:
     headers: dict[str, str | list[str]] = {}
     if error.status_code == 503:
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return Response(body=error.body(), status_code=error.status_code, headers=headers)
 
 
@@ -105,3 +108,100 @@ def chalice_errors_as_json(event: Any, get_response: Callable[[Any], Response]) 
             message = _INTERNAL["error"]
         response.body = {"error": message, "code": code}
     return response
+
+
+# --- hardening: body limit, security headers, CORS ------------------------------------------
+
+MAX_BODY_BYTES = 64 * 1024
+# Responses that carry neither a token nor personal data; everything else is no-store.
+PUBLIC_READS = frozenset(
+    {("GET", "/products"), ("GET", "/products/{productId}"), ("GET", "/openapi.json")}
+)
+CORS_ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key"
+CORS_EXPOSED_HEADERS = "Retry-After, Idempotent-Replayed"
+CORS_MAX_AGE_SECONDS = 600
+
+
+def _allowed_origin(request: Request) -> str | None:
+    origin = request.headers.get("origin")
+    if isinstance(origin, str) and origin.rstrip("/") in get_settings().cors_allowed_origins:
+        return origin
+    return None
+
+
+def _add_headers(response: Response, headers: dict[str, str]) -> None:
+    # Header names are matched case-insensitively: a view may have set one already.
+    present = {name.lower() for name in response.headers}
+    for name, value in headers.items():
+        if name.lower() not in present:
+            response.headers[name] = value
+
+
+def _security_headers(request: Request) -> dict[str, str]:
+    headers = {"X-Content-Type-Options": "nosniff"}
+    if (request.method, request.path) not in PUBLIC_READS:
+        headers["Cache-Control"] = "no-store"
+    if get_settings().cors_allowed_origins:
+        # The answer depends on Origin: caches must not hand one origin's answer to another.
+        headers["Vary"] = "Origin"
+        origin = _allowed_origin(request)
+        # A preflight's grant is decided by ``preflight`` (origin *and* method).
+        if origin is not None and request.method != "OPTIONS":
+            headers["Access-Control-Allow-Origin"] = origin
+            headers["Access-Control-Expose-Headers"] = CORS_EXPOSED_HEADERS
+    return headers
+
+
+def hardening_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """HTTP middleware: refuse large bodies unparsed; security and CORS headers on every answer.
+
+    Registered like the others, it also wraps the errors Chalice produces itself (415, ...)
+    and ours, so a browser on an allowed origin can read every 4xx.
+    """
+    body = request.raw_body
+    if body and len(body) > MAX_BODY_BYTES:
+        response = error_response(
+            PayloadTooLarge(f"request body must be at most {MAX_BODY_BYTES} bytes")
+        )
+    else:
+        response = get_response(request)
+    _add_headers(response, _security_headers(request))
+    return response
+
+
+def preflight(request: Request, methods: list[str]) -> Response:
+    """The answer to a CORS preflight (``OPTIONS``) for a path serving ``methods``."""
+    response = Response(body="", status_code=204, headers={"Allow": ", ".join(methods)})
+    origin = _allowed_origin(request)
+    requested = (request.headers.get("access-control-request-method") or "").upper()
+    if origin is not None and requested in methods:
+        response.headers.update(
+            {
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": ", ".join(methods),
+                "Access-Control-Allow-Headers": CORS_ALLOWED_HEADERS,
+                "Access-Control-Max-Age": str(CORS_MAX_AGE_SECONDS),
+            }
+        )
+    return response
+
+
+def register_preflight_routes(app: Chalice) -> None:
+    """An ``OPTIONS`` route on every path, so preflights reach the app on API Gateway too.
+
+    Chalice's own ``cors=`` allows one fixed origin per route and answers preflights from
+    an API Gateway mock; a list of origins per stage needs the origin checked here.
+    Call once, after every other route is declared.
+    """
+    for path, views in list(app.routes.items()):
+        methods = sorted(views)
+        if "OPTIONS" in methods:
+            continue
+
+        def options_view(*_args: Any, _methods: list[str] = methods, **_params: Any) -> Response:
+            request = app.current_request
+            assert request is not None  # Chalice sets it before calling any view
+            return preflight(request, _methods)
+
+        name = "preflight" + path.replace("/", "_").replace("{", "").replace("}", "")
+        app.route(path, methods=["OPTIONS"], content_types=ANY_CONTENT, name=name)(options_view)

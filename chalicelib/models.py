@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.connection import TableConnection
@@ -87,6 +88,9 @@ class UserRecord(TableModel):
     token_version = NumberAttribute(attr_name="tokenVersion", default=0)
     created_at = UnicodeAttribute(attr_name="createdAt")
     updated_at = UnicodeAttribute(attr_name="updatedAt", null=True)
+    # Login backoff (chalicelib.login_backoff), kept on the login item only.
+    failed_logins = NumberAttribute(attr_name="failedLogins", null=True)
+    locked_until = NumberAttribute(attr_name="lockedUntil", null=True)
 
     @staticmethod
     def profile_key(user_id: str) -> str:
@@ -203,6 +207,8 @@ class Order(TableModel):
     payment_client_secret = UnicodeAttribute(attr_name="paymentClientSecret", null=True)
     payment_expires_at = UnicodeAttribute(attr_name="paymentExpiresAt", null=True)
     awaiting_shard = UnicodeAttribute(attr_name="awaitingShard", null=True)
+    # Event types whose buyer email is sent or being sent: at most one email per event.
+    emailed = UnicodeSetAttribute(attr_name="emailed", null=True)
 
     by_user = OrdersByUserIndex()
     by_created = OrdersByCreatedIndex()

@@ -11,7 +11,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from chalicelib.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from chalicelib.pagination import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.schemas import REQUEST_SCHEMAS, RESPONSE_SCHEMAS
 
 PUBLIC, USER, ADMIN = "public", "user", "admin"
@@ -43,8 +43,9 @@ _LIST_PARAMS = [
         "name": "cursor",
         "in": "query",
         "required": False,
-        "description": "The nextCursor of the previous page (opaque).",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 2048},
+        "description": "The nextCursor of the previous page: opaque, unpadded base64url."
+        " A well-formed cursor this API did not issue for this listing is a 400.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 2048, "pattern": CURSOR_PATTERN},
     },
 ]
 ORDERS_USER_FILTER = {
@@ -80,8 +81,22 @@ _OPENAPI_DOCUMENT = {
     "required": ["openapi", "info", "paths"],
     "additionalProperties": True,
 }
+# What the server refuses (400) on a request the schemas admit: stated per operation, so the
+# document says everything the server checks (the fuzzer's configuration allows exactly these).
+_CURSOR_400 = "a well-formed cursor this API did not issue for this listing"
+BAD_REQUEST_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
+    ("get", "/users"): _CURSOR_400,
+    ("get", "/products"): _CURSOR_400,
+    ("get", "/orders"): _CURSOR_400,
+    ("post", "/orders"): "an unknown productId (listed in productIds) or buyer userId; more"
+    " than 1000 of one product across lines; an Idempotency-Key with unprintable characters",
+    ("put", "/users/{userId}"): "password without currentPassword when changing your own;"
+    " currentPassword without password",
+}
 _ERROR_TEXT = {
-    400: "Invalid request",
+    400: "Invalid request (outside the schema)",
+    413: "Request body over 64 KiB (refused before it is parsed)",
+    429: "Too many wrong passwords for this account; retry after Retry-After seconds",
     401: "Missing, invalid, expired or revoked token (or wrong credentials)",
     403: "Signed in, but not allowed",
     404: "Not found (also for resources the caller may not see)",
@@ -132,9 +147,15 @@ def _operation(op: Operation) -> dict[str, Any]:
         success["headers"] = dict(op.headers)
     if op.access != PUBLIC:
         operation["security"] = [{"bearerAuth": []}]
-    for code in op.errors:
-        error: dict[str, Any] = {"description": _ERROR_TEXT[code], "content": _json("Error")}
-        if code == 503:
+    # 413 wherever there is a body (chalicelib.http refuses it before parsing).
+    errors = (*op.errors, *((413,) if op.request else ()))
+    for code in sorted(set(errors)):
+        description = _ERROR_TEXT[code]
+        beyond = BAD_REQUEST_BEYOND_SCHEMA.get((op.method, op.path))
+        if code == 400 and beyond:
+            description += "; also, within the schema: " + beyond
+        error: dict[str, Any] = {"description": description, "content": _json("Error")}
+        if code in (429, 503):
             error["headers"] = _RETRY_AFTER
         operation["responses"][str(code)] = error
     return operation

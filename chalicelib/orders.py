@@ -57,7 +57,9 @@ from chalicelib.order_view import (
     order_view,
 )
 from chalicelib.pagination import paginate
+from chalicelib.roles import ADMIN
 from chalicelib.schemas import MAX_ID_LENGTH, MAX_QUANTITY, is_id
+from chalicelib.text import first_forbidden
 from chalicelib.transactions import ConditionsFailed, Transaction
 
 logger = logging.getLogger(__name__)
@@ -70,6 +72,8 @@ _REPLAY = "replay"  # the idempotency record exists: answer with the order it st
 # The new order's id exists: only this request's own earlier attempt can have written it
 # (botocore resent the transaction after its answer was lost), so the order is placed.
 _ALREADY_PLACED = "already placed"
+# The caller ordering for someone else is revoked or no longer an admin (read to tell which).
+_STALE_CALLER = "stale-caller"
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,8 @@ def place_order(
     except ConditionsFailed as failed:
         if _ALREADY_PLACED not in failed.meanings:
             _cancel_unused_intent(order)
+            if _STALE_CALLER in failed.meanings:
+                _raise_stale_caller(caller)
             return _explain_cancellation(failed, idem_key, owner, quantities), False
     except (ValidationError, Unauthorized):
         _cancel_unused_intent(order)
@@ -238,11 +244,17 @@ def _build_order(
     products: Mapping[str, Product],
 ) -> None:
     """The order transaction; the first failed operation added here decides the answer."""
+    caller_holds = UserRecord.token_version == caller.token_version
+    on_behalf = owner != caller.user_id
+    if on_behalf:
+        # The stored role decides, not the token's claim: a demoted admin's unexpired
+        # token cannot order for others. Checked here, in the order transaction.
+        caller_holds &= UserRecord.role == ADMIN
     tx.require(
         UserRecord,
         UserRecord.profile_key(caller.user_id),
-        condition=UserRecord.token_version == caller.token_version,
-        on_fail=Unauthorized("invalid or expired token"),
+        condition=caller_holds,
+        on_fail=_STALE_CALLER if on_behalf else Unauthorized("invalid or expired token"),
     )
     if owner != caller.user_id:
         # Only an admin ordering on someone's behalf gets here: the buyer must exist.
@@ -283,6 +295,17 @@ def _explain_cancellation(
             f"insufficient stock for product(s): {', '.join(short)}", productIds=short
         )
     raise RuntimeError(f"order transaction cancelled: {failed.meanings}")
+
+
+def _raise_stale_caller(caller: Principal) -> None:
+    """Why the caller's check failed when ordering for someone else (a read, on failure only)."""
+    try:
+        profile = UserRecord.get(UserRecord.profile_key(caller.user_id), consistent_read=True)
+    except DoesNotExist:
+        raise Unauthorized("invalid or expired token") from None
+    if int(profile.token_version) != caller.token_version:
+        raise Unauthorized("invalid or expired token")
+    raise Forbidden("userId must be your own; only admins order on someone's behalf")
 
 
 def _replay(record: IdempotencyRecord, owner: str, quantities: dict[str, int]) -> dict[str, Any]:
@@ -338,8 +361,11 @@ def list_orders(
     caller: Principal, user_id: str | None, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     """Newest first: one user's through the ``byUser`` index, everyone's for admins."""
-    if user_id is not None and not is_id(user_id):
-        raise ValidationError(f"userId must be 1-{MAX_ID_LENGTH} characters", field="userId")
+    if user_id is not None and (not is_id(user_id) or first_forbidden(user_id) is not None):
+        raise ValidationError(
+            f"userId must be 1-{MAX_ID_LENGTH} characters, without control or format characters",
+            field="userId",
+        )
     if user_id is not None and user_id != caller.user_id and not caller.is_admin:
         raise Forbidden("only admins may list another user's orders")
     if user_id is None and not caller.is_admin:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -21,6 +22,8 @@ from chalicelib.errors import ValidationError
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# What encode_cursor writes: unpadded base64url (documented in /openapi.json).
+CURSOR_PATTERN = "^[A-Za-z0-9_-]+$"
 
 T = TypeVar("T")
 
@@ -48,7 +51,7 @@ def decode_cursor(
         return None
     invalid = ValidationError("cursor is invalid; use the nextCursor of a previous page")
     try:
-        if len(cursor) > 2048:
+        if len(cursor) > 2048 or not re.fullmatch(CURSOR_PATTERN, cursor):
             raise ValueError
         key = json.loads(b64url_decode(cursor))
     except (ValueError, binascii.Error, UnicodeDecodeError):

@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib.order_view import ORDER_STATUSES
 from chalicelib.roles import ROLES
+from chalicelib.text import EMAIL_PATTERN, NAME_PATTERN, PLAIN_PATTERN
 
 MAX_ID_LENGTH = 64  # product, user and order ids; longer ones cannot exist
 MAX_MONEY = 1_000_000
@@ -17,14 +18,23 @@ MAX_STOCK = 1_000_000
 MAX_ORDER_LINES = 25
 MAX_QUANTITY = 1000
 
-_NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
+# Every string refuses control/format/private-use/surrogate characters (chalicelib.text);
+# names must also hold something besides whitespace.
+_NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NAME_PATTERN}
 _PRICE = {"type": "number", "minimum": 0, "maximum": MAX_MONEY, "multipleOf": 0.01}
 _STOCK = {"type": "integer", "minimum": 0, "maximum": MAX_STOCK}
-_DESCRIPTION = {"type": "string", "maxLength": 2000}
-_EMAIL = {"type": "string", "minLength": 3, "maxLength": 254}
-_USER_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"}
-_PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128}
-_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH}
+_DESCRIPTION = {"type": "string", "maxLength": 2000, "pattern": PLAIN_PATTERN}
+_EMAIL = {
+    "type": "string",
+    "minLength": 3,
+    "maxLength": 254,
+    "pattern": EMAIL_PATTERN,
+    "description": "Compared and stored NFKC-normalised and lower-cased.",
+}
+_USER_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": NAME_PATTERN}
+_PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128, "pattern": PLAIN_PATTERN}
+_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": PLAIN_PATTERN}
+_CREDENTIAL = {"type": "string", "maxLength": 128, "pattern": PLAIN_PATTERN}
 
 
 def is_id(value: object) -> bool:
@@ -64,8 +74,8 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "UserLogin": {
         "type": "object",
         "properties": {
-            "email": {"type": "string", "maxLength": 254},
-            "password": {"type": "string", "maxLength": 128},
+            "email": {"type": "string", "maxLength": 254, "pattern": PLAIN_PATTERN},
+            "password": _CREDENTIAL,
         },
         "required": ["email", "password"],
         "additionalProperties": False,
@@ -75,7 +85,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "name": _USER_NAME,
             "password": _PASSWORD,
-            "currentPassword": {"type": "string", "maxLength": 128},
+            "currentPassword": _CREDENTIAL,
         },
         "minProperties": 1,
         "additionalProperties": False,

@@ -16,7 +16,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
-from chalicelib import passwords, transactions
+from chalicelib import login_backoff, passwords, transactions
 from chalicelib.auth import Principal, issue_token, principal_from_token
 from chalicelib.clock import now_iso
 from chalicelib.errors import Conflict, NotFound, Unauthorized, ValidationError
@@ -25,6 +25,7 @@ from chalicelib.observability import metric
 from chalicelib.pagination import paginate
 from chalicelib.roles import ADMIN, CUSTOMER
 from chalicelib.schemas import is_id
+from chalicelib.text import canonical_email
 from chalicelib.transactions import ConditionsFailed, Transaction
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
@@ -32,7 +33,7 @@ _LOGIN_FAILED = "email or password is incorrect"
 
 
 def normalize_email(email: str) -> str:
-    normalized = email.strip().lower()
+    normalized = canonical_email(email)
     if not _EMAIL_RE.match(normalized) or len(normalized) > 254:
         raise ValidationError("email is not a valid email address")
     return normalized
@@ -88,8 +89,12 @@ def register(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def login(data: dict[str, Any]) -> dict[str, Any]:
-    """One consistent GetItem; unknown email and wrong password look and cost the same."""
-    email = data["email"].strip().lower()
+    """One consistent GetItem; unknown email and wrong password look and cost the same.
+
+    A wrong password adds one write (the backoff count); a locked account is a 429
+    before the password is even checked.
+    """
+    email = canonical_email(data["email"])
     password = data["password"]
     try:
         key = UserRecord.login_key(email)
@@ -100,11 +105,45 @@ def login(data: dict[str, Any]) -> dict[str, Any]:
         passwords.burn_time(password)
         metric("LoginFailures")
         raise Unauthorized(_LOGIN_FAILED)
+    login_backoff.ensure_unlocked(record)
     if not passwords.verify_password(password, record.password_hash):
+        login_backoff.record_failure(record)
         metric("LoginFailures")
         raise Unauthorized(_LOGIN_FAILED)
+    _after_successful_login(record, password)
     token, expires_at = issue_token(record.user_id, record.role, int(record.token_version))
     return {"userId": record.user_id, "name": record.name, "token": token, "expiresAt": expires_at}
+
+
+_PASSWORD_CHANGED = "password-changed"  # a concurrent change won: keep its hash
+
+
+def _after_successful_login(record: UserRecord, password: str) -> None:
+    """Clear the backoff count and upgrade an old hash; nothing at all in the usual case."""
+    if not passwords.needs_rehash(record.password_hash):
+        if login_backoff.has_failures(record):
+            login_backoff.reset(record)
+        return
+    new_hash = passwords.hash_password(password)
+    # Both items, unless the password changed meanwhile (then the new one stands).
+    unchanged = UserRecord.password_hash == record.password_hash
+    upgrade: list[Action] = [UserRecord.password_hash.set(new_hash)]
+    profile, login_item = record.both_items()
+
+    def build(tx: Transaction) -> None:
+        tx.update(profile, upgrade, condition=unchanged, on_fail=_PASSWORD_CHANGED)
+        tx.update(
+            login_item,
+            upgrade + login_backoff.reset_actions(),
+            condition=unchanged,
+            on_fail=_PASSWORD_CHANGED,
+        )
+
+    try:
+        transactions.write(build)
+    except ConditionsFailed:
+        return
+    record.password_hash = new_hash
 
 
 def authenticate(token: str | None) -> tuple[Principal, UserRecord]:
@@ -181,10 +220,17 @@ def update_user(
             current = data.get("currentPassword")
             if current is None:
                 raise ValidationError("currentPassword is required to change the password")
+            # The same backoff as login, counted on the same login item.
+            login_item = login_backoff.load(UserRecord.login_key(record.email))
+            login_backoff.ensure_unlocked(login_item)
             if not passwords.verify_password(current, record.password_hash):
+                if login_item is not None:
+                    login_backoff.record_failure(login_item)
                 raise Unauthorized("currentPassword is incorrect")
         actions.append(UserRecord.password_hash.set(passwords.hash_password(data["password"])))
         actions.append(UserRecord.token_version.add(1))
+        # A new password (also an admin's reset) clears the backoff.
+        actions.extend(login_backoff.reset_actions())
     elif "currentPassword" in data:
         raise ValidationError("currentPassword is only accepted together with password")
     _write_both(record, actions)

@@ -17,10 +17,23 @@ import fastjsonschema
 
 from chalicelib.errors import ValidationError
 from chalicelib.schemas import REQUEST_SCHEMAS
+from chalicelib.text import EMAIL_PATTERN, first_forbidden
 
 
 def _reject_constant(name: str) -> Any:
     raise ValidationError(f"{name} is not a valid JSON number")
+
+
+def _json_fraction(text: str) -> int | Decimal:
+    """A JSON number with a fraction or exponent: exact, and an int when it is whole.
+
+    JSON Schema counts ``5.0`` as an integer, and so does the document at /openapi.json;
+    the bound keeps ``1e999999999`` from becoming a huge int (the schema refuses it anyway).
+    """
+    value = Decimal(text)
+    if value.is_finite() and value == value.to_integral_value() and value.adjusted() < 20:
+        return int(value)
+    return value
 
 
 def parse_json(raw_body: bytes | str | None) -> Any:
@@ -30,7 +43,7 @@ def parse_json(raw_body: bytes | str | None) -> Any:
     try:
         if isinstance(raw_body, bytes):
             raw_body = raw_body.decode("utf-8")
-        data = json.loads(raw_body, parse_float=Decimal, parse_constant=_reject_constant)
+        data = json.loads(raw_body, parse_float=_json_fraction, parse_constant=_reject_constant)
     except ValidationError:
         raise
     except (UnicodeDecodeError, ValueError, RecursionError, ArithmeticError) as exc:
@@ -75,11 +88,22 @@ def _validator(schema_name: str) -> Callable[[Any], Any]:
     return fastjsonschema.compile(_without_multiple_of(REQUEST_SCHEMAS[schema_name]))
 
 
-def _describe(exc: fastjsonschema.JsonSchemaValueException) -> str:
+def _field(exc: fastjsonschema.JsonSchemaValueException) -> str:
     name = exc.name or "data"
-    field = "body" if name == "data" else name.removeprefix("data.")
-    message = exc.message.replace(name, field, 1)
+    return "body" if name == "data" else name.removeprefix("data.")
+
+
+def _describe(exc: fastjsonschema.JsonSchemaValueException, field: str) -> str:
+    message = exc.message.replace(exc.name or "data", field, 1)
     if exc.rule == "pattern":
+        bad = first_forbidden(exc.value) if isinstance(exc.value, str) else None
+        if bad is not None:
+            return (
+                f"{field} must not contain control, format, private-use or surrogate"
+                f" characters (found U+{ord(bad):04X})"
+            )
+        if (exc.definition or {}).get("pattern") == EMAIL_PATTERN:
+            return f"{field} is not a valid email address"
         return f"{field} must not be blank"
     if exc.rule == "additionalProperties":
         unknown = sorted(set(exc.value) - set((exc.definition or {}).get("properties", {})))
@@ -95,7 +119,9 @@ def validate(schema_name: str, data: Any) -> dict[str, Any]:
     try:
         _validator(schema_name)(data)
     except fastjsonschema.JsonSchemaValueException as exc:
-        raise ValidationError(_describe(exc)) from None
+        field = _field(exc)
+        details = {} if field == "body" else {"field": field}
+        raise ValidationError(_describe(exc, field), **details) from None
     return data
 
 

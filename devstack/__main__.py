@@ -114,6 +114,7 @@ class DevStack:
         self._project_dir: Path = args.project_dir.resolve()
         self.url = ""
         self.moto_url = ""
+        self.outbox_url = ""
         self.admin_email = ADMIN_EMAIL
         self.admin_password = os.environ.get("LOCAL_ADMIN_PASSWORD") or DEFAULT_ADMIN_PASSWORD
         self.chaos_rate = 0.0
@@ -152,6 +153,7 @@ class DevStack:
         os.environ["ORDER_EVENTS_TOPIC_ARN"] = outputs["OrderEventsTopicArn"]
 
         config, app_module = load_app(str(self._project_dir), STAGE, environment)
+        self._verify_sender(emulator, region)
         self._deliver_order_events(emulator, app_module, app_name, region)
         self._seed_admin()
         # Opt-in throttling starts once the stack is set up (devstack/chaos.py).
@@ -201,6 +203,18 @@ class DevStack:
             os.environ["ORDER_EVENTS_TOPIC_ARN"], emulator.sns_bridge_url, region
         )
 
+    def _verify_sender(self, emulator: Emulator, region: str) -> None:
+        """Verify the stage's EMAIL_SENDER in moto's SES (which, like SES, refuses others)."""
+        import boto3
+
+        from chalicelib.config import get_settings  # importable only once the app is
+
+        emulator.outbox.region = region
+        self.outbox_url = emulator.outbox_url
+        sender = get_settings().email_sender
+        if sender:
+            boto3.client("ses", region_name=region).verify_email_identity(EmailAddress=sender)
+
     def _seed_admin(self) -> None:
         from chalicelib.users import ensure_admin  # importable only once the app is
 
@@ -228,6 +242,7 @@ class DevStack:
             f"  admin: {self.admin_email} / {self.admin_password}",
             f"  try:   curl -s {self.url}/products",
             f"  moto:  {self.moto_url} (AWS_ENDPOINT_URL; credentials testing/testing)",
+            f"  mail:  {self.outbox_url} (emails sent so far, JSON)",
             *(
                 [f"  chaos: {self.chaos_rate:.0%} of DynamoDB and SNS calls throttled"]
                 if self.chaos_rate

@@ -27,10 +27,13 @@ from werkzeug.wrappers import Request, Response
 
 from devstack.chaos import CONTROL_PATH, Chaos, respond
 from devstack.lambdas import FakeLambdaContext, sns_event_from_http_delivery
+from devstack.outbox import Outbox
 
 logger = logging.getLogger(__name__)
 
 SNS_BRIDGE_PATH = "/_devstack/sns"
+OUTBOX_PATH = "/_devstack/outbox"
+SNS_EMAIL_PATH = "/_devstack/sns-email"
 
 # Loopback traffic must never go to an HTTP proxy configured in the environment.
 _LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -95,11 +98,18 @@ def _type_of(notification: Any) -> Any:
 
 
 class EmulatorMiddleware:
-    """WSGI middleware in front of moto: DynamoDB serialization plus the SNS bridge."""
+    """WSGI middleware in front of moto: DynamoDB serialization, the SNS bridge, the outbox."""
 
-    def __init__(self, app: WSGIApp, bridge: SnsBridge, chaos: Chaos | None = None) -> None:
+    def __init__(
+        self,
+        app: WSGIApp,
+        bridge: SnsBridge,
+        chaos: Chaos | None = None,
+        outbox: Outbox | None = None,
+    ) -> None:
         self._app = app
         self._bridge = bridge
+        self._outbox = outbox if outbox is not None else Outbox()
         self._dynamodb_lock = threading.Lock()
         self.chaos = chaos if chaos is not None else Chaos()
 
@@ -110,10 +120,21 @@ class EmulatorMiddleware:
             return self._serve_bridge(environ, start_response)
         if environ.get("PATH_INFO") == CONTROL_PATH:
             return self.chaos.serve_control(environ, start_response)
+        if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") in (
+            OUTBOX_PATH,
+            SNS_EMAIL_PATH,
+        ):
+            return self._serve_outbox(environ, start_response)
         # Opt-in throttling (devstack/chaos.py), answered before moto sees the request.
         throttled = self.chaos.answer(environ)
         if throttled is not None:
             return respond(throttled, start_response)
+        if "/ses/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+            # Completed before stamping, so that sentAt is when SES accepted the message.
+            try:
+                return self._call_to_completion(environ, start_response)
+            finally:
+                self._outbox.stamp()
         # Only DynamoDB takes the lock. SNS must not: moto delivers to HTTP subscribers
         # synchronously inside Publish, and the subscriber writes to DynamoDB, so a
         # lock held across a publish would deadlock.
@@ -141,6 +162,17 @@ class EmulatorMiddleware:
         self._bridge.deliver(Request(environ).get_data())
         return Response("OK", status=200, mimetype="text/plain")(environ, start_response)
 
+    def _serve_outbox(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == OUTBOX_PATH:
+            body: list[dict[str, Any]] = self._outbox.emails()
+        else:
+            body = self._outbox.sns_email_deliveries()
+        return Response(
+            json.dumps(body, indent=2, ensure_ascii=False), status=200, mimetype="application/json"
+        )(environ, start_response)
+
 
 class Emulator:
     """moto server on a loopback port, in a background thread of this process.
@@ -154,7 +186,10 @@ class Emulator:
         self, host: str = "127.0.0.1", port: int = 0, bridge: SnsBridge | None = None
     ) -> None:
         self.bridge = bridge if bridge is not None else SnsBridge()
-        app = EmulatorMiddleware(DomainDispatcherApplication(create_backend_app), self.bridge)
+        self.outbox = Outbox()
+        app = EmulatorMiddleware(
+            DomainDispatcherApplication(create_backend_app), self.bridge, outbox=self.outbox
+        )
         self.chaos = app.chaos
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=MotoRequestHandler
@@ -181,6 +216,14 @@ class Emulator:
     @property
     def sns_bridge_url(self) -> str:
         return self.endpoint_url + SNS_BRIDGE_PATH
+
+    @property
+    def outbox_url(self) -> str:
+        return self.endpoint_url + OUTBOX_PATH
+
+    @property
+    def sns_email_url(self) -> str:
+        return self.endpoint_url + SNS_EMAIL_PATH
 
     def start(self) -> None:
         self._thread.start()

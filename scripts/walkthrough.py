@@ -23,10 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 WALKTHROUGH = ROOT / "docs" / "walkthrough.md"
 BEGIN, END = "<!-- walkthrough:begin -->", "<!-- walkthrough:end -->"
 DEFAULT_API = "http://127.0.0.1:8000"
+# The banner's "mail:" line; its port is the emulator's, a free one on each start.
+DEFAULT_MAIL = "http://127.0.0.1:41234/_devstack/outbox"
 _FENCE = re.compile(r"```(bash|text)\n(.*?)```", re.DOTALL)
 _SEPARATOR = "@@walkthrough-step@@"
 _VOLATILE = [
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<id>"),
+    (re.compile(r"\b[0-9a-f]{8}…"), "<id>…"),  # an order id as an email subject shortens it
     (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z"), "<time>"),
     (re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+"), "<token>"),
     (re.compile(r"^eyJ[\w-]+$"), "<cursor>"),
@@ -54,11 +57,17 @@ def steps(page: str) -> list[Step]:
     return found
 
 
-def run(all_steps: list[Step], api: str) -> list[str]:
-    """Run every step in one bash session against ``api``; the output of each step."""
+def run(all_steps: list[Step], api: str, mail: str | None = None) -> list[str]:
+    """Run every step in one bash session against ``api``; the output of each step.
+
+    ``mail`` is the stack's outbox URL (the banner's ``mail:`` line).
+    """
     script = ["set -euo pipefail"]
     for step in all_steps:
-        script.append(step.commands.replace(f"API={DEFAULT_API}", f"API={api}"))
+        commands = step.commands.replace(f"API={DEFAULT_API}", f"API={api}")
+        if mail:
+            commands = commands.replace(f"MAIL={DEFAULT_MAIL}", f"MAIL={mail}")
+        script.append(commands)
         script.append(f"echo; echo {_SEPARATOR}")
     result = subprocess.run(
         ["bash", "-c", "\n".join(script)], capture_output=True, text=True, timeout=300
@@ -134,13 +143,14 @@ def write(page: str, all_steps: list[Step], outputs: list[str]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.walkthrough")
     parser.add_argument("--url", default=DEFAULT_API, help="base URL of a fresh local stack")
+    parser.add_argument("--mail", default=None, help="the outbox URL the stack printed (mail:)")
     parser.add_argument(
         "--write", action="store_true", help="refresh the output docs/walkthrough.md shows"
     )
     args = parser.parse_args()
     page = WALKTHROUGH.read_text()
     all_steps = steps(page)
-    outputs = run(all_steps, args.url.rstrip("/"))
+    outputs = run(all_steps, args.url.rstrip("/"), args.mail)
     if args.write:
         WALKTHROUGH.write_text(write(page, all_steps, outputs))
         return 0

@@ -70,6 +70,18 @@ def aws(emulated_aws: EmulatedAws) -> dict[str, str]:
     return outputs
 
 
+def delivered_to(published: dict, protocol: str) -> str:
+    """What SNS hands a ``protocol`` subscriber for one ``Publish`` call's parameters.
+
+    With ``MessageStructure="json"`` a subscriber gets its protocol's key, else
+    ``default`` (the rule moto's ``Subscription._parse_message_structure`` follows too).
+    """
+    if published.get("MessageStructure") != "json":
+        return str(published["Message"])
+    structure = json.loads(published["Message"])
+    return str(structure.get(protocol, structure["default"]))
+
+
 def json_of(response) -> object:
     return json.loads(response.body) if response.body else None
 

@@ -88,16 +88,22 @@ def test_issuer_is_per_stage():
     assert Settings.from_environ({**environ, "APP_STAGE": "prod"}).token_issuer == "shop-prod"
 
 
-def test_login_is_exactly_one_get_item_whatever_the_outcome(api, aws_calls):
+def test_login_is_one_get_item_plus_one_write_per_failure(api, aws_calls):
     account = api.register()
-    for email, password in (
-        (account.email, account.password),
-        (account.email, "wrong-password"),
-        ("nobody@example.com", "wrong-password"),
+    for email, password, expected in (
+        (account.email, account.password, ["GetItem"]),
+        # A wrong password is counted on the login item: one UpdateItem.
+        (account.email, "wrong-password", ["GetItem", "UpdateItem"]),
+        # An unknown email has no item to count on.
+        ("nobody@example.com", "wrong-password", ["GetItem"]),
+        # The success after a failure clears the count once...
+        (account.email, account.password, ["GetItem", "UpdateItem"]),
+        # ...and the next success is a single read again.
+        (account.email, account.password, ["GetItem"]),
     ):
         aws_calls.clear()
         api.post("/users/login", {"email": email, "password": password})
-        assert aws_calls.dynamodb() == ["GetItem"], (email, password)
+        assert aws_calls.dynamodb() == expected, (email, password)
 
 
 def test_email_is_matched_case_insensitively_and_trimmed(api):
@@ -369,3 +375,36 @@ def test_every_protected_route_is_401_without_a_token(api, customer, product, me
 def test_public_routes_need_no_token(api, product):
     assert api.get("/products").status == 200
     assert api.get(f"/products/{product['productId']}").status == 200
+
+
+# --- hash upgrade -------------------------------------------------------------------------
+
+
+def test_an_old_scrypt_hash_is_upgraded_at_the_next_successful_login(api, aws_calls):
+    import hashlib
+
+    from chalicelib.models import UserRecord
+
+    account = api.register()
+    salt = b"0123456789abcdef"
+    digest = hashlib.scrypt(account.password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    legacy = f"scrypt$16384$8$1${b64(salt)}${b64(digest)}"
+    keys = ("USER#" + account.user_id, "EMAIL#" + account.email)
+    for key in keys:
+        UserRecord(key).update(actions=[UserRecord.password_hash.set(legacy)])
+
+    assert api.post("/users/login", {"email": account.email, "password": "wrong-pw"}).status == 401
+    assert {UserRecord.get(k).password_hash for k in keys} == {legacy}  # a failure changes none
+
+    aws_calls.clear()
+    assert api.login(account.email, account.password).user_id == account.user_id
+    assert aws_calls.dynamodb() == ["GetItem", "TransactWriteItems"]
+    upgraded = {UserRecord.get(k).password_hash for k in keys}
+    assert len(upgraded) == 1
+    (new_hash,) = upgraded
+    assert new_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert UserRecord.get(keys[1]).failed_logins is None  # the failure count went with it
+
+    aws_calls.clear()
+    assert api.login(account.email, account.password).user_id == account.user_id
+    assert aws_calls.dynamodb() == ["GetItem"]  # upgraded once, then a plain read

@@ -18,6 +18,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib import auth, events, observability
 from chalicelib.config import get_settings
 from chalicelib.models import Order
+from tests.conftest import delivered_to
 from tests.faults import (
     FaultInjector,
     client_error,
@@ -68,7 +69,7 @@ def idempotency_records() -> list[dict[str, Any]]:
 
 def published(faults: FaultInjector) -> list[dict[str, Any]]:
     return [
-        json.loads(c.params["Message"])
+        json.loads(delivered_to(c.params, "lambda"))
         for c in faults.calls
         if c.operation == "Publish" and c.injected is None
     ]

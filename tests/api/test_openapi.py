@@ -184,7 +184,13 @@ def _routes() -> dict[str, dict[str, Any]]:
 
 
 def _routed_operations() -> set[tuple[str, str]]:
-    return {(method.upper(), path) for path, entries in _routes().items() for method in entries}
+    # OPTIONS: CORS preflights (stages with allowed origins; chalicelib.http), not operations.
+    return {
+        (method.upper(), path)
+        for path, entries in _routes().items()
+        for method in entries
+        if method != "OPTIONS"
+    }
 
 
 # --- the document itself -------------------------------------------------------------------

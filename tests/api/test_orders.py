@@ -18,6 +18,7 @@ from chalicelib import aws, events, orders, transactions
 from chalicelib.auth import Principal
 from chalicelib.errors import NotFound
 from chalicelib.models import IdempotencyRecord, Order, Product
+from tests.conftest import delivered_to
 
 TOPIC_ARN = os.environ["ORDER_EVENTS_TOPIC_ARN"]
 CLOCK_START = datetime(2030, 1, 1, tzinfo=UTC)
@@ -72,7 +73,7 @@ def publishes(aws_calls) -> list[dict]:
     for service, operation, params in aws_calls.calls:
         if service == "sns" and operation == "Publish":
             assert params["TopicArn"] == TOPIC_ARN
-            message = json.loads(params["Message"])
+            message = json.loads(delivered_to(params, "lambda"))
             message["_attribute"] = params["MessageAttributes"]["type"]
             sent.append(message)
     return sent
@@ -348,6 +349,56 @@ def test_admin_orders_on_a_customers_behalf(api, admin, customer, widget):
     assert own_order_ids(api, customer) == [order["orderId"]]
     assert own_order_ids(api, admin) == []
     assert api.get(f"/orders/{order['orderId']}", token=customer.token).status == 200
+
+
+def demote(user_id: str) -> None:
+    """An operator's demotion straight in the table, leaving earlier tokens' version alone."""
+    from chalicelib.models import UserRecord
+
+    profile = UserRecord.get(UserRecord.profile_key(user_id), consistent_read=True)
+    for key in (UserRecord.profile_key(user_id), UserRecord.login_key(profile.email)):
+        UserRecord(key).update(actions=[UserRecord.role.set("customer")])
+
+
+def test_a_demoted_admins_token_cannot_order_on_someones_behalf(
+    api, admin, customer, widget, aws_calls
+):
+    demote(admin.user_id)
+    aws_calls.clear()
+    reply = place(api, admin, line(widget), userId=customer.user_id)
+
+    assert reply.status == 403, reply.body
+    assert reply.body["code"] == "Forbidden"
+    # The role is checked inside the order transaction; the read only explains the refusal.
+    assert aws_calls.dynamodb() == ["BatchGetItem", "TransactWriteItems", "GetItem"]
+    assert stocks(api, widget) == [10]
+    assert own_order_ids(api, customer) == []
+    # Ordering for themselves still works: the token is valid, only the role is gone.
+    assert place(api, admin, line(widget)).status == 201
+
+
+def test_ordering_on_someones_behalf_checks_the_stored_role_in_the_transaction(
+    api, admin, customer, widget, aws_calls
+):
+    aws_calls.clear()
+    placed(api, admin, line(widget), userId=customer.user_id)
+
+    assert aws_calls.dynamodb() == ["BatchGetItem", "TransactWriteItems"]
+    transaction = next(p for s, op, p in aws_calls.calls if op == "TransactWriteItems")
+    caller_check = transaction["TransactItems"][0]["ConditionCheck"]
+    assert caller_check["Key"]["pk"]["S"] == "USER#" + admin.user_id
+    names = caller_check["ExpressionAttributeNames"].values()
+    values = [v.get("S") for v in caller_check["ExpressionAttributeValues"].values()]
+    assert "role" in names
+    assert "admin" in values
+
+
+def test_a_revoked_admin_token_ordering_for_someone_is_401(api, admin, customer, widget):
+    from chalicelib.auth import issue_token
+
+    stale = issue_token(admin.user_id, "admin", 99)[0]
+    reply = api.post("/orders", {"items": [line(widget)], "userId": customer.user_id}, token=stale)
+    assert reply.status == 401, reply.body
 
 
 def test_admin_cannot_order_for_a_user_that_does_not_exist(api, admin, customer, widget):

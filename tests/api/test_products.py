@@ -194,9 +194,6 @@ INVALID_BODIES = [
     ('{"name": "Lamp", "price": -Infinity}', "Infinity"),
     ('{"name": "Lamp", "price": 1e99999999999999999999}', "JSON"),
     ('{"name": "Lamp", "price": 1, "stock": 1.5}', "stock"),
-    # 5.0 is a JSON number with a fraction part: not an integer, whatever its value.
-    ('{"name": "Lamp", "price": 1, "stock": 5.0}', "stock"),
-    ('{"name": "Lamp", "price": 1, "stock": 1e1}', "stock"),
     ('{"name": "Lamp", "price": 1, "stock": -1}', "stock"),
     ('{"name": "Lamp", "price": 1, "stock": 1000001}', "stock"),
     ('{"name": "Lamp", "price": 1, "stock": "5"}', "stock"),
@@ -211,7 +208,7 @@ INVALID_BODIES = [
     ('{"name": "Lamp", "price": 1', "JSON"),
     ('{"name": "Lamp", "price": 1}{}', "JSON"),
     ("{'name': 'Lamp', 'price': 1}", "JSON"),
-    ("[" * 100_000 + "]" * 100_000, "JSON"),
+    ("[" * 30_000 + "]" * 30_000, "JSON"),  # deep, yet under the 64 KiB limit
     ("[]", "object"),
     ('[{"name": "Lamp", "price": 1}]', "object"),
     ('"Lamp"', "object"),
@@ -494,7 +491,6 @@ def test_update_unknown_product_is_404_and_creates_nothing(api, admin, product_i
     [
         ("{}", "body"),
         ('{"stock": 1.5}', "stock"),
-        ('{"stock": 5.0}', "stock"),
         ('{"stock": -1}', "stock"),
         ('{"stock": 1, "price": 1.234}', "price"),
         ('{"stock": 1, "price": -5}', "price"),
@@ -606,3 +602,12 @@ def test_delete_anonymous_is_401_customer_403_and_product_stays(api, customer, p
     assert_error(api.delete(path), 401, "Unauthorized")
     assert_error(api.delete(path, token=customer.token), 403, "Forbidden")
     assert api.get(path).body == product
+
+
+@pytest.mark.parametrize("stock", ["5.0", "5.00", "0.5e1", "5e0"])
+def test_a_whole_number_written_with_a_fraction_or_exponent_is_an_integer(api, admin, stock):
+    # JSON Schema (and so /openapi.json) counts 5.0 as an integer: the API agrees.
+    raw = '{"name": "Lamp", "price": 1, "stock": ' + stock + "}"
+    reply = api.request("POST", "/products", raw=raw, token=admin.token)
+    assert reply.status == 201, reply.body
+    assert reply.body["stock"] == 5

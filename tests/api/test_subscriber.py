@@ -11,6 +11,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.models import Order
 from chalicelib.orders import _idempotency_key
+from tests.conftest import delivered_to
 
 
 @pytest.fixture
@@ -89,7 +90,7 @@ def test_the_published_message_itself_confirms_the_order(api, admin, customer, d
     )
     [published] = [p for s, op, p in aws_calls.calls if (s, op) == ("sns", "Publish")]
 
-    deliver(published["Message"])
+    deliver(delivered_to(published, "lambda"))
 
     assert stored(reply.body["orderId"]).status == "CONFIRMED"
 

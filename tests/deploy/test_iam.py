@@ -26,6 +26,7 @@ import pytest
 from botocore.client import BaseClient
 
 from scripts.project import CHALICE_DIR, TEMPLATE_FILE, aws_stages, load_config, stage_environment
+from tests.conftest import delivered_to
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's
@@ -255,7 +256,7 @@ class Recorder:
                     if (service, operation) in NEEDS_NO_PERMISSION:
                         self.free_calls[self.function].add((service, operation))
                     if (service, operation) == ("sns", "Publish"):
-                        self.published.append(json.loads(params["Message"]))
+                        self.published.append(json.loads(delivered_to(params, "lambda")))
 
         return recording
 

@@ -19,7 +19,8 @@ def test_the_walkthrough_prints_what_the_page_shows(stack_launcher):
     assert all(step.shown for step in steps[1:]), "every step after the setup shows output"
     # A stack of its own: the walkthrough registers fixed emails.
     with stack_launcher() as stack:
-        outputs = walkthrough.run(steps, stack.url)
+        mail = f"http://127.0.0.1:{stack.moto_port}/_devstack/outbox"
+        outputs = walkthrough.run(steps, stack.url, mail)
     assert walkthrough.differences(steps, outputs) == []
 
 
@@ -67,3 +68,9 @@ def test_the_readme_taste_does_what_its_comments_say(stack):
     assert status == "CONFIRMED"
     assert json.loads(refused)["code"] == "InsufficientStock"
     assert code == "409"
+
+
+def test_a_shortened_order_id_in_an_email_subject_is_masked():
+    step = walkthrough.Step("echo", "Your order 2d7cf5b7… is confirmed — $30.50", None)
+    assert walkthrough.differences([step], ["Your order 00c0ffee… is confirmed — $30.50"]) == []
+    assert walkthrough.differences([step], ["Your order 00c0ffee… is cancelled — $30.50"])

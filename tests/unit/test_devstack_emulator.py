@@ -264,3 +264,71 @@ def test_periodic_invoker_calls_the_handler_with_a_scheduled_event():
     assert events[0]["detail-type"] == "Scheduled Event"
     assert events[0]["source"] == "aws.events"
     assert events[0]["resources"][0].endswith(":rule/shop-local-sweep-event")
+
+
+# --- the outbox --------------------------------------------------------------------
+
+
+def get_json(url: str) -> Any:
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_the_outbox_lists_sent_emails_oldest_first_with_their_time(emulator):
+    ses = aws_client(emulator, "ses")
+    ses.verify_email_identity(EmailAddress="shop@example.com")
+    assert get_json(emulator.outbox_url) == []
+    for n in (1, 2):
+        ses.send_email(
+            Source="shop@example.com",
+            Destination={"ToAddresses": [f"buyer{n}@example.com"]},
+            Message={
+                "Subject": {"Data": f"Order {n} — é"},
+                "Body": {"Text": {"Data": f"body {n}"}},
+            },
+        )
+
+    emails = get_json(emulator.outbox_url)
+
+    assert [(m["to"], m["subject"], m["text"]) for m in emails] == [
+        (["buyer1@example.com"], "Order 1 — é", "body 1"),
+        (["buyer2@example.com"], "Order 2 — é", "body 2"),
+    ]
+    assert emails[0]["sentAt"] <= emails[1]["sentAt"]
+    assert emails[0]["sentAt"].endswith("Z")
+    # Stamped when sent, not when read.
+    assert get_json(emulator.outbox_url)[0]["sentAt"] == emails[0]["sentAt"]
+
+
+def test_email_subscribers_of_a_topic_get_the_email_key_of_a_structured_message(emulator):
+    sns = aws_client(emulator, "sns")
+    topic = sns.create_topic(Name="events")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="staff@example.com")
+    structured = json.dumps({"default": '{"type": "X"}', "email": "Readable"})
+    sns.publish(TopicArn=topic, Message=structured, MessageStructure="json", Subject="Hi")
+    sns.publish(TopicArn=topic, Message="plain", Subject="Plain")
+
+    deliveries = get_json(emulator.sns_email_url)
+
+    assert [(d["to"], d["subject"], d["text"]) for d in deliveries] == [
+        ("staff@example.com", "Hi", "Readable"),
+        ("staff@example.com", "Plain", "plain"),
+    ]
+
+
+def test_the_bridge_gets_the_default_of_a_structured_message(emulator):
+    calls = []
+    emulator.bridge.subscriber = lambda event, context: calls.append(event)
+    sns = aws_client(emulator, "sns")
+    topic = sns.create_topic(Name="events")["TopicArn"]
+    emulator.bridge.subscription_arn = sns.subscribe(
+        TopicArn=topic, Protocol="http", Endpoint=emulator.sns_bridge_url
+    )["SubscriptionArn"]
+    structured = json.dumps({"default": '{"type": "X"}', "email": "Readable"})
+
+    sns.publish(TopicArn=topic, Message=structured, MessageStructure="json", Subject="Hi")
+
+    assert [event["Records"][0]["Sns"]["Message"] for event in calls] == ['{"type": "X"}']

@@ -214,7 +214,8 @@ def test_publish_sends_the_message_with_its_type_attribute(sns):
     assert params["MessageAttributes"] == {
         "type": {"DataType": "String", "StringValue": "OrderCancelled"}
     }
-    message = json.loads(params["Message"])
+    assert params["MessageStructure"] == "json"
+    message = json.loads(json.loads(params["Message"])["default"])
     assert message["type"] == "OrderCancelled"
     assert message["total"] == 0.5
 
@@ -252,7 +253,9 @@ def test_the_sweep_queries_each_event_type_before_the_grace_period(monkeypatch, 
     expected = expected.replace("+00:00", "Z")
     assert all(c[1] == f"eventAt < {{'S': '{expected}'}}" for c in query.calls)
     assert all(c[2]["limit"] == events.SWEEP_BATCH for c in query.calls)
-    assert [json.loads(p["Message"])["type"] for p in sns.published] == ["OrderPlaced"]
+    assert [json.loads(json.loads(p["Message"])["default"])["type"] for p in sns.published] == [
+        "OrderPlaced"
+    ]
 
 
 def test_the_sweep_cutoff_is_utc_whatever_the_callers_timezone(monkeypatch, sns):

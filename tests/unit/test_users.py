@@ -93,7 +93,7 @@ def test_register_writes_two_identical_items_and_returns_no_hash(table):
     profile, _ = assert_items_agree(table, view["userId"], "ann@example.com")
     assert profile["userId"] == view["userId"]
     assert profile["tokenVersion"] == 0
-    assert profile["passwordHash"].startswith("scrypt$16384$8$1$")
+    assert profile["passwordHash"].startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert passwords.verify_password(PASSWORD, profile["passwordHash"])
     assert len(all_items(table)) == 2
 

@@ -1,0 +1,169 @@
+"""Order events as people read them: plain-text emails, rendered from the order's API view.
+
+Two audiences, one layout. The topic's email subscribers (the shop's staff) get one
+message per event through SNS; the buyer gets one through SES when their order changes
+state. Both are built here from :func:`chalicelib.order_view.order_view`, so what a
+person reads matches what the API returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.event_types import (
+    ORDER_CANCELLED,
+    ORDER_DELIVERED,
+    ORDER_EXPIRED,
+    ORDER_PAID,
+    ORDER_PLACED,
+    ORDER_SHIPPED,
+)
+
+# SNS: "less than 100 characters" (the API reference); SES has no tighter limit.
+MAX_SUBJECT = 99
+SHORT_ID = 8
+
+
+@dataclass(frozen=True)
+class Email:
+    subject: str
+    text: str
+
+
+@dataclass(frozen=True)
+class _Wording:
+    staff_subject: str  # .format(short_id=...)
+    staff_headline: str  # .format(order_id=...)
+    buyer_subject: str
+    buyer_headline: str
+    time_label: str
+
+
+_WORDING: dict[str, _Wording] = {
+    ORDER_PLACED: _Wording(
+        staff_subject="New order {short_id}",
+        staff_headline="A new order was placed: {order_id}",
+        buyer_subject="Your order {short_id} is confirmed",
+        buyer_headline="Thank you for your order {order_id}. It is confirmed.",
+        time_label="Placed",
+    ),
+    ORDER_CANCELLED: _Wording(
+        staff_subject="Order {short_id} cancelled",
+        staff_headline="Order {order_id} was cancelled; its stock is back on sale.",
+        buyer_subject="Your order {short_id} is cancelled",
+        buyer_headline="Your order {order_id} is cancelled. Nothing will be shipped.",
+        time_label="Cancelled",
+    ),
+    ORDER_SHIPPED: _Wording(
+        staff_subject="Order {short_id} shipped",
+        staff_headline="Order {order_id} was shipped.",
+        buyer_subject="Your order {short_id} has shipped",
+        buyer_headline="Good news: your order {order_id} is on its way.",
+        time_label="Shipped",
+    ),
+    ORDER_DELIVERED: _Wording(
+        staff_subject="Order {short_id} delivered",
+        staff_headline="Order {order_id} was delivered.",
+        buyer_subject="Your order {short_id} was delivered",
+        buyer_headline="Your order {order_id} was delivered. Enjoy!",
+        time_label="Delivered",
+    ),
+    # With a payment provider (docs/payments.md).
+    ORDER_PAID: _Wording(
+        staff_subject="Order {short_id} paid",
+        staff_headline="Order {order_id} was paid and is confirmed.",
+        buyer_subject="Your payment for order {short_id} was received",
+        buyer_headline="We received your payment: order {order_id} is confirmed.",
+        time_label="Paid",
+    ),
+    ORDER_EXPIRED: _Wording(
+        staff_subject="Order {short_id} expired unpaid",
+        staff_headline="Order {order_id} was not paid in time; its stock is back on sale.",
+        buyer_subject="Your order {short_id} expired",
+        buyer_headline="Your order {order_id} was not paid in time and has expired.",
+        time_label="Expired",
+    ),
+}
+RENDERED_EVENT_TYPES = tuple(_WORDING)
+_LABEL_WIDTH = 2 + max(len(w.time_label) for w in _WORDING.values())
+
+
+def money(amount: Any) -> str:
+    return f"${Decimal(str(amount)):,.2f}"
+
+
+def short_id(order_id: str) -> str:
+    return order_id if len(order_id) <= SHORT_ID else order_id[:SHORT_ID] + "…"
+
+
+def _item_count(view: dict[str, Any]) -> int:
+    return sum(int(line["quantity"]) for line in view["items"])
+
+
+def _subject(stem: str, view: dict[str, Any], with_items: bool) -> str:
+    count = _item_count(view)
+    items = f"{count} item{'' if count == 1 else 's'}, " if with_items else ""
+    subject = f"{stem} — {items}{money(view['total'])}"
+    # Only a pathological id could overflow; SNS and SES must never reject the send.
+    return subject if len(subject) <= MAX_SUBJECT else subject[: MAX_SUBJECT - 1] + "…"
+
+
+def _event_time(event_type: str, view: dict[str, Any]) -> str:
+    if event_type == ORDER_PLACED:
+        return str(view["createdAt"])
+    return str(view.get("updatedAt") or view["createdAt"])
+
+
+def _lines(view: dict[str, Any]) -> list[str]:
+    rows = [
+        (
+            str(line["quantity"]),
+            str(line["name"]),
+            money(line["unitPrice"]),
+            money(line["lineTotal"]),
+        )
+        for line in view["items"]
+    ]
+    header = ("Qty", "Item", "Unit price", "Line total")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+
+    def layout(row: tuple[str, str, str, str]) -> str:
+        return (
+            f"  {row[0]:>{widths[0]}}  {row[1]:<{widths[1]}}  "
+            f"{row[2]:>{widths[2]}}  {row[3]:>{widths[3]}}"
+        ).rstrip()
+
+    return [layout(header), *(layout(row) for row in rows)]
+
+
+def _body(headline: str, event_type: str, view: dict[str, Any], greeting: str | None) -> str:
+    wording = _WORDING[event_type]
+    parts = [f"{greeting}\n" if greeting else "", headline, ""]
+    labelled = [
+        ("Order:", view["orderId"]),
+        ("Buyer:", view["userId"]),
+        (wording.time_label + ":", _event_time(event_type, view)),
+    ]
+    parts += [f"{label:<{_LABEL_WIDTH}}{value}" for label, value in labelled]
+    parts += ["", *_lines(view), "", f"{'Total:':<{_LABEL_WIDTH}}{money(view['total'])}", ""]
+    return "\n".join(parts).lstrip("\n")
+
+
+def staff_email(event_type: str, view: dict[str, Any]) -> Email:
+    """What the topic's email subscribers read (the SNS ``email`` form)."""
+    wording = _WORDING[event_type]
+    stem = wording.staff_subject.format(short_id=short_id(view["orderId"]))
+    headline = wording.staff_headline.format(order_id=view["orderId"])
+    return Email(_subject(stem, view, with_items=True), _body(headline, event_type, view, None))
+
+
+def buyer_email(event_type: str, view: dict[str, Any], name: str) -> Email:
+    """What the buyer reads (sent through SES by the subscriber)."""
+    wording = _WORDING[event_type]
+    stem = wording.buyer_subject.format(short_id=short_id(view["orderId"]))
+    headline = wording.buyer_headline.format(order_id=view["orderId"])
+    greeting = f"Hello {name}," if name else "Hello,"
+    body = _body(headline, event_type, view, greeting)
+    return Email(_subject(stem, view, with_items=False), body)

@@ -1,0 +1,214 @@
+"""Buyer emails through SES (moto's): one per event of an order, whatever SNS does."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from chalicelib import events, mailer
+from chalicelib.config import get_settings
+from chalicelib.event_types import ORDER_CANCELLED, ORDER_PLACED
+from chalicelib.models import Order
+from chalicelib.order_view import PENDING
+
+SENDER = "shop@example.com"
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+def sender(monkeypatch, aws):
+    """Buyer emails on: a verified sender, as a stage with ``EMAIL_SENDER`` has."""
+    settings = dataclasses.replace(get_settings(), email_sender=SENDER)
+    monkeypatch.setattr(mailer, "get_settings", lambda: settings)
+    boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=SENDER)
+    return SENDER
+
+
+def outbox() -> list[dict]:
+    from moto.ses.models import ses_backends
+
+    return [
+        {"to": m.destinations["ToAddresses"], "subject": m.subject, "text": m.body}
+        for m in ses_backends[ACCOUNT]["us-east-1"].sent_messages
+    ]
+
+
+@pytest.fixture
+def order(api, admin, customer) -> dict:
+    product = api.create_product(admin, name="Teapot", price=12.5, stock=10)
+    reply = api.post(
+        "/orders",
+        {"items": [{"productId": product["productId"], "quantity": 2}]},
+        token=customer.token,
+    )
+    assert reply.status == 201, reply.body
+    return reply.body
+
+
+def event(event_type: str, order: dict) -> str:
+    fields = ("orderId", "userId", "total", "items", "createdAt")
+    return json.dumps({"type": event_type, **{f: order[f] for f in fields}})
+
+
+def cancelled(api, customer, order: dict) -> dict:
+    reply = api.post(f"/orders/{order['orderId']}/cancel", token=customer.token)
+    assert reply.status == 200, reply.body
+    return reply.body
+
+
+def stored(order_id: str) -> Order:
+    return Order.get(order_id, consistent_read=True)
+
+
+class SesOutage:
+    """Makes the next ``n`` SendEmail calls fail with ``code`` before reaching moto."""
+
+    def __init__(self, monkeypatch, code: str, n: int = 1) -> None:
+        self.left = n
+        original = BaseClient._make_api_call
+
+        def call(client, operation, params):
+            if operation == "SendEmail" and self.left > 0:
+                self.left -= 1
+                raise ClientError({"Error": {"Code": code, "Message": "x"}}, operation)
+            return original(client, operation, params)
+
+        monkeypatch.setattr(BaseClient, "_make_api_call", call)
+
+
+def test_a_confirmed_order_emails_its_buyer(sender, order, customer):
+    assert events.handle_message(event(ORDER_PLACED, order)) == "confirmed"
+
+    [sent] = outbox()
+    assert sent["to"] == [customer.email]
+    assert sent["subject"] == f"Your order {order['orderId'][:8]}… is confirmed — $25.00"
+    assert sent["text"].startswith("Hello Test User,\n\n")
+    assert "    2  Teapot      $12.50      $25.00" in sent["text"]
+    assert stored(order["orderId"]).emailed == {ORDER_PLACED}
+
+
+def test_a_cancelled_order_emails_its_buyer_again(api, sender, order, customer):
+    events.handle_message(event(ORDER_PLACED, order))
+    view = cancelled(api, customer, order)
+
+    assert events.handle_message(event(ORDER_CANCELLED, view)) == "acknowledged"
+
+    assert [m["subject"].split(" — ")[0] for m in outbox()] == [
+        f"Your order {order['orderId'][:8]}… is confirmed",
+        f"Your order {order['orderId'][:8]}… is cancelled",
+    ]
+    assert stored(order["orderId"]).emailed == {ORDER_PLACED, ORDER_CANCELLED}
+
+
+@pytest.mark.parametrize("event_type", sorted(events.BUYER_EMAIL_STATUS))
+def test_duplicate_deliveries_send_one_email(api, sender, order, customer, event_type):
+    if event_type != ORDER_PLACED:
+        # The order as it is when its event goes out: in the new status, event pending.
+        Order(order["orderId"]).update(
+            actions=[
+                Order.status.set(events.BUYER_EMAIL_STATUS[event_type]),
+                Order.pending_event.set(event_type),
+            ]
+        )
+    message = event(event_type, order)
+
+    outcomes = [events.handle_message(message) for _ in range(3)]
+
+    assert outcomes[1:] == ["ignored", "ignored"]
+    assert len(outbox()) == 1
+    assert stored(order["orderId"]).status == events.BUYER_EMAIL_STATUS[event_type]
+
+
+@pytest.mark.parametrize("code", ["Throttling", "ServiceUnavailable"])
+def test_a_failed_send_is_retried_by_the_next_delivery(monkeypatch, sender, order, code):
+    SesOutage(monkeypatch, code)
+
+    with pytest.raises(mailer.EmailNotSent):
+        events.handle_message(event(ORDER_PLACED, order))
+    after_failure = stored(order["orderId"])
+    assert after_failure.status == "CONFIRMED"  # the order is confirmed all the same
+    assert not after_failure.emailed  # ... and its email is due again
+    assert outbox() == []
+
+    assert events.handle_message(event(ORDER_PLACED, order)) == "emailed"
+    assert events.handle_message(event(ORDER_PLACED, order)) == "ignored"
+    assert len(outbox()) == 1
+
+
+def test_a_permanent_refusal_is_not_retried(monkeypatch, sender, order, caplog):
+    SesOutage(monkeypatch, "MessageRejected")
+
+    assert events.handle_message(event(ORDER_PLACED, order)) == "confirmed"
+    assert events.handle_message(event(ORDER_PLACED, order)) == "ignored"
+
+    assert outbox() == []
+    assert stored(order["orderId"]).emailed == {ORDER_PLACED}
+    assert "MessageRejected" in caplog.text
+
+
+def test_a_later_event_stops_an_earlier_retried_email(api, monkeypatch, sender, order, customer):
+    SesOutage(monkeypatch, "Throttling")
+    with pytest.raises(mailer.EmailNotSent):
+        events.handle_message(event(ORDER_PLACED, order))
+    cancelled(api, customer, order)
+
+    # The retried "confirmed" delivery arrives after the cancellation: no confirmation.
+    assert events.handle_message(event(ORDER_PLACED, order)) == "ignored"
+    assert outbox() == []
+
+
+def test_a_deleted_buyer_gets_nothing(api, sender, order, customer):
+    assert api.delete(f"/users/{customer.user_id}", token=customer.token).status == 204
+
+    assert events.handle_message(event(ORDER_PLACED, order)) == "confirmed"
+
+    assert outbox() == []
+    assert stored(order["orderId"]).status == "CONFIRMED"
+
+
+def test_no_address_or_body_reaches_a_log(api, monkeypatch, sender, order, customer, caplog):
+    caplog.set_level(logging.DEBUG)
+    events.handle_message(event(ORDER_PLACED, order))
+    SesOutage(monkeypatch, "Throttling")
+    view = cancelled(api, customer, order)
+    with pytest.raises(mailer.EmailNotSent) as failure:
+        events.handle_message(event(ORDER_CANCELLED, view))
+
+    [sent] = outbox()
+    logged = caplog.text + str(failure.value)
+    assert order["orderId"] in caplog.text  # the log does say which order
+    assert customer.email not in logged and SENDER not in logged
+    assert sent["subject"] not in logged
+    assert "Teapot" not in logged
+
+
+def test_with_no_sender_there_is_no_email_and_no_extra_call(
+    monkeypatch, aws, order, aws_calls, caplog
+):
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(mailer, "get_settings", lambda: get_settings())
+    assert get_settings().email_sender is None
+    mailer._log_disabled_once.cache_clear()
+    aws_calls.clear()
+
+    assert events.handle_message(event(ORDER_PLACED, order)) == "confirmed"
+    assert events.handle_message(event(ORDER_PLACED, order)) == "ignored"
+
+    assert aws_calls.operations() == ["UpdateItem", "UpdateItem"]  # as before buyer emails
+    assert caplog.text.count("buyer emails are off") == 1
+    assert stored(order["orderId"]).emailed is None
+
+
+def test_the_email_adds_one_read_and_one_send_to_the_delivery(sender, order, aws_calls):
+    aws_calls.clear()
+
+    events.handle_message(event(ORDER_PLACED, order))
+
+    assert aws_calls.operations() == ["UpdateItem", "GetItem", "SendEmail"]
+    assert stored(order["orderId"]).status != PENDING

@@ -1,0 +1,92 @@
+"""Notifications on the local stack: the buyer's email in the outbox, the topic's readable email."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+import uuid
+from typing import Any
+
+import boto3
+
+from tests.e2e.test_orders_e2e import order_body, register, wait_for_status
+
+EMAIL_TIMEOUT_SECONDS = 1.0
+POLL_SECONDS = 0.05
+_LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def get_json(url: str) -> Any:
+    with _LOOPBACK.open(url, timeout=10) as response:
+        assert response.headers.get_content_type() == "application/json"
+        return json.loads(response.read())
+
+
+def moto_url(stack, path: str = "") -> str:
+    return f"http://127.0.0.1:{stack.moto_port}{path}"
+
+
+def emails_to(stack, address: str) -> list[dict[str, Any]]:
+    return [m for m in get_json(moto_url(stack, "/_devstack/outbox")) if address in m["to"]]
+
+
+def place(http, admin, buyer, quantity: int = 2) -> dict[str, Any]:
+    status, product = http.post(
+        "/products", {"name": "Kettle", "price": 12.5, "stock": 10}, token=admin
+    )
+    assert status == 201, product
+    status, order = http.post("/orders", order_body((product, quantity)), token=buyer["token"])
+    assert status == 201, order
+    return order
+
+
+def test_the_banner_prints_the_outbox(stack):
+    assert f"mail:  {moto_url(stack, '/_devstack/outbox')}" in stack.output_text()
+
+
+def test_the_buyer_gets_a_confirmation_email_within_a_second(stack, http, admin):
+    buyer = register(http)
+    order = place(http, admin, buyer)
+
+    deadline = time.monotonic() + EMAIL_TIMEOUT_SECONDS
+    while not (received := emails_to(stack, buyer["email"])) and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+
+    [email] = received
+    assert email["subject"] == f"Your order {order['orderId'][:8]}… is confirmed — $25.00"
+    assert order["orderId"] in email["text"]
+    assert "    2  Kettle      $12.50      $25.00" in email["text"]
+    assert email["sentAt"].endswith("Z")
+    wait_for_status(http, buyer["token"], order["orderId"], "CONFIRMED")
+
+    status, _ = http.post(f"/orders/{order['orderId']}/cancel", token=buyer["token"])
+    assert status == 200
+    subjects = [m["subject"] for m in emails_to(stack, buyer["email"])]
+    assert subjects[1:] == [f"Your order {order['orderId'][:8]}… is cancelled — $25.00"]
+    outbox = get_json(moto_url(stack, "/_devstack/outbox"))
+    assert [m["sentAt"] for m in outbox] == sorted(m["sentAt"] for m in outbox)
+
+
+def test_an_email_subscription_on_the_topic_gets_the_readable_form(stack, http, admin):
+    sns = boto3.client("sns", region_name="us-east-1", endpoint_url=moto_url(stack))
+    [topic_arn] = [
+        t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith("order-events")
+    ]
+    staff = f"staff-{uuid.uuid4().hex[:8]}@example.com"
+    sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=staff)
+    buyer = register(http)
+
+    order = place(http, admin, buyer, quantity=3)
+
+    [delivery] = [
+        d
+        for d in get_json(moto_url(stack, "/_devstack/sns-email"))
+        if d["to"] == staff and order["orderId"] in d["text"]
+    ]
+    assert delivery["subject"] == f"New order {order['orderId'][:8]}… — 3 items, $37.50"
+    assert delivery["text"].startswith(f"A new order was placed: {order['orderId']}\n")
+    assert f"Buyer:     {buyer['userId']}" in delivery["text"]
+    assert "    3  Kettle      $12.50      $37.50" in delivery["text"]
+    # ... while the app's own subscriber got the JSON and confirmed the order.
+    wait_for_status(http, buyer["token"], order["orderId"], "CONFIRMED")

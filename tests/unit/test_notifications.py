@@ -1,0 +1,194 @@
+"""The readable forms of order events, and the per-protocol SNS message that carries them."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from chalicelib import events
+from chalicelib.event_types import ORDER_CANCELLED, ORDER_DELIVERED, ORDER_PLACED, ORDER_SHIPPED
+from chalicelib.models import Order, OrderLine
+from chalicelib.notifications import (
+    MAX_SUBJECT,
+    RENDERED_EVENT_TYPES,
+    buyer_email,
+    staff_email,
+)
+from chalicelib.order_view import order_view
+from tests.conftest import delivered_to
+
+ORDER_ID = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+SNS_MAX_MESSAGE_BYTES = 256 * 1024
+
+
+def make_order(lines: int = 3, **overrides) -> Order:
+    items = [
+        OrderLine(
+            product_id=f"p{i}",
+            name=f"Widget {i}",
+            quantity=i,
+            unit_price=Decimal("19.99"),
+            line_total=Decimal("19.99") * i,
+        )
+        for i in range(1, lines + 1)
+    ]
+    fields = {
+        "user_id": "user-7",
+        "status": "CONFIRMED",
+        "items": items,
+        "total": sum((line.line_total for line in items), Decimal(0)),
+        "created_at": "2030-01-01T09:00:00.000Z",
+        "updated_at": "2030-01-02T10:30:00.000Z",
+    }
+    return Order(ORDER_ID, **{**fields, **overrides})
+
+
+def test_every_event_type_has_a_readable_form():
+    assert set(RENDERED_EVENT_TYPES) == {
+        ORDER_PLACED,
+        ORDER_CANCELLED,
+        ORDER_SHIPPED,
+        ORDER_DELIVERED,
+        events.ORDER_PAID,
+        events.ORDER_EXPIRED,
+    }
+    assert set(events.EVENT_TYPES + events.PAYMENT_EVENT_TYPES) <= set(RENDERED_EVENT_TYPES)
+    assert set(events.EVENT_TYPES) <= set(RENDERED_EVENT_TYPES)
+    assert set(events.BUYER_EMAIL_STATUS) <= set(RENDERED_EVENT_TYPES)
+
+
+def test_new_order_subject_and_body():
+    email = staff_email(ORDER_PLACED, order_view(make_order(lines=2)))
+
+    assert email.subject == "New order 1a2b3c4d… — 3 items, $59.97"
+    assert email.text == (
+        f"A new order was placed: {ORDER_ID}\n"
+        "\n"
+        f"Order:     {ORDER_ID}\n"
+        "Buyer:     user-7\n"
+        "Placed:    2030-01-01T09:00:00.000Z\n"
+        "\n"
+        "  Qty  Item      Unit price  Line total\n"
+        "    1  Widget 1      $19.99      $19.99\n"
+        "    2  Widget 2      $19.99      $39.98\n"
+        "\n"
+        "Total:     $59.97\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("event_type", "subject", "headline", "time_line"),
+    [
+        (
+            ORDER_CANCELLED,
+            "Order 1a2b3c4d… cancelled — 1 item, $19.99",
+            f"Order {ORDER_ID} was cancelled",
+            "Cancelled: 2030-01-02T10:30:00.000Z",
+        ),
+        (
+            ORDER_SHIPPED,
+            "Order 1a2b3c4d… shipped — 1 item, $19.99",
+            f"Order {ORDER_ID} was shipped.",
+            "Shipped:   2030-01-02T10:30:00.000Z",
+        ),
+        (
+            ORDER_DELIVERED,
+            "Order 1a2b3c4d… delivered — 1 item, $19.99",
+            f"Order {ORDER_ID} was delivered.",
+            "Delivered: 2030-01-02T10:30:00.000Z",
+        ),
+    ],
+)
+def test_later_events_read_as_what_happened_and_when(event_type, subject, headline, time_line):
+    email = staff_email(event_type, order_view(make_order(lines=1)))
+
+    assert email.subject == subject
+    assert email.text.startswith(headline)
+    assert time_line in email.text.splitlines()
+    assert "    1  Widget 1      $19.99      $19.99" in email.text
+    assert email.text.endswith("Total:     $19.99\n")
+
+
+@pytest.mark.parametrize(
+    ("event_type", "subject", "headline"),
+    [
+        (ORDER_PLACED, "Your order 1a2b3c4d… is confirmed — $19.99", "It is confirmed."),
+        (ORDER_CANCELLED, "Your order 1a2b3c4d… is cancelled — $19.99", "is cancelled."),
+        (ORDER_SHIPPED, "Your order 1a2b3c4d… has shipped — $19.99", "is on its way."),
+        (ORDER_DELIVERED, "Your order 1a2b3c4d… was delivered — $19.99", "was delivered."),
+    ],
+)
+def test_the_buyer_is_greeted_by_name_and_told_what_happened(event_type, subject, headline):
+    email = buyer_email(event_type, order_view(make_order(lines=1)), "Ada")
+
+    assert email.subject == subject
+    first, blank, said = email.text.splitlines()[:3]
+    assert (first, blank) == ("Hello Ada,", "")
+    assert headline in said and ORDER_ID in said
+    assert email.text.endswith("Total:     $19.99\n")
+
+
+def test_money_is_shown_with_two_decimals_and_thousands():
+    view = order_view(
+        make_order(
+            lines=1,
+            items=[
+                OrderLine(
+                    product_id="p",
+                    name="Car",
+                    quantity=1,
+                    unit_price=Decimal("12345.5"),
+                    line_total=Decimal("12345.5"),
+                )
+            ],
+            total=Decimal("12345.5"),
+        )
+    )
+    assert staff_email(ORDER_PLACED, view).subject.endswith("1 item, $12,345.50")
+
+
+@pytest.mark.parametrize("event_type", RENDERED_EVENT_TYPES)
+def test_subjects_fit_sns_whatever_the_order(event_type):
+    huge = make_order(lines=25, user_id="u" * 300)
+    huge.order_id = "o" * 300
+    view = order_view(huge)
+    for email in (staff_email(event_type, view), buyer_email(event_type, view, "n" * 500)):
+        assert len(email.subject) <= MAX_SUBJECT < 100
+        assert "\n" not in email.subject and "\r" not in email.subject
+
+
+# --- the SNS message ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("event_type", events.EVENT_TYPES)
+def test_the_message_structure_is_what_sns_documents(event_type):
+    message, subject = events.sns_message(event_type, make_order(lines=25))
+
+    structure = json.loads(message)
+    assert "default" in structure
+    assert all(isinstance(value, str) for value in structure.values())
+    assert set(structure) == {"default", "email"}
+    assert len(message.encode()) < SNS_MAX_MESSAGE_BYTES
+    assert subject == staff_email(event_type, order_view(make_order(lines=25))).subject
+
+
+@pytest.mark.parametrize("protocol", ["lambda", "sqs", "http", "https", "email-json"])
+def test_machines_get_exactly_the_event_json(protocol):
+    order = make_order()
+    message, subject = events.sns_message(ORDER_PLACED, order)
+    published = {"Message": message, "MessageStructure": "json", "Subject": subject}
+
+    delivered = json.loads(delivered_to(published, protocol))
+
+    assert delivered == json.loads(json.dumps(events.event_message(ORDER_PLACED, order)))
+    assert set(delivered) == {"type", *events.EVENT_FIELDS}
+
+
+def test_email_subscribers_get_the_readable_form():
+    order = make_order()
+    message, _ = events.sns_message(ORDER_CANCELLED, order)
+    published = {"Message": message, "MessageStructure": "json"}
+
+    assert delivered_to(published, "email") == staff_email(ORDER_CANCELLED, order_view(order)).text
