@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 STAGE ?= dev
 
-.PHONY: install run test lint format bench fuzz package deploy destroy policies promote-admin smoke logs clean
+.PHONY: install run test lint format bench fuzz package deploy destroy policies promote-admin migrate smoke logs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ policies: $(STAMP)
 
 promote-admin: $(STAMP)
 	$(BIN)/python -m scripts.promote_admin --stage $(STAGE) --email "$(EMAIL)"
+
+# Index keys for rows written before the storefront (idempotent; rerun to resume).
+migrate: $(STAMP)
+	$(BIN)/python -m scripts.migrate --stage $(STAGE)
 
 # Follow a deployed function's logs: make logs STAGE=dev [FUNCTION=on_order_event] [SINCE=1h]
 # (`chalice logs` reads .chalice/deployed/<stage>.json: fetched from the stage's shared record.)

@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response, SNSEvent
 
-from chalicelib import events, observability, openapi, orders, payment_flow, products, users
+from chalicelib import cart, events, observability, openapi, orders, payment_flow, products, users
 from chalicelib.auth import Principal, principal_from_token, require_admin
 from chalicelib.config import get_settings
 from chalicelib.http import (
@@ -23,8 +23,9 @@ from chalicelib.http import (
     json_errors,
     register_preflight_routes,
 )
-from chalicelib.models import UserRecord
+from chalicelib.models import Order, UserRecord
 from chalicelib.openapi import ADMIN, PUBLIC, USER, Operation
+from chalicelib.order_view import DELIVERED, SHIPPED
 from chalicelib.pagination import parse_limit
 from chalicelib.validation import parse_body
 
@@ -181,9 +182,32 @@ def delete_user(userId: str) -> Response:
 # --- products ----------------------------------------------------------------
 
 
-@route("GET", "/products", "List products", PUBLIC, response="ProductPage", errors=(400, 503))
+@route(
+    "GET",
+    "/products",
+    "List products by name (A to Z, any case)",
+    PUBLIC,
+    response="ProductPage",
+    errors=(400, 503),
+    parameters=(openapi.CATEGORY_FILTER, openapi.NAME_SEARCH),
+)
 def list_products() -> dict[str, Any]:
-    return products.list_products(parse_limit(_query()), _query().get("cursor"))
+    query = _query()
+    return products.list_products(
+        parse_limit(query), query.get("cursor"), query.get("category"), query.get("q")
+    )
+
+
+@route(
+    "GET",
+    "/categories",
+    "Categories with their product counts",
+    PUBLIC,
+    response="CategoryList",
+    errors=(503,),
+)
+def list_categories() -> dict[str, Any]:
+    return products.list_categories()
 
 
 @route(
@@ -272,12 +296,14 @@ def place_order() -> Response:
     USER,
     response="OrderPage",
     errors=(400, 401, 403, 503),
-    parameters=(openapi.ORDERS_USER_FILTER,),
+    parameters=(openapi.ORDERS_USER_FILTER, openapi.ORDERS_STATUS_FILTER),
 )
 def list_orders() -> dict[str, Any]:
     caller, _ = _caller()
     query = _query()
-    return orders.list_orders(caller, query.get("userId"), parse_limit(query), query.get("cursor"))
+    return orders.list_orders(
+        caller, query.get("userId"), parse_limit(query), query.get("cursor"), query.get("status")
+    )
 
 
 @route(
@@ -304,6 +330,102 @@ def get_order(orderId: str) -> dict[str, Any]:
 def cancel_order(orderId: str) -> dict[str, Any]:
     caller, _ = _caller()
     return orders.cancel_order(caller, orderId)
+
+
+def _caller_and_order(order_id: str) -> tuple[Principal, Order | None]:
+    """The caller and the order, read in one ``BatchGetItem``."""
+    caller, _, order = users.authenticate_with(
+        bearer_token(_request().headers), Order, orders.order_key(order_id)
+    )
+    observability.set_user(caller.user_id)
+    return caller, order
+
+
+@route(
+    "POST",
+    "/orders/{orderId}/ship",
+    "Ship a CONFIRMED order (admin)",
+    ADMIN,
+    response="Order",
+    errors=(401, 403, 404, 409, 503),
+)
+def ship_order(orderId: str) -> dict[str, Any]:
+    caller, order = _caller_and_order(orderId)
+    return orders.advance_order(caller, order, orderId, SHIPPED)
+
+
+@route(
+    "POST",
+    "/orders/{orderId}/deliver",
+    "Mark a SHIPPED order delivered (admin)",
+    ADMIN,
+    response="Order",
+    errors=(401, 403, 404, 409, 503),
+)
+def deliver_order(orderId: str) -> dict[str, Any]:
+    caller, order = _caller_and_order(orderId)
+    return orders.advance_order(caller, order, orderId, DELIVERED)
+
+
+# --- cart --------------------------------------------------------------------
+
+
+def _token() -> str | None:
+    return bearer_token(_request().headers)
+
+
+@route("GET", "/cart", "Read your cart, priced now", USER, response="Cart", errors=(401, 503))
+def get_cart() -> dict[str, Any]:
+    return cart.get_cart(_token())
+
+
+@route(
+    "PUT",
+    "/cart/items/{productId}",
+    "Set the quantity of one product in your cart",
+    USER,
+    request="CartLineSet",
+    response="Cart",
+    errors=(400, 401, 404, 415, 503),
+)
+def set_cart_line(productId: str) -> dict[str, Any]:
+    body = _body("CartLineSet")
+    return cart.set_line(_token(), productId, body["quantity"])
+
+
+@route(
+    "DELETE",
+    "/cart/items/{productId}",
+    "Remove one product from your cart",
+    USER,
+    response="Cart",
+    errors=(401, 404, 503),
+)
+def remove_cart_line(productId: str) -> dict[str, Any]:
+    return cart.remove_line(_token(), productId)
+
+
+@route("DELETE", "/cart", "Empty your cart", USER, status=204, errors=(401, 503))
+def clear_cart() -> Response:
+    cart.clear(_token())
+    return _no_content()
+
+
+@route(
+    "POST",
+    "/cart/checkout",
+    "Order what your cart holds (one transaction; the cart is emptied)",
+    USER,
+    status=201,
+    response="Order",
+    errors=(400, 401, 409, 422, 503),
+    parameters=(openapi.IDEMPOTENCY_KEY,),
+    headers=(openapi.IDEMPOTENT_REPLAYED,),
+)
+def checkout() -> Response:
+    order, created = cart.checkout(_token(), _request().headers.get("idempotency-key"))
+    headers: dict[str, str | list[str]] = {} if created else {"Idempotent-Replayed": "true"}
+    return Response(body=order, status_code=201, headers=headers)
 
 
 # --- payments ----------------------------------------------------------------

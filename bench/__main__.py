@@ -255,8 +255,83 @@ def in_process(runs: int) -> tuple[list[tuple[str, dict]], dict[int, int]]:
                     ),
                 )
             )
+            rows += _storefront_rows(shop, meter, runs, admin, user, product_ids, order)
             items_read = _items_read_by_table_size(shop, meter, user, product_ids[0])
     return rows, items_read
+
+
+def _storefront_rows(
+    shop: Shop,
+    meter: Meter,
+    runs: int,
+    admin: str,
+    user: str,
+    product_ids: list[str],
+    order: Callable,
+) -> list[tuple[str, dict]]:
+    """Catalogue, cart, checkout and fulfilment (issue #12): calls per request."""
+    from chalicelib import events
+
+    rows: list[tuple[str, dict]] = []
+    rows.append(
+        (
+            "list products, category + q (20)",
+            _measure(meter, runs, lambda i: shop.call("GET", "/products?category=general&q=p")),
+        )
+    )
+    rows.append(
+        ("list categories", _measure(meter, runs, lambda i: shop.call("GET", "/categories")))
+    )
+    for product_id in product_ids[:2]:
+        shop.call("PUT", f"/cart/items/{product_id}", {"quantity": 1}, user)
+    rows.append(
+        (
+            "get cart (2 lines)",
+            _measure(meter, runs, lambda i: shop.call("GET", "/cart", token=user)),
+        )
+    )
+
+    def checkout(i: int) -> object:
+        for product_id in product_ids[:2]:
+            shop.call("PUT", f"/cart/items/{product_id}", {"quantity": 1}, user)
+        meter.reset()
+        return shop.call("POST", "/cart/checkout", token=user, expect=201)
+
+    rows.append(("checkout, 2 lines (time incl. 2 cart PUTs)", _measure(meter, runs, checkout)))
+    confirmed = []
+    for _ in range(runs + 1):
+        placed = order(1)(0)
+        events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": placed["orderId"]}))
+        confirmed.append(placed["orderId"])
+    rows.append(
+        (
+            "ship order",
+            _measure(
+                meter,
+                runs,
+                lambda i: shop.call("POST", f"/orders/{confirmed[i]}/ship", token=admin),
+            ),
+        )
+    )
+    rows.append(
+        (
+            "deliver order",
+            _measure(
+                meter,
+                runs,
+                lambda i: shop.call("POST", f"/orders/{confirmed[i]}/deliver", token=admin),
+            ),
+        )
+    )
+    rows.append(
+        (
+            "fulfilment queue (20)",
+            _measure(
+                meter, runs, lambda i: shop.call("GET", "/orders?status=PENDING", token=admin)
+            ),
+        )
+    )
+    return rows
 
 
 def _items_read_by_table_size(shop: Shop, meter: Meter, user: str, product_id: str) -> dict:

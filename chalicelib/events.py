@@ -41,21 +41,38 @@ from chalicelib.errors import aws_error_code, is_transient
 
 # Re-exported: orders.py and the tests name events through this module.
 from chalicelib.event_types import ORDER_CANCELLED as ORDER_CANCELLED
+from chalicelib.event_types import ORDER_DELIVERED as ORDER_DELIVERED
 from chalicelib.event_types import ORDER_EXPIRED as ORDER_EXPIRED
 from chalicelib.event_types import ORDER_PAID as ORDER_PAID
 from chalicelib.event_types import ORDER_PLACED as ORDER_PLACED
+from chalicelib.event_types import ORDER_SHIPPED as ORDER_SHIPPED
 from chalicelib.models import Order, UserRecord
 from chalicelib.notifications import buyer_email, staff_email
 from chalicelib.observability import metric
-from chalicelib.order_view import AWAITING_PAYMENT, CANCELLED, CONFIRMED, PENDING, order_view
+from chalicelib.order_view import (
+    AWAITING_PAYMENT,
+    CANCELLED,
+    CONFIRMED,
+    DELIVERED,
+    PENDING,
+    SHIPPED,
+    order_view,
+)
 from chalicelib.schemas import is_id
 
 logger = logging.getLogger(__name__)
 
-EVENT_TYPES = (ORDER_PLACED, ORDER_CANCELLED)
-PAYMENT_EVENT_TYPES = (ORDER_PAID, ORDER_EXPIRED)
+EVENT_TYPES = (ORDER_PLACED, ORDER_CANCELLED, ORDER_SHIPPED, ORDER_DELIVERED)
+# The event each fulfilment status announces.
+STATUS_EVENTS = {SHIPPED: ORDER_SHIPPED, DELIVERED: ORDER_DELIVERED}
 # The status each buyer-emailed event leaves the order in (a retried email needs it).
-BUYER_EMAIL_STATUS = {ORDER_PLACED: CONFIRMED, ORDER_CANCELLED: CANCELLED}
+BUYER_EMAIL_STATUS = {
+    ORDER_PLACED: CONFIRMED,
+    ORDER_CANCELLED: CANCELLED,
+    ORDER_SHIPPED: SHIPPED,
+    ORDER_DELIVERED: DELIVERED,
+}
+PAYMENT_EVENT_TYPES = (ORDER_PAID, ORDER_EXPIRED)
 
 
 def _event_types() -> tuple[str, ...]:
@@ -147,12 +164,14 @@ def handle_message(raw: str) -> str:
     if event_type == ORDER_PLACED:
         actions = [
             Order.status.set(CONFIRMED),
+            Order.status_shard.set(Order.status_shard_for(order_id, CONFIRMED)),
             Order.updated_at.set(now_iso()),
             Order.pending_event.remove(),
             Order.event_at.remove(),
         ]
         condition = (Order.status == PENDING) & (Order.pending_event == ORDER_PLACED)
     else:
+        # Cancelled, shipped, delivered: the status is already written; acknowledge it.
         actions = [Order.pending_event.remove(), Order.event_at.remove()]
         condition = Order.pending_event == event_type
     emails = event_type in BUYER_EMAIL_STATUS and mailer.sender() is not None

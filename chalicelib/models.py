@@ -21,12 +21,13 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import TableConnection
 from pynamodb.constants import NUMBER
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.aws import watch
 from chalicelib.config import get_settings
 from chalicelib.roles import CUSTOMER
+from chalicelib.shards import sharded_key
 
 
 class SdkTiming:
@@ -109,18 +110,129 @@ class UserRecord(TableModel):
         )
 
 
+DEFAULT_CATEGORY = "general"
+CATALOGUE_PARTITION = "PRODUCT"
+CATEGORY_LIST_PARTITION = "CATEGORY"
+CATEGORY_PREFIX = "CATEGORY#"
+CART_PREFIX = "CART#"
+
+
+def name_key(name: str) -> str:
+    """The sort key of the catalogue indexes: the name, case-folded (A to Z, any case)."""
+    return name.casefold()
+
+
+class ProductsByNameIndex(GlobalSecondaryIndex["Product"]):
+    """Every product by name. Keys only: it holds neither stock nor version, so the
+    stock decrement of an order never writes to it and one constant partition is
+    safe (only admin edits of name or category write here)."""
+
+    class Meta:
+        index_name = "byName"
+        projection = KeysOnlyProjection()
+
+    catalogue = UnicodeAttribute(hash_key=True)
+    name_key = UnicodeAttribute(range_key=True, attr_name="nameKey")
+
+
+class ProductsByCategoryIndex(GlobalSecondaryIndex["Product"]):
+    """One category's products by name; keys only, for the same reason as ``byName``."""
+
+    class Meta:
+        index_name = "byCategory"
+        projection = KeysOnlyProjection()
+
+    category = UnicodeAttribute(hash_key=True)
+    name_key = UnicodeAttribute(range_key=True, attr_name="nameKey")
+
+
 class Product(TableModel):
+    """A product. ``category``, ``catalogue`` and ``nameKey`` are absent on rows written
+    before categories existed: such a product reads as ``general`` and enters the
+    listings once ``make migrate`` (or its next edit) gives it the index keys."""
+
     class Meta(SdkTiming):
         table_name = get_settings().products_table
 
     product_id = UnicodeAttribute(hash_key=True, attr_name="productId")
     name = UnicodeAttribute()
+    category = UnicodeAttribute(null=True)
+    catalogue = UnicodeAttribute(null=True)
+    name_key = UnicodeAttribute(attr_name="nameKey", null=True)
     description = UnicodeAttribute(null=True)
     price = DecimalAttribute()
     stock = NumberAttribute(default=0)
     version = VersionAttribute()
     created_at = UnicodeAttribute(attr_name="createdAt")
     updated_at = UnicodeAttribute(attr_name="updatedAt", null=True)
+
+    by_name = ProductsByNameIndex()
+    by_category = ProductsByCategoryIndex()
+
+    @property
+    def category_or_default(self) -> str:
+        return self.category or DEFAULT_CATEGORY
+
+
+class CategoriesIndex(GlobalSecondaryIndex["CategoryCount"]):
+    """Sparse: only the per-category counters, by slug."""
+
+    class Meta:
+        index_name = "categories"
+        projection = AllProjection()
+
+    category_list = UnicodeAttribute(hash_key=True, attr_name="categoryList")
+    slug = UnicodeAttribute(range_key=True)
+
+
+class CategoryCount(TableModel):
+    """How many products a category has, in the products table under ``CATEGORY#<slug>``.
+
+    Changed in the same transaction as every product create, delete and category
+    change, so the count is exact. Written only by admin catalogue edits, so the
+    constant partition of the ``categories`` index sees no per-order traffic.
+    """
+
+    class Meta(SdkTiming):
+        table_name = get_settings().products_table
+
+    key = UnicodeAttribute(hash_key=True, attr_name="productId")
+    category_list = UnicodeAttribute(attr_name="categoryList", default=CATEGORY_LIST_PARTITION)
+    slug = UnicodeAttribute()
+    product_count = NumberAttribute(attr_name="count", default=0)
+
+    categories = CategoriesIndex()
+
+    @staticmethod
+    def key_for(slug: str) -> str:
+        return CATEGORY_PREFIX + slug
+
+
+class CartLine(MapAttribute[str, Any]):
+    product_id = UnicodeAttribute(attr_name="productId")
+    quantity = NumberAttribute()
+
+    def __init__(self, **attributes: Any) -> None:  # PynamoDB's own is unannotated
+        super().__init__(**attributes)
+
+
+class CartRecord(TableModel):
+    """A user's cart, in the users table under ``CART#<userId>``: read together with the
+    profile in one ``BatchGetItem``. ``expiresAt`` (the users table's TTL) is 30 days
+    after the last change."""
+
+    class Meta(SdkTiming):
+        table_name = get_settings().users_table
+
+    pk = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute(attr_name="userId")
+    lines = ListAttribute(of=CartLine, default=list)
+    updated_at = UnicodeAttribute(attr_name="updatedAt")
+    expires_at = TTLAttribute(attr_name="expiresAt")
+
+    @staticmethod
+    def key_for(user_id: str) -> str:
+        return CART_PREFIX + user_id
 
 
 class OrderLine(MapAttribute[str, Any]):
@@ -180,10 +292,24 @@ class AwaitingPaymentIndex(GlobalSecondaryIndex["Order"]):
     payment_expires_at = UnicodeAttribute(range_key=True, attr_name="paymentExpiresAt")
 
 
+class OrdersByStatusIndex(GlobalSecondaryIndex["Order"]):
+    """The fulfilment queue: orders of one status, newest first.
+
+    A status takes few values and every order write sets one, so the key is
+    sharded (``<STATUS>#<shard>``, :mod:`chalicelib.shards`) and reads merge the shards.
+    """
+
+    class Meta:
+        index_name = "byStatus"
+        projection = AllProjection()
+
+    status_shard = UnicodeAttribute(hash_key=True, attr_name="statusShard")
+    created_at = UnicodeAttribute(range_key=True, attr_name="createdAt")
+
+
 ORDER_LIST_PARTITION = "ORDER"
-# awaitingShard values: "AWAITING#0" .. "AWAITING#<AWAITING_SHARDS - 1>".
-AWAITING_SHARD_PREFIX = "AWAITING#"
-AWAITING_SHARDS = 4
+# awaitingShard values: chalicelib.shards keys of this value ("AWAITING#<shard>").
+AWAITING_PAYMENT_KEY = "AWAITING"
 
 
 class Order(TableModel):
@@ -209,11 +335,17 @@ class Order(TableModel):
     awaiting_shard = UnicodeAttribute(attr_name="awaitingShard", null=True)
     # Event types whose buyer email is sent or being sent: at most one email per event.
     emailed = UnicodeSetAttribute(attr_name="emailed", null=True)
+    status_shard = UnicodeAttribute(attr_name="statusShard", null=True)
 
     by_user = OrdersByUserIndex()
     by_created = OrdersByCreatedIndex()
     unannounced = UnannouncedEventsIndex()
     awaiting_payment = AwaitingPaymentIndex()
+    by_status = OrdersByStatusIndex()
+
+    @staticmethod
+    def status_shard_for(order_id: str, status: str) -> str:
+        return sharded_key(status, order_id)
 
 
 class IdempotencyRecord(TableModel):
@@ -233,4 +365,11 @@ class IdempotencyRecord(TableModel):
     expires_at = TTLAttribute(attr_name="expiresAt")
 
 
-ALL_MODELS: tuple[type[Model], ...] = (UserRecord, Product, Order, IdempotencyRecord)
+ALL_MODELS: tuple[type[Model], ...] = (
+    UserRecord,
+    CartRecord,
+    Product,
+    CategoryCount,
+    Order,
+    IdempotencyRecord,
+)

@@ -11,8 +11,14 @@ import copy
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from chalicelib.order_view import ORDER_STATUSES
 from chalicelib.pagination import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
-from chalicelib.schemas import REQUEST_SCHEMAS, RESPONSE_SCHEMAS
+from chalicelib.schemas import (
+    CATEGORY_PATTERN,
+    MAX_SEARCH_LENGTH,
+    REQUEST_SCHEMAS,
+    RESPONSE_SCHEMAS,
+)
 
 PUBLIC, USER, ADMIN = "public", "user", "admin"
 
@@ -55,6 +61,27 @@ ORDERS_USER_FILTER = {
     "description": "Admins: list this user's orders. Customers: only their own id.",
     # The same id rule as the body's userId; others are a 400.
     "schema": REQUEST_SCHEMAS["OrderCreate"]["properties"]["userId"],
+}
+ORDERS_STATUS_FILTER = {
+    "name": "status",
+    "in": "query",
+    "required": False,
+    "description": "Admins only: the fulfilment queue, orders of this status, newest first.",
+    "schema": {"type": "string", "enum": list(ORDER_STATUSES)},
+}
+CATEGORY_FILTER = {
+    "name": "category",
+    "in": "query",
+    "required": False,
+    "description": "Only products of this category.",
+    "schema": {"type": "string", "pattern": CATEGORY_PATTERN},
+}
+NAME_SEARCH = {
+    "name": "q",
+    "in": "query",
+    "required": False,
+    "description": "Only products whose name starts with this text, ignoring case.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_SEARCH_LENGTH},
 }
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
@@ -100,7 +127,7 @@ _ERROR_TEXT = {
     401: "Missing, invalid, expired or revoked token (or wrong credentials)",
     403: "Signed in, but not allowed",
     404: "Not found (also for resources the caller may not see)",
-    409: "Conflict (taken, changed concurrently, insufficient stock, not cancellable)",
+    409: "Conflict (taken, changed concurrently, insufficient stock, wrong status, empty cart)",
     415: "Content-Type must be application/json",
     422: "Idempotency-Key reused with a different request",
     503: "Busy (throttled or unavailable dependency, or concurrent updates): nothing was"

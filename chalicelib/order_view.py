@@ -15,13 +15,17 @@ if TYPE_CHECKING:
 
 PENDING = "PENDING"
 CONFIRMED = "CONFIRMED"
+SHIPPED = "SHIPPED"
+DELIVERED = "DELIVERED"
 CANCELLED = "CANCELLED"
 # With a payment provider (docs/payments.md): stock is reserved while the order is
 # AWAITING_PAYMENT; the provider's success confirms it, the timeout expires it.
 AWAITING_PAYMENT = "AWAITING_PAYMENT"
 EXPIRED = "EXPIRED"
-ORDER_STATUSES = (PENDING, AWAITING_PAYMENT, CONFIRMED, CANCELLED, EXPIRED)
+ORDER_STATUSES = (PENDING, AWAITING_PAYMENT, CONFIRMED, SHIPPED, DELIVERED, CANCELLED, EXPIRED)
 CANCELLABLE = (PENDING, AWAITING_PAYMENT, CONFIRMED)
+# Fulfilment steps an admin takes: the status it requires -> the status it sets.
+FULFILMENT_STEPS = {SHIPPED: CONFIRMED, DELIVERED: SHIPPED}
 
 
 def order_view(order: Order) -> dict[str, Any]:

@@ -12,9 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -38,8 +37,7 @@ from chalicelib.errors import (
     ValidationError,
 )
 from chalicelib.models import (
-    AWAITING_SHARD_PREFIX,
-    AWAITING_SHARDS,
+    AWAITING_PAYMENT_KEY,
     ORDER_LIST_PARTITION,
     IdempotencyRecord,
     Order,
@@ -53,12 +51,15 @@ from chalicelib.order_view import (
     CANCELLABLE,
     CANCELLED,
     CONFIRMED,
+    FULFILMENT_STEPS,
+    ORDER_STATUSES,
     PENDING,
     order_view,
 )
 from chalicelib.pagination import paginate
 from chalicelib.roles import ADMIN
 from chalicelib.schemas import MAX_ID_LENGTH, MAX_QUANTITY, is_id
+from chalicelib.shards import PageRead, merged_page, shard_keys, sharded_key
 from chalicelib.text import first_forbidden
 from chalicelib.transactions import ConditionsFailed, Transaction
 
@@ -110,12 +111,15 @@ def _owner(caller: Principal, data: dict[str, Any]) -> str:
     return owner
 
 
-def _idempotency_key(owner: str, key: str) -> str:
+def idempotency_key(owner: str, key: str) -> str:
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
         raise ValidationError(
             f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters"
         )
     return _IDEMPOTENCY_PREFIX + hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
+
+
+_idempotency_key = idempotency_key
 
 
 def _request_hash(owner: str, quantities: dict[str, int]) -> str:
@@ -130,16 +134,33 @@ def place_order(
     owner = _owner(caller, data)
     quantities = merge_lines(data["items"])
     idem_key = _idempotency_key(owner, idempotency_key) if idempotency_key is not None else None
+    request_hash = _request_hash(owner, quantities)
 
     products = {p.product_id: p for p in Product.batch_get(list(quantities), consistent_read=True)}
     unknown = [pid for pid in quantities if pid not in products]
     if unknown:
         # A retry of an order placed before a product was deleted must still replay.
-        replay = _stored_replay(caller, idem_key, owner, quantities) if idem_key else None
+        replay = stored_replay(caller, idem_key, request_hash) if idem_key else None
         if replay is not None:
             return replay, False
         raise ValidationError(f"unknown product(s): {', '.join(unknown)}", productIds=unknown)
+    return commit_order(caller, owner, quantities, products, idem_key, request_hash)
 
+
+def commit_order(
+    caller: Principal,
+    owner: str,
+    quantities: dict[str, int],
+    products: Mapping[str, Product],
+    idem_key: str | None,
+    request_hash: str,
+    also: Callable[[Transaction], None] | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Write the order in one transaction (with ``also``'s operations) and announce it.
+
+    ``also`` may add operations whose failure meanings are labels; a failure of one of
+    them that is not explained by a replay or missing stock raises ``ConditionsFailed``.
+    """
     order = _new_order(owner, quantities, products)
     provider = payments.provider()
     if provider is not None:
@@ -152,20 +173,24 @@ def place_order(
     if idem_key is not None:
         record = IdempotencyRecord(
             idem_key,
-            request_hash=_request_hash(owner, quantities),
+            request_hash=request_hash,
             target_order_id=order.order_id,
             response=json.dumps(view, default=json_default),
         )
+
+    def build(tx: Transaction) -> None:
+        _build_order(tx, caller, owner, order, record, quantities, products)
+        if also is not None:
+            also(tx)
+
     try:
-        transactions.write(
-            lambda tx: _build_order(tx, caller, owner, order, record, quantities, products)
-        )
+        transactions.write(build)
     except ConditionsFailed as failed:
         if _ALREADY_PLACED not in failed.meanings:
             _cancel_unused_intent(order)
             if _STALE_CALLER in failed.meanings:
                 _raise_stale_caller(caller)
-            return _explain_cancellation(failed, idem_key, owner, quantities), False
+            return _explain_cancellation(failed, idem_key, request_hash), False
     except (ValidationError, Unauthorized):
         _cancel_unused_intent(order)
         raise
@@ -188,8 +213,9 @@ def _new_order(owner: str, quantities: dict[str, int], products: Mapping[str, Pr
         for product_id, quantity in quantities.items()
     ]
     created_at = now_iso()
+    order_id = str(uuid.uuid4())
     return Order(
-        str(uuid.uuid4()),
+        order_id,
         user_id=owner,
         status=PENDING,
         items=lines,
@@ -197,6 +223,7 @@ def _new_order(owner: str, quantities: dict[str, int], products: Mapping[str, Pr
         created_at=created_at,
         pending_event=events.ORDER_PLACED,
         event_at=created_at,
+        status_shard=Order.status_shard_for(order_id, PENDING),
     )
 
 
@@ -206,11 +233,12 @@ def _await_payment(
     """Make ``order`` one that holds its stock until ``intent`` is paid or it expires."""
     timeout = timedelta(seconds=get_settings().payment_timeout_seconds)
     order.status = AWAITING_PAYMENT
+    order.status_shard = Order.status_shard_for(order.order_id, AWAITING_PAYMENT)
     order.payment_provider = provider.name
     order.payment_intent_id = intent.intent_id
     order.payment_client_secret = intent.client_secret
     order.payment_expires_at = iso_z(datetime.now(UTC) + timeout)
-    order.awaiting_shard = f"{AWAITING_SHARD_PREFIX}{random.randrange(AWAITING_SHARDS)}"
+    order.awaiting_shard = sharded_key(AWAITING_PAYMENT_KEY, order.order_id)
 
 
 def _cancel_unused_intent(order: Order) -> None:
@@ -281,20 +309,20 @@ def _build_order(
 
 
 def _explain_cancellation(
-    failed: ConditionsFailed, idem_key: str | None, owner: str, quantities: dict[str, int]
+    failed: ConditionsFailed, idem_key: str | None, request_hash: str
 ) -> dict[str, Any]:
     """A replay of the first request with this Idempotency-Key, or the products short of stock."""
     if idem_key is not None and _REPLAY in failed.meanings:
         raw = failed.reason(_REPLAY).raw_item
         record = IdempotencyRecord.from_raw_data(raw) if raw else IdempotencyRecord.get(idem_key)
-        return _replay(record, owner, quantities)
+        return _replay(record, request_hash)
     short = [m.product_id for m in failed.meanings if isinstance(m, _ShortOf)]
     if short:
         metric("StockConflicts")
         raise InsufficientStock(
             f"insufficient stock for product(s): {', '.join(short)}", productIds=short
         )
-    raise RuntimeError(f"order transaction cancelled: {failed.meanings}")
+    raise failed
 
 
 def _raise_stale_caller(caller: Principal) -> None:
@@ -308,8 +336,8 @@ def _raise_stale_caller(caller: Principal) -> None:
     raise Forbidden("userId must be your own; only admins order on someone's behalf")
 
 
-def _replay(record: IdempotencyRecord, owner: str, quantities: dict[str, int]) -> dict[str, Any]:
-    if record.request_hash != _request_hash(owner, quantities):
+def _replay(record: IdempotencyRecord, request_hash: str) -> dict[str, Any]:
+    if record.request_hash != request_hash:
         raise IdempotencyMismatch(
             "this Idempotency-Key was already used for a different order request"
         )
@@ -317,9 +345,7 @@ def _replay(record: IdempotencyRecord, owner: str, quantities: dict[str, int]) -
     return response
 
 
-def _stored_replay(
-    caller: Principal, idem_key: str, owner: str, quantities: dict[str, int]
-) -> dict[str, Any] | None:
+def stored_replay(caller: Principal, idem_key: str, request_hash: str) -> dict[str, Any] | None:
     """The replay of a live idempotency record, read outside the transaction.
 
     Only for requests that fail before the transaction (a product deleted since
@@ -337,7 +363,7 @@ def _stored_replay(
         raise Unauthorized("invalid or expired token") from None
     if int(profile.token_version) != caller.token_version:
         raise Unauthorized("invalid or expired token")
-    return _replay(record, owner, quantities)
+    return _replay(record, request_hash)
 
 
 def _load_visible(caller: Principal, order_id: str) -> Order:
@@ -357,10 +383,64 @@ def get_order(caller: Principal, order_id: str) -> dict[str, Any]:
     return order_view(_load_visible(caller, order_id))
 
 
-def list_orders(
-    caller: Principal, user_id: str | None, limit: int, cursor: str | None
+_STATUS_KEY_NAMES = {"orderId", "statusShard", "createdAt"}
+
+
+def _status_shard_page(
+    partition: str, start: dict[str, Any] | None, count: int
+) -> tuple[list[tuple[Order, dict[str, Any]]], dict[str, Any] | None]:
+    results = Order.by_status.query(
+        partition, scan_index_forward=False, limit=count, page_size=count, last_evaluated_key=start
+    )
+    items = [
+        (
+            order,
+            {
+                "orderId": {"S": order.order_id},
+                "statusShard": {"S": partition},
+                "createdAt": {"S": order.created_at},
+            },
+        )
+        for order in results
+    ]
+    return items, results.last_evaluated_key
+
+
+def fulfilment_queue(
+    status: str, limit: int, cursor: str | None, stats: PageRead | None = None
 ) -> dict[str, Any]:
-    """Newest first: one user's through the ``byUser`` index, everyone's for admins."""
+    """Orders of one status, newest first: the shards of ``byStatus`` merged."""
+    if status not in ORDER_STATUSES:
+        raise ValidationError(f"status must be one of {', '.join(ORDER_STATUSES)}", field="status")
+    items, next_cursor = merged_page(
+        _status_shard_page,
+        lambda order: order.created_at,
+        partitions=shard_keys(status),
+        limit=limit,
+        cursor=cursor,
+        key_names=_STATUS_KEY_NAMES,
+        hash_name="statusShard",
+        descending=True,
+        stats=stats,
+    )
+    return {"items": [order_view(o) for o in items], "nextCursor": next_cursor}
+
+
+def list_orders(
+    caller: Principal,
+    user_id: str | None,
+    limit: int,
+    cursor: str | None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    """Newest first: one user's through the ``byUser`` index, everyone's for admins,
+    or (admins) one status's through the sharded ``byStatus`` index."""
+    if status is not None:
+        if not caller.is_admin:
+            raise Forbidden("only admins may list orders by status")
+        if user_id is not None:
+            raise ValidationError("status and userId cannot be combined", field="status")
+        return fulfilment_queue(status, limit, cursor)
     if user_id is not None and (not is_id(user_id) or first_forbidden(user_id) is not None):
         raise ValidationError(
             f"userId must be 1-{MAX_ID_LENGTH} characters, without control or format characters",
@@ -444,6 +524,7 @@ def _build_cancel(
 ) -> None:
     actions = [
         Order.status.set(CANCELLED),
+        Order.status_shard.set(Order.status_shard_for(order.order_id, CANCELLED)),
         Order.updated_at.set(cancelled_at),
         Order.pending_event.set(events.ORDER_CANCELLED),
         Order.event_at.set(cancelled_at),
@@ -463,3 +544,51 @@ def _build_cancel(
         # version=0 only makes PynamoDB bump the version (ADD 1) instead of resetting it.
         product = Product(product_id, version=0)
         tx.update(product, [Product.stock.add(quantity)], on_fail=_Gone(product_id))
+
+
+def order_key(order_id: str) -> str | None:
+    """The orders-table key an order id may be stored under (``None``: it cannot exist)."""
+    if not is_id(order_id) or order_id.startswith(_IDEMPOTENCY_PREFIX):
+        return None
+    return order_id
+
+
+def advance_order(
+    caller: Principal, order: Order | None, order_id: str, status: str
+) -> dict[str, Any]:
+    """Admin fulfilment step (``SHIPPED``, ``DELIVERED``): one conditional write.
+
+    ``order`` was read together with the caller's profile; the write's condition on
+    the status it requires is what makes a concurrent cancel or second step lose.
+    """
+    if not caller.is_admin:
+        raise Forbidden("only admins may ship or deliver orders")
+    if order is None:
+        raise NotFound(f"order {order_id} not found")
+    required = FULFILMENT_STEPS[status]
+    wrong_status = Conflict(
+        f"order {order_id} is {order.status}; only a {required} order can become {status}"
+    )
+    if order.status != required:
+        raise wrong_status
+    event_type = events.STATUS_EVENTS[status]
+    changed_at = now_iso()
+    transactions.update_item(
+        order,
+        [
+            Order.status.set(status),
+            Order.status_shard.set(Order.status_shard_for(order_id, status)),
+            Order.updated_at.set(changed_at),
+            Order.pending_event.set(event_type),
+            Order.event_at.set(changed_at),
+        ],
+        condition=Order.status == required,
+        on_fail=Conflict(f"order {order_id} is no longer {required}; it was changed meanwhile"),
+    )
+    order.status = status
+    order.updated_at = changed_at
+    order.pending_event = event_type
+    order.event_at = changed_at
+    metric("Orders" + status.capitalize())
+    events.publish(event_type, order)
+    return order_view(order)

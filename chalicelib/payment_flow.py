@@ -19,11 +19,12 @@ from pynamodb.expressions.condition import Condition
 from chalicelib import events, payments, transactions
 from chalicelib.clock import iso_z, now_iso
 from chalicelib.errors import NotFound, is_transient
-from chalicelib.models import AWAITING_SHARD_PREFIX, AWAITING_SHARDS, Order, Product
+from chalicelib.models import AWAITING_PAYMENT_KEY, Order, Product
 from chalicelib.observability import metric
 from chalicelib.order_view import AWAITING_PAYMENT, CANCELLED, CONFIRMED, EXPIRED
 from chalicelib.orders import cancel_intent_quietly, refund_quietly
 from chalicelib.schemas import is_id
+from chalicelib.shards import shard_keys
 from chalicelib.transactions import ConditionsFailed, Transaction
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def _paid(order: Order) -> str:
                 order,
                 [
                     Order.status.set(CONFIRMED),
+                    Order.status_shard.set(Order.status_shard_for(order.order_id, CONFIRMED)),
                     Order.updated_at.set(paid_at),
                     Order.awaiting_shard.remove(),
                     Order.payment_client_secret.remove(),
@@ -133,6 +135,7 @@ def _released(order: Order, status: str, event_type: str) -> str:
             order,
             [
                 Order.status.set(status),
+                Order.status_shard.set(Order.status_shard_for(order.order_id, status)),
                 Order.updated_at.set(at),
                 Order.awaiting_shard.remove(),
                 Order.payment_client_secret.remove(),
@@ -185,9 +188,9 @@ def expire_unpaid(now: datetime | None = None) -> int:
     cutoff = iso_z(now or datetime.now(UTC))
     expired = 0
     try:
-        for shard in range(AWAITING_SHARDS):
+        for shard in shard_keys(AWAITING_PAYMENT_KEY):
             for order in Order.awaiting_payment.query(
-                f"{AWAITING_SHARD_PREFIX}{shard}",
+                shard,
                 range_key_condition=Order.payment_expires_at < cutoff,
                 limit=EXPIRY_BATCH,
             ):

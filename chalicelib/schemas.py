@@ -17,6 +17,9 @@ MAX_MONEY = 1_000_000
 MAX_STOCK = 1_000_000
 MAX_ORDER_LINES = 25
 MAX_QUANTITY = 1000
+MAX_CART_LINES = 25  # distinct products in a cart (one order's lines)
+MAX_SEARCH_LENGTH = 100
+CATEGORY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
 # Every string refuses control/format/private-use/surrogate characters (chalicelib.text);
 # names must also hold something besides whitespace.
@@ -35,6 +38,8 @@ _USER_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": NAM
 _PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128, "pattern": PLAIN_PATTERN}
 _ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": PLAIN_PATTERN}
 _CREDENTIAL = {"type": "string", "maxLength": 128, "pattern": PLAIN_PATTERN}
+_CATEGORY = {"type": "string", "pattern": CATEGORY_PATTERN, "maxLength": 40}
+_QUANTITY = {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY}
 
 
 def is_id(value: object) -> bool:
@@ -50,6 +55,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             "price": _PRICE,
             "description": _DESCRIPTION,
             "stock": _STOCK,
+            "category": _CATEGORY,
         },
         "required": ["name", "price"],
         "additionalProperties": False,
@@ -61,6 +67,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             "price": _PRICE,
             "description": _DESCRIPTION,
             "stock": _STOCK,
+            "category": _CATEGORY,
         },
         "minProperties": 1,
         "additionalProperties": False,
@@ -101,7 +108,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
                     "type": "object",
                     "properties": {
                         "productId": _ID,
-                        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
+                        "quantity": _QUANTITY,
                     },
                     "required": ["productId", "quantity"],
                     "additionalProperties": False,
@@ -110,6 +117,12 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             "userId": _ID,
         },
         "required": ["items"],
+        "additionalProperties": False,
+    },
+    "CartLineSet": {
+        "type": "object",
+        "properties": {"quantity": _QUANTITY},
+        "required": ["quantity"],
         "additionalProperties": False,
     },
 }
@@ -140,6 +153,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "productId": {"type": "string"},
             "name": {"type": "string"},
+            "category": {"type": "string", "pattern": CATEGORY_PATTERN},
             "description": {"type": "string"},
             "price": _MONEY_OUT,
             "stock": {"type": "integer", "minimum": 0},
@@ -147,7 +161,54 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "createdAt": _TIMESTAMP,
             "updatedAt": _TIMESTAMP,
         },
-        "required": ["productId", "name", "price", "stock", "version", "createdAt"],
+        "required": ["productId", "name", "category", "price", "stock", "version", "createdAt"],
+    },
+    "CategoryList": {
+        "type": "object",
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "category": {"type": "string", "pattern": CATEGORY_PATTERN},
+                        "count": {"type": "integer", "minimum": 1},
+                    },
+                    "required": ["category", "count"],
+                },
+            }
+        },
+        "required": ["items"],
+    },
+    "Cart": {
+        "type": "object",
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "productId": {"type": "string"},
+                        "name": {"type": ["string", "null"]},
+                        "unitPrice": {"type": ["number", "null"], "minimum": 0},
+                        "quantity": {"type": "integer", "minimum": 1},
+                        "lineTotal": {"type": ["number", "null"], "minimum": 0},
+                        "available": {"type": "boolean"},
+                    },
+                    "required": [
+                        "productId",
+                        "name",
+                        "unitPrice",
+                        "quantity",
+                        "lineTotal",
+                        "available",
+                    ],
+                },
+            },
+            "total": _MONEY_OUT,
+            "updatedAt": {"type": ["string", "null"], "format": "date-time"},
+        },
+        "required": ["items", "total", "updatedAt"],
     },
     "User": {
         "type": "object",

@@ -287,8 +287,10 @@ PLAIN_PATTERN = f"^[^{_F}]*$"
 # The same, and not blank once whitespace is stripped: whitespace, one non-whitespace
 # character, anything (a single pass, no backtracking).
 NAME_PATTERN = f"^[^\\S{_F}]*[^\\s{_F}][^{_F}]*$"
-# local@domain.tld, as chalicelib.users checks it after normalisation.
-EMAIL_PATTERN = f"^[^{_L}]+@[^{_D}]+([{_class_body(DOT_RANGES)}][^{_D}]+)+$"
+# local@domain.tld, as chalicelib.users checks it after normalisation (which trims the
+# surrounding whitespace, so the pattern allows it too).
+_EDGE = f"[^\\S{_F}]*"
+EMAIL_PATTERN = f"^{_EDGE}[^{_L}]+@[^{_D}]+([{_class_body(DOT_RANGES)}][^{_D}]+)+{_EDGE}$"
 
 
 def canonical_email(email: str) -> str:

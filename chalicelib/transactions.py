@@ -27,7 +27,13 @@ from typing import Any
 
 from pynamodb.attributes import Attribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import CancellationReason, DeleteError, TransactWriteError, UpdateError
+from pynamodb.exceptions import (
+    CancellationReason,
+    DeleteError,
+    PutError,
+    TransactWriteError,
+    UpdateError,
+)
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
@@ -138,8 +144,13 @@ class Transaction:
         )
         self._added.append(("update", on_fail))
 
-    def delete(self, model: Model, *, on_fail: object) -> None:
-        condition = _key_attribute(type(model)).exists()
+    def upsert(self, model: Model, actions: Sequence[Action]) -> None:
+        """Update ``model``, creating it if missing (counters): it cannot fail a condition."""
+        self._transaction.update(model, actions=list(actions), add_version_condition=False)
+        self._added.append(("update", None))
+
+    def delete(self, model: Model, *, on_fail: object, condition: Condition | None = None) -> None:
+        condition = _and(_key_attribute(type(model)).exists(), condition)
         self._transaction.delete(model, condition=condition, add_version_condition=False)
         self._added.append(("delete", on_fail))
 
@@ -184,6 +195,16 @@ def update_item(
         raise
 
 
+def put_item(model: Model, *, condition: Condition, on_fail: Exception) -> None:
+    """One conditional ``PutItem`` (whole-item replacement, e.g. a cart)."""
+    try:
+        model.save(condition=condition, add_version_condition=False)
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise on_fail from None
+        raise
+
+
 def delete_item(model: Model, *, on_fail: Exception) -> None:
     """One ``DeleteItem`` of an existing item, whatever its version."""
     try:
@@ -192,6 +213,34 @@ def delete_item(model: Model, *, on_fail: Exception) -> None:
         if _failed_condition(exc):
             raise on_fail from None
         raise
+
+
+def batch_get(keys: Sequence[tuple[type[Model], str]]) -> list[Model | None]:
+    """Consistent reads of items across tables in one ``BatchGetItem`` (retrying unprocessed
+    keys): one model or ``None`` per requested ``(model class, hash key)``, in order."""
+    request: dict[str, dict[str, Any]] = {}
+    for model_cls, hash_key in keys:
+        table = request.setdefault(model_cls.Meta.table_name, {"Keys": [], "ConsistentRead": True})
+        wire = {_key_attribute(model_cls).attr_name: {"S": hash_key}}
+        if wire not in table["Keys"]:
+            table["Keys"].append(wire)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    pending = request
+    while pending:
+        answer = _connection().client.batch_get_item(RequestItems=pending)
+        for table_name, items in answer.get("Responses", {}).items():
+            for raw in items:
+                model_cls = next(m for m, _ in keys if m.Meta.table_name == table_name)
+                name = _key_attribute(model_cls).attr_name
+                found[(table_name, raw[name]["S"])] = raw
+        pending = answer.get("UnprocessedKeys") or {}
+        if pending:
+            time.sleep(random.uniform(0, BASE_DELAY_SECONDS))
+    results: list[Model | None] = []
+    for model_cls, hash_key in keys:
+        raw = found.get((model_cls.Meta.table_name, hash_key))
+        results.append(model_cls.from_raw_data(raw) if raw is not None else None)
+    return results
 
 
 def cancellation_codes(exc: TransactWriteError) -> list[str | None]:

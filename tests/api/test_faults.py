@@ -98,6 +98,7 @@ PROBE_BODIES = {
     "UserUpdate": {"name": "Renamed"},
     "ProductCreate": {"name": "Probe", "price": 1.5},
     "ProductUpdate": {"stock": 3},
+    "CartLineSet": {"quantity": 1},
 }
 
 
@@ -299,7 +300,8 @@ def test_a_throttled_cancel_changed_nothing(api, customer, widget, faults):
 
 
 def test_a_product_write_that_times_out_is_a_503(api, admin, widget, faults):
-    faults.fail("dynamodb", "UpdateItem", error=read_timeout)
+    # A product edit is one transaction with its category counter (storefront).
+    faults.fail("dynamodb", "TransactWriteItems", error=read_timeout)
 
     reply = api.put(f"/products/{widget['productId']}", {"stock": 3}, token=admin.token)
 
@@ -307,14 +309,20 @@ def test_a_product_write_that_times_out_is_a_503(api, admin, widget, faults):
 
 
 def test_a_product_put_resent_after_a_lost_answer_creates_it_once(api, admin, faults):
-    faults.resend("dynamodb", "PutItem")
+    faults.resend("dynamodb", "TransactWriteItems")
 
     reply = api.post("/products", {"name": "Once", "price": 2.5, "stock": 4}, token=admin.token)
 
     assert reply.status == 201, reply.body
     assert (reply.body["stock"], reply.body["version"]) == (4, 1)
-    assert faults.injected() == [("dynamodb", "PutItem", "resent")]
-    assert [i["productId"]["S"] for i in table_items("PRODUCTS_TABLE")] == [reply.body["productId"]]
+    assert faults.injected() == [("dynamodb", "TransactWriteItems", "resent")]
+    ids = [i["productId"]["S"] for i in table_items("PRODUCTS_TABLE")]
+    assert ids == [reply.body["productId"], "CATEGORY#general"] or ids == [
+        "CATEGORY#general",
+        reply.body["productId"],
+    ]
+    # Counted once, though the transaction was sent twice.
+    assert api.get("/categories").body == {"items": [{"category": "general", "count": 1}]}
 
 
 # --- publish ----------------------------------------------------------------------------

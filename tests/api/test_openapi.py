@@ -22,7 +22,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from app import OPERATIONS
-from chalicelib import openapi, schemas, validation
+from chalicelib import events, openapi, schemas, validation
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 _DOCUMENT_URI = "urn:shop:openapi"
@@ -345,6 +345,7 @@ def test_contract_accepts_a_conforming_answer_and_rejects_others():
     product = {
         "productId": "p1",
         "name": "Lamp",
+        "category": "general",
         "price": 12.5,
         "stock": 3,
         "version": 1,
@@ -687,6 +688,39 @@ def test_a_realistic_session_conforms_to_the_document(api, admin):
     call(200, "POST", f"/orders/{first.body['orderId']}/cancel", token=admin.token)  # mug is gone
     call(201, "POST", "/orders", keyed, token=alice_token, headers=key)  # replay survives it
     call(200, "POST", f"/orders/{bob_order['orderId']}/cancel", token=admin.token)
+
+    # --- storefront: catalogue, cart, checkout, fulfilment
+    tea = {"name": "Sencha", "price": 9, "stock": 4, "category": "tea"}
+    tea_id = call(201, "POST", "/products", tea, token=admin.token).body["productId"]
+    call(200, "GET", "/categories")
+    call(200, "GET", "/products?category=tea&q=sen&limit=1")
+    call(400, "GET", "/products?category=Tea")
+    call(400, "GET", "/products?q=")
+    call(200, "GET", "/cart", token=alice_token)
+    call(401, "GET", "/cart")
+    line_path = f"/cart/items/{tea_id}"
+    call(200, "PUT", line_path, {"quantity": 5}, token=alice_token)
+    call(400, "PUT", line_path, {"quantity": 0}, token=alice_token)
+    call(404, "PUT", "/cart/items/no-such-product", {"quantity": 1}, token=alice_token)
+    call(409, "POST", "/cart/checkout", token=alice_token)  # 5 wanted, 4 in stock
+    call(200, "DELETE", line_path, token=alice_token)
+    call(404, "DELETE", f"/cart/items/{'x' * 100}", token=alice_token)
+    call(409, "POST", "/cart/checkout", token=alice_token)  # CartEmpty
+    call(200, "PUT", line_path, {"quantity": 2}, token=alice_token)
+    call(204, "DELETE", "/cart", token=alice_token)
+    call(200, "PUT", line_path, {"quantity": 2}, token=alice_token)
+    placed = call(201, "POST", "/cart/checkout", token=alice_token).body
+    placed_path = f"/orders/{placed['orderId']}"
+    call(409, "POST", f"{placed_path}/ship", token=admin.token)  # still PENDING
+    events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": placed["orderId"]}))
+    call(403, "POST", f"{placed_path}/ship", token=alice_token)
+    call(404, "POST", "/orders/no-such-order/ship", token=admin.token)
+    call(200, "POST", f"{placed_path}/ship", token=admin.token)
+    call(200, "POST", f"{placed_path}/deliver", token=admin.token)
+    call(409, "POST", f"{placed_path}/deliver", token=admin.token)
+    call(200, "GET", "/orders?status=DELIVERED", token=admin.token)
+    call(403, "GET", "/orders?status=DELIVERED", token=alice_token)
+    call(400, "GET", "/orders?status=LOST", token=admin.token)
 
     # --- account deletion
     call(404, "DELETE", alice_path, token=bob_token)

@@ -164,7 +164,7 @@ def test_the_events_of_a_cancelled_confirmed_order_settle_in_any_order(
         "null",
         json.dumps({"orderId": "ORDER"}),
         json.dumps({"type": "OrderPlaced"}),
-        json.dumps({"type": "OrderShipped", "orderId": "ORDER"}),
+        json.dumps({"type": "OrderLost", "orderId": "ORDER"}),
         json.dumps({"type": "orderplaced", "orderId": "ORDER"}),
         json.dumps({"type": ["OrderPlaced"], "orderId": "ORDER"}),
         json.dumps({"type": "OrderPlaced", "orderId": 12345}),

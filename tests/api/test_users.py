@@ -92,9 +92,9 @@ def test_register_returns_the_user_without_the_hash(api, table):
     assert reply.body["role"] == "customer"
     uuid.UUID(reply.body["userId"])
     assert reply.body["createdAt"].endswith("Z")
-    # ...while the store does keep an scrypt hash, on both items.
+    # ...while the store does keep an Argon2id hash, on both items.
     stored = assert_consistent(table, reply.body["userId"], "ann.lee@example.com")
-    assert stored["passwordHash"].startswith("scrypt$")
+    assert stored["passwordHash"].startswith("$argon2id$")
 
 
 def test_register_is_one_transaction(api, aws_calls):
@@ -366,7 +366,10 @@ def test_a_wrong_current_password_is_401_and_changes_nothing(api, customer, tabl
     )
     assert reply.status == 401
     assert reply.body["code"] == "Unauthorized"
-    assert stored_pair(table, customer.user_id, customer.email) == before
+    # Only the login item's failure counter moves (the backoff, docs/security.md).
+    profile, login_item = stored_pair(table, customer.user_id, customer.email)
+    assert login_item.pop("failedLogins") == 1
+    assert (profile, login_item) == before
     assert me(api, customer).status == 200
     assert login_status(api, customer.email, customer.password) == 200
 

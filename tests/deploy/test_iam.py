@@ -374,6 +374,30 @@ def exercise_api(flows: Flows) -> dict[str, str]:
     call(404, "GET", "/products/{productId}", productId="no-such-product")
     call(200, "PUT", "/products/{productId}", {"price": 13}, token=admin, productId=lamp_id)
     call(404, "PUT", "/products/{productId}", {"price": 1}, token=admin, productId="nope")
+    book = {"name": "Atlas", "price": 20, "stock": 3, "category": "books"}
+    book_id = call(201, "POST", "/products", book, token=admin).body["productId"]
+    call(200, "PUT", "/products/{productId}", {"category": "maps"}, token=admin, productId=book_id)
+    call(200, "GET", "/products?category=maps&q=at")
+    call(200, "GET", "/categories")
+
+    call(200, "GET", "/cart", token=alice)
+    line = {"quantity": 1}
+    call(200, "PUT", "/cart/items/{productId}", line, token=alice, productId=book_id)
+    call(404, "PUT", "/cart/items/{productId}", line, token=alice, productId="nope")
+    call(200, "GET", "/cart", token=alice)
+    call(200, "DELETE", "/cart/items/{productId}", token=alice, productId=book_id)
+    call(409, "POST", "/cart/checkout", token=alice)
+    call(200, "PUT", "/cart/items/{productId}", line, token=alice, productId=book_id)
+    call(204, "DELETE", "/cart", token=alice)
+    call(200, "PUT", "/cart/items/{productId}", line, token=alice, productId=book_id)
+    checkout_key = {"Idempotency-Key": "cart-1"}
+    shipped = call(201, "POST", "/cart/checkout", token=alice, headers=checkout_key).body
+    call(201, "POST", "/cart/checkout", token=alice, headers=checkout_key)
+    call(409, "POST", "/orders/{orderId}/ship", token=admin, orderId=shipped["orderId"])
+    call(403, "POST", "/orders/{orderId}/ship", token=alice, orderId=shipped["orderId"])
+    call(404, "POST", "/orders/{orderId}/deliver", token=admin, orderId="no-such-order")
+    call(200, "GET", "/orders?status=PENDING", token=admin)
+    call(204, "DELETE", "/products/{productId}", token=admin, productId=book_id)
 
     key = {"Idempotency-Key": "order-1"}
     two_lamps = {"items": [{"productId": lamp_id, "quantity": 2}]}
@@ -407,7 +431,11 @@ def exercise_api(flows: Flows) -> dict[str, str]:
 
     call(204, "DELETE", "/users/{userId}", token=bob, userId=bob_id)
     call(401, "GET", "/orders", token=bob)
-    return {"cancelled": order["orderId"], "pending": pending["orderId"]}
+    return {
+        "cancelled": order["orderId"],
+        "pending": pending["orderId"],
+        "checked_out": shipped["orderId"],
+    }
 
 
 def exercise_subscriber(flows: Flows, orders: dict[str, str]) -> None:
@@ -416,6 +444,15 @@ def exercise_subscriber(flows: Flows, orders: dict[str, str]) -> None:
     flows.deliver(placed)  # confirms
     flows.deliver(placed)  # duplicate: the conditional update fails, nothing changes
     flows.deliver(by_type[("OrderCancelled", orders["cancelled"])])  # acknowledges
+    # Fulfilment of the checked-out order: confirmed by the subscriber, then the admin steps.
+    flows.deliver(by_type[("OrderPlaced", orders["checked_out"])])
+    _, admin = flows.login("admin@example.com", "admin-password")
+    for step in ("ship", "deliver"):
+        path = "/orders/{orderId}/" + step
+        flows.call(200, "POST", path, token=admin, orderId=orders["checked_out"])
+    by_type = {(m["type"], m["orderId"]): m for m in flows.recorder.published}
+    for event_type in ("OrderShipped", "OrderDelivered"):
+        flows.deliver(by_type[(event_type, orders["checked_out"])])  # acknowledges
     flows.deliver("not json")  # dropped without an AWS call
 
 

@@ -113,6 +113,16 @@ def test_order_cancelled_only_acknowledges(updates):
     assert condition == "pendingEvent = {'S': 'OrderCancelled'}"
 
 
+@pytest.mark.parametrize("event_type", ["OrderShipped", "OrderDelivered"])
+def test_fulfilment_events_only_acknowledge(updates, event_type):
+    result = events.handle_message(json.dumps({"type": event_type, "orderId": "order-1"}))
+
+    assert result == "acknowledged"
+    [(_, actions, condition)] = updates.calls
+    assert sorted(actions) == ["eventAt", "pendingEvent"]
+    assert condition == f"pendingEvent = {{'S': '{event_type}'}}"
+
+
 def test_extra_fields_are_ignored(updates):
     message = events.event_message("OrderPlaced", make_order())
     raw = json.dumps({**message, "extra": 1}, default=json_default)
@@ -127,7 +137,7 @@ def test_a_failed_condition_means_a_duplicate_or_overtaken_event(monkeypatch):
     for event_type in events.EVENT_TYPES:
         raw = json.dumps({"type": event_type, "orderId": "order-1"})
         assert events.handle_message(raw) == "ignored"
-    assert len(recorder.calls) == 2
+    assert len(recorder.calls) == len(events.EVENT_TYPES) == 4
 
 
 def test_other_database_errors_are_raised_so_the_delivery_is_retried(monkeypatch):
@@ -153,7 +163,7 @@ def test_other_database_errors_are_raised_so_the_delivery_is_retried(monkeypatch
         "{}",
         json.dumps({"type": "OrderPlaced"}),
         json.dumps({"orderId": "order-1"}),
-        json.dumps({"type": "OrderShipped", "orderId": "order-1"}),
+        json.dumps({"type": "OrderLost", "orderId": "order-1"}),
         json.dumps({"type": None, "orderId": "order-1"}),
         json.dumps({"type": {"a": 1}, "orderId": "order-1"}),
         json.dumps({"type": "OrderPlaced", "orderId": 1}),

@@ -174,7 +174,7 @@ def explain(tx: Transaction, fail, idem_key=None, owner="user-1"):
     try:
         transactions.raise_failures(tx, cancelled([fail(m) for m in tx.sent_meanings()]))
     except transactions.ConditionsFailed as failed:
-        return _explain_cancellation(failed, idem_key, owner, QUANTITIES)
+        return _explain_cancellation(failed, idem_key, _request_hash(owner, QUANTITIES))
     raise AssertionError("raise_failures returned")
 
 

@@ -17,7 +17,15 @@ from pynamodb.attributes import TTLAttribute
 from pynamodb.models import Model
 
 from chalicelib.config import get_settings
-from chalicelib.models import ALL_MODELS, IdempotencyRecord, Order
+from chalicelib.models import (
+    ALL_MODELS,
+    CartRecord,
+    CategoryCount,
+    IdempotencyRecord,
+    Order,
+    Product,
+    UserRecord,
+)
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "resources.json"
 
@@ -76,8 +84,17 @@ MODEL_IDS = [m.__name__ for m in ALL_MODELS]
 
 def test_every_model_is_listed_and_orders_share_a_table():
     names = {m.__name__ for m in ALL_MODELS}
-    assert names == {"UserRecord", "Product", "Order", "IdempotencyRecord"}
+    assert names == {
+        "UserRecord",
+        "CartRecord",
+        "Product",
+        "CategoryCount",
+        "Order",
+        "IdempotencyRecord",
+    }
     assert IdempotencyRecord.Meta.table_name == Order.Meta.table_name
+    assert CartRecord.Meta.table_name == UserRecord.Meta.table_name
+    assert CategoryCount.Meta.table_name == Product.Meta.table_name
 
 
 @pytest.mark.parametrize("model", ALL_MODELS, ids=MODEL_IDS)
@@ -133,12 +150,13 @@ def test_indexes_match(table_name, tables):
 
 
 def test_order_indexes_are_the_ones_the_code_queries():
-    # The GSIs the order listings, the sweeper and the payment expiry use, by their Python names.
+    # The GSIs the order listings, the fulfilment queue and the sweeper use.
     assert Order.by_user.Meta.index_name in Order._indexes
     assert Order.by_created.Meta.index_name in Order._indexes
     assert Order.unannounced.Meta.index_name in Order._indexes
+    assert Order.by_status.Meta.index_name in Order._indexes
     assert Order.awaiting_payment.Meta.index_name in Order._indexes
-    assert len(Order._indexes) == 4
+    assert len(Order._indexes) == 5
 
 
 @pytest.mark.parametrize("table_name", sorted(models_by_table()))
