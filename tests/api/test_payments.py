@@ -149,3 +149,17 @@ def test_a_failed_transaction_cancels_the_unused_intent(api, customer, ticket, s
     assert reply.status == 409
     [(_, order_id)] = [c for c in stripe.calls if c[0] == "create"]
     assert ("cancel", f"pi_{order_id[:8]}") in stripe.calls
+
+
+def test_a_checkout_waits_for_payment_like_an_order(api, customer, ticket, stripe):
+    line = api.put(f"/cart/items/{ticket['productId']}", {"quantity": 2}, token=customer.token)
+    assert line.status == 200, line.body
+
+    reply = api.post("/cart/checkout", token=customer.token)
+
+    assert reply.status == 201, reply.body
+    assert reply.body["status"] == "AWAITING_PAYMENT"
+    assert reply.body["payment"]["paymentIntentId"] == f"pi_{reply.body['orderId'][:8]}"
+    assert stock_of(api, ticket["productId"]) == 1
+    assert payment_flow.expire_unpaid(now=datetime.now(UTC) + timedelta(hours=1)) == 1
+    assert stock_of(api, ticket["productId"]) == 3
