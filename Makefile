@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 STAGE ?= dev
 
-.PHONY: install run test lint format bench fuzz package deploy destroy policies promote-admin migrate smoke logs clean
+.PHONY: install run test lint format bench fuzz package deploy destroy policies promote-admin migrate smoke screenshots logs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,14 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 test: $(STAMP) lint
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  printf '%s\n' "NOTE: Chromium is not installed: the browser tests (tests/e2e/test_browser.py)" \
+	  "will be SKIPPED. Install it with: sudo apt-get update && sudo apt-get install -y chromium" >&2
 	$(BIN)/python -m pytest
+
+# Retake docs/img/*.png: the browser tests photograph each screen of the web page.
+screenshots: $(STAMP)
+	WRITE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e/test_browser.py -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .mypy_cache .hypothesis
@@ -71,7 +78,7 @@ migrate: $(STAMP)
 # Follow a deployed function's logs: make logs STAGE=dev [FUNCTION=on_order_event] [SINCE=1h]
 # (`chalice logs` reads .chalice/deployed/<stage>.json: fetched from the stage's shared record.)
 FUNCTION ?= api_handler
-LOG_FUNCTIONS := api_handler on_order_event republish_unannounced
+LOG_FUNCTIONS := api_handler on_order_event republish_unannounced publish_order_events
 logs: $(STAMP)
 	@case " $(LOG_FUNCTIONS) " in *" $(FUNCTION) "*) ;; \
 	  *) echo "FUNCTION must be one of: $(LOG_FUNCTIONS)" >&2; exit 2;; esac

@@ -9,9 +9,27 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalice.app import Chalice, CloudWatchEvent, Rate, Request, Response, SNSEvent
+from chalice.app import (
+    Chalice,
+    CloudWatchEvent,
+    DynamoDBEvent,
+    Rate,
+    Request,
+    Response,
+    SNSEvent,
+)
 
-from chalicelib import cart, events, observability, openapi, orders, payment_flow, products, users
+from chalicelib import (
+    cart,
+    events,
+    observability,
+    openapi,
+    orders,
+    payment_flow,
+    products,
+    users,
+    web,
+)
 from chalicelib.auth import Principal, principal_from_token, require_admin
 from chalicelib.config import get_settings
 from chalicelib.http import (
@@ -37,6 +55,7 @@ app.register_middleware(chalice_errors_as_json, "http")
 app.register_middleware(hardening_middleware, "http")
 app.register_middleware(observability.event_middleware, "sns")
 app.register_middleware(observability.event_middleware, "scheduled")
+app.register_middleware(observability.event_middleware, "dynamodb")
 
 View = Callable[..., Any]
 OPERATIONS: list[Operation] = []
@@ -443,6 +462,40 @@ def payment_webhook() -> dict[str, str]:
     return payment_flow.handle_webhook(request.raw_body, request.headers.get("stripe-signature"))
 
 
+# --- the web page (not API operations: HTML/CSS/JS for browsers, see docs/web.md) ----
+
+# Paths that serve the page's files; the OpenAPI document leaves exactly these out.
+PAGE_PATHS: list[str] = []
+
+
+def page_route(path: str) -> Callable[[View], View]:
+    """Route ``GET path`` to a view serving one of the page's static files."""
+    PAGE_PATHS.append(path)
+
+    def register(view: View) -> View:
+        routed: View = app.route(path, methods=["GET"], content_types=ANY_CONTENT)(
+            json_errors(view)
+        )
+        return routed
+
+    return register
+
+
+def _page_file(name: str) -> Response:
+    answer = web.serve(name, _request().headers.get("if-none-match"))
+    return Response(body=answer.body, status_code=answer.status, headers=dict(answer.headers))
+
+
+@page_route("/")
+def web_index() -> Response:
+    return _page_file(web.INDEX)
+
+
+@page_route("/web/{asset}")
+def web_asset(asset: str) -> Response:
+    return _page_file(asset)
+
+
 @route("GET", "/openapi.json", "This document", PUBLIC, response="OpenApiDocument")
 def openapi_document() -> dict[str, Any]:
     return openapi.document(OPERATIONS)
@@ -454,6 +507,15 @@ if settings.cors_allowed_origins:
 
 
 # --- events ------------------------------------------------------------------
+
+
+@app.on_dynamodb_record(
+    stream_arn=settings.orders_stream_arn, batch_size=100, starting_position="TRIM_HORIZON"
+)
+def publish_order_events(event: DynamoDBEvent) -> None:
+    events.publish_changes(
+        (record.event_name, record.old_image, record.new_image) for record in event
+    )
 
 
 @app.on_sns_message(topic=settings.order_events_topic)

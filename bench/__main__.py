@@ -1,9 +1,9 @@
 """``make bench``: what each request costs, counted and timed; writes docs/benchmark.md.
 
-Counts (DynamoDB calls, items read) do not depend on the machine. Latencies are
+Counts (AWS calls, items read) do not depend on the machine. Latencies are
 measured in-process through the Lambda handler (``chalice.test.Client``) against
-moto with a fixed emulated round trip added to every DynamoDB call, so they
-reflect round trips and code rather than the emulator.
+moto with a fixed emulated round trip added to every AWS call (DynamoDB, SNS,
+...), so they reflect round trips and code rather than the emulator.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _environment() -> None:
 
 
 class Meter:
-    """Wraps botocore: counts DynamoDB calls and items read, adds the emulated round trip."""
+    """Wraps botocore: counts AWS calls and items read, adds the emulated round trip to each."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []
@@ -69,11 +69,13 @@ class Meter:
             result = original(client, operation, params)
             # moto's own time is not what we measure: it is replaced by the fixed round trip.
             meter.emulator_seconds += time.perf_counter() - started
-            if client.meta.service_model.service_name == "dynamodb":
-                meter.calls.append(operation)
+            service = client.meta.service_model.service_name
+            # DynamoDB calls by their name; any other service's with its prefix (sns:Publish).
+            meter.calls.append(operation if service == "dynamodb" else f"{service}:{operation}")
+            if service == "dynamodb":
                 meter.items_read += _items_read(operation, result)
-                if meter.delay:
-                    time.sleep(meter.delay)
+            if meter.delay:
+                time.sleep(meter.delay)
             return result
 
         BaseClient._make_api_call = metered
@@ -530,10 +532,10 @@ def render(rows, items_read, import_ms, zip_mb, throughput, hashing=None) -> str
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     out = [
-        f"Measured {now} on {machine}; emulated DynamoDB round trip {ROUND_TRIP_S * 1000:.0f} ms "
-        "per call (the emulator's own time is subtracted).",
+        f"Measured {now} on {machine}; emulated round trip {ROUND_TRIP_S * 1000:.0f} ms "
+        "per AWS call (the emulator's own time is subtracted).",
         "",
-        "| operation | DynamoDB calls | calls made | requests timed | p50 ms | p95 ms |",
+        "| operation | AWS calls | calls made | requests timed | p50 ms | p95 ms |",
         "|---|---:|---|---:|---:|---:|",
     ]
     for name, row in rows:

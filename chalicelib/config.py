@@ -22,6 +22,7 @@ class Settings:
     orders_table: str
     order_events_topic: str
     order_events_topic_arn: str | None
+    orders_stream_arn: str
     token_secret: str | None
     token_secret_id: str | None
     token_ttl_seconds: int
@@ -64,6 +65,7 @@ class Settings:
             orders_table=environ.get("ORDERS_TABLE", f"{prefix}-orders"),
             order_events_topic=environ.get("ORDER_EVENTS_TOPIC", f"{prefix}-order-events"),
             order_events_topic_arn=environ.get("ORDER_EVENTS_TOPIC_ARN") or None,
+            orders_stream_arn=environ.get("ORDERS_STREAM_ARN") or unset_stream_arn(prefix),
             token_secret=environ.get("TOKEN_SECRET") or None,
             token_secret_id=environ.get("TOKEN_SECRET_ID") or None,
             token_ttl_seconds=int(environ.get("TOKEN_TTL_SECONDS", "3600")),
@@ -87,6 +89,17 @@ class Settings:
             password_hashing=environ.get("PASSWORD_HASHING", "production"),
             email_sender=environ.get("EMAIL_SENDER") or None,
         )
+
+
+def unset_stream_arn(prefix: str) -> str:
+    """Stands in for the orders table's stream where nothing subscribes to it.
+
+    Only ``chalice deploy``/``chalice package`` read the stream ARN (while importing the
+    app, to create the event source mapping); ``make deploy`` passes the real one in
+    ``ORDERS_STREAM_ARN`` and refuses to deploy this, and ``make package`` replaces it
+    with ``GetAtt OrdersTable.StreamArn``. Inside Lambda and locally it is never used.
+    """
+    return f"arn:aws:dynamodb:unset:000000000000:table/{prefix}-orders/stream/unset"
 
 
 @functools.lru_cache(maxsize=1)

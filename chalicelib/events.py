@@ -1,10 +1,18 @@
-"""Order events on SNS, and the subscriber's reaction to them.
+"""Order events on SNS: published from the orders table's stream, and the subscriber's reaction.
 
-Delivery guarantee without an extra DynamoDB call on the request path: every
-order write also sets ``pendingEvent``/``eventAt`` (a sparse GSI). The
-subscriber's conditional update that handles the event removes them, so it
-doubles as the acknowledgment. A publish that fails only logs; the scheduled
-sweep re-publishes whatever is still unacknowledged after a grace period.
+No request path calls SNS. An order write (placing, cancelling, ...) changes the
+order's ``status`` in DynamoDB, and the orders table's stream hands that change to
+:func:`publish_changes`, which maps the status transition to an event type
+(:data:`STATUS_EVENTS`) and publishes the batch's events with ``PublishBatch``. A
+publish error fails the batch, so Lambda retries it: an event may go out twice, and
+the subscriber is idempotent.
+
+End to end, every order write that announces an event also sets
+``pendingEvent``/``eventAt`` (a sparse GSI). The subscriber's conditional update
+that handles the event removes them, so it doubles as the acknowledgment. The
+scheduled sweep re-publishes whatever is still unacknowledged after a grace period
+(e.g. a subscriber that failed past SNS's retries). docs/events.md says which
+mechanism covers which failure.
 
 One message per protocol: the JSON document below for Lambda, SQS and HTTP(S)
 subscribers (SNS's ``default``), a readable email for ``email`` subscriptions.
@@ -26,6 +34,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,7 +55,7 @@ from chalicelib.event_types import ORDER_EXPIRED as ORDER_EXPIRED
 from chalicelib.event_types import ORDER_PAID as ORDER_PAID
 from chalicelib.event_types import ORDER_PLACED as ORDER_PLACED
 from chalicelib.event_types import ORDER_SHIPPED as ORDER_SHIPPED
-from chalicelib.models import Order, UserRecord
+from chalicelib.models import IDEMPOTENCY_PREFIX, Order, UserRecord
 from chalicelib.notifications import buyer_email, staff_email
 from chalicelib.observability import metric
 from chalicelib.order_view import (
@@ -54,6 +63,7 @@ from chalicelib.order_view import (
     CANCELLED,
     CONFIRMED,
     DELIVERED,
+    EXPIRED,
     PENDING,
     SHIPPED,
     order_view,
@@ -62,9 +72,15 @@ from chalicelib.schemas import is_id
 
 logger = logging.getLogger(__name__)
 
-EVENT_TYPES = (ORDER_PLACED, ORDER_CANCELLED, ORDER_SHIPPED, ORDER_DELIVERED)
-# The event each fulfilment status announces.
-STATUS_EVENTS = {SHIPPED: ORDER_SHIPPED, DELIVERED: ORDER_DELIVERED}
+# The event an order's new status announces. A status that is not here announces
+# nothing: CONFIRMED is the subscriber's own acknowledgment of OrderPlaced.
+STATUS_EVENTS: dict[str, str] = {
+    PENDING: ORDER_PLACED,  # only ever a new order's status
+    CANCELLED: ORDER_CANCELLED,
+    SHIPPED: ORDER_SHIPPED,
+    DELIVERED: ORDER_DELIVERED,
+}
+EVENT_TYPES = tuple(STATUS_EVENTS.values())
 # The status each buyer-emailed event leaves the order in (a retried email needs it).
 BUYER_EMAIL_STATUS = {
     ORDER_PLACED: CONFIRMED,
@@ -84,7 +100,16 @@ def _event_types() -> tuple[str, ...]:
 
 SWEEP_GRACE = timedelta(minutes=2)
 SWEEP_BATCH = 100
+PUBLISH_BATCH = 10  # SNS PublishBatch's limit on entries per call
 EVENT_FIELDS = ("orderId", "userId", "total", "items", "createdAt")
+# Stream record event names (REMOVE, e.g. an idempotency record's TTL expiry, announces nothing).
+_WRITES = ("INSERT", "MODIFY")
+
+Event = tuple[str, Order]  # (event type, the order as written)
+
+
+class PublishFailed(Exception):
+    """Some events of a stream batch were not published: Lambda retries the batch."""
 
 
 def event_message(event_type: str, order: Order) -> dict[str, Any]:
@@ -117,31 +142,117 @@ def topic_arn() -> str:
     return f"arn:{partition}:sns:{region}:{identity['Account']}:{settings.order_events_topic}"
 
 
-def _send(event_type: str, order: Order) -> None:
+def _entry(entry_id: str, event_type: str, order: Order) -> dict[str, Any]:
+    """One ``PublishBatch`` entry: what every order event looks like on the topic."""
     message, subject = sns_message(event_type, order)
-    client("sns").publish(
-        TopicArn=topic_arn(),
-        Message=message,
-        MessageStructure="json",
-        Subject=subject,
-        MessageAttributes={"type": {"DataType": "String", "StringValue": event_type}},
-    )
+    return {
+        "Id": entry_id,
+        "Message": message,
+        "MessageStructure": "json",
+        "Subject": subject,
+        "MessageAttributes": {"type": {"DataType": "String", "StringValue": event_type}},
+    }
 
 
-def publish(event_type: str, order: Order) -> bool:
-    """Best effort: a failure is logged and left to the sweep, never raised to the caller."""
-    try:
-        _send(event_type, order)
-    except Exception:
-        logger.warning(
-            "publishing %s for order %s failed; the sweep will retry it",
-            event_type,
-            order.order_id,
-            exc_info=True,
-        )
-        metric("PublishFailures")
-        return False
-    return True
+def publish(events: Sequence[Event], *, stop_when_busy: bool = False) -> list[Event]:
+    """Publish ``events``, ten per ``PublishBatch`` call; returns those not published.
+
+    The one place that sends order events: the stream handler and the sweep both
+    call it. A failed call's events come back as failed; with ``stop_when_busy`` (the
+    sweep) a throttled or unavailable SNS raises instead, so nothing more is sent.
+    """
+    failed: list[Event] = []
+    for start in range(0, len(events), PUBLISH_BATCH):
+        chunk = events[start : start + PUBLISH_BATCH]
+        entries = [_entry(str(i), event_type, order) for i, (event_type, order) in enumerate(chunk)]
+        try:
+            response = client("sns").publish_batch(
+                TopicArn=topic_arn(), PublishBatchRequestEntries=entries
+            )
+        except Exception as exc:
+            if stop_when_busy and is_transient(exc):
+                raise
+            logger.warning("publishing %d order event(s) failed", len(chunk), exc_info=True)
+            failed.extend(chunk)
+            continue
+        # Only what SNS lists as successful counts: an entry in neither list is not published.
+        published = {item["Id"] for item in response.get("Successful", [])}
+        for item in response.get("Failed", []):
+            logger.warning(
+                "publishing order event %s failed: %s %s",
+                item.get("Id"),
+                item.get("Code"),
+                item.get("Message"),
+            )
+        failed.extend(event for i, event in enumerate(chunk) if str(i) not in published)
+    return failed
+
+
+def announced_event(
+    event_name: str, old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any] | None
+) -> Event | None:
+    """The event one orders-table stream record announces, if any.
+
+    A change of ``status`` to one in :data:`STATUS_EVENTS` announces its event; any
+    other change (the subscriber's acknowledgment that only clears ``pendingEvent``,
+    an idempotency record, a deletion) announces nothing.
+    """
+    if event_name not in _WRITES or not new_image:
+        return None
+    order_id = new_image.get("orderId", {}).get("S", "")
+    if order_id.startswith(IDEMPOTENCY_PREFIX):
+        return None
+    new_status = new_image.get("status", {}).get("S")
+    old_status = (old_image or {}).get("status", {}).get("S")
+    if new_status == old_status:
+        return None
+    event_type = _payment_event(old_status, new_status) or STATUS_EVENTS.get(new_status or "")
+    if event_type is None:
+        return None
+    order = Order.from_raw_data(dict(new_image))
+    event_message(event_type, order)  # raises here for an order it cannot show
+    return event_type, order
+
+
+def _payment_event(old_status: str | None, new_status: str | None) -> str | None:
+    """The events of a stage with a payment provider (docs/payments.md)."""
+    if new_status == AWAITING_PAYMENT:
+        return ORDER_PLACED  # a new order waiting for its payment
+    if old_status == AWAITING_PAYMENT and new_status == CONFIRMED:
+        return ORDER_PAID
+    if new_status == EXPIRED:
+        return ORDER_EXPIRED
+    return None
+
+
+def publish_changes(
+    changes: Iterable[tuple[str, Mapping[str, Any] | None, Mapping[str, Any] | None]],
+) -> int:
+    """Publish the events a batch of stream records announces; returns how many.
+
+    ``changes`` are (event name, old image, new image). A record that cannot be read
+    is logged and skipped: retrying it would block the shard. A publish error raises
+    :class:`PublishFailed`, so that Lambda retries the whole batch (the events that did
+    go out are published again; the subscriber ignores duplicates).
+    """
+    announced: list[Event] = []
+    for event_name, old_image, new_image in changes:
+        try:
+            event = announced_event(event_name, old_image, new_image)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            logger.error("skipping unreadable orders stream record: %s", exc)
+            metric("StreamRecordErrors")
+            continue
+        if event is not None:
+            announced.append(event)
+    if not announced:
+        return 0  # e.g. a batch of acknowledgments
+    failed = publish(announced)
+    metric("EventsPublished", len(announced) - len(failed))
+    if failed:
+        # The function's Errors and the stream's iterator age alarm on this.
+        raise PublishFailed(f"{len(failed)} of {len(announced)} order event(s) not published")
+    return len(announced)
 
 
 def handle_message(raw: str) -> str:
@@ -273,11 +384,14 @@ def republish_unannounced(now: datetime | None = None) -> int:
     found = published = 0
     try:
         for event_type in _event_types():
-            for order in Order.unannounced.query(
-                event_type, range_key_condition=Order.event_at < cutoff, limit=SWEEP_BATCH
-            ):
-                found += 1
-                published += _republish(event_type, order)
+            due: list[Event] = [
+                (event_type, order)
+                for order in Order.unannounced.query(
+                    event_type, range_key_condition=Order.event_at < cutoff, limit=SWEEP_BATCH
+                )
+            ]
+            found += len(due)
+            published += len(due) - len(publish(due, stop_when_busy=True))
     except Exception as exc:
         if not is_transient(exc):
             raise
@@ -288,18 +402,3 @@ def republish_unannounced(now: datetime | None = None) -> int:
     metric("EventsNotAnnounced", found)
     metric("EventsRepublished", published)
     return published
-
-
-def _republish(event_type: str, order: Order) -> bool:
-    """Publish once more; a transient failure stops the sweep, any other skips this order."""
-    try:
-        _send(event_type, order)
-    except Exception as exc:
-        metric("PublishFailures")
-        if is_transient(exc):
-            raise
-        logger.warning(
-            "re-publishing %s for order %s failed", event_type, order.order_id, exc_info=True
-        )
-        return False
-    return True

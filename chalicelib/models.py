@@ -308,6 +308,8 @@ class OrdersByStatusIndex(GlobalSecondaryIndex["Order"]):
 
 
 ORDER_LIST_PARTITION = "ORDER"
+# The orders table also holds idempotency records, under this key prefix.
+IDEMPOTENCY_PREFIX = "IDEM#"
 # awaitingShard values: chalicelib.shards keys of this value ("AWAITING#<shard>").
 AWAITING_PAYMENT_KEY = "AWAITING"
 

@@ -38,6 +38,7 @@ from chalicelib.errors import (
 )
 from chalicelib.models import (
     AWAITING_PAYMENT_KEY,
+    IDEMPOTENCY_PREFIX,
     ORDER_LIST_PARTITION,
     IdempotencyRecord,
     Order,
@@ -67,7 +68,6 @@ logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
-_IDEMPOTENCY_PREFIX = "IDEM#"
 # What a failed condition in an order transaction means, where it is not a plain error.
 _REPLAY = "replay"  # the idempotency record exists: answer with the order it stored
 # The new order's id exists: only this request's own earlier attempt can have written it
@@ -116,7 +116,7 @@ def idempotency_key(owner: str, key: str) -> str:
         raise ValidationError(
             f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters"
         )
-    return _IDEMPOTENCY_PREFIX + hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
+    return IDEMPOTENCY_PREFIX + hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
 
 
 _idempotency_key = idempotency_key
@@ -196,7 +196,7 @@ def commit_order(
         raise
     metric("OrdersPlaced")
     metric("OrderValue", float(order.total), "None")
-    events.publish(events.ORDER_PLACED, order)
+    # No SNS call here: the orders table's stream publishes OrderPlaced (chalicelib/events.py).
     return view, True
 
 
@@ -368,7 +368,7 @@ def stored_replay(caller: Principal, idem_key: str, request_hash: str) -> dict[s
 
 def _load_visible(caller: Principal, order_id: str) -> Order:
     not_found = NotFound(f"order {order_id} not found")
-    if not is_id(order_id) or order_id.startswith(_IDEMPOTENCY_PREFIX):
+    if not is_id(order_id) or order_id.startswith(IDEMPOTENCY_PREFIX):
         raise not_found
     try:
         order = Order.get(order_id, consistent_read=True)
@@ -495,7 +495,7 @@ def cancel_order(caller: Principal, order_id: str) -> dict[str, Any]:
     order.pending_event = events.ORDER_CANCELLED
     order.event_at = cancelled_at
     metric("OrdersCancelled")
-    events.publish(events.ORDER_CANCELLED, order)
+    # The orders table's stream publishes OrderCancelled.
     if was == AWAITING_PAYMENT:
         cancel_intent_quietly(order)
     elif was == CONFIRMED and order.payment_intent_id:
@@ -548,7 +548,7 @@ def _build_cancel(
 
 def order_key(order_id: str) -> str | None:
     """The orders-table key an order id may be stored under (``None``: it cannot exist)."""
-    if not is_id(order_id) or order_id.startswith(_IDEMPOTENCY_PREFIX):
+    if not is_id(order_id) or order_id.startswith(IDEMPOTENCY_PREFIX):
         return None
     return order_id
 
@@ -590,5 +590,4 @@ def advance_order(
     order.pending_event = event_type
     order.event_at = changed_at
     metric("Orders" + status.capitalize())
-    events.publish(event_type, order)
     return order_view(order)

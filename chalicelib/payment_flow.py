@@ -98,8 +98,7 @@ def _paid(order: Order) -> str:
     order.status = CONFIRMED
     order.updated_at = order.event_at = paid_at
     order.pending_event = events.ORDER_PAID
-    metric("OrdersPaid")
-    events.publish(events.ORDER_PAID, order)
+    metric("OrdersPaid")  # the orders table's stream publishes OrderPaid
     return "confirmed"
 
 
@@ -171,7 +170,6 @@ def _released(order: Order, status: str, event_type: str) -> str:
     order.updated_at = order.event_at = at
     order.pending_event = event_type
     metric("OrdersExpired" if status == EXPIRED else "PaymentsFailed")
-    events.publish(event_type, order)
     # Nobody may pay it any more (a failed attempt would otherwise allow another card).
     cancel_intent_quietly(order)
     return "expired" if status == EXPIRED else "cancelled"

@@ -33,6 +33,7 @@ ADMIN_EMAIL = "admin@example.com"
 DEFAULT_ADMIN_PASSWORD = "localadmin"  # documented local default, fine to print
 SUBSCRIBER_FUNCTION = "on_order_event"
 SWEEP_FUNCTION = "republish_unannounced"
+STREAM_FUNCTION = "publish_order_events"
 SWEEP_INTERVAL_SECONDS = 60.0  # LOCAL_SWEEP_SECONDS overrides it (tests of the expiry)
 
 
@@ -149,12 +150,16 @@ class DevStack:
             stack_name=f"{app_name}-{STAGE}",
             template_path=self._project_dir / "infra" / "resources.json",
         )
-        environment["ORDER_EVENTS_TOPIC_ARN"] = outputs["OrderEventsTopicArn"]
-        os.environ["ORDER_EVENTS_TOPIC_ARN"] = outputs["OrderEventsTopicArn"]
+        for variable, output in (
+            ("ORDER_EVENTS_TOPIC_ARN", "OrderEventsTopicArn"),
+            ("ORDERS_STREAM_ARN", "OrdersTableStreamArn"),
+        ):
+            environment[variable] = os.environ[variable] = outputs[output]
 
         config, app_module = load_app(str(self._project_dir), STAGE, environment)
         self._verify_sender(emulator, region)
         self._deliver_order_events(emulator, app_module, app_name, region)
+        self._read_orders_stream(app_module, app_name, region, emulator.dynamodb_written)
         self._seed_admin()
         # Opt-in throttling starts once the stack is set up (devstack/chaos.py).
         emulator.chaos.rate = rate_from_environ()
@@ -215,6 +220,26 @@ class DevStack:
         if sender:
             boto3.client("ses", region_name=region).verify_email_identity(EmailAddress=sender)
 
+    def _read_orders_stream(
+        self, app_module: ModuleType, app_name: str, region: str, written: threading.Event
+    ) -> None:
+        """Hand the orders table's stream to the app's handler, as Lambda's mapping would."""
+        from devstack.streams import StreamPoller
+
+        handler = getattr(app_module, STREAM_FUNCTION, None)
+        if handler is None:
+            logger.warning("devstack: app.py has no %s; no order events", STREAM_FUNCTION)
+            return
+        poller = StreamPoller(
+            handler,
+            os.environ["ORDERS_STREAM_ARN"],
+            f"{app_name}-{STAGE}-{STREAM_FUNCTION}",
+            region=region,
+            wake=written,
+        )
+        self._cleanup.callback(poller.stop)
+        poller.start()
+
     def _seed_admin(self) -> None:
         from chalicelib.users import ensure_admin  # importable only once the app is
 
@@ -239,6 +264,7 @@ class DevStack:
         lines = [
             "",
             f"  Shop API (stage {STAGE}) on {self.url}",
+            f"  page:  {self.url}/  (storefront and admin, in a browser)",
             f"  admin: {self.admin_email} / {self.admin_password}",
             f"  try:   curl -s {self.url}/products",
             f"  moto:  {self.moto_url} (AWS_ENDPOINT_URL; credentials testing/testing)",

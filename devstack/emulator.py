@@ -97,6 +97,12 @@ def _type_of(notification: Any) -> Any:
     return notification.get("Type") if isinstance(notification, dict) else type(notification)
 
 
+# DynamoDB operations that can add a record to a table's stream.
+_DYNAMODB_WRITES = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+)
+
+
 class EmulatorMiddleware:
     """WSGI middleware in front of moto: DynamoDB serialization, the SNS bridge, the outbox."""
 
@@ -106,12 +112,14 @@ class EmulatorMiddleware:
         bridge: SnsBridge,
         chaos: Chaos | None = None,
         outbox: Outbox | None = None,
+        written: threading.Event | None = None,
     ) -> None:
         self._app = app
         self._bridge = bridge
         self._outbox = outbox if outbox is not None else Outbox()
         self._dynamodb_lock = threading.Lock()
         self.chaos = chaos if chaos is not None else Chaos()
+        self._written = written if written is not None else threading.Event()
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -138,9 +146,14 @@ class EmulatorMiddleware:
         # Only DynamoDB takes the lock. SNS must not: moto delivers to HTTP subscribers
         # synchronously inside Publish, and the subscriber writes to DynamoDB, so a
         # lock held across a publish would deadlock.
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith("DynamoDB_"):
             with self._dynamodb_lock:
-                return self._call_to_completion(environ, start_response)
+                try:
+                    return self._call_to_completion(environ, start_response)
+                finally:
+                    if target.rpartition(".")[2] in _DYNAMODB_WRITES:
+                        self._written.set()  # wakes the stream poller (devstack.streams)
         return self._app(environ, start_response)
 
     def _call_to_completion(
@@ -187,8 +200,13 @@ class Emulator:
     ) -> None:
         self.bridge = bridge if bridge is not None else SnsBridge()
         self.outbox = Outbox()
+        # Set after every DynamoDB write: a stream poller waits on it instead of polling.
+        self.dynamodb_written = threading.Event()
         app = EmulatorMiddleware(
-            DomainDispatcherApplication(create_backend_app), self.bridge, outbox=self.outbox
+            DomainDispatcherApplication(create_backend_app),
+            self.bridge,
+            outbox=self.outbox,
+            written=self.dynamodb_written,
         )
         self.chaos = app.chaos
         self._server: BaseWSGIServer = make_server(

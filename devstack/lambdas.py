@@ -132,3 +132,30 @@ class PeriodicInvoker:
         # Bounded: a run stuck on I/O must not hold up Ctrl-C; the thread is a daemon.
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+
+
+def dynamodb_event_from_stream_records(
+    records: list[dict[str, Any]], stream_arn: str, region: str = "us-east-1"
+) -> dict[str, Any]:
+    """Turn DynamoDB Streams ``GetRecords`` records into the event Lambda hands a function.
+
+    They differ in two ways: Lambda adds ``eventSourceARN`` (and the region), and gives
+    ``ApproximateCreationDateTime`` as epoch seconds where botocore parsed a datetime.
+    """
+    converted = []
+    for record in records:
+        dynamodb = dict(record["dynamodb"])
+        created = dynamodb.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            dynamodb["ApproximateCreationDateTime"] = created.timestamp()
+        elif created is None:
+            dynamodb["ApproximateCreationDateTime"] = time.time()
+        converted.append(
+            {
+                **record,
+                "awsRegion": record.get("awsRegion") or region,
+                "eventSourceARN": stream_arn,
+                "dynamodb": dynamodb,
+            }
+        )
+    return {"Records": converted}

@@ -333,11 +333,15 @@ def stack_outputs(cfn: Any, stack: str) -> dict[str, str]:
 # --- chalice deploy with the shared record --------------------------------------------
 
 
-def chalice_deploy(stage: str, aws_region: str) -> None:
+STREAM_ARN_OUTPUT = "OrdersTableStreamArn"  # the resources stack's output
+STREAM_ARN_VARIABLE = "ORDERS_STREAM_ARN"  # read by chalicelib/config.py while Chalice imports
+
+
+def chalice_deploy(stage: str, aws_region: str, stream_arn: str) -> None:
+    """``chalice deploy``; the app subscribes its stream handler to ``stream_arn``."""
     command = chalice("deploy", "--stage", stage)
-    result = subprocess.run(
-        command, cwd=PROJECT_DIR, env=chalice_environment(aws_region), check=False
-    )
+    environment = {**chalice_environment(aws_region), STREAM_ARN_VARIABLE: stream_arn}
+    result = subprocess.run(command, cwd=PROJECT_DIR, env=environment, check=False)
     if result.returncode != 0:
         raise DeployError(f"`chalice deploy --stage {stage}` failed (exit {result.returncode})")
 
@@ -383,9 +387,15 @@ def deploy(stage: str, aws_region: str, environ: Mapping[str, str], echo: Echo =
     use_shared_record(ssm, stage, echo)
     deploy_stack(cfn, stack_name(stage), compact(TEMPLATE_FILE),
                  resources_parameters(stage, environ), echo=echo)  # fmt: skip
+    stream_arn = stack_outputs(cfn, stack_name(stage)).get(STREAM_ARN_OUTPUT)
+    if not stream_arn:
+        raise DeployError(
+            f"stack {stack_name(stage)} has no {STREAM_ARN_OUTPUT} output: the orders table "
+            "has no stream, and order events could not be published"
+        )
     echo(f"Deploying the Chalice app (stage {stage}, region {aws_region}) ...")
     try:
-        chalice_deploy(stage, aws_region)
+        chalice_deploy(stage, aws_region, stream_arn)
     finally:
         record = state.read_local_record(stage, CHALICE_DIR)
         if record is not None:
@@ -416,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         # Missing credentials, access denied, ...: the message, not a traceback.
         print(f"Deploy failed: {exc}", file=sys.stderr)
         return 1
+    print(f"Web page: {url.rstrip('/')}/  (storefront and admin, served by the API)")
     print(f"API URL: {url}")
     return 0
 

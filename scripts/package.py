@@ -3,7 +3,8 @@
 ``chalice package --merge-template`` deep-merges a template into the one Chalice
 generates. The merge template built here is ``infra/resources.json`` with the stage baked
 in, plus overrides that make the functions use this stack's own resources: table names,
-topic and secret by ``Ref``, the SNS subscription on this stack's topic, the log groups
+topic and secret by ``Ref``, the SNS subscription on this stack's topic, the stream
+handler on this stack's orders table stream (``GetAtt OrdersTable.StreamArn``), the log groups
 created before the functions, and IAM policies pinned to the stack's account and region.
 It also merges ``infra/operations.json`` (alarm topic, alarms, dashboard, prod's access log
 group), the same template ``make deploy`` deploys as its operations stack, and gives the
@@ -67,9 +68,17 @@ FUNCTIONS = (
         "RepublishUnannouncedRole",
         "RepublishUnannouncedLogGroup",
     ),
+    Function(
+        "publish_order_events",
+        "PublishOrderEvents",
+        "PublishOrderEventsRole",
+        "PublishOrderEventsLogGroup",
+    ),
 )
 SUBSCRIBER = "OnOrderEvent"
 SUBSCRIPTION_EVENT = "OnOrderEventSnsSubscription"
+STREAM_HANDLER = "PublishOrderEvents"
+STREAM_EVENT = "PublishOrderEventsDynamodbEventSource"
 
 # Chalice bakes names into the environment; in the packaged stack they refer to its resources.
 RESOURCE_ENVIRONMENT: dict[str, Any] = {
@@ -247,6 +256,10 @@ def merge_template(stage: str) -> dict[str, Any]:
     # Deep merge: a {"Ref": ...} would sit beside Chalice's Fn::Sub; replace the string instead.
     resources[SUBSCRIBER]["Properties"]["Events"] = {
         SUBSCRIPTION_EVENT: {"Properties": {"Topic": {"Fn::Sub": "${OrderEventsTopic}"}}}
+    }
+    # Chalice writes the stream ARN it imported the app with (a placeholder): this stack's.
+    resources[STREAM_HANDLER]["Properties"]["Events"] = {
+        STREAM_EVENT: {"Properties": {"Stream": {"Fn::GetAtt": ["OrdersTable", "StreamArn"]}}}
     }
     return template
 

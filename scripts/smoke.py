@@ -159,6 +159,17 @@ def _lists(order_id: str) -> Check:
     return check
 
 
+def _text_with(marker: str) -> Check:
+    """A page file (not JSON) that contains ``marker``."""
+
+    def check(body: Any) -> str | None:
+        if isinstance(body, str) and marker in body:
+            return None
+        return f"expected a page file containing {marker!r}"
+
+    return check
+
+
 def _all(*checks: Check) -> Check:
     def check(body: Any) -> str | None:
         return next((p for p in (c(body) for c in checks) if p is not None), None)
@@ -184,6 +195,8 @@ def run_flow(
     password = secrets.token_urlsafe(18)
     created.customer_login = {"email": email, "password": password}
 
+    smoke.step("GET", "/", 200, check=_text_with('src="web/app.js"'), note="web page")
+    smoke.step("GET", "/web/app.js", 200, check=_text_with("import"), note="web page script")
     smoke.step("GET", "/products?limit=1", 200, check=_has_keys("items"), note="catalogue")
 
     user = smoke.step(

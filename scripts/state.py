@@ -269,6 +269,30 @@ def _subscriptions(aws: Any, stage: str, prefix: str) -> list[Found]:
     return found
 
 
+def _event_source_mappings(aws: Any, prefix: str) -> list[Found]:
+    """The stage's functions' stream mappings (the orders stream handler's)."""
+    found = []
+    for mapping in _paged(aws.lambda_, "list_event_source_mappings", "EventSourceMappings"):
+        function_arn = mapping.get("FunctionArn", "")
+        if not _of_stage(function_arn.rsplit(":function:", 1)[-1], prefix):
+            continue
+        uuid = mapping["UUID"]
+        found.append(
+            Found(
+                "stream mapping",
+                uuid,
+                f"aws lambda delete-event-source-mapping --uuid {uuid}",
+                {
+                    "resource_type": "dynamodb_event",
+                    "stream_arn": mapping.get("EventSourceArn", ""),
+                    "event_uuid": uuid,
+                    "lambda_arn": function_arn,
+                },
+            )
+        )
+    return found
+
+
 def _stack_owned(aws: Any, stage: str, prefix: str) -> list[Found]:
     """What the stacks own, should a stack be gone and its resources not (retained)."""
     found = [
@@ -324,6 +348,7 @@ def survey(aws: Any, stage: str) -> list[Found]:
         *_apis(aws, stage, prefix),
         *_rules(aws, prefix),
         *_subscriptions(aws, stage, prefix),
+        *_event_source_mappings(aws, prefix),
         *_functions(aws, prefix),
         *_layers(aws, prefix),
         *_roles(aws, prefix),

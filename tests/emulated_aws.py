@@ -5,7 +5,8 @@ a small machine; doing it for every test made the suite slow. So the stack is bu
 the first time a test asks for it (tests that never touch AWS never build it), and between
 tests only the data goes:
 
-- every DynamoDB item (the tables themselves stay), and what SNS kept of published messages;
+- every DynamoDB item (the tables themselves stay), the records in their streams, and what
+  SNS kept of published messages;
 - if a test did anything else to the world (created a queue, subscribed, deleted a table,
   touched a service or region the stack does not use), or something outside the tests reset
   moto meanwhile (another ``mock_aws()``), the whole world is rebuilt before the next test.
@@ -144,6 +145,8 @@ class EmulatedAws:
     def _clear_data(self) -> None:
         for table in self._dynamodb().tables.values():
             table.items = defaultdict(dict)
+            if table.stream_shard is not None:  # the orders table's stream
+                table.stream_shard.items = []
         for topic in self._sns().topics.values():
             topic.sent_notifications.clear()
 

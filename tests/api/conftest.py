@@ -98,3 +98,17 @@ def admin(api: Api) -> Account:
 def customer(api: Api) -> Account:
     with remembered_password_hashing():
         return api.register()
+
+
+@pytest.fixture
+def stream(api: Api, aws: dict[str, str]) -> Any:
+    """The orders table's stream, handed to ``publish_order_events`` as Lambda's mapping would.
+
+    Nothing runs by itself: a test calls ``stream.drain()`` where Lambda would poll.
+    """
+    from devstack.streams import StreamPoller
+
+    def invoke(event: dict[str, Any], context: Any) -> Any:
+        return api.client.lambda_.invoke("publish_order_events", event).payload
+
+    return StreamPoller(invoke, aws["OrdersTableStreamArn"], "publish_order_events")

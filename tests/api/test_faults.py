@@ -69,9 +69,10 @@ def idempotency_records() -> list[dict[str, Any]]:
 
 def published(faults: FaultInjector) -> list[dict[str, Any]]:
     return [
-        json.loads(delivered_to(c.params, "lambda"))
+        json.loads(delivered_to(entry, "lambda"))
         for c in faults.calls
-        if c.operation == "Publish" and c.injected is None
+        if c.operation == "PublishBatch" and c.injected is None
+        for entry in c.params["PublishBatchRequestEntries"]
     ]
 
 
@@ -210,7 +211,7 @@ def test_a_bug_is_still_a_500_and_counted_apart(api, widget, faults, capsys):
     ids=["throttled", "provisioned-throughput", "cancelled-ThrottlingError", "read-timeout"],
 )
 def test_a_throttled_order_wrote_nothing_and_its_retry_places_it_once(
-    api, customer, widget, faults, error
+    api, customer, widget, faults, error, stream
 ):
     faults.fail("dynamodb", "TransactWriteItems", error=error, times=1)
     headers = {"Idempotency-Key": "order-under-faults"}
@@ -230,6 +231,7 @@ def test_a_throttled_order_wrote_nothing_and_its_retry_places_it_once(
     assert again.status == 201 and again.body == retry.body
     assert [o["orderId"]["S"] for o in orders_in_table()] == [retry.body["orderId"]]
     assert stock_of(api, widget) == 8
+    stream.drain()  # the events: one order, one event
     assert [(e["type"], e["orderId"]) for e in published(faults)] == [
         ("OrderPlaced", retry.body["orderId"])
     ]
@@ -237,7 +239,7 @@ def test_a_throttled_order_wrote_nothing_and_its_retry_places_it_once(
 
 @pytest.mark.parametrize("headers", [{"Idempotency-Key": "resent-order"}, {}])
 def test_an_order_transaction_resent_after_a_lost_answer_places_it_once(
-    api, customer, widget, faults, headers
+    api, customer, widget, faults, headers, stream
 ):
     # moto ignores ClientRequestToken (DynamoDB would answer the resend with success), so
     # here the resend really runs again, and is cancelled: the new order's id is taken.
@@ -248,6 +250,7 @@ def test_an_order_transaction_resent_after_a_lost_answer_places_it_once(
     assert reply.status == 201, reply.body
     assert [o["orderId"]["S"] for o in orders_in_table()] == [reply.body["orderId"]]
     assert stock_of(api, widget) == 8
+    stream.drain()
     assert [e["orderId"] for e in published(faults)] == [reply.body["orderId"]]
 
 
@@ -328,18 +331,29 @@ def test_a_product_put_resent_after_a_lost_answer_creates_it_once(api, admin, fa
 # --- publish ----------------------------------------------------------------------------
 
 
-def test_a_throttled_publish_still_places_the_order_and_leaves_it_to_the_sweep(
-    api, customer, widget, faults, capsys
-):
-    faults.throttle("sns", "Publish")
-    capsys.readouterr()
+def test_a_throttled_sns_does_not_touch_placing_an_order(api, customer, widget, faults):
+    faults.throttle("sns")
 
     reply = api.post("/orders", order_body(widget), token=customer.token)
 
     assert reply.status == 201
     assert Order.get(reply.body["orderId"], consistent_read=True).pending_event == "OrderPlaced"
-    assert published(faults) == []
-    assert emf(capsys.readouterr().out)["PublishFailures"] == 1
+    assert faults.operations("sns") == []  # the stream publishes it, not the request
+
+
+def test_a_throttled_publish_fails_the_stream_batch_for_lambda_to_retry(
+    api, customer, widget, faults, stream, capsys
+):
+    order = api.post("/orders", order_body(widget), token=customer.token).body
+    faults.throttle("sns", "PublishBatch", times=1)
+    capsys.readouterr()
+
+    with pytest.raises(events.PublishFailed):
+        stream.poll_once()
+    assert emf(capsys.readouterr().out)["HandlerErrors"] == 1
+
+    assert stream.drain() == 1  # the same record, retried
+    assert [e["orderId"] for e in published(faults)] == [order["orderId"]]
 
 
 # --- the signing key ------------------------------------------------------------------
@@ -428,9 +442,10 @@ def deliver(api):
     "error", [client_error("ProvisionedThroughputExceededException"), read_timeout]
 )
 def test_a_throttled_subscriber_raises_so_sns_retries(
-    api, customer, widget, faults, deliver, error, capsys
+    api, customer, widget, faults, deliver, error, capsys, stream
 ):
     order = api.post("/orders", order_body(widget), token=customer.token).body
+    stream.drain()
     event = published(faults)[0]
     faults.fail("dynamodb", "UpdateItem", error=error, times=1)
     capsys.readouterr()
@@ -453,15 +468,18 @@ def test_the_sweep_stops_when_throttled_and_resumes_next_run(api, customer, widg
     placed = [
         api.post("/orders", order_body(widget, 1), token=customer.token).body for _ in range(3)
     ]
+    cancelled = placed[0]["orderId"]
+    assert api.post(f"/orders/{cancelled}/cancel", token=customer.token).status == 200
     later = datetime.fromisoformat(placed[-1]["createdAt"]) + timedelta(hours=1)
     faults.calls.clear()
-    faults.throttle("sns", "Publish", on_calls={2})
+    # One PublishBatch per event type: OrderPlaced (2 orders) goes out, OrderCancelled is throttled.
+    faults.throttle("sns", "PublishBatch", on_calls={2})
     capsys.readouterr()
 
     tokens = observability.begin()  # metrics are recorded per invocation
-    assert events.republish_unannounced(now=later) == 1  # returns, does not raise
+    assert events.republish_unannounced(now=later) == 2  # returns, does not raise
     observability.end(tokens)
-    assert faults.operations("sns") == ["Publish", "Publish"]  # stopped at the throttle
+    assert faults.operations("sns") == ["PublishBatch", "PublishBatch"]  # stopped at the throttle
     metrics = emf(capsys.readouterr().out)
     assert metrics["SweepInterrupted"] == 1
 
@@ -469,8 +487,8 @@ def test_the_sweep_stops_when_throttled_and_resumes_next_run(api, customer, widg
     for event in published(faults):
         events.handle_message(json.dumps(event))
     faults.calls.clear()
-    assert events.republish_unannounced(now=later) == 2
-    assert {e["orderId"] for e in published(faults)} == {o["orderId"] for o in placed[1:]}
+    assert events.republish_unannounced(now=later) == 1
+    assert [(e["type"], e["orderId"]) for e in published(faults)] == [("OrderCancelled", cancelled)]
 
 
 def test_a_throttled_sweep_query_stops_cleanly(api, customer, widget, faults):

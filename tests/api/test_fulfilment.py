@@ -60,16 +60,27 @@ def test_ship_then_deliver(api, admin, customer, confirmed, aws_calls):
     assert seen["updatedAt"] >= confirmed["createdAt"]
 
 
-def test_events_are_published_and_acknowledged_idempotently(api, admin, confirmed, aws_calls):
+def _published(aws_calls) -> list[dict]:
+    return [
+        json.loads(delivered_to(entry, "lambda"))
+        for svc, op, params in aws_calls.calls
+        if op == "PublishBatch"
+        for entry in params["PublishBatchRequestEntries"]
+    ]
+
+
+def test_events_are_published_from_the_stream_and_acknowledged_idempotently(
+    api, admin, confirmed, aws_calls, stream
+):
     order_id = confirmed["orderId"]
+    stream.drain()
     aws_calls.clear()
     api.post(f"/orders/{order_id}/ship", token=admin.token)
-    published = [p for svc, op, p in aws_calls.calls if op == "Publish"]
-    assert len(published) == 1
-    message = json.loads(delivered_to(published[0], "lambda"))
+    # The request itself calls no SNS: the orders table's stream announces the change.
+    assert aws_calls.operations("sns") == []
+    stream.drain()
+    [message] = _published(aws_calls)
     assert message["type"] == "OrderShipped" and message["orderId"] == order_id
-    attributes = published[0]["MessageAttributes"]["type"]
-    assert attributes["StringValue"] == "OrderShipped"
     # Unacknowledged until the subscriber sees it: the sweep would re-publish it.
     stored = Order.get(order_id, consistent_read=True)
     assert stored.pending_event == "OrderShipped"
@@ -86,10 +97,7 @@ def test_a_lost_shipped_event_is_republished_by_the_sweep(api, admin, confirmed,
     aws_calls.clear()
     later = datetime.now(UTC) + events.SWEEP_GRACE + timedelta(seconds=5)
     assert events.republish_unannounced(later) == 1
-    published = [
-        json.loads(delivered_to(p, "lambda")) for _, op, p in aws_calls.calls if op == "Publish"
-    ]
-    assert [m["type"] for m in published] == ["OrderShipped"]
+    assert [m["type"] for m in _published(aws_calls)] == ["OrderShipped"]
 
 
 @pytest.mark.parametrize("step", ["ship", "deliver"])

@@ -124,22 +124,35 @@ def test_login_failures_are_counted(api, customer, capsys):
     assert document["LoginFailures"] == 1
 
 
-def test_a_failed_publish_is_counted_and_the_request_still_succeeds(
-    api, admin, customer, capsys, monkeypatch
-):
-    from chalicelib import aws
-
-    def refuse(**_):
-        raise RuntimeError("SNS is down")
-
-    monkeypatch.setattr(aws.client("sns"), "publish", refuse)
+def test_the_stream_handler_counts_what_it_published(api, admin, customer, capsys, stream):
     product = api.create_product(admin)
-    capsys.readouterr()
     body = {"items": [{"productId": product["productId"], "quantity": 1}]}
     assert api.post("/orders", body, token=customer.token).status == 201
+    capsys.readouterr()
+
+    stream.drain()
+
     [document] = _emf(_json_lines(capsys.readouterr().out))
-    assert document["PublishFailures"] == 1
-    assert document["OrdersPlaced"] == 1
+    assert document["EventsPublished"] == 1
+
+
+def test_a_failed_stream_batch_is_counted_as_a_handler_error(
+    api, admin, customer, capsys, monkeypatch, stream
+):
+    from chalicelib import aws, events
+
+    monkeypatch.setattr(aws.client("sns"), "publish_batch", lambda **_: {"Failed": []})
+    product = api.create_product(admin)
+    body = {"items": [{"productId": product["productId"], "quantity": 1}]}
+    assert api.post("/orders", body, token=customer.token).status == 201
+    capsys.readouterr()
+
+    with pytest.raises(events.PublishFailed):
+        stream.poll_once()
+
+    [document] = _emf(_json_lines(capsys.readouterr().out))
+    assert document["HandlerErrors"] == 1
+    assert document["EventsPublished"] == 0
 
 
 def test_requests_without_metrics_write_no_emf_line(api, capsys):

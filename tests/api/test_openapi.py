@@ -184,10 +184,14 @@ def _routes() -> dict[str, dict[str, Any]]:
 
 
 def _routed_operations() -> set[tuple[str, str]]:
-    # OPTIONS: CORS preflights (stages with allowed origins; chalicelib.http), not operations.
+    """Every API operation in app.routes: not the web page's files (HTML/CSS/JS, not JSON),
+    nor CORS preflights (OPTIONS, on stages with allowed origins; chalicelib.http)."""
+    from app import PAGE_PATHS
+
     return {
         (method.upper(), path)
         for path, entries in _routes().items()
+        if path not in PAGE_PATHS
         for method in entries
         if method != "OPTIONS"
     }
@@ -222,6 +226,19 @@ def test_every_route_is_documented():
 def test_every_documented_operation_is_routed():
     unrouted = set(CONTRACT.operations()) - _routed_operations()
     assert not unrouted, f"documented operations with no route in app.py: {sorted(unrouted)}"
+
+
+def test_only_the_web_page_is_left_out_of_the_document(api):
+    from app import PAGE_PATHS
+
+    assert sorted(PAGE_PATHS) == ["/", "/web/{asset}"]
+    assert not set(PAGE_PATHS) & set(CONTRACT.document["paths"])
+    # They are not JSON API operations: each serves a page file, never JSON.
+    for path in ("/", "/web/app.js"):
+        reply = api.get(path)
+        assert reply.status == 200
+        content_type = {k.lower(): v for k, v in reply.headers.items()}["content-type"]
+        assert content_type.startswith(("text/html", "text/javascript"))
 
 
 def test_route_list_and_document_are_compared_for_real():

@@ -71,11 +71,13 @@ def publishes(aws_calls) -> list[dict]:
     """The order events published so far: the decoded message plus its type attribute."""
     sent = []
     for service, operation, params in aws_calls.calls:
-        if service == "sns" and operation == "Publish":
+        if service == "sns":
+            assert operation == "PublishBatch"
             assert params["TopicArn"] == TOPIC_ARN
-            message = json.loads(delivered_to(params, "lambda"))
-            message["_attribute"] = params["MessageAttributes"]["type"]
-            sent.append(message)
+            for entry in params["PublishBatchRequestEntries"]:
+                message = json.loads(delivered_to(entry, "lambda"))
+                message["_attribute"] = entry["MessageAttributes"]["type"]
+                sent.append(message)
     return sent
 
 
@@ -968,9 +970,30 @@ def test_cancel_works_when_every_product_was_deleted(api, admin, customer, widge
 # --- events ----------------------------------------------------------------------
 
 
-def test_placing_an_order_publishes_order_placed(api, customer, widget, aws_calls):
+def test_placing_an_order_makes_no_sns_call(api, customer, widget, aws_calls):
     aws_calls.clear()
     order = placed(api, customer, line(widget, 3))
+
+    # Two round trips in all: the products read and the order transaction.
+    assert aws_calls.operations() == ["BatchGetItem", "TransactWriteItems"]
+    assert stored(order["orderId"]).pending_event == "OrderPlaced"
+
+
+def test_cancelling_makes_no_sns_call(api, customer, widget, aws_calls):
+    order = placed(api, customer, line(widget, 3))
+
+    aws_calls.clear()
+    assert api.post(f"/orders/{order['orderId']}/cancel", token=customer.token).status == 200
+
+    assert aws_calls.operations("sns") == []
+    assert stored(order["orderId"]).pending_event == "OrderCancelled"
+
+
+def test_the_stream_publishes_order_placed(api, customer, widget, aws_calls, stream):
+    order = placed(api, customer, line(widget, 3))
+
+    aws_calls.clear()
+    stream.drain()
 
     assert publishes(aws_calls) == [
         {
@@ -983,14 +1006,15 @@ def test_placing_an_order_publishes_order_placed(api, customer, widget, aws_call
             "_attribute": {"DataType": "String", "StringValue": "OrderPlaced"},
         }
     ]
-    assert stored(order["orderId"]).pending_event == "OrderPlaced"
 
 
-def test_cancelling_publishes_order_cancelled(api, customer, widget, aws_calls):
+def test_the_stream_publishes_order_cancelled(api, customer, widget, aws_calls, stream):
     order = placed(api, customer, line(widget, 3))
+    stream.drain()
 
     aws_calls.clear()
     api.post(f"/orders/{order['orderId']}/cancel", token=customer.token)
+    stream.drain()
 
     [event] = publishes(aws_calls)
     assert event["type"] == "OrderCancelled"
@@ -1002,10 +1026,39 @@ def test_cancelling_publishes_order_cancelled(api, customer, widget, aws_calls):
     )
     assert event["items"] == order["items"]
     assert event["createdAt"] == order["createdAt"]
-    assert stored(order["orderId"]).pending_event == "OrderCancelled"
 
 
-def test_events_reach_a_queue_subscribed_to_the_topic(api, customer, widget):
+def test_a_batch_of_changes_is_published_ten_per_call(api, customer, widget, aws_calls, stream):
+    orders_placed = [placed(api, customer, line(widget)) for _ in range(8)]
+    api.post(f"/orders/{orders_placed[0]['orderId']}/cancel", token=customer.token)
+    # Idempotency records and stock updates are in the batch too; they announce nothing.
+    placed(api, customer, line(widget), key="k-1")
+
+    aws_calls.clear()
+    stream.drain()
+
+    calls = [params for service, _, params in aws_calls.calls if service == "sns"]
+    assert [len(params["PublishBatchRequestEntries"]) for params in calls] == [10]
+    assert (
+        sorted(e["type"] for e in publishes(aws_calls)) == ["OrderCancelled"] + ["OrderPlaced"] * 9
+    )
+
+
+def test_the_subscribers_acknowledgments_publish_nothing(api, customer, widget, aws_calls, stream):
+    kept = placed(api, customer, line(widget))
+    gone = placed(api, customer, line(widget))
+    api.post(f"/orders/{gone['orderId']}/cancel", token=customer.token)
+    stream.drain()
+    for event_type, order in (("OrderPlaced", kept), ("OrderCancelled", gone)):
+        message = json.dumps({"type": event_type, "orderId": order["orderId"]})
+        assert events.handle_message(message) in ("confirmed", "acknowledged")
+
+    aws_calls.clear()
+    assert stream.drain() == 2  # the confirmation and the acknowledgment
+    assert aws_calls.operations("sns") == []
+
+
+def test_events_reach_a_queue_subscribed_to_the_topic(api, customer, widget, stream):
     sqs = boto3.client("sqs", region_name="us-east-1")
     queue_url = sqs.create_queue(QueueName="order-events")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
@@ -1017,6 +1070,7 @@ def test_events_reach_a_queue_subscribed_to_the_topic(api, customer, widget):
 
     order = placed(api, customer, line(widget, 2))
     api.post(f"/orders/{order['orderId']}/cancel", token=customer.token)
+    stream.drain()
 
     received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
     envelopes = [json.loads(m["Body"]) for m in received]
@@ -1037,32 +1091,36 @@ def sns_down(monkeypatch):
     def refuse(**kwargs):
         raise ConnectionError("SNS is unreachable")
 
-    monkeypatch.setattr(aws.client("sns"), "publish", refuse)
+    monkeypatch.setattr(aws.client("sns"), "publish_batch", refuse)
 
 
-def test_a_failed_publish_still_places_the_order(api, customer, widget, sns_down, caplog):
+def test_with_sns_down_orders_are_placed_and_cancelled(api, customer, widget, sns_down):
     reply = place(api, customer, line(widget))
-
     assert reply.status == 201
+    assert api.post(f"/orders/{reply.body['orderId']}/cancel", token=customer.token).status == 200
     record = stored(reply.body["orderId"])
-    assert record.pending_event == "OrderPlaced"
-    assert record.event_at == reply.body["createdAt"]
-    assert stocks(api, widget) == [9]
-    assert "the sweep will retry" in caplog.text
+    assert record.pending_event == "OrderCancelled"
+    assert stocks(api, widget) == [10]
 
 
-def test_a_failed_publish_still_cancels_the_order(api, customer, widget, monkeypatch):
+def test_a_failed_publish_fails_the_stream_batch_until_sns_is_back(
+    api, customer, widget, stream, aws_calls, monkeypatch
+):
     order = placed(api, customer, line(widget))
 
     def refuse(**kwargs):
         raise ConnectionError("SNS is unreachable")
 
-    monkeypatch.setattr(aws.client("sns"), "publish", refuse)
-    reply = api.post(f"/orders/{order['orderId']}/cancel", token=customer.token)
+    with monkeypatch.context() as patch:
+        patch.setattr(aws.client("sns"), "publish_batch", refuse)
+        for _ in range(2):
+            with pytest.raises(events.PublishFailed):
+                stream.poll_once()
 
-    assert reply.status == 200
-    assert stored(order["orderId"]).pending_event == "OrderCancelled"
-    assert stocks(api, widget) == [10]
+    aws_calls.clear()
+    assert stream.drain() == 1  # the same record, retried
+    [event] = publishes(aws_calls)
+    assert (event["type"], event["orderId"]) == ("OrderPlaced", order["orderId"])
 
 
 def test_the_sweep_republishes_exactly_the_unacknowledged_events(
@@ -1097,15 +1155,26 @@ def test_the_sweep_republishes_exactly_the_unacknowledged_events(
     assert republished["total"] == unconfirmed["total"]
 
 
-def test_the_sweep_republishes_an_event_whose_publish_failed(
-    api, customer, widget, clock, aws_calls, monkeypatch
+def test_the_sweep_republishes_an_event_the_stream_did_not_get_out(
+    api, customer, widget, clock, aws_calls, stream, monkeypatch
 ):
-    def refuse(**kwargs):
-        raise ConnectionError("SNS is unreachable")
-
+    # E.g. the batch failed until its records aged out of the stream (24 hours).
+    order = placed(api, customer, line(widget))
     with monkeypatch.context() as patch:
-        patch.setattr(aws.client("sns"), "publish", refuse)
-        order = placed(api, customer, line(widget))
+        patch.setattr(aws.client("sns"), "publish_batch", lambda **_: {"Failed": []})
+        with pytest.raises(events.PublishFailed):
+            stream.poll_once()
+    created = datetime.fromisoformat(order["createdAt"])
+
+    aws_calls.clear()
+    assert events.republish_unannounced(now=created + timedelta(minutes=1)) == 0
+    assert events.republish_unannounced(now=created + timedelta(minutes=3)) == 1
+    [event] = publishes(aws_calls)
+    assert (event["type"], event["orderId"]) == ("OrderPlaced", order["orderId"])
+
+
+def test_the_sweep_republishes_an_unacknowledged_event(api, customer, widget, clock, aws_calls):
+    order = placed(api, customer, line(widget))
     created = datetime.fromisoformat(order["createdAt"])
 
     aws_calls.clear()

@@ -80,15 +80,19 @@ def test_order_placed_confirms_the_order(api, customer, order, deliver):
     assert list(Order.unannounced.query("OrderPlaced")) == []
 
 
-def test_the_published_message_itself_confirms_the_order(api, admin, customer, deliver, aws_calls):
+def test_the_published_message_itself_confirms_the_order(
+    api, admin, customer, deliver, aws_calls, stream
+):
     product = api.create_product(admin, price=1, stock=1)
-    aws_calls.clear()
     reply = api.post(
         "/orders",
         {"items": [{"productId": product["productId"], "quantity": 1}]},
         token=customer.token,
     )
-    [published] = [p for s, op, p in aws_calls.calls if (s, op) == ("sns", "Publish")]
+    aws_calls.clear()
+    stream.drain()
+    [batch] = [p for s, op, p in aws_calls.calls if (s, op) == ("sns", "PublishBatch")]
+    [published] = batch["PublishBatchRequestEntries"]
 
     deliver(delivered_to(published, "lambda"))
 

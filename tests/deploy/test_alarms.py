@@ -32,6 +32,7 @@ SHOP_METRICS = {
     "StockConflicts",
     "LoginFailures",
     "EventsNotAnnounced",
+    "EventsPublished",
 }
 
 
@@ -101,6 +102,15 @@ def expected_metric_alarms(stage: str) -> dict[str, dict[str, Any]]:
             "Threshold": 0,
             "EvaluationPeriods": 1,
         },
+    }
+    # Order events more than a minute behind the orders table (the stream handler failing).
+    expected[f"{APP}-{stage}-orders-stream-iterator-age"] = {
+        "Namespace": "AWS/Lambda",
+        "MetricName": "IteratorAge",
+        "Dimensions": [{"Name": "FunctionName", "Value": f"{APP}-{stage}-publish_order_events"}],
+        "Statistic": "Maximum",
+        "Threshold": 60_000,
+        "EvaluationPeriods": 1,
     }
     for function in FUNCTIONS:
         for metric in ("Errors", "Throttles"):

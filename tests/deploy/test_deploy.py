@@ -263,6 +263,36 @@ def test_make_deploy_fails_clearly_when_chalice_fails(cfn, monkeypatch, capsys):
     assert "Deploy failed: `chalice deploy --stage dev` failed (exit 2)" in capsys.readouterr().err
 
 
+def test_make_deploy_subscribes_the_app_to_the_resources_stacks_stream(
+    cfn, chalice_runs, monkeypatch
+):
+    class Stop(Exception):
+        """Raised once chalice deploy has run: what follows needs a real API."""
+
+    chalice_deploy = scripts.deploy.chalice_deploy
+
+    def deploy_then_stop(*args: Any) -> None:
+        chalice_deploy(*args)
+        raise Stop
+
+    monkeypatch.setattr(scripts.deploy, "chalice_deploy", deploy_then_stop)
+    with pytest.raises(Stop):
+        scripts.deploy.deploy("dev", REGION, {}, echo=lambda line: None)
+
+    (deploy,) = [run for run in chalice_runs if run["args"][0] == "deploy"]
+    stream = scripts.deploy.stack_outputs(cfn, "shop-dev-resources")["OrdersTableStreamArn"]
+    assert ":table/shop-dev-orders/stream/" in stream
+    assert deploy["env"]["ORDERS_STREAM_ARN"] == stream
+
+
+def test_make_deploy_refuses_a_resources_stack_without_the_stream(cfn, chalice_runs, monkeypatch):
+    monkeypatch.setattr(scripts.deploy, "stack_outputs", lambda cfn, stack: {})
+
+    with pytest.raises(DeployError, match="OrdersTableStreamArn"):
+        scripts.deploy.deploy("dev", REGION, {}, echo=lambda line: None)
+    assert [run for run in chalice_runs if run["args"][0] == "deploy"] == []
+
+
 @pytest.mark.parametrize(
     "run",
     [

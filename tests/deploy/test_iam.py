@@ -1,7 +1,8 @@
 """Each function's IAM policy allows every AWS call its code makes, and grants nothing else.
 
-The flows below drive every route (error paths included), the SNS subscriber and the
-sweep against moto, recording each botocore call and the function that made it. A call
+The flows below drive every route (error paths included), the orders stream handler, the
+SNS subscriber and the sweep against moto, recording each botocore call and the function
+that made it. A call
 becomes the IAM accesses AWS authorizes it by (TransactWriteItems is authorized per item:
 ConditionCheckItem, PutItem, UpdateItem, DeleteItem), and each access is evaluated against
 the function's policy file for every AWS stage. The tests run with stage "test" resource
@@ -33,7 +34,15 @@ ACCOUNT = "123456789012"  # moto's
 TEST_SECRET_ID = "shop/test/token-signing"
 TEST_PAYMENT_SECRET_ID = "shop/test/payment"
 TEST_WEBHOOK_SECRET = "whsec_test"
-FUNCTIONS = ("api_handler", "on_order_event", "republish_unannounced")
+STREAM_FUNCTION = "publish_order_events"
+FUNCTIONS = ("api_handler", "on_order_event", "republish_unannounced", STREAM_FUNCTION)
+# What Lambda's event source mapping reads a DynamoDB stream with, using the function's role.
+STREAM_READ_ACTIONS = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+)
+STREAM_LABEL = "2026-01-01T00:00:00.000"  # a new one whenever the stream is re-enabled
 # Calls that IAM does not authorize: GetCallerIdentity works even with every action denied.
 NEEDS_NO_PERMISSION = {("sts", "GetCallerIdentity")}
 TRANSACT_WRITE_ACTIONS = {
@@ -92,14 +101,17 @@ def accesses_of(service: str, operation: str, params: dict, response: dict) -> l
                     table_arn(params["TableName"], params.get("IndexName")),
                 )
             ]
-    if (service, operation) == ("sns", "Publish"):
+    if (service, operation) in (("sns", "Publish"), ("sns", "PublishBatch")):
+        # PublishBatch is authorized as sns:Publish.
         return [Access("sns:Publish", params["TopicArn"])]
     if (service, operation) == ("secretsmanager", "GetSecretValue"):
         return [Access("secretsmanager:GetSecretValue", response.get("ARN", params["SecretId"]))]
     return [Access(f"{service}:{operation}", "*")]  # unknown: only a "*" grant would cover it
 
 
-def runtime_accesses(function_name: str, xray: bool) -> set[Access]:
+def runtime_accesses(
+    function_name: str, xray: bool, stream_table: str | None = None
+) -> set[Access]:
     """What the Lambda service does with the function's role, outside the function's code."""
     group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{function_name}"
     accesses = {
@@ -107,6 +119,12 @@ def runtime_accesses(function_name: str, xray: bool) -> set[Access]:
         Access("logs:CreateLogStream", f"{group}:*"),
         Access("logs:PutLogEvents", f"{group}:log-stream:2026/01/01/[$LATEST]0123abcd"),
     }
+    if stream_table is not None:
+        # The event source mapping polls the table's stream. Lambda also checks ListStreams
+        # (its documented execution-role permissions); that action names no resource.
+        stream = f"{table_arn(stream_table)}/stream/{STREAM_LABEL}"
+        accesses |= {Access(action, stream) for action in STREAM_READ_ACTIONS}
+        accesses.add(Access("dynamodb:ListStreams", "*"))
     if xray:
         accesses |= {Access("xray:PutTraceSegments", "*"), Access("xray:PutTelemetryRecords", "*")}
     return accesses
@@ -186,7 +204,7 @@ def probes_beyond(access: Access, stage: str, own_names: set[str]) -> set[Access
         swapped = access.resource.replace(f"{app}-{stage}", f"{app}-{other}")
         resources.add(swapped.replace(f"{app}/{stage}/", f"{app}/{other}/"))
     table, _, index = access.resource.partition("/index/")
-    if ":table/" in table:
+    if ":table/" in table and "/stream/" not in table:
         resources.add(f"{table}/index/other")
         if index:
             resources.add(f"{table}/index/{index}-other")
@@ -255,8 +273,9 @@ class Recorder:
                     self.accesses[self.function].update(found)
                     if (service, operation) in NEEDS_NO_PERMISSION:
                         self.free_calls[self.function].add((service, operation))
-                    if (service, operation) == ("sns", "Publish"):
-                        self.published.append(json.loads(delivered_to(params, "lambda")))
+                    if (service, operation) == ("sns", "PublishBatch"):
+                        for entry in params["PublishBatchRequestEntries"]:
+                            self.published.append(json.loads(delivered_to(entry, "lambda")))
 
         return recording
 
@@ -307,11 +326,28 @@ class Flows:
         body = self.call(200, "POST", "/users/login", {"email": email, "password": password}).body
         return body["userId"], body["token"]
 
+    def page(self, route: str, **path: str) -> None:
+        """Fetch one of the web page's files (HTML/CSS/JS: not JSON)."""
+        with self.recorder.running("api_handler"):
+            response = self.client.http.request("GET", route.format(**path))
+        assert response.status_code == 200, route
+        self.routes.add(("GET", route))
+
     def deliver(self, message: dict | str) -> None:
         raw = message if isinstance(message, str) else json.dumps(message)
         event = self.client.events.generate_sns_event(message=raw)
         with self.recorder.running("on_order_event"):
             self.client.lambda_.invoke("on_order_event", event)
+
+    def stream(self, stream_arn: str) -> None:
+        """What the event source mapping does: only the handler's own calls are the code's."""
+        from devstack.streams import StreamPoller
+
+        def invoke(event: dict, context: Any) -> None:
+            with self.recorder.running(STREAM_FUNCTION):
+                self.client.lambda_.invoke(STREAM_FUNCTION, event)
+
+        StreamPoller(invoke, stream_arn, STREAM_FUNCTION, region=REGION).drain()
 
     def sweep(self) -> None:
         event = self.client.events.generate_cw_event(
@@ -588,18 +624,27 @@ def run_all_flows() -> Exercised:
     from chalicelib import events
 
     with mock_aws(), pytest.MonkeyPatch.context() as patch:
-        boto3.client("cloudformation", region_name=REGION).create_stack(
+        cfn = boto3.client("cloudformation", region_name=REGION)
+        cfn.create_stack(
             StackName="shop-test-resources",
             TemplateBody=TEMPLATE_FILE.read_text(),
             Parameters=[{"ParameterKey": "Stage", "ParameterValue": "test"}],
         )
+        outputs = cfn.describe_stacks(StackName="shop-test-resources")["Stacks"][0]["Outputs"]
+        stream_arn = next(o for o in outputs if o["OutputKey"] == "OrdersTableStreamArn")
+
         recorder = Recorder()
         patch.setattr(BaseClient, "_make_api_call", recorder.wrap(BaseClient._make_api_call))
         refresh_settings()
         with Client(app) as client:
             flows = Flows(client, recorder)
             orders = exercise_api(flows)
+            flows.page("/")  # the page's files come from the package: no AWS call
+            flows.page("/web/{asset}", asset="app.js")
+            with topic_arn_from_sts():  # as `chalice deploy` deploys it
+                flows.stream(stream_arn["OutputValue"])
             exercise_subscriber(flows, orders)
+            flows.stream(stream_arn["OutputValue"])  # the acknowledgments: nothing to publish
             patch.setattr(events, "SWEEP_GRACE", timedelta(minutes=-10))  # everything is due
             flows.sweep()
             with topic_arn_from_sts():
@@ -631,7 +676,8 @@ def policy_of(stage: str, function: str) -> dict:
 def accesses_on(stage: str, function: str, exercised: Exercised, plan: dict) -> set[Access]:
     from_code = {for_stage(access, stage) for access in exercised.accesses.get(function, ())}
     deployed = plan[stage][function]
-    return from_code | runtime_accesses(deployed["function_name"], deployed["xray"])
+    stream_table = stage_environment(stage)["ORDERS_TABLE"] if function == STREAM_FUNCTION else None
+    return from_code | runtime_accesses(deployed["function_name"], deployed["xray"], stream_table)
 
 
 def test_the_flows_exercise_every_route(exercised):
@@ -648,6 +694,16 @@ def test_the_flows_exercise_every_function(exercised):
 def test_the_topic_arn_is_derived_without_a_permission(exercised):
     # The `chalice deploy` path has no ORDER_EVENTS_TOPIC_ARN; the sweep asked STS instead.
     assert exercised.free_calls["republish_unannounced"] == {("sts", "GetCallerIdentity")}
+    assert exercised.free_calls[STREAM_FUNCTION] == {("sts", "GetCallerIdentity")}
+
+
+def test_only_the_stream_handler_and_the_sweep_publish(exercised):
+    publishers = {
+        function
+        for function, accesses in exercised.accesses.items()
+        if any(access.action == "sns:Publish" for access in accesses)
+    }
+    assert publishers == {STREAM_FUNCTION, "republish_unannounced"}
 
 
 @pytest.mark.parametrize("stage", aws_stages())
@@ -710,7 +766,11 @@ def grant_of(access: Access, stage: str) -> tuple[str, str]:
     assert match, f"not an ARN: {access.resource}"
     service, rest = match["service"], match["rest"]
     prefix = f"{load_config()['app_name']}-{stage}-"
-    if service == "dynamodb":
+    if service == "dynamodb" and "/stream/" in rest:
+        # A stream's label changes whenever it is re-enabled: any stream of the table.
+        table = rest.removeprefix("table/").split("/stream/")[0]
+        rest, sid = f"table/{table}/stream/*", camel(table.removeprefix(prefix)) + "Stream"
+    elif service == "dynamodb":
         table, _, index = rest.removeprefix("table/").partition("/index/")
         sid = camel(table.removeprefix(prefix)) + (camel(index) + "Index" if index else "Table")
     elif service == "sns":

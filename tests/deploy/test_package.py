@@ -64,6 +64,23 @@ def test_subscriber_subscribes_to_this_stacks_topic(sam, stage):
 
 
 @pytest.mark.parametrize("stage", STAGES)
+def test_the_stream_handler_reads_this_stacks_orders_stream(sam, stage):
+    resources = sam[stage]["Resources"]
+    events = resources["PublishOrderEvents"]["Properties"]["Events"]
+    (mapping,) = events.values()
+    assert mapping["Type"] == "DynamoDB"
+    # Only this stack's stream: not the placeholder Chalice imported the app with.
+    assert mapping["Properties"] == {
+        "Stream": {"Fn::GetAtt": ["OrdersTable", "StreamArn"]},
+        "BatchSize": 100,
+        "StartingPosition": "TRIM_HORIZON",
+        "MaximumBatchingWindowInSeconds": 0,
+    }
+    table = resources["OrdersTable"]["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+@pytest.mark.parametrize("stage", STAGES)
 def test_functions_refer_to_this_stacks_resources(sam, stage):
     expected = {
         "USERS_TABLE": {"Ref": "UsersTable"},

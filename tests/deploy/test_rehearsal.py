@@ -10,11 +10,14 @@ against moto server on loopback, started in this process by ``devstack.emulator`
 import of Chalice's Swagger 2.0 document; alarms in CloudFormation; Lambda's
 GetLayerVersionByArn).
 
-What this shows: the names and wiring of everything both stacks and Chalice create, that
+What this shows: the names and wiring of everything both stacks and Chalice create (the
+orders stream's event source mapping included), that
 the shared record makes the second deploy update the same API, that the operations stack
 and the stage's throttling exist after the first deploy, and that destroy leaves nothing.
 
-What it cannot show (moto): no function is ever invoked, so no IAM policy is evaluated
+What it cannot show (moto): no function is ever invoked (nothing is written to the orders
+table, so the mapping never polls; tests/e2e/test_order_events_e2e.py runs the stream
+handler on moto's stream instead), so no IAM policy is evaluated
 (tests/deploy/test_iam.py checks the policies against the calls the code makes); API
 Gateway does not enforce throttling or write access logs; CloudWatch never evaluates an
 alarm; CloudFormation resolves no ``AWS::SecretsManager::Secret``, ignores TTL and
@@ -51,6 +54,7 @@ FUNCTIONS = {
     "api_handler": PREFIX,
     "on_order_event": f"{PREFIX}-on_order_event",
     "republish_unannounced": f"{PREFIX}-republish_unannounced",
+    "publish_order_events": f"{PREFIX}-publish_order_events",
 }
 # What a checkout of the repository holds that deploying needs (git-ignored files are not).
 CHECKOUT = ("app.py", "chalicelib", "scripts", "infra", "requirements.txt", ".chalice")
@@ -62,6 +66,7 @@ ALARMS = {
         "api-latency-p99",
         "events-not-announced",
         "subscriber-errors",
+        "orders-stream-iterator-age",
         *(
             f"{function.replace('_', '-')}-{metric}"
             for function in FUNCTIONS
@@ -179,6 +184,24 @@ class Account:
                 t["TopicArn"].rsplit(":", 1)[-1] for t in self.sns.list_topics()["Topics"]
             ),
             "tables": self.dynamodb.list_tables()["TableNames"],
+            "streams": {
+                name: self.dynamodb.describe_table(TableName=name)["Table"].get("LatestStreamArn")
+                for name in self.dynamodb.list_tables()["TableNames"]
+            },
+            "mappings": [
+                {
+                    key: mapping.get(key)
+                    for key in (
+                        "UUID",
+                        "EventSourceArn",
+                        "FunctionArn",
+                        "StartingPosition",
+                        "BatchSize",
+                        "State",
+                    )
+                }
+                for mapping in self.lambda_.list_event_source_mappings()["EventSourceMappings"]
+            ],
             "log_groups": [g["logGroupName"] for g in self.logs.describe_log_groups()["logGroups"]],
             "alarms": {
                 a["AlarmName"]: a for a in self.cloudwatch.describe_alarms()["MetricAlarms"]
@@ -251,6 +274,7 @@ def test_the_region_is_printed_first_and_aws_region_wins(lifecycle):
     assert out.splitlines()[0] == f"Region: {REGION} (from AWS_REGION)"
     assert out.splitlines()[-1].startswith("API URL: https://")
     assert f".execute-api.{REGION}.amazonaws.com/api/" in out
+    assert "Web page: https://" in out
 
 
 def test_functions_roles_and_policies_are_named_per_stage(lifecycle):
@@ -268,7 +292,23 @@ def test_each_function_can_be_invoked_by_its_trigger_only(lifecycle):
         FUNCTIONS["api_handler"]: ["apigateway.amazonaws.com"],
         FUNCTIONS["on_order_event"]: ["sns.amazonaws.com"],
         FUNCTIONS["republish_unannounced"]: ["events.amazonaws.com"],
+        # Invoked by its event source mapping, with its own role: no resource policy.
+        FUNCTIONS["publish_order_events"]: [],
     }
+
+
+def test_the_stream_handler_reads_the_orders_tables_stream(lifecycle):
+    first, second = lifecycle["first"], lifecycle["second"]
+    orders_stream = first["streams"][f"{PREFIX}-orders"]
+    assert orders_stream  # make deploy turned the stream on (infra/resources.json)
+    (mapping,) = first["mappings"]
+    assert mapping["EventSourceArn"] == orders_stream
+    assert mapping["FunctionArn"].endswith(f":function:{FUNCTIONS['publish_order_events']}")
+    assert (mapping["StartingPosition"], mapping["BatchSize"]) == ("TRIM_HORIZON", 100)
+    assert mapping["State"] == "Enabled"
+    assert "Subscribing" in first["out"] and orders_stream in first["out"]
+    # The second deploy, from another checkout, updates the same mapping.
+    assert second["mappings"] == first["mappings"]
 
 
 def test_the_subscriber_and_the_sweep_are_wired(lifecycle):
@@ -319,16 +359,16 @@ def test_the_deploy_record_is_shared_with_the_stage(lifecycle):
     record = lifecycle["first"]["record"]
     types = sorted(r["resource_type"] for r in record["resources"])
     assert types == sorted(
-        ["iam_role"] * 3
-        + ["lambda_function"] * 3
-        + ["sns_event", "cloudwatch_event", "rest_api", "lambda_layer"]
+        ["iam_role"] * 4
+        + ["lambda_function"] * 4
+        + ["sns_event", "dynamodb_event", "cloudwatch_event", "rest_api", "lambda_layer"]
     )
 
 
 def test_a_second_checkout_updates_the_same_api(lifecycle):
     first, second = lifecycle["first"], lifecycle["second"]
     assert second["apis"] == first["apis"]  # one API, same id, same name
-    assert "Deploy record: /shop/dev/chalice-deployed (10 items)" in second["out"]
+    assert "Deploy record: /shop/dev/chalice-deployed (13 items)" in second["out"]
     assert lifecycle["clone_b_record"]["resources"] == second["record"]["resources"]
     assert second["functions"] == first["functions"]
     assert len(second["subscriptions"]) == 1 and len(second["rules"]) == 1
@@ -341,6 +381,7 @@ def test_destroy_from_a_third_checkout_leaves_nothing(lifecycle):
     )
     for kind in ("functions", "roles", "apis", "rules", "subscriptions", "topics", "tables"):
         assert not gone[kind], kind
+    assert not gone["mappings"]
     for kind in ("log_groups", "alarms", "dashboards", "stacks"):
         assert not gone[kind], kind
     assert gone["record"] is None
@@ -349,12 +390,13 @@ def test_destroy_from_a_third_checkout_leaves_nothing(lifecycle):
 def test_destroy_without_a_record_finds_the_stage_by_name(lifecycle):
     lost = lifecycle["lost"]
     assert (
-        "No deploy record for stage dev; deleting what was found by name (10 items)."
+        "No deploy record for stage dev; deleting what was found by name (13 items)."
         in (lost["out"])
     )
     assert lost["out"].splitlines()[-1].startswith(f"Stage {STAGE} is gone")
     for kind in ("functions", "roles", "apis", "rules", "subscriptions", "stacks", "alarms"):
         assert not lost[kind], kind
+    assert not lost["mappings"]
 
 
 def _mentions(value: Any, names: set[str]) -> bool:
@@ -380,6 +422,7 @@ def test_the_packaged_template_in_moto_cloudformation(sam):
         "APIHandler",
         "OnOrderEvent",
         "RepublishUnannounced",
+        "PublishOrderEvents",
         "RestAPI",
         "ManagedLayer",
     }
@@ -417,4 +460,4 @@ def test_the_packaged_template_in_moto_cloudformation(sam):
     assert dropped - serverless == {"APIHandlerInvokePermission"}
     assert len(account["tables"]) == 3
     assert {a["AlarmName"] for a in account["alarms"]} == ALARMS
-    assert len(account["roles"]) == 3
+    assert len(account["roles"]) == 4

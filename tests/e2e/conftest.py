@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,6 +45,20 @@ INHERITED_TEST_SETTINGS = (
     "TOKEN_TTL_SECONDS",
     "LOCAL_ADMIN_PASSWORD",
 )
+
+
+# The browser tests drive Debian's Chromium (no browser download) through Playwright's
+# Python package, launched with that executable: `playwright install` is never needed.
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
+INSTALL_CHROMIUM = (
+    "browser tests need Chromium from the system's packages: "
+    "sudo apt-get update && sudo apt-get install -y chromium (Debian/Ubuntu); "
+    "CI (.ci/run) installs it itself"
+)
+
+
+def chromium_path() -> str | None:
+    return next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -164,3 +180,29 @@ def admin(stack: RunningStack, http: ShopClient) -> str:
     )
     assert status == 200, body
     return body["token"]
+
+
+def chromium_or_skip(executable: str | None, environ: Mapping[str, str]) -> str:
+    """The browser to use; without one, skip the test, or fail it when ``CI=true``."""
+    if executable is None:
+        if environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true and Chromium is missing: {INSTALL_CHROMIUM}")
+        pytest.skip(INSTALL_CHROMIUM)
+    return executable
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """A headless Chromium; skipped (with how to install it) when absent, but never in CI.
+
+    CI must run the browser tests: there, a missing browser fails the tests that need it.
+    """
+    executable = chromium_or_skip(chromium_path(), os.environ)
+    from playwright.sync_api import sync_playwright
+
+    # The sandbox cannot start as root (CI runs as root); nothing but our own page is loaded.
+    args = ["--no-sandbox"] if os.geteuid() == 0 else []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=args)
+        yield browser
+        browser.close()

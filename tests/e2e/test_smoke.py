@@ -45,6 +45,8 @@ def test_the_smoke_script_walks_the_whole_api(stack, http):
     assert [m["verdict"] for m in lines] == ["OK"] * len(lines), output
     walked = {(m["method"], re.sub(r"/[0-9a-f-]{36}", "/{id}", m["path"])) for m in lines}
     assert {
+        ("GET", "/"),  # the web page loads
+        ("GET", "/web/app.js"),
         ("POST", "/users/register"),
         ("POST", "/users/login"),
         ("POST", "/products"),

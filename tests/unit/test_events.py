@@ -14,6 +14,7 @@ from chalicelib import events
 from chalicelib.encoding import json_default
 from chalicelib.models import Order
 from chalicelib.schemas import MAX_ID_LENGTH
+from tests.conftest import delivered_to
 from tests.factories import make_order
 
 # --- event_message -----------------------------------------------------------------
@@ -198,15 +199,37 @@ def test_the_longest_order_id_is_still_handled(updates):
 
 
 class FakeSns:
-    def __init__(self, error: Exception | None = None) -> None:
-        self.published: list[dict] = []
-        self.error = error
+    """``PublishBatch`` that fails whole calls (``error``) or single entries (``fail_ids``)."""
 
-    def publish(self, **params):
-        self.published.append(params)
+    def __init__(self, error: Exception | None = None) -> None:
+        self.calls: list[dict] = []
+        self.error = error
+        self.fail_ids: set[str] = set()
+        self.drop_ids: set[str] = set()  # in neither list, as moto does for some errors
+
+    @property
+    def published(self) -> list[dict]:
+        return [entry for call in self.calls for entry in call["PublishBatchRequestEntries"]]
+
+    def publish_batch(self, **params):
+        self.calls.append(params)
         if self.error is not None:
             raise self.error
-        return {"MessageId": "m-1"}
+        entries = params["PublishBatchRequestEntries"]
+        assert len(entries) <= 10
+        ids = [e["Id"] for e in entries]
+        return {
+            "Successful": [
+                {"Id": i, "MessageId": f"m-{i}"}
+                for i in ids
+                if i not in self.fail_ids | self.drop_ids
+            ],
+            "Failed": [
+                {"Id": i, "Code": "InternalError", "Message": "boom", "SenderFault": False}
+                for i in ids
+                if i in self.fail_ids
+            ],
+        }
 
 
 @pytest.fixture
@@ -217,25 +240,169 @@ def sns(monkeypatch):
 
 
 def test_publish_sends_the_message_with_its_type_attribute(sns):
-    assert events.publish("OrderCancelled", make_order()) is True
+    assert events.publish([("OrderCancelled", make_order())]) == []
 
-    [params] = sns.published
-    assert params["TopicArn"] == events.topic_arn()
-    assert params["MessageAttributes"] == {
+    [call] = sns.calls
+    assert call["TopicArn"] == events.topic_arn()
+    [entry] = call["PublishBatchRequestEntries"]
+    assert entry["MessageAttributes"] == {
         "type": {"DataType": "String", "StringValue": "OrderCancelled"}
     }
-    assert params["MessageStructure"] == "json"
-    message = json.loads(json.loads(params["Message"])["default"])
+    assert entry["MessageStructure"] == "json"
+    message = json.loads(json.loads(entry["Message"])["default"])
     assert message["type"] == "OrderCancelled"
     assert message["total"] == 0.5
 
 
-def test_a_failed_publish_is_logged_not_raised(sns, caplog):
-    sns.error = ConnectionError("endpoint unreachable")
+def test_publish_sends_ten_events_per_call(sns):
+    batch = [("OrderPlaced", Order(f"o-{i}", **_fields(make_order()))) for i in range(23)]
 
-    assert events.publish("OrderPlaced", make_order()) is False
-    assert "order-1" in caplog.text
-    assert "sweep" in caplog.text
+    assert events.publish(batch) == []
+
+    assert [len(c["PublishBatchRequestEntries"]) for c in sns.calls] == [10, 10, 3]
+    ids = [json.loads(delivered_to(e, "lambda"))["orderId"] for e in sns.published]
+    assert ids == [f"o-{i}" for i in range(23)]
+
+
+def test_publish_makes_no_call_for_no_events(sns):
+    assert events.publish([]) == []
+    assert sns.calls == []
+
+
+def _fields(order: Order) -> dict:
+    return {k: v for k, v in order.attribute_values.items() if k != "order_id"}
+
+
+def test_a_failed_call_returns_its_events_and_is_logged_not_raised(sns, caplog):
+    sns.error = ConnectionError("endpoint unreachable")
+    batch = [("OrderPlaced", make_order()), ("OrderCancelled", make_order())]
+
+    assert events.publish(batch) == batch
+    assert "publishing 2 order event(s) failed" in caplog.text
+
+
+def test_failed_and_unlisted_entries_count_as_not_published(sns):
+    batch = [("OrderPlaced", Order(f"o-{i}", **_fields(make_order()))) for i in range(4)]
+    sns.fail_ids = {"1"}
+    sns.drop_ids = {"3"}
+
+    failed = events.publish(batch)
+
+    assert [order.order_id for _, order in failed] == ["o-1", "o-3"]
+
+
+# --- the stream handler ----------------------------------------------------------
+
+
+def image(order: Order) -> dict:
+    """The order as a NEW_AND_OLD_IMAGES stream record shows it (DynamoDB JSON)."""
+    return order.serialize()
+
+
+def placed() -> Order:
+    return make_order()
+
+
+def confirmed() -> Order:
+    return make_order(status="CONFIRMED", pending_event=None, event_at=None)
+
+
+def cancelled(**overrides) -> Order:
+    fields = {
+        "status": "CANCELLED",
+        "pending_event": "OrderCancelled",
+        "event_at": "2030-01-01T00:01:00.000Z",
+        "updated_at": "2030-01-01T00:01:00.000Z",
+    }
+    return make_order(**{**fields, **overrides})
+
+
+@pytest.mark.parametrize(
+    ("event_name", "old", "new", "expected"),
+    [
+        ("INSERT", None, placed, "OrderPlaced"),
+        ("MODIFY", placed, cancelled, "OrderCancelled"),
+        ("MODIFY", confirmed, cancelled, "OrderCancelled"),
+        # The subscriber's acknowledgments: PENDING -> CONFIRMED, and clearing pendingEvent.
+        ("MODIFY", placed, confirmed, None),
+        ("MODIFY", cancelled, lambda: cancelled(pending_event=None, event_at=None), None),
+        # A rewrite that leaves the status alone, and a deletion.
+        ("MODIFY", placed, placed, None),
+        ("REMOVE", placed, None, None),
+    ],
+)
+def test_the_status_transition_decides_the_event(event_name, old, new, expected):
+    event = events.announced_event(
+        event_name, image(old()) if old else None, image(new()) if new else None
+    )
+
+    assert (event[0] if event else None) == expected
+    if event:
+        assert event[1].order_id == "order-1"
+        assert events.event_message(*event)["total"] == 0.5
+
+
+def test_every_status_that_announces_an_event_is_an_order_status():
+    from chalicelib.order_view import ORDER_STATUSES
+
+    assert set(events.STATUS_EVENTS) <= set(ORDER_STATUSES)
+    assert set(events.EVENT_TYPES) == set(events.STATUS_EVENTS.values())
+
+
+def test_idempotency_records_announce_nothing():
+    record = {
+        "orderId": {"S": "IDEM#abc"},
+        "status": {"S": "PENDING"},  # even one that looked like an order
+        "requestHash": {"S": "h"},
+    }
+
+    assert events.announced_event("INSERT", None, record) is None
+
+
+def _changes(*pairs):
+    return [
+        ("INSERT" if old is None else "MODIFY", image(old) if old else None, image(new))
+        for old, new in pairs
+    ]
+
+
+def test_a_batch_is_published_in_one_call(sns):
+    changes = _changes((None, placed()), (placed(), confirmed()), (placed(), cancelled()))
+
+    assert events.publish_changes(changes) == 2
+
+    [call] = sns.calls
+    entries = call["PublishBatchRequestEntries"]
+    types = [json.loads(delivered_to(e, "lambda"))["type"] for e in entries]
+    assert types == ["OrderPlaced", "OrderCancelled"]
+
+
+def test_a_batch_that_announces_nothing_calls_nothing(sns):
+    assert events.publish_changes(_changes((placed(), confirmed()))) == 0
+    assert sns.calls == []
+
+
+def test_a_publish_error_fails_the_batch_so_lambda_retries_it(sns):
+    sns.fail_ids = {"1"}
+
+    with pytest.raises(events.PublishFailed, match="1 of 2"):
+        events.publish_changes(_changes((None, placed()), (placed(), cancelled())))
+
+
+def test_an_unreachable_topic_fails_the_batch(sns):
+    sns.error = ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "Publish")
+
+    with pytest.raises(events.PublishFailed):
+        events.publish_changes(_changes((None, placed())))
+
+
+def test_an_unreadable_record_is_skipped_not_retried_forever(sns, caplog):
+    broken = ("INSERT", None, {"orderId": {"S": "o-9"}, "status": {"S": "PENDING"}})
+    changes = [broken, *_changes((None, placed()))]
+
+    assert events.publish_changes(changes) == 1
+    assert "skipping unreadable orders stream record" in caplog.text
+    assert len(sns.published) == 1
 
 
 # --- the sweep -------------------------------------------------------------------

@@ -1,0 +1,296 @@
+// The storefront: browse, search, product details, sign in, register, cart, checkout, orders.
+import { api, ApiError, newIdempotencyKey, query, session, signIn as apiSignIn } from "./api.js";
+import { errorBox, field, h, money, statusBadge, when } from "./dom.js";
+
+const PAGE_SIZE = 12;
+const POLL_MS = 1500;
+const CANCELLABLE = new Set(["PENDING", "CONFIRMED"]);
+
+function failure(error) {
+  if (error instanceof ApiError) return errorBox(error);
+  throw error;
+}
+
+function needsSignIn(text) {
+  return h("section", {}, h("h1", {}, text),
+    h("p", {}, h("a", { href: "#/signin" }, "Sign in"), " or ", h("a", { href: "#/register" }, "register"), " first."));
+}
+
+// Add one unit of a product to the cart (the API sets a line's quantity: read, then set).
+async function addToCart(page, product, quantity, status) {
+  status.replaceChildren();
+  try {
+    const current = await api("GET", "/cart");
+    const line = current.items.find((item) => item.productId === product.productId);
+    const cart = await api("PUT", `/cart/items/${encodeURIComponent(product.productId)}`, {
+      quantity: (line ? line.quantity : 0) + quantity,
+    });
+    page.setCart(cart);
+    page.notify(`Added ${product.name} to your cart.`);
+  } catch (error) {
+    status.replaceChildren(failure(error));
+  }
+}
+
+export async function catalogue(page) {
+  const params = new URLSearchParams(location.hash.split("?")[1] || "");
+  const filters = { category: params.get("category") || "", q: params.get("q") || "" };
+  const grid = h("ul", { class: "grid", "aria-label": "Products" });
+  const status = h("div");
+  const more = h("button", { type: "button", hidden: true }, "More products");
+  let cursor = null;
+
+  async function load() {
+    try {
+      const answer = await api("GET", `/products${query({ ...filters, limit: PAGE_SIZE, cursor })}`);
+      for (const product of answer.items) grid.append(card(page, product, status));
+      cursor = answer.nextCursor;
+      more.hidden = !cursor;
+      if (!grid.children.length) {
+        const filtered = filters.category || filters.q;
+        grid.append(h("li", { class: "empty" }, filtered ? "No products match."
+          : "No products yet: an admin adds them under “Admin: products” after signing in."));
+      }
+    } catch (error) {
+      status.replaceChildren(failure(error));
+    }
+  }
+  more.addEventListener("click", load);
+
+  let categories = [];
+  try {
+    categories = (await api("GET", "/categories")).items;
+  } catch (error) {
+    status.replaceChildren(failure(error));
+  }
+  const search = h("input", { type: "search", name: "q", value: filters.q, maxlength: 100, autocomplete: "off" });
+  const form = h("form", { class: "search", role: "search", onsubmit: (event) => {
+    event.preventDefault();
+    page.go(`#/${query({ category: filters.category, q: search.value.trim() })}`);
+  } }, field("Search by name", search), h("button", { type: "submit" }, "Search"));
+
+  const categoryLink = (slug, text) => h("li", {}, h("a", {
+    href: `#/${query({ category: slug, q: filters.q })}`,
+    "aria-current": filters.category === slug ? "true" : false,
+  }, text));
+  const side = h("nav", { class: "categories", "aria-label": "Categories" }, h("h2", {}, "Categories"), h("ul", {},
+    categoryLink("", "All products"),
+    categories.map((c) => categoryLink(c.category, `${c.category} (${c.count})`))));
+
+  await load();
+  const title = filters.q || filters.category
+    ? `Products${filters.category ? ` in ${filters.category}` : ""}${filters.q ? ` starting with “${filters.q}”` : ""}`
+    : "Products";
+  return h("div", { class: "shop" }, side, h("section", {}, h("h1", {}, title), form, status, grid, more));
+}
+
+function card(page, product, status) {
+  const buy = session.get()
+    ? h("button", { type: "button", disabled: product.stock < 1,
+      "aria-label": `Add ${product.name} to cart`, onclick: () => addToCart(page, product, 1, status) }, "Add to cart")
+    : h("a", { href: "#/signin", class: "button secondary" }, "Sign in to buy");
+  return h("li", { class: "card" },
+    h("h3", {}, h("a", { href: `#/product/${encodeURIComponent(product.productId)}` }, product.name)),
+    h("p", { class: "meta" }, h("span", { class: "tag" }, product.category), " ", stockText(product.stock)),
+    h("p", { class: "price" }, money(product.price)),
+    buy);
+}
+
+function stockText(stock) {
+  return h("span", { class: stock > 0 ? "stock" : "stock out" }, stock > 0 ? `${stock} in stock` : "Out of stock");
+}
+
+export async function product(page, token, productId) {
+  let item;
+  try {
+    item = await api("GET", `/products/${encodeURIComponent(productId)}`);
+  } catch (error) {
+    return h("section", {}, h("h1", {}, "Product"), failure(error));
+  }
+  const status = h("div");
+  const quantity = h("input", { type: "number", min: 1, max: Math.max(1, Math.min(1000, item.stock)), value: 1, required: true });
+  const buy = session.get()
+    ? h("form", { class: "inline", onsubmit: (event) => {
+      event.preventDefault();
+      addToCart(page, item, Number(quantity.value), status);
+    } }, field("Quantity", quantity), h("button", { type: "submit", disabled: item.stock < 1 }, "Add to cart"))
+    : h("p", {}, h("a", { href: "#/signin" }, "Sign in"), " to buy.");
+  return h("article", { class: "detail" },
+    h("p", {}, h("a", { href: "#/" }, "← All products")),
+    h("h1", {}, item.name),
+    h("p", { class: "meta" }, h("span", { class: "tag" }, item.category), " ", stockText(item.stock)),
+    h("p", { class: "price big" }, money(item.price)),
+    item.description ? h("p", { class: "description" }, item.description) : null,
+    buy, status);
+}
+
+export async function signIn(page) {
+  const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
+  const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
+  const status = h("div");
+  const form = h("form", { class: "stack", onsubmit: async (event) => {
+    event.preventDefault();
+    status.replaceChildren();
+    try {
+      const user = await apiSignIn(email.value.trim(), password.value);
+      page.setCart(await api("GET", "/cart"));
+      page.notify(`Welcome, ${user.name}.`);
+      page.go(user.role === "admin" ? "#/admin" : "#/");
+    } catch (error) {
+      status.replaceChildren(failure(error));
+    }
+  } }, field("Email", email), field("Password", password), h("button", { type: "submit" }, "Sign in"), status);
+  return h("section", { class: "narrow" }, h("h1", {}, "Sign in"), form,
+    h("p", {}, "New here? ", h("a", { href: "#/register" }, "Create an account"), "."));
+}
+
+export async function register(page) {
+  const name = h("input", { type: "text", name: "name", autocomplete: "name", required: true, maxlength: 100 });
+  const email = h("input", { type: "email", name: "email", autocomplete: "email", required: true });
+  const password = h("input", { type: "password", name: "password", autocomplete: "new-password", required: true, minlength: 8 });
+  const status = h("div");
+  const form = h("form", { class: "stack", onsubmit: async (event) => {
+    event.preventDefault();
+    status.replaceChildren();
+    try {
+      await api("POST", "/users/register", { name: name.value, email: email.value.trim(), password: password.value });
+      await apiSignIn(email.value.trim(), password.value);
+      page.setCart(await api("GET", "/cart"));
+      page.notify(`Welcome, ${name.value}. Your account is ready.`);
+      page.go("#/");
+    } catch (error) {
+      status.replaceChildren(failure(error));
+    }
+  } }, field("Name", name), field("Email", email), field("Password", password, "At least 8 characters."),
+  h("button", { type: "submit" }, "Register"), status);
+  return h("section", { class: "narrow" }, h("h1", {}, "Register"), form,
+    h("p", {}, "Have an account? ", h("a", { href: "#/signin" }, "Sign in"), "."));
+}
+
+export async function cart(page, token) {
+  if (!session.get()) return needsSignIn("Your cart");
+  const status = h("div");
+  const body = h("div");
+  const section = h("section", {}, h("h1", {}, "Your cart"), status, body);
+
+  function draw(current) {
+    page.setCart(current);
+    if (!current.items.length) {
+      body.replaceChildren(h("p", { class: "empty" }, "Your cart is empty. ", h("a", { href: "#/" }, "Browse the products"), "."));
+      return;
+    }
+    const rows = current.items.map((line) => {
+      const quantity = h("input", { type: "number", min: 1, max: 1000, value: line.quantity, class: "qty",
+        "aria-label": `Quantity of ${line.name}` });
+      quantity.addEventListener("change", () => change(`/cart/items/${encodeURIComponent(line.productId)}`, "PUT", { quantity: Number(quantity.value) }));
+      return h("tr", {},
+        h("th", { scope: "row" }, line.name, line.available ? null : h("span", { class: "warn" }, " — not available in this quantity")),
+        h("td", { class: "num" }, money(line.unitPrice)),
+        h("td", {}, quantity),
+        h("td", { class: "num" }, money(line.lineTotal)),
+        h("td", {}, h("button", { type: "button", class: "secondary", "aria-label": `Remove ${line.name}`,
+          onclick: () => change(`/cart/items/${encodeURIComponent(line.productId)}`, "DELETE") }, "Remove")));
+    });
+    body.replaceChildren(
+      h("table", {}, h("caption", { class: "sr-only" }, "Cart lines"),
+        h("thead", {}, h("tr", {}, ["Product", "Unit price", "Quantity", "Line total", ""].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, rows),
+        h("tfoot", {}, h("tr", {}, h("th", { scope: "row", colspan: 3 }, "Total"), h("td", { class: "num total" }, money(current.total)), h("td")))),
+      h("div", { class: "actions" },
+        h("button", { type: "button", onclick: checkout }, "Check out"),
+        h("button", { type: "button", class: "secondary", onclick: empty }, "Empty cart")));
+  }
+
+  async function change(path, method, payload) {
+    status.replaceChildren();
+    try {
+      draw(await api(method, path, payload));
+    } catch (error) {
+      status.replaceChildren(failure(error));
+    }
+  }
+
+  async function empty() {
+    status.replaceChildren();
+    try {
+      await api("DELETE", "/cart");
+      draw({ items: [], total: 0 });
+    } catch (error) {
+      status.replaceChildren(failure(error));
+    }
+  }
+
+  // One key per checkout attempt: a retried click cannot order twice.
+  const key = newIdempotencyKey();
+  async function checkout() {
+    status.replaceChildren();
+    try {
+      const order = await api("POST", "/cart/checkout", undefined, { idempotencyKey: key });
+      page.setCart(null);
+      page.notify(`Order ${order.orderId} placed: ${money(order.total)}. It is confirmed in a moment.`);
+      page.go("#/orders");
+    } catch (error) {
+      status.replaceChildren(failure(error));
+    }
+  }
+
+  try {
+    draw(await api("GET", "/cart"));
+  } catch (error) {
+    status.replaceChildren(failure(error));
+  }
+  return section;
+}
+
+export async function orders(page, token) {
+  if (!session.get()) return needsSignIn("My orders");
+  const status = h("div");
+  const list = h("ol", { class: "orders", "aria-label": "Orders, newest first" });
+  const live = h("p", { class: "live", "aria-live": "polite" });
+  let timer = null;
+  page.onLeave(() => clearTimeout(timer));
+
+  function orderItem(order) {
+    const cancel = CANCELLABLE.has(order.status)
+      ? h("button", { type: "button", class: "secondary", onclick: () => cancelOrder(order) }, "Cancel order")
+      : null;
+    return h("li", { class: "order", "data-order-id": order.orderId },
+      h("div", { class: "order-head" },
+        h("h2", {}, `Order ${order.orderId.slice(0, 8)}`), statusBadge(order.status),
+        h("span", { class: "meta" }, when(order.createdAt))),
+      h("ul", { class: "lines" }, order.items.map((line) =>
+        h("li", {}, `${line.quantity} × ${line.name}`, h("span", { class: "num" }, money(line.lineTotal))))),
+      h("p", { class: "order-total" }, "Total ", h("strong", {}, money(order.total))),
+      cancel);
+  }
+
+  async function cancelOrder(order) {
+    status.replaceChildren();
+    try {
+      await api("POST", `/orders/${encodeURIComponent(order.orderId)}/cancel`);
+      page.notify(`Order ${order.orderId.slice(0, 8)} cancelled; its stock is back on sale.`);
+      await refresh();
+    } catch (error) {
+      status.replaceChildren(failure(error));
+    }
+  }
+
+  // While an order is PENDING, ask again: the order service confirms it asynchronously.
+  async function refresh() {
+    clearTimeout(timer);
+    try {
+      // userId: an admin's own orders too, not everyone's.
+      const answer = await api("GET", `/orders${query({ userId: session.get()?.userId, limit: 20 })}`);
+      if (!page.isCurrent(token)) return;
+      list.replaceChildren(...answer.items.map(orderItem));
+      if (!answer.items.length) list.replaceChildren(h("li", { class: "empty" }, "No orders yet."));
+      const pending = answer.items.some((order) => order.status === "PENDING");
+      live.textContent = pending ? "Waiting for confirmation…" : "";
+      if (pending) timer = setTimeout(refresh, POLL_MS);
+    } catch (error) {
+      status.replaceChildren(failure(error));
+    }
+  }
+  await refresh();
+  return h("section", {}, h("h1", {}, "My orders"), status, live, list);
+}

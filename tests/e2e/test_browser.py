@@ -1,0 +1,298 @@
+"""The web page in a real browser (headless Chromium), against the real local stack.
+
+A buyer registers, fills a cart with two products, meets a stock error worded by the API,
+checks out and watches the order turn CONFIRMED, then cancels another; an admin creates,
+edits and deletes a product, ships and delivers an order, and reads the users list. Each
+main screen is photographed: into docs/img/ with ``make screenshots`` (WRITE_SCREENSHOTS=1),
+into the test's temporary directory otherwise, so a plain ``make test`` leaves the tree clean.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import ROOT, RunningStack, chromium_or_skip
+from tests.factories import Account, ShopClient, unique_email
+
+DOCS_IMG = ROOT / "docs" / "img"
+VIEWPORT = {"width": 1280, "height": 800}
+# Generous: an order is confirmed by the event subscriber, asynchronously.
+CONFIRMATION_TIMEOUT_MS = 30_000
+
+CATALOGUE = [
+    {"name": "Ceramic mug", "category": "kitchen", "price": 9, "stock": 30,
+     "description": "Stoneware, 350 ml. Dishwasher safe."},
+    {"name": "Chef's knife", "category": "kitchen", "price": 54.5, "stock": 5,
+     "description": "20 cm blade, forged steel."},
+    {"name": "Cast iron pan", "category": "kitchen", "price": 39.9, "stock": 12},
+    {"name": "Field guide to birds", "category": "books", "price": 24.95, "stock": 8},
+    {"name": "Pocket notebook", "category": "stationery", "price": 4.2, "stock": 120},
+    {"name": "Desk lamp", "category": "home", "price": 31, "stock": 0},
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def shop(stack: RunningStack, http: ShopClient) -> dict[str, dict[str, Any]]:
+    """The catalogue, created through the API by the seeded admin; products by name."""
+    admin = http.login(stack.admin_email, stack.admin_password)
+    return {item["name"]: http.create_product(admin, **item) for item in CATALOGUE}
+
+
+@pytest.fixture
+def screenshot(tmp_path: Path) -> Any:
+    target = DOCS_IMG if os.environ.get("WRITE_SCREENSHOTS") == "1" else tmp_path
+
+    def take(page: Any, name: str, full_page: bool = False) -> Path:
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        assert path.stat().st_size > 10_000, f"{name}: the screenshot is blank"
+        return path
+
+    return take
+
+
+@pytest.fixture
+def browser_page(chromium: Any, stack: RunningStack) -> Iterator[Any]:
+    """A fresh tab (its own sessionStorage) that fails the test on any script error."""
+    context = chromium.new_context(viewport=VIEWPORT, base_url=stack.url)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    yield page
+    context.close()
+    # A 4xx the page shows on purpose is logged by Chromium as a failed resource load.
+    unexpected = [e for e in errors if "Failed to load resource" not in e]
+    assert not unexpected, unexpected
+
+
+def expect(locator: Any) -> Any:
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def sign_in(page: Any, email: str, password: str) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Sign in", exact=True).click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_label("Password").press("Enter")  # forms work from the keyboard
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def stock_of(http: ShopClient, product: dict[str, Any]) -> int:
+    reply = http.get(f"/products/{product['productId']}")
+    assert reply.status == 200, reply.body
+    return int(reply.body["stock"])
+
+
+def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
+    browser_page, http, shop, screenshot
+):
+    page = browser_page
+    mug, knife = shop["Ceramic mug"], shop["Chef's knife"]
+    email = unique_email("browser-buyer")
+
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Products", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="kitchen (3)")).to_be_visible()  # exact counts
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("main")).to_be_focused()
+    assert page.evaluate("location.hash") == ""
+    page.get_by_role("link", name="Register").click()
+    page.get_by_label("Name").fill("Ada Buyer")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("a-good-password")
+    screenshot(page, "register")
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("status")).to_contain_text("Welcome, Ada Buyer")
+    expect(page.get_by_text("Signed in as Ada Buyer")).to_be_visible()
+
+    # Browse a category: only its products, A to Z.
+    page.get_by_role("link", name="kitchen (3)").click()
+    cards = page.get_by_role("list", name="Products").get_by_role("heading")
+    expect(cards).to_have_text(["Cast iron pan", "Ceramic mug", "Chef's knife"])
+    expect(page.get_by_role("button", name="More products")).to_be_hidden()  # one page
+    page.get_by_role("button", name="Add Ceramic mug to cart").click()
+    expect(page.get_by_role("link", name="Cart (1)")).to_be_visible()
+    screenshot(page, "catalogue")
+
+    # Search by name (any case), then the product's own page with its stock.
+    page.get_by_role("link", name="All products").click()
+    expect(page.get_by_role("heading", name="Products", exact=True)).to_be_visible()
+    page.get_by_label("Search by name").fill("CHEF")
+    page.get_by_label("Search by name").press("Enter")
+    expect(cards).to_have_text(["Chef's knife"])
+    page.get_by_role("link", name="Chef's knife").click()
+    expect(page.get_by_role("heading", name="Chef's knife")).to_be_visible()
+    expect(page.get_by_text("5 in stock")).to_be_visible()
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_role("link", name="Cart (2)")).to_be_visible()
+    screenshot(page, "product")
+
+    # The cart: change a quantity, and meet the API's own words for too little stock.
+    page.get_by_role("link", name="Cart (2)").click()
+    expect(page.get_by_role("row")).to_have_count(4)  # header, two lines, total
+    page.get_by_label("Quantity of Ceramic mug").fill("2")
+    page.get_by_label("Quantity of Ceramic mug").press("Tab")
+    expect(page.locator("td.total")).to_have_text("72.50")  # 2 x 9.00 + 54.50
+    page.get_by_label("Quantity of Chef's knife").fill("6")
+    page.get_by_label("Quantity of Chef's knife").press("Tab")
+    expect(page.get_by_role("link", name="Cart (8)")).to_be_visible()
+    page.get_by_role("button", name="Check out").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("InsufficientStock")
+    expect(alert).to_contain_text(knife["productId"])
+    assert stock_of(http, knife) == 5  # nothing was taken
+    page.get_by_label("Quantity of Chef's knife").fill("1")
+    page.get_by_label("Quantity of Chef's knife").press("Tab")
+    expect(page.locator("td.total")).to_have_text("72.50")
+    screenshot(page, "cart")
+
+    # However fast the subscriber is, the page's first answer says PENDING (the real answer,
+    # rewritten once): the page must keep asking until the API says CONFIRMED.
+    answers: list[str] = []
+
+    def first_answer_pending(route: Any) -> None:
+        response = route.fetch()
+        body = response.json()
+        if body["items"] and not answers:
+            body["items"][0]["status"] = "PENDING"
+        answers.append(body["items"][0]["status"] if body["items"] else "none")
+        route.fulfill(response=response, json=body)
+
+    page.route(re.compile(r"/orders\?"), first_answer_pending)
+    page.get_by_role("button", name="Check out").click()
+    expect(page.get_by_role("heading", name="My orders")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("placed: 72.50")
+    orders = page.get_by_role("list", name="Orders, newest first").locator("li.order")
+    expect(orders).to_have_count(1)
+    # PENDING until the event subscriber confirms it; the page polls and shows the change.
+    expect(orders.first.locator(".badge")).to_have_text(
+        "CONFIRMED", timeout=CONFIRMATION_TIMEOUT_MS
+    )
+    assert answers[0] == "PENDING" and answers[-1] == "CONFIRMED", answers
+    page.unroute(re.compile(r"/orders\?"))
+    expect(page.get_by_role("link", name="Cart", exact=True)).to_be_visible()  # emptied
+    screenshot(page, "orders")
+    assert stock_of(http, mug) == 28 and stock_of(http, knife) == 4
+
+    # Cancel it: CONFIRMED -> CANCELLED, the stock comes back.
+    page.get_by_role("button", name="Cancel order").click()
+    expect(orders.first.locator(".badge")).to_have_text("CANCELLED")
+    expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)
+    assert stock_of(http, mug) == 30 and stock_of(http, knife) == 5
+
+
+def confirmed_order(http: ShopClient, buyer: Account, product: dict[str, Any]) -> dict[str, Any]:
+    """An order of ``buyer`` placed through the cart and confirmed by the subscriber."""
+    path = f"/cart/items/{product['productId']}"
+    assert http.put(path, {"quantity": 1}, token=buyer.token).status == 200
+    placed = http.post("/cart/checkout", token=buyer.token)
+    assert placed.status == 201, placed.body
+    order_path = f"/orders/{placed.body['orderId']}"
+    for _ in range(300):  # bounded by count, not by the clock
+        reply = http.get(order_path, token=buyer.token)
+        if reply.body["status"] == "CONFIRMED":
+            return dict(reply.body)
+        time.sleep(0.1)
+    pytest.fail(f"order never confirmed: {reply.body}")
+
+
+def test_an_admin_manages_products_ships_and_delivers_an_order_and_lists_users(
+    browser_page, stack, http, shop, screenshot
+):
+    page = browser_page
+    page.on("dialog", lambda dialog: dialog.accept())  # "Delete ...?"
+    buyer = http.register(name="Grace Buyer")
+    order = confirmed_order(http, buyer, shop["Field guide to birds"])
+    short_id = order["orderId"][:8]
+
+    sign_in(page, stack.admin_email, stack.admin_password)
+    expect(page.get_by_role("heading", name="Products", exact=True)).to_be_visible()
+    page.get_by_label("Name").fill("Linen apron")
+    page.get_by_label("Category").fill("kitchen")
+    page.get_by_label("Price").fill("18.75")
+    page.get_by_label("Stock").fill("7")
+    page.get_by_label("Description").fill("Adjustable strap, two pockets.")
+    page.get_by_role("button", name="Create product").click()
+    expect(page.get_by_role("status")).to_contain_text("Created Linen apron")
+    row = page.get_by_role("row", name=re.compile("^Linen apron"))
+    expect(row).to_contain_text("18.75")
+    created = [p for p in http.get("/products?q=linen").body["items"] if p["name"] == "Linen apron"]
+    assert len(created) == 1 and Decimal(str(created[0]["price"])) == Decimal("18.75")
+    assert created[0]["category"] == "kitchen" and created[0]["stock"] == 7
+
+    # Edit it: the form fills with the product, saving changes the price.
+    page.get_by_role("button", name="Edit Linen apron").click()
+    expect(page.get_by_label("Name")).to_have_value("Linen apron")
+    page.get_by_label("Price").fill("19.5")
+    page.get_by_role("button", name="Save changes").click()
+    expect(row).to_contain_text("19.50")
+    assert http.get(f"/products/{created[0]['productId']}").body["price"] == 19.5
+    expect(page.get_by_role("button", name="Cancel editing")).to_be_hidden()
+    screenshot(page, "admin-products", full_page=True)
+
+    # A bad category: the API's message and code, as worded.
+    page.get_by_label("Name").fill("Bad slug")
+    page.get_by_label("Price").fill("1")
+    page.get_by_label("Category").evaluate("el => el.removeAttribute('pattern')")
+    page.get_by_label("Category").fill("Not A Slug")
+    page.get_by_role("button", name="Create product").click()
+    expect(page.get_by_role("alert")).to_contain_text("ValidationError")
+
+    page.get_by_role("button", name="Delete Pocket notebook").click()
+    expect(page.get_by_role("status")).to_contain_text("Deleted Pocket notebook")
+    assert http.get(f"/products/{shop['Pocket notebook']['productId']}").status == 404
+
+    # The fulfilment queue: CONFIRMED orders, ship one, then deliver it.
+    page.get_by_role("link", name="Fulfilment").click()
+    expect(page.get_by_label("Orders with status")).to_have_value("CONFIRMED")
+    page.get_by_role("button", name=f"Ship order {short_id}").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Order {short_id} is now SHIPPED")
+    expect(page.get_by_role("button", name=f"Ship order {short_id}")).to_have_count(0)
+    page.get_by_label("Orders with status").select_option("SHIPPED")
+    expect(page.get_by_role("button", name=f"Mark delivered order {short_id}")).to_be_visible()
+    screenshot(page, "fulfilment")
+    page.get_by_role("button", name=f"Mark delivered order {short_id}").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Order {short_id} is now DELIVERED")
+    assert http.get(f"/orders/{order['orderId']}", token=buyer.token).body["status"] == "DELIVERED"
+
+    page.get_by_role("link", name="Users").click()
+    expect(page.get_by_role("row", name=re.compile(f"Grace Buyer {buyer.email}"))).to_be_visible()
+    screenshot(page, "admin-users")
+
+
+def test_a_customer_sees_no_admin_view(browser_page, http):
+    buyer = http.register(name="Curious Customer")
+    page = browser_page
+    sign_in(page, buyer.email, buyer.password)
+    expect(page.get_by_role("link", name="Fulfilment")).to_have_count(0)
+    page.goto("/#/admin/users")
+    expect(page.get_by_text("This page is for admins.")).to_be_visible()
+    # Signing out forgets the token: the cart asks to sign in again.
+    page.get_by_role("button", name="Sign out").click()
+    page.goto("/#/cart")
+    expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
+    assert page.evaluate("sessionStorage.length") == 0
+    assert page.context.cookies() == []
+
+
+def test_ci_fails_instead_of_skipping_when_chromium_is_missing():
+    assert chromium_or_skip("/usr/bin/chromium", {"CI": "true"}) == "/usr/bin/chromium"
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium"):
+        chromium_or_skip(None, {})
+    with pytest.raises(pytest.fail.Exception, match="CI=true and Chromium is missing"):
+        chromium_or_skip(None, {"CI": "true"})
