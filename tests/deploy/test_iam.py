@@ -474,7 +474,7 @@ def exercise_api(flows: Flows) -> dict[str, str]:
     }
 
 
-def exercise_subscriber(flows: Flows, orders: dict[str, str]) -> None:
+def exercise_subscriber(flows: Flows, orders: dict[str, str], stream_arn: str) -> None:
     by_type = {(m["type"], m["orderId"]): m for m in flows.recorder.published}
     placed = by_type[("OrderPlaced", orders["pending"])]
     flows.deliver(placed)  # confirms
@@ -486,6 +486,7 @@ def exercise_subscriber(flows: Flows, orders: dict[str, str]) -> None:
     for step in ("ship", "deliver"):
         path = "/orders/{orderId}/" + step
         flows.call(200, "POST", path, token=admin, orderId=orders["checked_out"])
+    flows.stream(stream_arn)  # the orders stream announces both steps
     by_type = {(m["type"], m["orderId"]): m for m in flows.recorder.published}
     for event_type in ("OrderShipped", "OrderDelivered"):
         flows.deliver(by_type[(event_type, orders["checked_out"])])  # acknowledges
@@ -585,7 +586,9 @@ def webhook(flows: Flows, expect: int, event_type: str, order: dict, secret: str
     flows.routes.add(("POST", "/payments/webhook"))
 
 
-def exercise_payments(flows: Flows, admin_password: str = "admin-password") -> None:
+def exercise_payments(
+    flows: Flows, stream_arn: str, admin_password: str = "admin-password"
+) -> None:
     """Paid, failed, cancelled, expired, paid after expiry, forged: every payment path."""
     call = flows.call
     _, admin = flows.login("admin@example.com", admin_password)
@@ -603,6 +606,7 @@ def exercise_payments(flows: Flows, admin_password: str = "admin-password") -> N
     provider.cache_clear()  # the sweeper is a container of its own: it reads the secret too
     flows.sweep()  # expires it
     webhook(flows, 200, "payment_intent.succeeded", overdue, TEST_WEBHOOK_SECRET)  # refunded
+    flows.stream(stream_arn)  # the orders stream announces placed, paid, cancelled, expired
     by_type = {(m["type"], m["orderId"]): m for m in flows.recorder.published}
     flows.deliver(by_type[("OrderPlaced", overdue["orderId"])])
     flows.deliver(by_type[("OrderPaid", paid["orderId"])])
@@ -643,7 +647,7 @@ def run_all_flows() -> Exercised:
             flows.page("/web/{asset}", asset="app.js")
             with topic_arn_from_sts():  # as `chalice deploy` deploys it
                 flows.stream(stream_arn["OutputValue"])
-            exercise_subscriber(flows, orders)
+            exercise_subscriber(flows, orders, stream_arn["OutputValue"])
             flows.stream(stream_arn["OutputValue"])  # the acknowledgments: nothing to publish
             patch.setattr(events, "SWEEP_GRACE", timedelta(minutes=-10))  # everything is due
             flows.sweep()
@@ -656,7 +660,7 @@ def run_all_flows() -> Exercised:
             dave = {"email": "dave@example.com", "name": "Dave", "password": "dave-password"}
             flows.call(201, "POST", "/users/register", dave)
             with stripe_payments():
-                exercise_payments(flows)
+                exercise_payments(flows, stream_arn["OutputValue"])
         return Exercised(dict(recorder.accesses), dict(recorder.free_calls), flows.routes)
 
 
