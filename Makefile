@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 STAGE ?= dev
 
-.PHONY: install run test lint format bench fuzz package deploy destroy policies promote-admin migrate smoke screenshots logs clean
+.PHONY: install run test lint format bench fuzz package deploy destroy policies promote-admin migrate smoke load screenshots logs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -91,6 +91,14 @@ logs: $(STAMP)
 # (admin from SMOKE_ADMIN_EMAIL/SMOKE_ADMIN_PASSWORD; no URL: the local stack on :8000).
 smoke: $(STAMP)
 	$(BIN)/python -m scripts.smoke --url "$(URL)"
+
+# Locust, headless: the shop mix for DURATION with USERS shoppers, then latency percentiles,
+# errors and requests/s per route; cleans up like smoke (docs/capacity.md):
+#   make load URL=https://<id>.execute-api.<region>.amazonaws.com/api USERS=50 DURATION=2m
+USERS ?= 20
+DURATION ?= 60s
+load: $(STAMP)
+	$(BIN)/python -m scripts.load --url "$(URL)" --users $(USERS) --duration $(DURATION)
 
 # --- proof -------------------------------------------------------------------------------
 

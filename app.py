@@ -110,6 +110,15 @@ def _caller() -> tuple[Principal, UserRecord]:
     return caller, record
 
 
+def _caller_and_order(order_id: str) -> tuple[Principal, Order | None]:
+    """The caller and the order, read in one ``BatchGetItem``."""
+    caller, _, order = users.authenticate_with(
+        bearer_token(_request().headers), Order, orders.order_key(order_id)
+    )
+    observability.set_user(caller.user_id)
+    return caller, order
+
+
 def _created(body: dict[str, Any]) -> Response:
     return Response(body=body, status_code=201)
 
@@ -166,8 +175,12 @@ def list_users() -> dict[str, Any]:
     errors=(401, 404, 503),
 )
 def get_user(userId: str) -> dict[str, Any]:
-    caller, record = _caller()
-    return users.get_user(caller, record, userId)
+    # The caller's profile and the target's in one BatchGetItem (the same item for oneself).
+    caller, record, target = users.authenticate_with(
+        bearer_token(_request().headers), UserRecord, users.profile_key(userId)
+    )
+    observability.set_user(caller.user_id)
+    return users.get_user(caller, record, userId, target)
 
 
 @route(
@@ -334,8 +347,8 @@ def list_orders() -> dict[str, Any]:
     errors=(401, 404, 503),
 )
 def get_order(orderId: str) -> dict[str, Any]:
-    caller, _ = _caller()
-    return orders.get_order(caller, orderId)
+    caller, order = _caller_and_order(orderId)
+    return orders.get_order(caller, order, orderId)
 
 
 @route(
@@ -347,17 +360,8 @@ def get_order(orderId: str) -> dict[str, Any]:
     errors=(401, 404, 409, 503),
 )
 def cancel_order(orderId: str) -> dict[str, Any]:
-    caller, _ = _caller()
-    return orders.cancel_order(caller, orderId)
-
-
-def _caller_and_order(order_id: str) -> tuple[Principal, Order | None]:
-    """The caller and the order, read in one ``BatchGetItem``."""
-    caller, _, order = users.authenticate_with(
-        bearer_token(_request().headers), Order, orders.order_key(order_id)
-    )
-    observability.set_user(caller.user_id)
-    return caller, order
+    caller, order = _caller_and_order(orderId)
+    return orders.cancel_order(caller, order, orderId)
 
 
 @route(
@@ -525,6 +529,8 @@ def on_order_event(event: SNSEvent) -> None:
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def republish_unannounced(event: CloudWatchEvent) -> None:
-    # Expiry first: the OrderExpired events it writes are then swept like any other.
+    # Expiry first: the OrderExpired it writes reaches the stream like any other change.
     payment_flow.expire_unpaid()
-    events.republish_unannounced()
+    context = event.context
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    events.republish_unannounced(remaining_ms=remaining)

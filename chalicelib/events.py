@@ -34,7 +34,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -99,7 +101,11 @@ def _event_types() -> tuple[str, ...]:
 
 
 SWEEP_GRACE = timedelta(minutes=2)
-SWEEP_BATCH = 100
+SWEEP_BATCH = 100  # events per page of the backlog
+# A run starts another page only with this much time left plus twice its slowest page so
+# far: the page, the count of what is left and the metrics must fit before the timeout.
+SWEEP_MARGIN_MS = 1_000
+SWEEP_COUNT_CAP = 1_000_000  # the count of what is left stops here ("at least")
 PUBLISH_BATCH = 10  # SNS PublishBatch's limit on entries per call
 EVENT_FIELDS = ("orderId", "userId", "total", "items", "createdAt")
 # Stream record event names (REMOVE, e.g. an idempotency record's TTL expiry, announces nothing).
@@ -378,27 +384,128 @@ def _release_email(order: Order, event_type: str) -> None:
         logger.exception("order %s: could not release the %s email", order.order_id, event_type)
 
 
-def republish_unannounced(now: datetime | None = None) -> int:
-    """Re-publish events the subscriber has not acknowledged within the grace period."""
+def unannounced_partitions(event_type: str) -> list[str]:
+    """The ``unannounced`` index partitions holding this event type's backlog."""
+    return [event_type]
+
+
+@dataclass
+class _Backlog:
+    """One partition of the backlog being swept: where the next page starts."""
+
+    partition: str
+    event_type: str
+    start: dict[str, Any] | None = None
+    done: bool = False
+
+
+@dataclass
+class SweepReport:
+    """What one sweep run did, and what it left for the next run."""
+
+    found: int = 0
+    published: int = 0
+    pages: int = 0
+    complete: bool = True
+    left: int = 0  # unacknowledged events past the grace period not reached (a lower bound)
+
+
+def republish_unannounced(
+    now: datetime | None = None, remaining_ms: Callable[[], int] | None = None
+) -> int:
+    """Re-publish events the subscriber has not acknowledged within the grace period.
+
+    Returns how many were re-published; see :func:`sweep` for the whole report.
+    """
+    return sweep(now, remaining_ms).published
+
+
+def sweep(
+    now: datetime | None = None, remaining_ms: Callable[[], int] | None = None
+) -> SweepReport:
+    """Page through the whole backlog until the function's time runs low.
+
+    ``remaining_ms`` is the Lambda context's ``get_remaining_time_in_millis`` (``None``:
+    no limit). Partitions are swept a page at a time, in turn, so a long backlog of one
+    event type cannot starve the others. A run that stops early (time low, or a busy
+    dependency) logs how many events it left; the next run starts over from the oldest.
+    """
     cutoff = iso_z((now or datetime.now(UTC)) - SWEEP_GRACE)  # eventAt's own spelling
-    found = published = 0
+    backlog = [
+        _Backlog(partition, event_type)
+        for event_type in _event_types()
+        for partition in unannounced_partitions(event_type)
+    ]
+    report = SweepReport()
+    stopped = ""
+    slowest_page_ms = 0.0
     try:
-        for event_type in _event_types():
-            due: list[Event] = [
-                (event_type, order)
-                for order in Order.unannounced.query(
-                    event_type, range_key_condition=Order.event_at < cutoff, limit=SWEEP_BATCH
+        while not stopped and any(not b.done for b in backlog):
+            for part in (b for b in backlog if not b.done):
+                if (
+                    remaining_ms is not None
+                    and remaining_ms() < SWEEP_MARGIN_MS + 2 * slowest_page_ms
+                ):
+                    stopped = "the function's remaining time is low"
+                    break
+                started = time.monotonic()
+                page = Order.unannounced.query(
+                    part.partition,
+                    range_key_condition=Order.event_at < cutoff,
+                    limit=SWEEP_BATCH,
+                    last_evaluated_key=part.start,
                 )
-            ]
-            found += len(due)
-            published += len(due) - len(publish(due, stop_when_busy=True))
+                report.pages += 1
+                due: list[Event] = [(part.event_type, order) for order in page]
+                report.found += len(due)
+                report.published += len(due) - len(publish(due, stop_when_busy=True))
+                part.start = page.last_evaluated_key
+                part.done = part.start is None
+                slowest_page_ms = max(slowest_page_ms, (time.monotonic() - started) * 1000)
     except Exception as exc:
         if not is_transient(exc):
             raise
         # Hammering a throttled service helps nobody; the next run starts where this one stopped.
-        logger.warning("sweep stopped early, a dependency is busy: %s", exc)
+        stopped = f"a dependency is busy: {exc}"
         metric("SweepInterrupted")
+    if stopped:
+        report.complete = False
+        report.left = _count_left(backlog, cutoff)
+        logger.warning(
+            "sweep stopped early (%s) after re-publishing %d event(s); at least %d "
+            "unacknowledged event(s) left for the next run",
+            stopped,
+            report.published,
+            report.left,
+        )
     # Events still unacknowledged after the grace period: the alarm watches this.
-    metric("EventsNotAnnounced", found)
-    metric("EventsRepublished", published)
-    return published
+    metric("EventsNotAnnounced", report.found + report.left)
+    metric("EventsRepublished", report.published)
+    metric("EventsLeftBySweep", report.left)
+    return report
+
+
+def _count_left(backlog: list[_Backlog], cutoff: str) -> int:
+    """How many events the sweep did not reach: one ``Select=COUNT`` query per unfinished
+    partition, from where it stopped, up to :data:`SWEEP_COUNT_CAP` (so a lower bound)."""
+    left = 0
+    try:
+        for part in backlog:
+            start = part.start
+            while not part.done and left < SWEEP_COUNT_CAP:
+                answer = Order._get_connection().query(
+                    part.partition,
+                    range_key_condition=Order.event_at < cutoff,
+                    exclusive_start_key=start,
+                    index_name=Order.unannounced.Meta.index_name,
+                    select="COUNT",
+                )
+                left += int(answer.get("Count", 0))
+                start = answer.get("LastEvaluatedKey")
+                if start is None:
+                    break
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        logger.warning("counting the events left failed, a dependency is busy: %s", exc)
+    return left

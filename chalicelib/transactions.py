@@ -227,7 +227,9 @@ def batch_get(keys: Sequence[tuple[type[Model], str]]) -> list[Model | None]:
     found: dict[tuple[str, str], dict[str, Any]] = {}
     pending = request
     while pending:
-        answer = _connection().client.batch_get_item(RequestItems=pending)
+        client = _connection().client
+        watch(client)  # the request deadline, even before this container's first write
+        answer = client.batch_get_item(RequestItems=pending)
         for table_name, items in answer.get("Responses", {}).items():
             for raw in items:
                 model_cls = next(m for m, _ in keys if m.Meta.table_name == table_name)

@@ -4,7 +4,7 @@ Each user is two items in the users table written in one transaction (see
 :class:`chalicelib.models.UserRecord`): the profile ``USER#<id>`` and the login
 record ``EMAIL#<email>``, whose ``attribute_not_exists`` condition makes the
 email unique under any concurrency. Login reads one item; an authenticated
-request reads one item.
+request reads one item, in the same ``BatchGetItem`` as the item it is about.
 """
 
 from __future__ import annotations
@@ -193,8 +193,20 @@ def _load_visible(caller: Principal, caller_record: UserRecord, user_id: str) ->
         raise not_found from None
 
 
-def get_user(caller: Principal, caller_record: UserRecord, user_id: str) -> dict[str, Any]:
-    return user_view(_load_visible(caller, caller_record, user_id))
+def profile_key(user_id: str) -> str | None:
+    """The users-table key a user id's profile may be stored under (``None``: it cannot exist)."""
+    return UserRecord.profile_key(user_id) if is_id(user_id) else None
+
+
+def get_user(
+    caller: Principal, caller_record: UserRecord, user_id: str, target: UserRecord | None
+) -> dict[str, Any]:
+    """``target`` was read in the caller's ``BatchGetItem``: one DynamoDB call in all."""
+    if user_id == caller.user_id:
+        return user_view(caller_record)
+    if not caller.is_admin or target is None:
+        raise NotFound(f"user {user_id} not found")
+    return user_view(target)
 
 
 def list_users(limit: int, cursor: str | None) -> dict[str, Any]:

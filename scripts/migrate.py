@@ -6,9 +6,11 @@
   "still has no ``nameKey``": a row is migrated exactly once, however often or
   concurrently this runs, and an admin edit in between (which indexes the row
   itself) makes the migration skip it.
-* Orders whose ``statusShard`` is missing or not the one their id and status
-  give now (after a change of ``chalicelib.shards.SHARDS``) get it rewritten,
-  conditional on the status and the old value being unchanged.
+* Orders whose ``statusShard`` or ``listPartition`` (the sharded keys of the
+  ``byStatus`` and ``byCreated`` indexes) is missing or not the one their id and
+  status give now (rows from before the sharding, or after a change of
+  ``chalicelib.shards.SHARDS``) get them rewritten in one update, conditional on
+  the status and the old values being unchanged.
 
 Idempotent and resumable: every row's change is atomic and conditional, so an
 interrupted run is finished by running it again (``--start`` skips ahead to a
@@ -103,20 +105,23 @@ def migrate_orders(start: dict[str, Any] | None = None) -> Tally:
         if "status" not in raw:
             return  # idempotency records
         order_id, status = raw["orderId"]["S"], raw["status"]["S"]
-        expected = Order.status_shard_for(order_id, status)
-        stored = raw.get("statusShard", {}).get("S")
-        if stored == expected:
+        # Each sharded key this order should carry now, and what it carries.
+        keys = [
+            (Order.status_shard, Order.status_shard_for(order_id, status), "statusShard"),
+            (Order.list_partition, Order.list_partition_for(order_id), "listPartition"),
+        ]
+        stale = [(attr, want, raw.get(name, {}).get("S")) for attr, want, name in keys]
+        stale = [(attr, want, stored) for attr, want, stored in stale if stored != want]
+        if not stale:
             return
         tally.examined += 1
         unchanged = Order.status == status
-        if stored is None:
-            unchanged &= Order.status_shard.does_not_exist()
-        else:
-            unchanged &= Order.status_shard == stored
+        for attr, _, stored in stale:
+            unchanged &= attr.does_not_exist() if stored is None else attr == stored
         try:
             transactions.update_item(
                 Order(order_id),
-                [Order.status_shard.set(expected)],
+                [attr.set(want) for attr, want, _ in stale],
                 condition=unchanged,
                 on_fail=Conflict("changed meanwhile"),
             )

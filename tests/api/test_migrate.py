@@ -85,3 +85,14 @@ def test_orders_get_their_status_shard_and_join_the_queue(api, admin, legacy):
     stored = Order.get("order-001")
     assert stored.status_shard == f"CONFIRMED#{shard_of('order-001')}"
     assert migrate_orders().migrated == 0
+
+
+def test_orders_from_before_sharding_join_the_admin_listing(api, admin, legacy):
+    # Written with the old constant key "ORDER": the sharded listing does not see them.
+    assert api.get("/orders", token=admin.token).body["items"] == []
+    assert migrate_orders().migrated == 6
+    listed = [o["orderId"] for o in api.get("/orders", token=admin.token).body["items"]]
+    assert listed == [f"order-{i:03}" for i in reversed(range(6))]
+    assert Order.get("order-004").list_partition == f"ORDER#{shard_of('order-004')}"
+    again = migrate_orders()
+    assert (again.examined, again.migrated) == (0, 0)

@@ -221,11 +221,11 @@ def test_a_deleted_email_can_register_again_with_a_new_id(api, customer, table):
 # --- reading --------------------------------------------------------------------------
 
 
-def test_a_user_reads_their_own_profile_with_one_get_item(api, customer, aws_calls):
+def test_a_user_reads_their_own_profile_with_one_call(api, customer, aws_calls):
     aws_calls.clear()
     reply = me(api, customer)
     assert reply.status == 200
-    assert aws_calls.dynamodb() == ["GetItem"]
+    assert aws_calls.dynamodb() == ["BatchGetItem"]
     assert set(reply.body) == USER_FIELDS
     assert reply.body["userId"] == customer.user_id
     assert reply.body["email"] == customer.email

@@ -408,6 +408,12 @@ def test_an_unreadable_record_is_skipped_not_retried_forever(sns, caplog):
 # --- the sweep -------------------------------------------------------------------
 
 
+class _Page(list):
+    """One page of a PynamoDB query: here always the last one."""
+
+    last_evaluated_key = None
+
+
 class QueryRecorder:
     def __init__(self, found: dict[str, list[Order]]) -> None:
         self.found = found
@@ -415,7 +421,7 @@ class QueryRecorder:
 
     def __call__(self, hash_key, range_key_condition=None, **kwargs):
         self.calls.append((hash_key, str(range_key_condition), kwargs))
-        return iter(self.found.get(hash_key, []))
+        return _Page(self.found.get(hash_key, []))
 
 
 def test_the_sweep_queries_each_event_type_before_the_grace_period(monkeypatch, sns):

@@ -1,0 +1,161 @@
+"""The sweep drains its whole backlog, a page at a time, until the function's time runs low
+(issue #15); and it rescues an event the subscriber failed on until Lambda gave up."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib import events
+from chalicelib.models import Order, OrderLine
+from chalicelib.order_view import CONFIRMED, PENDING
+from tests.conftest import delivered_to
+
+BACKLOG = 5_000
+LONG_AGO = datetime(2026, 1, 1, tzinfo=UTC)
+EMPTY_PARTITIONS = len(events.EVENT_TYPES) - 1  # only OrderPlaced has a backlog here
+
+
+def _unacknowledged(count: int) -> list[str]:
+    """``count`` PENDING orders whose OrderPlaced nobody acknowledged, written directly."""
+    ids = []
+    with Order.batch_write() as batch:
+        for i in range(count):
+            at = (LONG_AGO + timedelta(seconds=i)).isoformat(timespec="milliseconds")
+            at = at.replace("+00:00", "Z")
+            order_id = f"backlog-{i:05d}"
+            ids.append(order_id)
+            batch.save(
+                Order(
+                    order_id,
+                    user_id="someone",
+                    status=PENDING,
+                    items=[
+                        OrderLine(product_id="p", name="P", quantity=1, unit_price=1, line_total=1)
+                    ],
+                    total=1,
+                    created_at=at,
+                    pending_event=events.ORDER_PLACED,
+                    event_at=at,
+                    status_shard=Order.status_shard_for(order_id, PENDING),
+                )
+            )
+    return ids
+
+
+@pytest.fixture
+def subscriber(monkeypatch):
+    """SNS and a healthy subscriber: every publish is delivered and handled at once."""
+    published: list[str] = []
+    real_publish = events.publish
+
+    def publish_and_deliver(due, **options):
+        failed = real_publish(due, **options)
+        for event_type, order in due:
+            if (event_type, order) in failed:
+                continue
+            published.append(order.order_id)
+            message = events.event_message(event_type, order)
+            events.handle_message(json.dumps(message, default=str))
+        return failed
+
+    monkeypatch.setattr(events, "publish", publish_and_deliver)
+    return published
+
+
+def _pages_of_time(pages: int):
+    """A Lambda context's clock with time for ``pages`` pages, then almost none."""
+    checks = itertools.count()
+    return lambda: 600_000 if next(checks) < pages else 500
+
+
+def test_a_backlog_of_5000_drains_over_runs_that_stop_when_time_runs_low(aws, subscriber, caplog):
+    ids = _unacknowledged(BACKLOG)
+    now = LONG_AGO + timedelta(days=1)
+
+    with caplog.at_level(logging.WARNING, logger="chalicelib.events"):
+        # The other event types' partitions are empty: one page each, in the first round.
+        first = events.sweep(now, remaining_ms=_pages_of_time(10 + EMPTY_PARTITIONS))
+
+    assert first.complete is False
+    assert first.pages == 10 + EMPTY_PARTITIONS
+    assert first.published == first.found == 10 * events.SWEEP_BATCH
+    assert first.left == BACKLOG - 1_000
+    assert "at least 4000 unacknowledged event(s) left" in caplog.text
+    # Oldest first, each once: the run stopped cleanly between pages.
+    assert subscriber == ids[:1_000]
+
+    second = events.sweep(now, remaining_ms=_pages_of_time(1_000))
+    assert second.complete is True and second.left == 0
+    assert second.published == BACKLOG - 1_000
+    assert sorted(subscriber) == ids
+    assert list(Order.unannounced.query(events.ORDER_PLACED)) == []
+    assert {o.status for o in Order.batch_get(ids[::250])} == {CONFIRMED}
+
+    assert events.sweep(now).published == 0
+
+
+def test_a_sweep_without_a_time_limit_drains_everything_in_one_run(aws, subscriber):
+    _unacknowledged(450)
+    report = events.sweep(LONG_AGO + timedelta(days=1))
+    assert (report.published, report.complete, report.left) == (450, True, 0)
+    assert report.pages == 5 + EMPTY_PARTITIONS
+
+
+def test_the_scheduled_function_passes_its_remaining_time(api, aws, subscriber):
+    _unacknowledged(30)
+    # chalice.test's Lambda context gives a function 3 s: enough for a first page.
+    event = api.client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
+    )
+    api.client.lambda_.invoke("republish_unannounced", event)
+    assert len(subscriber) == 30
+
+
+def test_an_event_the_subscriber_gave_up_on_is_confirmed_by_the_next_sweep(
+    api, admin, customer, aws_calls, monkeypatch, caplog
+):
+    product = api.create_product(admin, price=3, stock=5)
+    aws_calls.clear()
+    reply = api.post(
+        "/orders", {"items": [{"productId": product["productId"], "quantity": 1}]},
+        token=customer.token,
+    )  # fmt: skip
+    assert reply.status == 201
+    [delivered] = [p for s, op, p in aws_calls.calls if (s, op) == ("sns", "Publish")]
+
+    def deliver(message: str) -> None:
+        event = api.client.events.generate_sns_event(message=message, subject="")
+        api.client.lambda_.invoke("on_order_event", event)
+
+    # SNS delivered; the subscriber failed, and Lambda's two asynchronous retries too.
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("DynamoDB is unreachable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Order, "update", broken)
+        for _ in range(3):
+            # Lambda sees the invocation fail (raised, or reported by the middleware).
+            with contextlib.suppress(RuntimeError):
+                deliver(delivered_to(delivered, "lambda"))
+    order_id = reply.body["orderId"]
+    assert Order.get(order_id, consistent_read=True).status == PENDING
+
+    # Inside the grace period the sweep leaves it alone; after it, it publishes again.
+    created = datetime.fromisoformat(reply.body["createdAt"])
+    aws_calls.clear()
+    assert events.sweep(created + timedelta(seconds=30)).published == 0
+    report = events.sweep(created + events.SWEEP_GRACE + timedelta(seconds=1))
+    assert report.published == 1
+    [again] = [p for s, op, p in aws_calls.calls if (s, op) == ("sns", "Publish")]
+    assert json.loads(delivered_to(again, "lambda"))["orderId"] == order_id
+
+    deliver(delivered_to(again, "lambda"))  # the subscriber works again
+    assert Order.get(order_id, consistent_read=True).status == CONFIRMED
+    assert api.get(f"/orders/{order_id}", token=customer.token).body["status"] == CONFIRMED
+    assert events.sweep(created + timedelta(hours=1)).found == 0
