@@ -21,6 +21,13 @@ install: $(STAMP)
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m devstack
 
+# Pay a local order (PAYMENT_PROVIDER=stripe make run) with a Stripe test card; the
+# webhook then confirms it. CARD=4000000000000341 is declined (the order is cancelled).
+.PHONY: pay
+pay: $(STAMP)
+	@test -n "$(ORDER)" || { echo "usage: make pay ORDER=<orderId> [CARD=<test card>]" >&2; exit 2; }
+	$(BIN)/python -m devstack.payments --order "$(ORDER)" $(if $(CARD),--card $(CARD))
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

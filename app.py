@@ -19,7 +19,17 @@ from chalice.app import (
     SNSEvent,
 )
 
-from chalicelib import cart, events, observability, openapi, orders, products, users, web
+from chalicelib import (
+    cart,
+    events,
+    observability,
+    openapi,
+    orders,
+    payment_flow,
+    products,
+    users,
+    web,
+)
 from chalicelib.auth import Principal, principal_from_token, require_admin
 from chalicelib.config import get_settings
 from chalicelib.http import (
@@ -441,6 +451,21 @@ def checkout() -> Response:
     return Response(body=order, status_code=201, headers=headers)
 
 
+# --- payments ----------------------------------------------------------------
+
+
+@route(
+    "POST",
+    "/payments/webhook",
+    "Payment provider notifications (Stripe-Signature verified)",
+    PUBLIC,
+    errors=(400, 404, 503),
+)
+def payment_webhook() -> dict[str, str]:
+    request = _request()
+    return payment_flow.handle_webhook(request.raw_body, request.headers.get("stripe-signature"))
+
+
 # --- the web page (not API operations: HTML/CSS/JS for browsers, see docs/web.md) ----
 
 # Paths that serve the page's files; the OpenAPI document leaves exactly these out.
@@ -504,6 +529,8 @@ def on_order_event(event: SNSEvent) -> None:
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def republish_unannounced(event: CloudWatchEvent) -> None:
+    # Expiry first: the OrderExpired it writes reaches the stream like any other change.
+    payment_flow.expire_unpaid()
     context = event.context
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     events.republish_unannounced(remaining_ms=remaining)

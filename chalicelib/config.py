@@ -34,6 +34,17 @@ class Settings:
     sdk_max_attempts: int
     # A request stops calling AWS (and answers 503) rather than run past this.
     request_budget_seconds: float
+    # Payments (docs/payments.md): "none" places orders as before; "stripe" reserves
+    # stock until the PaymentIntent succeeds, or gives it back after the timeout.
+    payment_provider: str = "none"
+    payment_timeout_seconds: int = 900
+    # Stripe's secret API key and webhook signing secret: given directly (local stack),
+    # else read from the Secrets Manager secret PAYMENT_SECRET_ID (JSON with both).
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    payment_secret_id: str | None = None
+    # Only the local stack sets it: the SDK then talks to localstripe.
+    stripe_api_base: str | None = None
     # Browser origins allowed to call the API (CORS); empty: no CORS headers at all.
     cors_allowed_origins: tuple[str, ...] = ()
     # A key of chalicelib.passwords.PROFILES; only test suites set anything but "production".
@@ -64,6 +75,12 @@ class Settings:
             sdk_read_timeout_seconds=float(environ.get("SDK_READ_TIMEOUT_SECONDS", "2")),
             sdk_max_attempts=int(environ.get("SDK_MAX_ATTEMPTS", "3")),
             request_budget_seconds=float(environ.get("REQUEST_BUDGET_SECONDS", "10")),
+            payment_provider=environ.get("PAYMENT_PROVIDER", "none").strip().lower() or "none",
+            payment_timeout_seconds=int(environ.get("PAYMENT_TIMEOUT_SECONDS", "900")),
+            stripe_api_key=environ.get("STRIPE_API_KEY") or None,
+            stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET") or None,
+            payment_secret_id=environ.get("PAYMENT_SECRET_ID") or None,
+            stripe_api_base=environ.get("STRIPE_API_BASE") or None,
             cors_allowed_origins=tuple(
                 origin.strip().rstrip("/")
                 for origin in environ.get("CORS_ALLOWED_ORIGINS", "").split(",")

@@ -6,3 +6,6 @@ ORDER_PLACED = "OrderPlaced"
 ORDER_CANCELLED = "OrderCancelled"
 ORDER_SHIPPED = "OrderShipped"
 ORDER_DELIVERED = "OrderDelivered"
+# With a payment provider (chalicelib/payment_flow.py): the webhook's success, and the timeout.
+ORDER_PAID = "OrderPaid"
+ORDER_EXPIRED = "OrderExpired"

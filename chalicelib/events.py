@@ -53,12 +53,23 @@ from chalicelib.errors import aws_error_code, is_transient
 # Re-exported: orders.py and the tests name events through this module.
 from chalicelib.event_types import ORDER_CANCELLED as ORDER_CANCELLED
 from chalicelib.event_types import ORDER_DELIVERED as ORDER_DELIVERED
+from chalicelib.event_types import ORDER_EXPIRED as ORDER_EXPIRED
+from chalicelib.event_types import ORDER_PAID as ORDER_PAID
 from chalicelib.event_types import ORDER_PLACED as ORDER_PLACED
 from chalicelib.event_types import ORDER_SHIPPED as ORDER_SHIPPED
 from chalicelib.models import IDEMPOTENCY_PREFIX, Order, UserRecord
 from chalicelib.notifications import buyer_email, staff_email
 from chalicelib.observability import metric
-from chalicelib.order_view import CANCELLED, CONFIRMED, DELIVERED, PENDING, SHIPPED, order_view
+from chalicelib.order_view import (
+    AWAITING_PAYMENT,
+    CANCELLED,
+    CONFIRMED,
+    DELIVERED,
+    EXPIRED,
+    PENDING,
+    SHIPPED,
+    order_view,
+)
 from chalicelib.schemas import is_id
 
 logger = logging.getLogger(__name__)
@@ -79,6 +90,16 @@ BUYER_EMAIL_STATUS = {
     ORDER_SHIPPED: SHIPPED,
     ORDER_DELIVERED: DELIVERED,
 }
+PAYMENT_EVENT_TYPES = (ORDER_PAID, ORDER_EXPIRED)
+
+
+def _event_types() -> tuple[str, ...]:
+    """The types this stage can produce: payment events only with a payment provider."""
+    if get_settings().payment_provider == "none":
+        return EVENT_TYPES
+    return EVENT_TYPES + PAYMENT_EVENT_TYPES
+
+
 SWEEP_GRACE = timedelta(minutes=2)
 SWEEP_BATCH = 100  # events per page of the backlog
 # A run starts another page only with this much time left plus twice its slowest page so
@@ -189,11 +210,25 @@ def announced_event(
         return None
     new_status = new_image.get("status", {}).get("S")
     old_status = (old_image or {}).get("status", {}).get("S")
-    if new_status == old_status or new_status not in STATUS_EVENTS:
+    if new_status == old_status:
+        return None
+    event_type = _payment_event(old_status, new_status) or STATUS_EVENTS.get(new_status or "")
+    if event_type is None:
         return None
     order = Order.from_raw_data(dict(new_image))
-    event_message(STATUS_EVENTS[new_status], order)  # raises here for an order it cannot show
-    return STATUS_EVENTS[new_status], order
+    event_message(event_type, order)  # raises here for an order it cannot show
+    return event_type, order
+
+
+def _payment_event(old_status: str | None, new_status: str | None) -> str | None:
+    """The events of a stage with a payment provider (docs/payments.md)."""
+    if new_status == AWAITING_PAYMENT:
+        return ORDER_PLACED  # a new order waiting for its payment
+    if old_status == AWAITING_PAYMENT and new_status == CONFIRMED:
+        return ORDER_PAID
+    if new_status == EXPIRED:
+        return ORDER_EXPIRED
+    return None
 
 
 def publish_changes(
@@ -232,7 +267,7 @@ def handle_message(raw: str) -> str:
         message = json.loads(raw)
         event_type = message["type"]
         order_id = message["orderId"]
-        if event_type not in EVENT_TYPES:
+        if event_type not in _event_types():
             raise ValueError(f"unknown event type {event_type!r}")
         # DynamoDB rejects oversized keys with a ValidationException, which would be retried.
         if not is_id(order_id):
@@ -264,6 +299,9 @@ def handle_message(raw: str) -> str:
     except UpdateError as exc:
         if aws_error_code(exc) != "ConditionalCheckFailedException":
             raise
+        # Placed with a payment provider: the payment, not this event, confirms it.
+        if event_type == ORDER_PLACED and _acknowledge_awaiting_payment(order):
+            return "acknowledged"
         # A duplicate, or an event overtaken by a later one; its email may still be due
         # if an earlier delivery's send failed.
         if emails and _claim_email(order, event_type):
@@ -272,6 +310,22 @@ def handle_message(raw: str) -> str:
     if emails:
         email_buyer(order, event_type)
     return "confirmed" if event_type == ORDER_PLACED else "acknowledged"
+
+
+def _acknowledge_awaiting_payment(order: Order) -> bool:
+    """Acknowledge the OrderPlaced of an AWAITING_PAYMENT order (stages with a provider only)."""
+    if get_settings().payment_provider == "none":
+        return False
+    try:
+        order.update(
+            actions=[Order.pending_event.remove(), Order.event_at.remove()],
+            condition=(Order.status == AWAITING_PAYMENT) & (Order.pending_event == ORDER_PLACED),
+        )
+    except UpdateError as exc:
+        if aws_error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def _claim_email(order: Order, event_type: str) -> bool:
@@ -379,7 +433,7 @@ def sweep(
     cutoff = iso_z((now or datetime.now(UTC)) - SWEEP_GRACE)  # eventAt's own spelling
     backlog = [
         _Backlog(partition, event_type)
-        for event_type in EVENT_TYPES
+        for event_type in _event_types()
         for partition in unannounced_partitions(event_type)
     ]
     report = SweepReport()

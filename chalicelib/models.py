@@ -280,6 +280,21 @@ class UnannouncedEventsIndex(GlobalSecondaryIndex["Order"]):
     event_at = UnicodeAttribute(range_key=True, attr_name="eventAt")
 
 
+class AwaitingPaymentIndex(GlobalSecondaryIndex["Order"]):
+    """Sparse: only orders still waiting for their payment, oldest deadline first.
+
+    The hash key is one of a few shard values, so the unpaid orders of a busy sale
+    do not all land on one partition; the expiry sweep queries each shard.
+    """
+
+    class Meta:
+        index_name = "awaitingPayment"
+        projection = AllProjection()
+
+    awaiting_shard = UnicodeAttribute(hash_key=True, attr_name="awaitingShard")
+    payment_expires_at = UnicodeAttribute(range_key=True, attr_name="paymentExpiresAt")
+
+
 class OrdersByStatusIndex(GlobalSecondaryIndex["Order"]):
     """The fulfilment queue: orders of one status, newest first.
 
@@ -298,6 +313,8 @@ class OrdersByStatusIndex(GlobalSecondaryIndex["Order"]):
 ORDER_LIST_PARTITION = "ORDER"
 # The orders table also holds idempotency records, under this key prefix.
 IDEMPOTENCY_PREFIX = "IDEM#"
+# awaitingShard values: chalicelib.shards keys of this value ("AWAITING#<shard>").
+AWAITING_PAYMENT_KEY = "AWAITING"
 
 
 class Order(TableModel):
@@ -316,6 +333,13 @@ class Order(TableModel):
     list_partition = UnicodeAttribute(attr_name="listPartition", null=True)
     pending_event = UnicodeAttribute(attr_name="pendingEvent", null=True)
     event_at = UnicodeAttribute(attr_name="eventAt", null=True)
+    # Only with a payment provider (chalicelib/payments.py). ``awaitingShard`` exists
+    # only while the order is AWAITING_PAYMENT, which keeps the index sparse.
+    payment_provider = UnicodeAttribute(attr_name="paymentProvider", null=True)
+    payment_intent_id = UnicodeAttribute(attr_name="paymentIntentId", null=True)
+    payment_client_secret = UnicodeAttribute(attr_name="paymentClientSecret", null=True)
+    payment_expires_at = UnicodeAttribute(attr_name="paymentExpiresAt", null=True)
+    awaiting_shard = UnicodeAttribute(attr_name="awaitingShard", null=True)
     # Event types whose buyer email is sent or being sent: at most one email per event.
     emailed = UnicodeSetAttribute(attr_name="emailed", null=True)
     status_shard = UnicodeAttribute(attr_name="statusShard", null=True)
@@ -323,6 +347,7 @@ class Order(TableModel):
     by_user = OrdersByUserIndex()
     by_created = OrdersByCreatedIndex()
     unannounced = UnannouncedEventsIndex()
+    awaiting_payment = AwaitingPaymentIndex()
     by_status = OrdersByStatusIndex()
 
     @staticmethod

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.event_types import ORDER_CANCELLED, ORDER_DELIVERED, ORDER_PLACED, ORDER_SHIPPED
+from chalicelib.event_types import (
+    ORDER_CANCELLED,
+    ORDER_DELIVERED,
+    ORDER_EXPIRED,
+    ORDER_PAID,
+    ORDER_PLACED,
+    ORDER_SHIPPED,
+)
 
 # SNS: "less than 100 characters" (the API reference); SES has no tighter limit.
 MAX_SUBJECT = 99
@@ -62,6 +69,21 @@ _WORDING: dict[str, _Wording] = {
         buyer_subject="Your order {short_id} was delivered",
         buyer_headline="Your order {order_id} was delivered. Enjoy!",
         time_label="Delivered",
+    ),
+    # With a payment provider (docs/payments.md).
+    ORDER_PAID: _Wording(
+        staff_subject="Order {short_id} paid",
+        staff_headline="Order {order_id} was paid and is confirmed.",
+        buyer_subject="Your payment for order {short_id} was received",
+        buyer_headline="We received your payment: order {order_id} is confirmed.",
+        time_label="Paid",
+    ),
+    ORDER_EXPIRED: _Wording(
+        staff_subject="Order {short_id} expired unpaid",
+        staff_headline="Order {order_id} was not paid in time; its stock is back on sale.",
+        buyer_subject="Your order {short_id} expired",
+        buyer_headline="Your order {order_id} was not paid in time and has expired.",
+        time_label="Expired",
     ),
 }
 RENDERED_EVENT_TYPES = tuple(_WORDING)

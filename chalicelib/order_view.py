@@ -18,8 +18,12 @@ CONFIRMED = "CONFIRMED"
 SHIPPED = "SHIPPED"
 DELIVERED = "DELIVERED"
 CANCELLED = "CANCELLED"
-ORDER_STATUSES = (PENDING, CONFIRMED, SHIPPED, DELIVERED, CANCELLED)
-CANCELLABLE = (PENDING, CONFIRMED)
+# With a payment provider (docs/payments.md): stock is reserved while the order is
+# AWAITING_PAYMENT; the provider's success confirms it, the timeout expires it.
+AWAITING_PAYMENT = "AWAITING_PAYMENT"
+EXPIRED = "EXPIRED"
+ORDER_STATUSES = (PENDING, AWAITING_PAYMENT, CONFIRMED, SHIPPED, DELIVERED, CANCELLED, EXPIRED)
+CANCELLABLE = (PENDING, AWAITING_PAYMENT, CONFIRMED)
 # Fulfilment steps an admin takes: the status it requires -> the status it sets.
 FULFILMENT_STEPS = {SHIPPED: CONFIRMED, DELIVERED: SHIPPED}
 
@@ -44,4 +48,14 @@ def order_view(order: Order) -> dict[str, Any]:
     }
     if order.updated_at:
         view["updatedAt"] = order.updated_at
+    if order.payment_intent_id:
+        payment: dict[str, Any] = {
+            "provider": order.payment_provider,
+            "paymentIntentId": order.payment_intent_id,
+            "expiresAt": order.payment_expires_at,
+        }
+        # What the buyer's browser confirms the payment with; useless once it is settled.
+        if order.status == AWAITING_PAYMENT and order.payment_client_secret:
+            payment["clientSecret"] = order.payment_client_secret
+        view["payment"] = payment
     return view

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,10 +20,12 @@ from decimal import Decimal
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
 
-from chalicelib import events, transactions
+from chalicelib import events, payments, transactions
 from chalicelib.auth import Principal
-from chalicelib.clock import now_iso
+from chalicelib.clock import iso_z, now_iso
+from chalicelib.config import get_settings
 from chalicelib.encoding import json_default
 from chalicelib.errors import (
     Conflict,
@@ -34,6 +37,7 @@ from chalicelib.errors import (
     ValidationError,
 )
 from chalicelib.models import (
+    AWAITING_PAYMENT_KEY,
     IDEMPOTENCY_PREFIX,
     ORDER_LIST_PARTITION,
     IdempotencyRecord,
@@ -44,8 +48,10 @@ from chalicelib.models import (
 )
 from chalicelib.observability import metric
 from chalicelib.order_view import (
+    AWAITING_PAYMENT,
     CANCELLABLE,
     CANCELLED,
+    CONFIRMED,
     FULFILMENT_STEPS,
     ORDER_STATUSES,
     PENDING,
@@ -54,9 +60,11 @@ from chalicelib.order_view import (
 from chalicelib.pagination import paginate
 from chalicelib.roles import ADMIN
 from chalicelib.schemas import MAX_ID_LENGTH, MAX_QUANTITY, is_id
-from chalicelib.shards import PageRead, merged_page, shard_keys
+from chalicelib.shards import PageRead, merged_page, shard_keys, sharded_key
 from chalicelib.text import first_forbidden
 from chalicelib.transactions import ConditionsFailed, Transaction
+
+logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -154,6 +162,12 @@ def commit_order(
     them that is not explained by a replay or missing stock raises ``ConditionsFailed``.
     """
     order = _new_order(owner, quantities, products)
+    provider = payments.provider()
+    if provider is not None:
+        # Before the transaction, so the 201 carries the client secret; an intent left
+        # by a failed transaction is cancelled below (and could never be paid: nobody
+        # got its client secret).
+        _await_payment(order, provider, provider.create_intent(order.order_id, owner, order.total))
     view = order_view(order)
     record = None
     if idem_key is not None:
@@ -173,9 +187,13 @@ def commit_order(
         transactions.write(build)
     except ConditionsFailed as failed:
         if _ALREADY_PLACED not in failed.meanings:
+            _cancel_unused_intent(order)
             if _STALE_CALLER in failed.meanings:
                 _raise_stale_caller(caller)
             return _explain_cancellation(failed, idem_key, request_hash), False
+    except (ValidationError, Unauthorized):
+        _cancel_unused_intent(order)
+        raise
     metric("OrdersPlaced")
     metric("OrderValue", float(order.total), "None")
     # No SNS call here: the orders table's stream publishes OrderPlaced (chalicelib/events.py).
@@ -208,6 +226,41 @@ def _new_order(owner: str, quantities: dict[str, int], products: Mapping[str, Pr
         status_shard=Order.status_shard_for(order_id, PENDING),
         list_partition=Order.list_partition_for(order_id),
     )
+
+
+def _await_payment(
+    order: Order, provider: payments.PaymentProvider, intent: payments.Intent
+) -> None:
+    """Make ``order`` one that holds its stock until ``intent`` is paid or it expires."""
+    timeout = timedelta(seconds=get_settings().payment_timeout_seconds)
+    order.status = AWAITING_PAYMENT
+    order.status_shard = Order.status_shard_for(order.order_id, AWAITING_PAYMENT)
+    order.payment_provider = provider.name
+    order.payment_intent_id = intent.intent_id
+    order.payment_client_secret = intent.client_secret
+    order.payment_expires_at = iso_z(datetime.now(UTC) + timeout)
+    order.awaiting_shard = sharded_key(AWAITING_PAYMENT_KEY, order.order_id)
+
+
+def _cancel_unused_intent(order: Order) -> None:
+    if order.payment_intent_id:
+        cancel_intent_quietly(order)
+
+
+def cancel_intent_quietly(order: Order) -> None:
+    """Cancel the order's PaymentIntent; a failure is logged, never raised.
+
+    The order's own state is already settled by then; an intent left open can only
+    be paid by someone holding its client secret, and such a late payment is refunded.
+    """
+    provider = payments.provider()
+    if provider is None or not order.payment_intent_id:
+        return
+    try:
+        provider.cancel_intent(order.payment_intent_id)
+    except Exception:
+        logger.warning("cancelling the payment of order %s failed", order.order_id, exc_info=True)
+        metric("PaymentCancelFailures")
 
 
 def _build_order(
@@ -468,28 +521,55 @@ def cancel_order(caller: Principal, order: Order | None, order_id: str) -> dict[
     transactions.write(
         lambda tx: _build_cancel(tx, order, cancelled_at, restock), retry_if=drop_deleted_products
     )
+    was = order.status
     order.status = CANCELLED
     order.updated_at = cancelled_at
     order.pending_event = events.ORDER_CANCELLED
     order.event_at = cancelled_at
     metric("OrdersCancelled")
     # The orders table's stream publishes OrderCancelled.
+    if was == AWAITING_PAYMENT:
+        cancel_intent_quietly(order)
+    elif was == CONFIRMED and order.payment_intent_id:
+        refund_quietly(order, "cancelled after payment")
     return order_view(order)
+
+
+def refund_quietly(order: Order, why: str) -> bool:
+    """Refund the order's payment (idempotent at the provider); logged and counted."""
+    provider = payments.provider()
+    if provider is None or not order.payment_intent_id:
+        return False
+    try:
+        provider.refund_intent(order.payment_intent_id, order.order_id)
+    except Exception:
+        logger.error("refunding order %s (%s) failed", order.order_id, why, exc_info=True)
+        metric("PaymentRefundFailures")
+        return False
+    logger.warning("refunded the payment of order %s: %s", order.order_id, why)
+    metric("PaymentsRefunded")
+    return True
 
 
 def _build_cancel(
     tx: Transaction, order: Order, cancelled_at: str, restock: dict[str, int]
 ) -> None:
+    actions = [
+        Order.status.set(CANCELLED),
+        Order.status_shard.set(Order.status_shard_for(order.order_id, CANCELLED)),
+        Order.updated_at.set(cancelled_at),
+        Order.pending_event.set(events.ORDER_CANCELLED),
+        Order.event_at.set(cancelled_at),
+    ]
+    condition: Condition = Order.status.is_in(*CANCELLABLE)
+    if order.status == AWAITING_PAYMENT:
+        actions.append(Order.awaiting_shard.remove())  # out of the expiry index
+        # Paid meanwhile? Then this cancel must not pass as an unpaid one (no refund).
+        condition = Order.status == AWAITING_PAYMENT
     tx.update(
         order,
-        [
-            Order.status.set(CANCELLED),
-            Order.status_shard.set(Order.status_shard_for(order.order_id, CANCELLED)),
-            Order.updated_at.set(cancelled_at),
-            Order.pending_event.set(events.ORDER_CANCELLED),
-            Order.event_at.set(cancelled_at),
-        ],
-        condition=Order.status.is_in(*CANCELLABLE),
+        actions,
+        condition=condition,
         on_fail=Conflict(f"order {order.order_id} was already cancelled"),
     )
     for product_id, quantity in restock.items():

@@ -255,6 +255,20 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "total": _MONEY_OUT,
             "createdAt": _TIMESTAMP,
             "updatedAt": _TIMESTAMP,
+            "payment": {
+                "type": "object",
+                "description": "Only with a payment provider (docs/payments.md)",
+                "properties": {
+                    "provider": {"type": "string"},
+                    "paymentIntentId": {"type": "string"},
+                    "clientSecret": {
+                        "type": "string",
+                        "description": "While AWAITING_PAYMENT: confirm the payment with it",
+                    },
+                    "expiresAt": _TIMESTAMP,
+                },
+                "required": ["provider", "paymentIntentId", "expiresAt"],
+            },
         },
         "required": ["orderId", "userId", "status", "items", "total", "createdAt"],
     },

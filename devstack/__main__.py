@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from devstack.emulator import Emulator
+    from devstack.payments import LocalStripe
 
 logger = logging.getLogger("devstack")
 
@@ -33,7 +34,7 @@ DEFAULT_ADMIN_PASSWORD = "localadmin"  # documented local default, fine to print
 SUBSCRIBER_FUNCTION = "on_order_event"
 SWEEP_FUNCTION = "republish_unannounced"
 STREAM_FUNCTION = "publish_order_events"
-SWEEP_INTERVAL_SECONDS = 60.0
+SWEEP_INTERVAL_SECONDS = 60.0  # LOCAL_SWEEP_SECONDS overrides it (tests of the expiry)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -118,6 +119,7 @@ class DevStack:
         self.admin_email = ADMIN_EMAIL
         self.admin_password = os.environ.get("LOCAL_ADMIN_PASSWORD") or DEFAULT_ADMIN_PASSWORD
         self.chaos_rate = 0.0
+        self.local_stripe_url = ""
 
     def start(self) -> None:
         # Imported here rather than at the top: moto and chalice take a second or two to
@@ -138,6 +140,7 @@ class DevStack:
         self.moto_url = emulator.endpoint_url
         environment = prepare_environment(emulator.endpoint_url)
         region = environment["AWS_DEFAULT_REGION"]
+        local_stripe = self._start_local_stripe(environment)
 
         app_name = _app_name(self._project_dir)
         outputs = create_resources(
@@ -167,8 +170,26 @@ class DevStack:
         self._cleanup.callback(api.stop)
         api.start()
         self.url = f"http://{self._args.host}:{api.port}"
+        if local_stripe is not None:
+            local_stripe.register_webhook(self.url)
 
         self._schedule_sweep(app_module, app_name, region)
+
+    def _start_local_stripe(self, environment: dict[str, str]) -> LocalStripe | None:
+        """With PAYMENT_PROVIDER=stripe: localstripe on loopback, and the SDK pointed at it."""
+        if (os.environ.get("PAYMENT_PROVIDER") or "none").strip().lower() != "stripe":
+            return None
+        from devstack.payments import DEFAULT_PORT, LocalStripe
+
+        port = int(os.environ.get("LOCALSTRIPE_PORT") or DEFAULT_PORT)
+        _check_port_free("127.0.0.1", port, "LOCALSTRIPE_PORT")
+        local_stripe = LocalStripe(port)
+        self._cleanup.callback(local_stripe.stop)
+        local_stripe.start()
+        environment.update(local_stripe.environment())
+        os.environ.update(local_stripe.environment())
+        self.local_stripe_url = local_stripe.url
+        return local_stripe
 
     def _deliver_order_events(
         self, emulator: Emulator, app_module: ModuleType, app_name: str, region: str
@@ -233,7 +254,7 @@ class DevStack:
         sweep = PeriodicInvoker(
             handler,
             f"{app_name}-{STAGE}-{SWEEP_FUNCTION}",
-            interval=SWEEP_INTERVAL_SECONDS,
+            interval=float(os.environ.get("LOCAL_SWEEP_SECONDS") or SWEEP_INTERVAL_SECONDS),
             region=region,
         )
         self._cleanup.callback(sweep.stop)
@@ -251,6 +272,16 @@ class DevStack:
             *(
                 [f"  chaos: {self.chaos_rate:.0%} of DynamoDB and SNS calls throttled"]
                 if self.chaos_rate
+                else []
+            ),
+            *(
+                [
+                    f"  payments: Stripe via localstripe on {self.local_stripe_url}; "
+                    "orders wait for payment",
+                    f"  pay:   make pay ORDER=<orderId> STRIPE_API_BASE={self.local_stripe_url}"
+                    " [CARD=4000000000000341 to decline]",
+                ]
+                if self.local_stripe_url
                 else []
             ),
             "  stop:  Ctrl-C",

@@ -109,7 +109,9 @@ def _probed_operations() -> list[tuple[str, str, str | None]]:
     return [
         (op.method.upper(), op.path, op.request)
         for op in OPERATIONS
-        if op.path != "/openapi.json"  # the one route that calls no AWS service
+        # The routes that call no AWS service here: the webhook, without a payment
+        # provider (this suite's default), answers 404 before anything else.
+        if op.path not in ("/openapi.json", "/payments/webhook")
     ]
 
 

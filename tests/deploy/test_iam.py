@@ -43,6 +43,8 @@ TEST_SECRET_ID = "shop/test/token-signing"
 # The buyer-email flow's SES identity (and sender). A stage's identity is set at deploy time,
 # so the policy files carry no SES grant: the checks add the one the deploy would add.
 SENDER = "shop@example.com"
+TEST_PAYMENT_SECRET_ID = "shop/test/payment"
+TEST_WEBHOOK_SECRET = "whsec_test"
 STREAM_FUNCTION = "publish_order_events"
 FUNCTIONS = ("api_handler", "on_order_event", "republish_unannounced", STREAM_FUNCTION)
 # What Lambda's event source mapping reads a DynamoDB stream with, using the function's role.
@@ -67,6 +69,7 @@ RESOURCE_VARIABLES = (
     "ORDERS_TABLE",
     "ORDER_EVENTS_TOPIC",
     "TOKEN_SECRET_ID",
+    "PAYMENT_SECRET_ID",
 )
 
 
@@ -147,7 +150,11 @@ def runtime_accesses(
 
 def for_stage(access: Access, stage: str) -> Access:
     """The access as it would be on ``stage``: test resource names become the stage's."""
-    test_names = {**os.environ, "TOKEN_SECRET_ID": TEST_SECRET_ID}
+    test_names = {
+        **os.environ,
+        "TOKEN_SECRET_ID": TEST_SECRET_ID,
+        "PAYMENT_SECRET_ID": TEST_PAYMENT_SECRET_ID,
+    }
     names = {test_names[v]: stage_environment(stage)[v] for v in RESOURCE_VARIABLES}
     pattern = "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
     # A name ends at "/" (index), "-" (secret suffix) or the end of the ARN.
@@ -372,10 +379,12 @@ def refresh_settings() -> None:
     """Re-read the environment (chalicelib reads it once) outside any Chalice call."""
     from chalicelib.auth import signing_key
     from chalicelib.config import get_settings
+    from chalicelib.payments import provider
 
     get_settings.cache_clear()
     get_settings()
     signing_key.cache_clear()
+    provider.cache_clear()
 
 
 def exercise_api(flows: Flows) -> dict[str, str]:
@@ -549,6 +558,98 @@ def signing_key_from_secrets_manager() -> Iterator[None]:
     refresh_settings()
 
 
+@contextmanager
+def stripe_payments() -> Iterator[None]:
+    """A stage with PAYMENT_PROVIDER=stripe, its secrets in Secrets Manager, as on AWS.
+
+    Stripe itself is not AWS (no IAM): a fake stands in for its HTTP calls, while the
+    webhook signature is checked by the real code.
+    """
+    from chalicelib import payments
+
+    class FakeStripe(payments.StripeProvider):
+        created = 0
+
+        def create_intent(self, order_id: str, user_id: str, amount: Any) -> payments.Intent:
+            FakeStripe.created += 1
+            intent_id = f"pi_fake{FakeStripe.created}"
+            return payments.Intent(intent_id, f"{intent_id}_secret_x")
+
+        def cancel_intent(self, intent_id: str) -> bool:
+            return True
+
+        def refund_intent(self, intent_id: str, order_id: str) -> None:
+            pass
+
+    boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name=TEST_PAYMENT_SECRET_ID,
+        SecretString=json.dumps({"apiKey": "sk_test_x", "webhookSecret": TEST_WEBHOOK_SECRET}),
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(payments, "StripeProvider", FakeStripe)
+        patch.setenv("PAYMENT_PROVIDER", "stripe")
+        patch.setenv("PAYMENT_SECRET_ID", TEST_PAYMENT_SECRET_ID)
+        patch.setenv("PAYMENT_TIMEOUT_SECONDS", "-60")  # every order is overdue at once
+        refresh_settings()
+        yield
+    refresh_settings()
+
+
+def webhook(flows: Flows, expect: int, event_type: str, order: dict, secret: str) -> None:
+    import hashlib
+    import hmac
+    import time
+
+    payload = json.dumps(
+        {
+            "id": "evt_1",
+            "type": event_type,
+            "data": {
+                "object": {
+                    "id": order["payment"]["paymentIntentId"],
+                    "metadata": {"orderId": order["orderId"]},
+                }
+            },
+        }
+    )
+    timestamp = int(time.time())
+    mac = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256)
+    headers = {"Stripe-Signature": f"t={timestamp},v1={mac.hexdigest()}"}
+    with flows.recorder.running("api_handler"):
+        response = flows.client.http.request(
+            "POST", "/payments/webhook", body=payload, headers=headers
+        )
+    assert response.status_code == expect, response.body
+    flows.routes.add(("POST", "/payments/webhook"))
+
+
+def exercise_payments(
+    flows: Flows, stream_arn: str, admin_password: str = "admin-password"
+) -> None:
+    """Paid, failed, cancelled, expired, paid after expiry, forged: every payment path."""
+    call = flows.call
+    _, admin = flows.login("admin@example.com", admin_password)
+    _, dave = flows.login("dave@example.com", "dave-password")
+    item = call(201, "POST", "/products", {"name": "Pen", "price": 2, "stock": 9}, token=admin)
+    one = {"items": [{"productId": item.body["productId"], "quantity": 1}]}
+    paid, failed, cancelled = (call(201, "POST", "/orders", one, token=dave).body for _ in "abc")
+    webhook(flows, 200, "payment_intent.succeeded", paid, TEST_WEBHOOK_SECRET)
+    webhook(flows, 200, "payment_intent.payment_failed", failed, TEST_WEBHOOK_SECRET)
+    webhook(flows, 400, "payment_intent.succeeded", failed, "whsec_forged")
+    call(200, "POST", "/orders/{orderId}/cancel", token=dave, orderId=cancelled["orderId"])
+    overdue = call(201, "POST", "/orders", one, token=dave).body
+    from chalicelib.payments import provider
+
+    provider.cache_clear()  # the sweeper is a container of its own: it reads the secret too
+    flows.sweep()  # expires it
+    webhook(flows, 200, "payment_intent.succeeded", overdue, TEST_WEBHOOK_SECRET)  # refunded
+    flows.stream(stream_arn)  # the orders stream announces placed, paid, cancelled, expired
+    by_type = {(m["type"], m["orderId"]): m for m in flows.recorder.published}
+    flows.deliver(by_type[("OrderPlaced", overdue["orderId"])])
+    flows.deliver(by_type[("OrderPaid", paid["orderId"])])
+    flows.deliver(by_type[("OrderExpired", overdue["orderId"])])
+
+
 @dataclass
 class Exercised:
     accesses: dict[str, set[Access]]
@@ -594,6 +695,10 @@ def run_all_flows() -> Exercised:
             flows.call(201, "POST", "/users/register", carol)
             with signing_key_from_secrets_manager():
                 flows.login("carol@example.com", "carol-pass")
+            dave = {"email": "dave@example.com", "name": "Dave", "password": "dave-password"}
+            flows.call(201, "POST", "/users/register", dave)
+            with stripe_payments():
+                exercise_payments(flows, stream_arn["OutputValue"])
         return Exercised(dict(recorder.accesses), dict(recorder.free_calls), flows.routes)
 
 

@@ -124,7 +124,7 @@ def test_tables_are_on_demand_recoverable_and_protected_in_prod(sam, stage):
     orders = tables["OrdersTable"]["Properties"]
     assert orders["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
     indexes = {index["IndexName"]: index["KeySchema"] for index in orders["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"byUser", "byCreated", "unannounced", "byStatus"}
+    assert set(indexes) == {"byUser", "byCreated", "unannounced", "byStatus", "awaitingPayment"}
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -51,7 +51,10 @@ def test_every_event_type_has_a_readable_form():
         ORDER_CANCELLED,
         ORDER_SHIPPED,
         ORDER_DELIVERED,
+        events.ORDER_PAID,
+        events.ORDER_EXPIRED,
     }
+    assert set(events.EVENT_TYPES + events.PAYMENT_EVENT_TYPES) <= set(RENDERED_EVENT_TYPES)
     assert set(events.EVENT_TYPES) <= set(RENDERED_EVENT_TYPES)
     assert set(events.BUYER_EMAIL_STATUS) <= set(RENDERED_EVENT_TYPES)
 

@@ -155,7 +155,8 @@ def test_order_indexes_are_the_ones_the_code_queries():
     assert Order.by_created.Meta.index_name in Order._indexes
     assert Order.unannounced.Meta.index_name in Order._indexes
     assert Order.by_status.Meta.index_name in Order._indexes
-    assert len(Order._indexes) == 4
+    assert Order.awaiting_payment.Meta.index_name in Order._indexes
+    assert len(Order._indexes) == 5
 
 
 @pytest.mark.parametrize("table_name", sorted(models_by_table()))

@@ -1,0 +1,212 @@
+"""The payment provider: what the order flow asks of it, and Stripe behind that.
+
+``PAYMENT_PROVIDER=none`` (the default) means no provider: :func:`provider` is
+``None`` and the ``stripe`` SDK is never imported, so that mode pays no import
+cost. With ``stripe``, the SDK is imported on first use.
+
+Card data never reaches this API: the buyer's browser confirms the PaymentIntent
+with its client secret (Stripe.js / Payment Element), and Stripe tells us the
+outcome through the signed webhook (docs/payments.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+
+from chalicelib.config import get_settings
+from chalicelib.errors import ServiceBusy, ValidationError, is_transient
+
+if TYPE_CHECKING:
+    import stripe
+
+logger = logging.getLogger(__name__)
+
+NONE = "none"
+STRIPE = "stripe"
+PROVIDERS = (NONE, STRIPE)
+CURRENCY = "usd"
+# A Lambda request has 29 s; Stripe's SDK would wait 80 s by default.
+STRIPE_TIMEOUT_SECONDS = 8.0
+STRIPE_NETWORK_RETRIES = 2
+# A signed event older than this is refused (a replay); Stripe's own default.
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+# The webhook events that move an order; every other type is acknowledged and ignored.
+PAYMENT_SUCCEEDED = "payment_intent.succeeded"
+PAYMENT_FAILED = "payment_intent.payment_failed"
+PAYMENT_CANCELED = "payment_intent.canceled"
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A payment the buyer still has to make."""
+
+    intent_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified provider notification about one PaymentIntent."""
+
+    event_id: str
+    event_type: str
+    intent_id: str
+    order_id: str | None
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    def create_intent(self, order_id: str, user_id: str, amount: Decimal) -> Intent:
+        """One intent per order, however often this is called for the same order."""
+        ...
+
+    def cancel_intent(self, intent_id: str) -> bool:
+        """Cancel it; ``False`` when it can no longer be cancelled (paid, already cancelled)."""
+        ...
+
+    def refund_intent(self, intent_id: str, order_id: str) -> None: ...
+
+    def verify_webhook(self, payload: bytes | str, signature: str | None) -> WebhookEvent:
+        """The event if ``signature`` proves the provider sent ``payload``, else ValidationError."""
+        ...
+
+
+def minor_units(amount: Decimal) -> int:
+    """Cents: money is kept with at most two decimals."""
+    return int((amount * 100).to_integral_value())
+
+
+class StripeProvider:
+    name = STRIPE
+
+    def __init__(self, api_key: str, webhook_secret: str, api_base: str | None = None) -> None:
+        import stripe
+
+        self._stripe = stripe
+        self._webhook_secret = webhook_secret
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=STRIPE_NETWORK_RETRIES,
+            http_client=stripe.RequestsClient(timeout=STRIPE_TIMEOUT_SECONDS),
+        )
+
+    def _call(self, action: str, call: Any) -> Any:
+        stripe = self._stripe
+        try:
+            return call()
+        except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+            raise ServiceBusy(
+                "the payment provider is busy; please retry", dependency="Stripe"
+            ) from exc
+        except stripe.APIError as exc:  # Stripe's own 5xx
+            raise ServiceBusy(
+                "the payment provider is busy; please retry", dependency="Stripe"
+            ) from exc
+        except stripe.StripeError as exc:
+            logger.error("stripe %s failed: %s", action, type(exc).__name__)
+            raise
+
+    def create_intent(self, order_id: str, user_id: str, amount: Decimal) -> Intent:
+        intent: stripe.PaymentIntent = self._call(
+            "create",
+            lambda: self._client.v1.payment_intents.create(
+                params={
+                    "amount": minor_units(amount),
+                    "currency": CURRENCY,
+                    "metadata": {"orderId": order_id, "userId": user_id},
+                },
+                # A resent request (ours or the SDK's) finds the same intent.
+                options={"idempotency_key": f"order-{order_id}"},
+            ),
+        )
+        return Intent(intent.id, intent.client_secret or "")
+
+    def cancel_intent(self, intent_id: str) -> bool:
+        stripe = self._stripe
+        try:
+            self._call("cancel", lambda: self._client.v1.payment_intents.cancel(intent_id))
+        except stripe.InvalidRequestError:
+            # Already cancelled or succeeded: there is nothing left to cancel.
+            return False
+        return True
+
+    def refund_intent(self, intent_id: str, order_id: str) -> None:
+        self._call(
+            "refund",
+            lambda: self._client.v1.refunds.create(
+                params={"payment_intent": intent_id, "metadata": {"orderId": order_id}},
+                options={"idempotency_key": f"refund-{order_id}"},
+            ),
+        )
+
+    def verify_webhook(self, payload: bytes | str, signature: str | None) -> WebhookEvent:
+        stripe = self._stripe
+        invalid = ValidationError("invalid webhook signature", field="Stripe-Signature")
+        if not signature:
+            raise invalid
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload if isinstance(payload, str) else payload.decode("utf-8"),
+                signature,
+                self._webhook_secret,
+                WEBHOOK_TOLERANCE_SECONDS,
+            )
+        except (stripe.SignatureVerificationError, ValueError):
+            raise invalid from None
+        try:
+            event = json.loads(payload)
+            obj = event["data"]["object"]
+            metadata = obj.get("metadata") or {}
+            order_id = metadata.get("orderId")
+            return WebhookEvent(
+                event_id=str(event["id"]),
+                event_type=str(event["type"]),
+                intent_id=str(obj["id"]),
+                order_id=order_id if isinstance(order_id, str) else None,
+            )
+        except (KeyError, TypeError, AttributeError, ValueError):
+            raise ValidationError("malformed webhook event") from None
+
+
+def _stripe_secrets() -> tuple[str, str]:
+    """The API key and webhook secret: from the environment locally, else Secrets Manager."""
+    settings = get_settings()
+    if settings.stripe_api_key and settings.stripe_webhook_secret:
+        return settings.stripe_api_key, settings.stripe_webhook_secret
+    if not settings.payment_secret_id:
+        raise RuntimeError("PAYMENT_PROVIDER=stripe needs PAYMENT_SECRET_ID or STRIPE_* settings")
+    from chalicelib.aws import client
+
+    try:
+        secret = client("secretsmanager").get_secret_value(SecretId=settings.payment_secret_id)
+    except Exception as exc:
+        if is_transient(exc):
+            raise ServiceBusy(
+                "the service is busy; please retry", dependency="SecretsManager"
+            ) from exc
+        raise
+    values = json.loads(secret["SecretString"])
+    api_key, webhook_secret = values.get("apiKey"), values.get("webhookSecret")
+    if not api_key or not webhook_secret:
+        raise RuntimeError(f"secret {settings.payment_secret_id} lacks apiKey or webhookSecret")
+    return str(api_key), str(webhook_secret)
+
+
+@functools.cache
+def provider() -> PaymentProvider | None:
+    """The stage's provider, built once per container; ``None`` without one."""
+    settings = get_settings()
+    if settings.payment_provider == NONE:
+        return None
+    if settings.payment_provider != STRIPE:
+        raise RuntimeError(f"PAYMENT_PROVIDER must be one of {PROVIDERS}")
+    api_key, webhook_secret = _stripe_secrets()
+    return StripeProvider(api_key, webhook_secret, settings.stripe_api_base)

@@ -1,0 +1,165 @@
+"""Payment paths through the app with a fake provider in Stripe's place (no HTTP).
+
+The signature check is the real one (StripeProvider.verify_webhook); only the calls that
+would reach Stripe's API are recorded instead. tests/e2e/test_payments_e2e.py runs the
+same flows against localstripe over real HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from chalicelib import payment_flow, payments
+from chalicelib.models import Order
+
+SECRET = "whsec_api_tests"
+
+
+class RecordingStripe(payments.StripeProvider):
+    def __init__(self) -> None:
+        super().__init__("sk_test_unused", SECRET)
+        self.calls: list[tuple[str, str]] = []
+
+    def create_intent(self, order_id: str, user_id: str, amount: Decimal) -> payments.Intent:
+        self.calls.append(("create", order_id))
+        return payments.Intent(f"pi_{order_id[:8]}", f"pi_{order_id[:8]}_secret_s")
+
+    def cancel_intent(self, intent_id: str) -> bool:
+        self.calls.append(("cancel", intent_id))
+        return True
+
+    def refund_intent(self, intent_id: str, order_id: str) -> None:
+        self.calls.append(("refund", intent_id))
+
+
+@pytest.fixture
+def stripe(monkeypatch) -> RecordingStripe:
+    fake = RecordingStripe()
+    monkeypatch.setattr(payments, "provider", lambda: fake)
+    return fake
+
+
+def signed_event(event_type: str, order: dict[str, Any]) -> tuple[str, str]:
+    payload = json.dumps(
+        {
+            "id": "evt_1",
+            "type": event_type,
+            "data": {
+                "object": {
+                    "id": order["payment"]["paymentIntentId"],
+                    "metadata": {"orderId": order["orderId"]},
+                }
+            },
+        }
+    )
+    timestamp = int(time.time())
+    mac = hmac.new(SECRET.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256)
+    return payload, f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def webhook(api, event_type: str, order: dict[str, Any]) -> Any:
+    payload, signature = signed_event(event_type, order)
+    return api.request(
+        "POST", "/payments/webhook", raw=payload, headers={"Stripe-Signature": signature}
+    )
+
+
+def stock_of(api, product_id: str) -> int:
+    return int(api.get(f"/products/{product_id}").body["stock"])
+
+
+@pytest.fixture
+def ticket(api, admin) -> dict[str, Any]:
+    reply = api.post("/products", {"name": "Ticket", "price": 4.5, "stock": 3}, token=admin.token)
+    assert reply.status == 201, reply.body
+    return dict(reply.body)
+
+
+def place(api, customer, ticket, quantity: int = 1) -> dict[str, Any]:
+    body = {"items": [{"productId": ticket["productId"], "quantity": quantity}]}
+    reply = api.post("/orders", body, token=customer.token)
+    assert reply.status == 201, reply.body
+    return dict(reply.body)
+
+
+def test_without_a_provider_the_webhook_is_a_404_and_orders_are_pending(api, customer, ticket):
+    reply = api.request("POST", "/payments/webhook", raw="{}", headers={"Stripe-Signature": "x"})
+
+    assert reply.status == 404
+    assert place(api, customer, ticket)["status"] == "PENDING"
+
+
+def test_a_payment_after_expiry_is_refunded_logged_and_counted(
+    api, customer, ticket, stripe, capsys
+):
+    order = place(api, customer, ticket, 2)
+    assert order["status"] == "AWAITING_PAYMENT"
+    later = datetime.now(UTC) + timedelta(seconds=901)
+
+    assert payment_flow.expire_unpaid(now=later) == 1
+    assert stock_of(api, ticket["productId"]) == 3
+    capsys.readouterr()
+    reply = webhook(api, "payment_intent.succeeded", order)
+
+    assert reply.status == 200 and reply.body == {"result": "refunded"}
+    assert ("refund", order["payment"]["paymentIntentId"]) in stripe.calls
+    out = capsys.readouterr().out
+    assert "LatePayments" in out and "PaymentsRefunded" in out
+    assert api.get(f"/orders/{order['orderId']}", token=customer.token).body["status"] == "EXPIRED"
+    assert stock_of(api, ticket["productId"]) == 3
+
+
+def test_expiry_only_touches_overdue_orders_through_the_index(api, customer, ticket, stripe):
+    order = place(api, customer, ticket)
+
+    assert payment_flow.expire_unpaid(now=datetime.now(UTC)) == 0
+    stored = Order.get(order["orderId"])
+    assert stored.status == "AWAITING_PAYMENT" and stored.awaiting_shard
+    assert payment_flow.expire_unpaid(now=datetime.now(UTC) + timedelta(hours=1)) == 1
+    stored = Order.get(order["orderId"])
+    assert stored.status == "EXPIRED" and stored.awaiting_shard is None  # out of the index
+    assert ("cancel", order["payment"]["paymentIntentId"]) in stripe.calls
+    assert payment_flow.expire_unpaid(now=datetime.now(UTC) + timedelta(hours=2)) == 0
+
+
+def test_cancelling_a_paid_order_refunds_it(api, customer, ticket, stripe):
+    order = place(api, customer, ticket)
+    assert webhook(api, "payment_intent.succeeded", order).body == {"result": "confirmed"}
+
+    reply = api.post(f"/orders/{order['orderId']}/cancel", token=customer.token)
+
+    assert reply.status == 200 and reply.body["status"] == "CANCELLED"
+    assert ("refund", order["payment"]["paymentIntentId"]) in stripe.calls
+    assert stock_of(api, ticket["productId"]) == 3
+
+
+def test_a_failed_transaction_cancels_the_unused_intent(api, customer, ticket, stripe):
+    body = {"items": [{"productId": ticket["productId"], "quantity": 4}]}
+
+    reply = api.post("/orders", body, token=customer.token)
+
+    assert reply.status == 409
+    [(_, order_id)] = [c for c in stripe.calls if c[0] == "create"]
+    assert ("cancel", f"pi_{order_id[:8]}") in stripe.calls
+
+
+def test_a_checkout_waits_for_payment_like_an_order(api, customer, ticket, stripe):
+    line = api.put(f"/cart/items/{ticket['productId']}", {"quantity": 2}, token=customer.token)
+    assert line.status == 200, line.body
+
+    reply = api.post("/cart/checkout", token=customer.token)
+
+    assert reply.status == 201, reply.body
+    assert reply.body["status"] == "AWAITING_PAYMENT"
+    assert reply.body["payment"]["paymentIntentId"] == f"pi_{reply.body['orderId'][:8]}"
+    assert stock_of(api, ticket["productId"]) == 1
+    assert payment_flow.expire_unpaid(now=datetime.now(UTC) + timedelta(hours=1)) == 1
+    assert stock_of(api, ticket["productId"]) == 3

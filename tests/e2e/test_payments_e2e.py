@@ -1,0 +1,260 @@
+"""Payments end to end: a stack started with PAYMENT_PROVIDER=stripe, against localstripe.
+
+The stack runs the real Stripe SDK against localstripe (a stateful fake Stripe server
+on loopback); localstripe sends its signed webhooks to the stack's /payments/webhook.
+Payments are made as a buyer's browser would (payment method, attach, confirm), with
+Stripe's test cards. Expiry is shortened (PAYMENT_TIMEOUT_SECONDS) and the sweep runs
+every second (LOCAL_SWEEP_SECONDS), so "nobody paid" is seen within seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from devstack.payments import CARD_DECLINED, CARD_OK, intent_status, pay
+from tests.e2e.concurrency import race
+from tests.e2e.conftest import RunningStack, free_port, run_stack
+from tests.factories import ShopClient
+
+TIMEOUT_SECONDS = 12  # PAYMENT_TIMEOUT_SECONDS of this stack
+WAIT_SECONDS = 40  # how long a test waits for a webhook or the sweep before failing
+WEBHOOK_SECRET = "whsec_" + uuid.uuid4().hex  # shared with the stack, to sign test events
+
+
+@pytest.fixture(scope="module")
+def pay_stack() -> Iterator[tuple[RunningStack, str]]:
+    stripe_port = free_port()
+    env = {
+        "PAYMENT_PROVIDER": "stripe",
+        "PAYMENT_TIMEOUT_SECONDS": str(TIMEOUT_SECONDS),
+        "LOCAL_SWEEP_SECONDS": "1",
+        "LOCALSTRIPE_PORT": str(stripe_port),
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+    with run_stack(env=env) as running:
+        yield running, f"http://127.0.0.1:{stripe_port}"
+
+
+@pytest.fixture(scope="module")
+def shop(pay_stack) -> ShopClient:
+    return pay_stack[0].client()
+
+
+@pytest.fixture(scope="module")
+def stripe_url(pay_stack) -> str:
+    return pay_stack[1]
+
+
+@pytest.fixture(scope="module")
+def admin_token(shop: ShopClient, pay_stack) -> str:
+    stack = pay_stack[0]
+    return shop.login(stack.admin_email, stack.admin_password).token
+
+
+@pytest.fixture
+def product(shop: ShopClient, admin_token: str) -> Callable[[int], dict[str, Any]]:
+    def create(stock: int) -> dict[str, Any]:
+        reply = shop.post(
+            "/products", {"name": "Ticket", "price": 12.5, "stock": stock}, token=admin_token
+        )
+        assert reply.status == 201, reply.body
+        return dict(reply.body)
+
+    return create
+
+
+def order(shop: ShopClient, token: str, product_id: str, quantity: int = 1) -> Any:
+    return shop.post(
+        "/orders", {"items": [{"productId": product_id, "quantity": quantity}]}, token=token
+    )
+
+
+def stock(shop: ShopClient, product_id: str) -> int:
+    return int(shop.get(f"/products/{product_id}").body["stock"])
+
+
+def wait_for_status(shop: ShopClient, token: str, order_id: str, status: str) -> dict[str, Any]:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        body = shop.get(f"/orders/{order_id}", token=token).body
+        if body["status"] == status or time.monotonic() > deadline:
+            return dict(body)
+        time.sleep(0.3)
+
+
+def signed(event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, str]:
+    payload = json.dumps(event).encode()
+    timestamp = int(time.time())
+    signature = hmac.new(
+        secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256
+    ).hexdigest()
+    return payload, f"t={timestamp},v1={signature}"
+
+
+def intent_event(event_type: str, placed: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": "evt_" + uuid.uuid4().hex[:14],
+        "object": "event",
+        "type": event_type,
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": placed["payment"]["paymentIntentId"],
+                "object": "payment_intent",
+                "metadata": {"orderId": placed["orderId"]},
+            }
+        },
+    }
+
+
+def post_webhook(shop: ShopClient, payload: bytes, signature: str | None) -> Any:
+    headers = {"Content-Type": "application/json"}
+    if signature is not None:
+        headers["Stripe-Signature"] = signature
+    return shop.request("POST", "/payments/webhook", raw=payload, headers=headers)
+
+
+def test_an_order_waits_for_payment_and_paying_confirms_it(shop, stripe_url, product):
+    item = product(3)
+    buyer = shop.register()
+
+    placed = order(shop, buyer.token, item["productId"], 2)
+
+    assert placed.status == 201, placed.body
+    assert placed.body["status"] == "AWAITING_PAYMENT"
+    payment = placed.body["payment"]
+    assert payment["provider"] == "stripe"
+    assert payment["paymentIntentId"].startswith("pi_")
+    assert payment["clientSecret"].startswith(payment["paymentIntentId"] + "_secret_")
+    assert payment["expiresAt"] > placed.body["createdAt"]
+    assert stock(shop, item["productId"]) == 1  # reserved while unpaid
+
+    assert pay(stripe_url, payment["paymentIntentId"], CARD_OK) == "succeeded"
+    paid = wait_for_status(shop, buyer.token, placed.body["orderId"], "CONFIRMED")
+
+    assert paid["status"] == "CONFIRMED"
+    assert "clientSecret" not in paid["payment"]
+    assert stock(shop, item["productId"]) == 1  # sold, not given back
+
+
+def test_a_declined_payment_cancels_the_order_and_gives_the_stock_back(shop, stripe_url, product):
+    item = product(3)
+    buyer = shop.register()
+    placed = order(shop, buyer.token, item["productId"], 2).body
+    assert stock(shop, item["productId"]) == 1
+
+    assert pay(stripe_url, placed["payment"]["paymentIntentId"], CARD_DECLINED).startswith(
+        "declined"
+    )
+    failed = wait_for_status(shop, buyer.token, placed["orderId"], "CANCELLED")
+
+    assert failed["status"] == "CANCELLED"
+    assert stock(shop, item["productId"]) == 3
+
+
+def test_an_unpaid_order_expires_and_gives_the_stock_back(shop, stripe_url, product):
+    item = product(2)
+    buyer = shop.register()
+    placed = order(shop, buyer.token, item["productId"], 2).body
+    intent = placed["payment"]["paymentIntentId"]
+    assert stock(shop, item["productId"]) == 0
+
+    expired = wait_for_status(shop, buyer.token, placed["orderId"], "EXPIRED")
+
+    assert expired["status"] == "EXPIRED"
+    assert stock(shop, item["productId"]) == 2
+    # Expiry cancels the PaymentIntent too (just after the transaction): it can no longer be paid.
+    deadline = time.monotonic() + WAIT_SECONDS
+    while intent_status(stripe_url, intent) != "canceled" and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert intent_status(stripe_url, intent) == "canceled"
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [None, "t=1,v1=" + "0" * 64, "garbage", "sign with another secret"],
+    ids=["missing", "wrong", "malformed", "other-secret"],
+)
+def test_a_forged_webhook_is_a_400_and_changes_nothing(shop, product, signature):
+    item = product(1)
+    buyer = shop.register()
+    placed = order(shop, buyer.token, item["productId"]).body
+    payload, good = signed(intent_event("payment_intent.succeeded", placed))
+    if signature == "sign with another secret":
+        _, signature = signed(intent_event("payment_intent.succeeded", placed), "whsec_other")
+
+    reply = post_webhook(shop, payload, signature)
+
+    assert reply.status == 400, reply.body
+    assert reply.body["code"] == "ValidationError"
+    after = shop.get(f"/orders/{placed['orderId']}", token=buyer.token).body
+    assert after["status"] == "AWAITING_PAYMENT"
+    assert stock(shop, item["productId"]) == 0
+    # The very same payload, correctly signed, is accepted: the signature made the difference.
+    assert post_webhook(shop, payload, good).body == {"result": "confirmed"}
+
+
+def test_duplicate_and_out_of_order_webhooks_change_nothing(shop, stripe_url, product):
+    item = product(2)
+    buyer = shop.register()
+    placed = order(shop, buyer.token, item["productId"]).body
+    assert pay(stripe_url, placed["payment"]["paymentIntentId"], CARD_OK) == "succeeded"
+    wait_for_status(shop, buyer.token, placed["orderId"], "CONFIRMED")
+
+    duplicate = post_webhook(shop, *signed(intent_event("payment_intent.succeeded", placed)))
+    late_failure = post_webhook(
+        shop, *signed(intent_event("payment_intent.payment_failed", placed))
+    )
+    late_cancel = post_webhook(shop, *signed(intent_event("payment_intent.canceled", placed)))
+
+    assert duplicate.status == 200 and duplicate.body == {"result": "ignored"}
+    assert late_failure.body == {"result": "ignored"}
+    assert late_cancel.body == {"result": "ignored"}
+    after = shop.get(f"/orders/{placed['orderId']}", token=buyer.token).body
+    assert after["status"] == "CONFIRMED"
+    assert stock(shop, item["productId"]) == 1
+
+
+def test_a_customer_cancel_cancels_the_payment_intent(shop, stripe_url, product):
+    item = product(1)
+    buyer = shop.register()
+    placed = order(shop, buyer.token, item["productId"]).body
+
+    cancelled = shop.post(f"/orders/{placed['orderId']}/cancel", token=buyer.token)
+
+    assert cancelled.status == 200 and cancelled.body["status"] == "CANCELLED"
+    assert stock(shop, item["productId"]) == 1
+    assert intent_status(stripe_url, placed["payment"]["paymentIntentId"]) == "canceled"
+
+
+def test_twenty_buyers_for_five_units_three_never_pay_three_come_back(shop, stripe_url, product):
+    item = product(5)
+    buyers = [shop.register() for _ in range(20)]
+
+    replies = race(20, lambda i: order(shop, buyers[i].token, item["productId"]))
+
+    placed = [(buyers[i], r.body) for i, r in enumerate(replies) if r.status == 201]
+    refused = [r for r in replies if r.status != 201]
+    assert len(placed) == 5
+    assert {r.status for r in refused} == {409}
+    assert stock(shop, item["productId"]) == 0
+    payers, idle = placed[:2], placed[2:]
+    for _, body in payers:
+        assert pay(stripe_url, body["payment"]["paymentIntentId"], CARD_OK) == "succeeded"
+
+    for buyer, body in idle:
+        assert wait_for_status(shop, buyer.token, body["orderId"], "EXPIRED")["status"] == "EXPIRED"
+    for buyer, body in payers:
+        paid = wait_for_status(shop, buyer.token, body["orderId"], "CONFIRMED")
+        assert paid["status"] == "CONFIRMED"
+    assert stock(shop, item["productId"]) == 3
+    latecomer = shop.register()
+    assert order(shop, latecomer.token, item["productId"], 3).status == 201
