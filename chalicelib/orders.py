@@ -382,50 +382,40 @@ def get_order(caller: Principal, order: Order | None, order_id: str) -> dict[str
     return order_view(_visible(caller, order, order_id))
 
 
+ShardPage = tuple[list[tuple[Order, dict[str, Any]]], dict[str, Any] | None]
+
+
+def _shard_reader(index: Any, hash_name: str) -> Callable[[str, Any, int], ShardPage]:
+    """Reads one shard of a sharded order index, newest first, with each item's index key."""
+
+    def read(partition: str, start: dict[str, Any] | None, count: int) -> ShardPage:
+        results = index.query(
+            partition,
+            scan_index_forward=False,
+            limit=count,
+            page_size=count,
+            last_evaluated_key=start,
+        )
+        items = [
+            (
+                order,
+                {
+                    "orderId": {"S": order.order_id},
+                    hash_name: {"S": partition},
+                    "createdAt": {"S": order.created_at},
+                },
+            )
+            for order in results
+        ]
+        return items, results.last_evaluated_key
+
+    return read
+
+
 _STATUS_KEY_NAMES = {"orderId", "statusShard", "createdAt"}
-
-
-def _status_shard_page(
-    partition: str, start: dict[str, Any] | None, count: int
-) -> tuple[list[tuple[Order, dict[str, Any]]], dict[str, Any] | None]:
-    results = Order.by_status.query(
-        partition, scan_index_forward=False, limit=count, page_size=count, last_evaluated_key=start
-    )
-    items = [
-        (
-            order,
-            {
-                "orderId": {"S": order.order_id},
-                "statusShard": {"S": partition},
-                "createdAt": {"S": order.created_at},
-            },
-        )
-        for order in results
-    ]
-    return items, results.last_evaluated_key
-
-
+_status_shard_page = _shard_reader(Order.by_status, "statusShard")
 _CREATED_KEY_NAMES = {"orderId", "listPartition", "createdAt"}
-
-
-def _created_shard_page(
-    partition: str, start: dict[str, Any] | None, count: int
-) -> tuple[list[tuple[Order, dict[str, Any]]], dict[str, Any] | None]:
-    results = Order.by_created.query(
-        partition, scan_index_forward=False, limit=count, page_size=count, last_evaluated_key=start
-    )
-    items = [
-        (
-            order,
-            {
-                "orderId": {"S": order.order_id},
-                "listPartition": {"S": partition},
-                "createdAt": {"S": order.created_at},
-            },
-        )
-        for order in results
-    ]
-    return items, results.last_evaluated_key
+_created_shard_page = _shard_reader(Order.by_created, "listPartition")
 
 
 def all_orders(limit: int, cursor: str | None, stats: PageRead | None = None) -> dict[str, Any]:
