@@ -27,6 +27,7 @@ from werkzeug.wrappers import Request, Response
 
 from devstack.chaos import CONTROL_PATH, Chaos, respond
 from devstack.lambdas import FakeLambdaContext, sns_event_from_http_delivery
+from devstack.moto_fixes import keep_streams_through_rollback
 from devstack.outbox import Outbox
 
 logger = logging.getLogger(__name__)
@@ -146,8 +147,9 @@ class EmulatorMiddleware:
         # Only DynamoDB takes the lock. SNS must not: moto delivers to HTTP subscribers
         # synchronously inside Publish, and the subscriber writes to DynamoDB, so a
         # lock held across a publish would deadlock.
+        # Stream reads take it too, so that a reader never sees a transaction half-done.
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if target.startswith("DynamoDB_"):
+        if target.startswith(("DynamoDB_", "DynamoDBStreams_")):
             with self._dynamodb_lock:
                 try:
                     return self._call_to_completion(environ, start_response)
@@ -198,6 +200,7 @@ class Emulator:
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, bridge: SnsBridge | None = None
     ) -> None:
+        keep_streams_through_rollback()  # moto runs in this process (devstack/moto_fixes.py)
         self.bridge = bridge if bridge is not None else SnsBridge()
         self.outbox = Outbox()
         # Set after every DynamoDB write: a stream poller waits on it instead of polling.

@@ -41,6 +41,11 @@ class StreamPoller:
         import boto3
         from botocore.config import Config
 
+        from devstack.moto_fixes import keep_streams_through_rollback
+
+        # Without it, one cancelled transaction leaves this reader on a shard that never
+        # grows again (devstack/moto_fixes.py); only matters where moto is in this process.
+        keep_streams_through_rollback()
         self._handler = handler
         self.stream_arn = stream_arn
         self._function_name = function_name

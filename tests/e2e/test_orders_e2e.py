@@ -64,11 +64,6 @@ def wait_for_status(http, token: str, order_id: str, wanted: str) -> dict[str, A
         time.sleep(0.1)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug: after a burst of writes the local stream poller can lag past the wait "
-    "for CONFIRMED (devstack/streams.py); see the closing note of issue 18",
-)
 def test_an_order_is_priced_from_the_catalogue_and_confirmed(http, admin, buyer, new_product):
     kettle = new_product(stock=4, price=19.99, name="Kettle")
     mug = new_product(stock=9, price=4.5, name="Mug")

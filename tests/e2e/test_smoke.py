@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 # " 7. POST   /products        201  OK    admin creates ..."
 STEP_LINE = re.compile(
@@ -30,11 +28,6 @@ def steps(output: str) -> list[re.Match[str]]:
     return [m for m in map(STEP_LINE.match, output.splitlines()) if m]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug: after a burst of writes the local stream poller can lag past the wait "
-    "for CONFIRMED (devstack/streams.py); see the closing note of issue 18",
-)
 def test_the_smoke_script_walks_the_whole_api(stack, http):
     result = run_smoke(
         "--url",

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from tests.e2e.concurrency import race
 from tests.e2e.test_orders_e2e import (
     new_product,  # noqa: F401 (fixture)
@@ -62,11 +60,6 @@ def test_one_checkout_retried_ten_times_at_once_places_one_order(http, new_produ
     assert len(page["items"]) == 1
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug: after a burst of writes the local stream poller can lag past the wait "
-    "for CONFIRMED (devstack/streams.py); see the closing note of issue 18",
-)
 def test_ship_and_cancel_of_one_confirmed_order_exactly_one_wins(http, admin, new_product):  # noqa: F811
     buyer = register(http)
     product = new_product(stock=4)

@@ -332,3 +332,51 @@ def test_the_bridge_gets_the_default_of_a_structured_message(emulator):
     sns.publish(TopicArn=topic, Message=structured, MessageStructure="json", Subject="Hi")
 
     assert [event["Records"][0]["Sns"]["Message"] for event in calls] == ['{"type": "X"}']
+
+
+def test_a_cancelled_transaction_leaves_no_stream_record_and_readers_keep_reading(
+    emulator, monkeypatch
+):
+    # moto rolls a cancelled transaction back by swapping in copies of the tables, stream
+    # shards included (devstack/moto_fixes.py): a reader stopped seeing anything after it,
+    # and was first handed the write the transaction had made before failing.
+    from devstack.streams import StreamPoller
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.endpoint_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    dynamodb = aws_client(emulator, "dynamodb")
+    stream_arn = dynamodb.create_table(
+        TableName="streamed",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]["LatestStreamArn"]
+    seen: list[str] = []
+
+    def read(event: dict[str, Any], context: Any) -> None:
+        seen.extend(record["dynamodb"]["Keys"]["pk"]["S"] for record in event["Records"])
+
+    poller = StreamPoller(read, stream_arn, "reader", region=REGION)
+    dynamodb.put_item(TableName="streamed", Item={"pk": {"S": "before"}})
+    assert poller.drain() == 1
+
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "streamed", "Item": {"pk": {"S": "phantom"}}}},
+                {
+                    "Put": {
+                        "TableName": "streamed",
+                        "Item": {"pk": {"S": "before"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    dynamodb.put_item(TableName="streamed", Item={"pk": {"S": "after"}})
+
+    assert poller.drain() == 1
+    assert seen == ["before", "after"]
+    assert "Item" not in dynamodb.get_item(TableName="streamed", Key={"pk": {"S": "phantom"}})
