@@ -13,6 +13,9 @@ import hashlib
 import hmac
 import json
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -295,3 +298,43 @@ def test_the_buyer_is_emailed_when_paid_declined_or_expired(pay_stack, shop, str
     assert "not paid in time" in expired_email["text"]
     for email in (paid_email, declined_email, expired_email):
         assert email["text"].startswith("Hello Paula Payer,\n")
+
+
+_LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def confirm_as_the_browser(payment: dict[str, Any], client_secret: str) -> tuple[int, Any]:
+    """What the web page sends to Stripe: publishable key, client secret, test card."""
+    form = {
+        "key": payment["publishableKey"],
+        "client_secret": client_secret,
+        "payment_method": "pm_card_visa",
+    }
+    url = f"{payment['apiBase']}/v1/payment_intents/{payment['paymentIntentId']}/confirm"
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode())
+    try:
+        with _LOOPBACK.open(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_browser_confirms_with_the_publishable_key_and_the_client_secret_only(
+    shop, stripe_url, product
+):
+    item = product(1)
+    buyer = shop.register()
+    placed = order(shop, buyer.token, item["productId"]).body
+    payment = placed["payment"]
+    assert payment["publishableKey"].startswith("pk_test_")
+    assert payment["apiBase"] == stripe_url
+
+    forged = confirm_as_the_browser(payment, payment["paymentIntentId"] + "_secret_guess")
+    assert forged[0] == 401
+    assert intent_status(stripe_url, payment["paymentIntentId"]) == "requires_payment_method"
+
+    status, intent = confirm_as_the_browser(payment, payment["clientSecret"])
+
+    assert (status, intent["status"]) == (200, "succeeded")
+    paid = wait_for_status(shop, buyer.token, placed["orderId"], "CONFIRMED")
+    assert paid["status"] == "CONFIRMED"
