@@ -89,6 +89,10 @@ BUYER_EMAIL_STATUS = {
     ORDER_CANCELLED: CANCELLED,
     ORDER_SHIPPED: SHIPPED,
     ORDER_DELIVERED: DELIVERED,
+    # With a payment provider: paid (the buyer's confirmation) and expired unpaid. A failed
+    # payment is an OrderCancelled and emails as one.
+    ORDER_PAID: CONFIRMED,
+    ORDER_EXPIRED: EXPIRED,
 }
 PAYMENT_EVENT_TYPES = (ORDER_PAID, ORDER_EXPIRED)
 
