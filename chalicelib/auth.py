@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from chalicelib import tokens
 from chalicelib.clock import iso_z
 from chalicelib.config import get_settings
-from chalicelib.errors import Forbidden, ServiceBusy, Unauthorized, is_transient
+from chalicelib.errors import Forbidden, Unauthorized
 from chalicelib.roles import ADMIN
 
 
@@ -47,19 +47,9 @@ def signing_key() -> bytes:
         return settings.token_secret.encode("utf-8")
     if not settings.token_secret_id:
         raise RuntimeError("neither TOKEN_SECRET nor TOKEN_SECRET_ID is configured")
-    from chalicelib.aws import client
+    from chalicelib.aws import secret_string
 
-    try:
-        secret = client("secretsmanager").get_secret_value(SecretId=settings.token_secret_id)
-    except Exception as exc:
-        # functools.cache keeps no failure: the next request fetches the key again.
-        if is_transient(exc):
-            raise ServiceBusy(
-                "the service is busy; please retry", dependency="SecretsManager"
-            ) from exc
-        raise
-    secret_string: str = secret["SecretString"]
-    return secret_string.encode("utf-8")
+    return secret_string(settings.token_secret_id).encode("utf-8")
 
 
 def issue_token(user_id: str, role: str, token_version: int) -> tuple[str, str]:

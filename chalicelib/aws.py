@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from chalicelib.config import get_settings
-from chalicelib.errors import TRANSIENT_ERROR_CODES, DeadlineExceeded, is_transient
+from chalicelib.errors import TRANSIENT_ERROR_CODES, DeadlineExceeded, ServiceBusy, is_transient
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "aws_deadline", default=None
@@ -50,6 +50,24 @@ def client(service: str) -> Any:
     created = botocore.session.get_session().create_client(service, config=client_config())
     watch(created)
     return created
+
+
+def secret_string(secret_id: str) -> str:
+    """A Secrets Manager secret's ``SecretString``; a throttled or unavailable service is a 503.
+
+    Callers cache the result per container (``functools.cache``), which keeps no failure:
+    the next request fetches the secret again.
+    """
+    try:
+        secret = client("secretsmanager").get_secret_value(SecretId=secret_id)
+    except Exception as exc:
+        if is_transient(exc):
+            raise ServiceBusy(
+                "the service is busy; please retry", dependency="SecretsManager"
+            ) from exc
+        raise
+    value: str = secret["SecretString"]
+    return value
 
 
 def attempt_seconds() -> float:

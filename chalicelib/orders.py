@@ -418,20 +418,41 @@ _CREATED_KEY_NAMES = {"orderId", "listPartition", "createdAt"}
 _created_shard_page = _shard_reader(Order.by_created, "listPartition")
 
 
-def all_orders(limit: int, cursor: str | None, stats: PageRead | None = None) -> dict[str, Any]:
-    """Every order, newest first (admins): the shards of ``byCreated`` merged."""
+def _newest_first(
+    reader: Callable[[str, Any, int], ShardPage],
+    value: str,
+    key_names: set[str],
+    hash_name: str,
+    limit: int,
+    cursor: str | None,
+    stats: PageRead | None,
+) -> dict[str, Any]:
+    """One page of a sharded, newest-first order index whose partition value is ``value``."""
     items, next_cursor = merged_page(
-        _created_shard_page,
+        reader,
         lambda order: order.created_at,
-        partitions=shard_keys(ORDER_LIST_PARTITION),
+        partitions=shard_keys(value),
         limit=limit,
         cursor=cursor,
-        key_names=_CREATED_KEY_NAMES,
-        hash_name="listPartition",
+        key_names=key_names,
+        hash_name=hash_name,
         descending=True,
         stats=stats,
     )
     return {"items": [order_view(o) for o in items], "nextCursor": next_cursor}
+
+
+def all_orders(limit: int, cursor: str | None, stats: PageRead | None = None) -> dict[str, Any]:
+    """Every order, newest first (admins): the shards of ``byCreated`` merged."""
+    return _newest_first(
+        _created_shard_page,
+        ORDER_LIST_PARTITION,
+        _CREATED_KEY_NAMES,
+        "listPartition",
+        limit,
+        cursor,
+        stats,
+    )
 
 
 def fulfilment_queue(
@@ -440,18 +461,9 @@ def fulfilment_queue(
     """Orders of one status, newest first: the shards of ``byStatus`` merged."""
     if status not in ORDER_STATUSES:
         raise ValidationError(f"status must be one of {', '.join(ORDER_STATUSES)}", field="status")
-    items, next_cursor = merged_page(
-        _status_shard_page,
-        lambda order: order.created_at,
-        partitions=shard_keys(status),
-        limit=limit,
-        cursor=cursor,
-        key_names=_STATUS_KEY_NAMES,
-        hash_name="statusShard",
-        descending=True,
-        stats=stats,
+    return _newest_first(
+        _status_shard_page, status, _STATUS_KEY_NAMES, "statusShard", limit, cursor, stats
     )
-    return {"items": [order_view(o) for o in items], "nextCursor": next_cursor}
 
 
 def list_orders(

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.config import get_settings
-from chalicelib.errors import ServiceBusy, ValidationError, is_transient
+from chalicelib.errors import ServiceBusy, ValidationError
 
 if TYPE_CHECKING:
     import stripe
@@ -183,17 +183,9 @@ def _stripe_secrets() -> tuple[str, str]:
         return settings.stripe_api_key, settings.stripe_webhook_secret
     if not settings.payment_secret_id:
         raise RuntimeError("PAYMENT_PROVIDER=stripe needs PAYMENT_SECRET_ID or STRIPE_* settings")
-    from chalicelib.aws import client
+    from chalicelib.aws import secret_string
 
-    try:
-        secret = client("secretsmanager").get_secret_value(SecretId=settings.payment_secret_id)
-    except Exception as exc:
-        if is_transient(exc):
-            raise ServiceBusy(
-                "the service is busy; please retry", dependency="SecretsManager"
-            ) from exc
-        raise
-    values = json.loads(secret["SecretString"])
+    values = json.loads(secret_string(settings.payment_secret_id))
     api_key, webhook_secret = values.get("apiKey"), values.get("webhookSecret")
     if not api_key or not webhook_secret:
         raise RuntimeError(f"secret {settings.payment_secret_id} lacks apiKey or webhookSecret")
