@@ -141,9 +141,7 @@ class TransactionContention:
         def contended(client: Any, operation: str, params: dict[str, Any]) -> Any:
             if client.meta.service_model.service_name == "dynamodb":
                 if operation == "TransactWriteItems":
-                    return self.transact(
-                        client, params, lambda: current(client, operation, params)
-                    )
+                    return self.transact(client, params, lambda: current(client, operation, params))
                 if operation in _SINGLE_WRITES:
                     self.single_write(client, operation, params)
             return current(client, operation, params)
