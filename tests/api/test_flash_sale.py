@@ -123,3 +123,49 @@ def test_a_single_item_write_to_an_item_in_flight_is_refused(api, admin):
     assert refused.value.response["Error"]["Code"] == "TransactionConflictException"
     assert contention.write_conflicts == 1
     assert stock(api, product) == 9
+
+
+def test_overlapping_transactions_on_one_item_conflict_and_others_do_not(api, admin, monkeypatch):
+    """Transaction B sent while A is in flight: cancelled if they share an item, as DynamoDB
+    cancels it (reason per item), and applied if they do not. No threads: B runs inside A's
+    in-flight time."""
+    from devstack import contention as model
+
+    hot, cold = api.create_product(admin, stock=5), api.create_product(admin, stock=5)
+    client = boto3.client("dynamodb", region_name="us-east-1")
+
+    def take_one(*products: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "TransactItems": [
+                {
+                    "Update": {
+                        "TableName": stock_item(p)[0],
+                        "Key": stock_item(p)[1],
+                        "UpdateExpression": "SET stock = stock - :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                }
+                for p in products
+            ]
+        }
+
+    outcomes: list[object] = []
+
+    def while_a_is_in_flight(seconds: float) -> None:
+        if outcomes:
+            return  # B's own in-flight time
+        for rival in (take_one(cold, hot), take_one(cold)):
+            try:
+                client.transact_write_items(**rival)
+                outcomes.append("applied")
+            except ClientError as error:
+                outcomes.append([r["Code"] for r in error.response["CancellationReasons"]])
+
+    monkeypatch.setattr(model, "_sleep", while_a_is_in_flight)
+    contention = TransactionContention()
+    with contention.installed():
+        client.transact_write_items(**take_one(hot))  # A
+
+    assert outcomes == [["None", "TransactionConflict"], "applied"]
+    assert (contention.transactions, contention.conflicts) == (3, 1)
+    assert (stock(api, hot), stock(api, cold)) == (4, 4)  # A and the second B, once each
