@@ -67,6 +67,11 @@ class SaleResult:
         return max(0, self.placed - taken) + max(0, -self.stock_left)
 
     @property
+    def unanswered(self) -> int:
+        """Units the stock item gave up without a 201 (a commit whose answer was lost)."""
+        return max(0, (self.stock - self.stock_left) - self.placed)
+
+    @property
     def retries(self) -> int:
         # Every conflict is retried except the last of a request that gave up on them.
         return self.conflicts - self.busy
@@ -77,7 +82,8 @@ class SaleResult:
             f"{self.buyers:4d} buyers x {self.orders_per_buyer} orders, stock {self.stock:6d}: "
             f"placed {self.placed:5d}, 503 on conflicts {self.busy:4d} "
             f"({100 * self.busy / self.requests:5.1f} %), statuses {dict(others)}, "
-            f"oversell {self.oversell}, transactions {self.transactions} "
+            f"oversell {self.oversell}, taken unanswered {self.unanswered}, "
+            f"transactions {self.transactions} "
             f"({self.transactions / self.seconds:.0f}/s), conflicts {self.conflicts} "
             f"({100 * self.conflicts / max(1, self.transactions):.1f} % of transactions), "
             f"retries {self.retries}, stock left {self.stock_left}"
