@@ -137,7 +137,8 @@ def _search_prefix(q: str | None) -> str | None:
 def parse_category(value: str | None, field: str = "category") -> str | None:
     if value is None:
         return None
-    if not _CATEGORY_RE.match(value):
+    # fullmatch: Python's "$" also matches before a final newline ("books\n").
+    if not _CATEGORY_RE.fullmatch(value):
         raise ValidationError(f"{field} must match {CATEGORY_PATTERN}", field=field)
     return value
 

@@ -36,7 +36,7 @@ _LOGIN_FAILED = "email or password is incorrect"
 
 def normalize_email(email: str) -> str:
     normalized = canonical_email(email)
-    if not _EMAIL_RE.match(normalized) or len(normalized) > 254:
+    if not _EMAIL_RE.fullmatch(normalized) or len(normalized) > 254:
         raise ValidationError("email is not a valid email address")
     return normalized
 

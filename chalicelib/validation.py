@@ -31,6 +31,8 @@ def _json_fraction(text: str) -> int | Decimal:
     the bound keeps ``1e999999999`` from becoming a huge int (the schema refuses it anyway).
     """
     value = Decimal(text)
+    if value.is_zero():
+        return 0  # 0E+50 and -0.0 too: adjusted() says nothing of a zero's size
     if value.is_finite() and value == value.to_integral_value() and value.adjusted() < 20:
         return int(value)
     return value

@@ -65,6 +65,12 @@ def test_a_bad_category_is_a_400(api, admin, bad):
     assert_error(reply, 400)
 
 
+@pytest.mark.parametrize("bad", ["books%0A", "Books", "a%20b"])
+def test_a_bad_category_filter_is_a_400(api, bad):
+    # "books\n" passed Python's "^...$" (its "$" also matches before a final newline).
+    assert_error(api.get(f"/products?category={bad}"), 400)
+
+
 def test_listing_is_by_name_ignoring_case(api, shelf):
     listed = names(api.get("/products?limit=100"))
     assert listed == sorted(shelf, key=str.casefold)

@@ -28,7 +28,7 @@ from urllib.parse import quote
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, Phase, event, given, note, settings
-from jsonschema import Draft202012Validator, validators
+from jsonschema import Draft202012Validator, ValidationError, validators
 
 from chalicelib import errors, schemas, validation
 from chalicelib.text import EMAIL_PATTERN
@@ -190,7 +190,7 @@ def _objects(schema: dict[str, Any], overrides: dict[str, st.SearchStrategy]):
         generated = from_schema(properties[name], overrides)
         if name not in overrides:
             return generated
-        checker = Draft202012Validator(properties[name])
+        checker = _ExactValidator(properties[name])
         # Mostly the given values (real ids, known emails): they reach the success paths.
         known = overrides[name].filter(checker.is_valid)
         return st.one_of(known, known, generated)
@@ -617,7 +617,7 @@ def parameters_out_of_schema(operation: dict, request: Request) -> list[str]:
         value: Any = sent[name]
         if parameter["schema"].get("type") == "integer" and re.fullmatch(r"-?[0-9]+", value):
             value = int(value)
-        if not Draft202012Validator(parameter["schema"]).is_valid(value):
+        if not _ExactValidator(parameter["schema"]).is_valid(value):
             out.append(f"{parameter['name']}={sent[name][:80]!r}")
     return out
 
@@ -718,8 +718,22 @@ def _is_integer(checker: Any, instance: Any) -> bool:
     return bool(Draft202012Validator.TYPE_CHECKER.is_type(instance, "integer"))
 
 
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    # ECMA-262's "$" (JSON Schema's dialect) is the end of the text; Python's also matches
+    # before a final newline, so jsonschema accepts "abc\n" for ^[a-z]+$. Found by the
+    # fuzzer in CI: a productId ending in "\n", which the app refuses.
+    if not validator.is_type(instance, "string"):
+        return
+    python = (
+        pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
+    )
+    if not re.search(python, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 _ExactValidator = validators.extend(
     Draft202012Validator,
+    validators={"pattern": _ecma_pattern},
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
 )
 
@@ -795,10 +809,19 @@ def _replay(world: World, case: Regression) -> None:
         assert answer.status == case.expect, f"{request}\n-> {answer.status} {answer.body!r}"
 
 
-@pytest.mark.parametrize("stock", [b"1.0", b"-0.0", b"1e2", b"1.5", b"1e25"])
+@pytest.mark.parametrize("stock", [b"1.0", b"-0.0", b"1e2", b"-0E+50", b"0e-7", b"1.5", b"1e25"])
 def test_a_whole_number_with_a_fraction_is_an_integer_to_both(stock):
     # Found by the fuzzer in CI: {"stock": -0.0}; JSON Schema counts it an integer (0).
     raw = b'{"name": "table", "price": 0, "stock": ' + stock + b"}"
     accepted = _app_accepts("ProductCreate", raw)
     assert accepted == _document_accepts("ProductCreate", raw)
-    assert accepted == (stock in (b"1.0", b"-0.0", b"1e2"))
+    assert accepted == (stock in (b"1.0", b"-0.0", b"1e2", b"-0E+50", b"0e-7"))
+
+
+@pytest.mark.parametrize("product_id", ["abc", "abc\n", "ab\nc"])
+def test_a_trailing_newline_is_refused_by_both(product_id):
+    # Found by the fuzzer in CI: "$" ends the text in the document's regex dialect.
+    raw = json.dumps({"items": [{"productId": product_id, "quantity": 1}]}).encode()
+    accepted = _app_accepts("OrderCreate", raw)
+    assert accepted == _document_accepts("OrderCreate", raw)
+    assert accepted == (product_id == "abc")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 
@@ -75,6 +76,11 @@ def test_a_burst_of_concurrent_connections_is_served(stack):
         try:
             with urllib.request.urlopen(stack.url + "/products", timeout=30) as response:
                 statuses.append(response.status)
+        except urllib.error.HTTPError as error:
+            # An answer all the same: on a saturated machine the request budget may answer
+            # 503 ServiceBusy with Retry-After (docs/faults.md), which is not a lost connection.
+            retry = error.headers.get("Retry-After")
+            statuses.append(503 if error.code == 503 and retry else f"{error.code} {retry}")
         except OSError as error:  # a reset connection is exactly the failure to catch
             statuses.append(repr(error))
 
@@ -84,7 +90,9 @@ def test_a_burst_of_concurrent_connections_is_served(stack):
     for thread in threads:
         thread.join()
 
-    assert statuses == [200] * clients
+    assert len(statuses) == clients
+    assert set(statuses) <= {200, 503}, [s for s in statuses if s not in (200, 503)]
+    assert statuses.count(200) >= clients // 2, statuses
 
 
 def test_sigint_frees_both_ports_for_an_immediate_restart(stack_launcher):
