@@ -111,6 +111,12 @@ bench: $(STAMP)
 bench-faults: $(STAMP)
 	$(BIN)/python -m bench.faults
 
+# Many buyers, one product: TransactionConflict injected, 503 share and oversell (docs/capacity.md).
+# make flash-sale [BUYERS="50 200"]
+.PHONY: flash-sale
+flash-sale: $(STAMP)
+	$(BIN)/python -m bench.flash_sale $(if $(BUYERS),--buyers $(BUYERS))
+
 # Deep: the in-process hypothesis fuzz, then schemathesis (every phase, a fresh seed)
 # against a local stack over HTTP. `make test` runs both bounded and reproducible.
 fuzz: $(STAMP)

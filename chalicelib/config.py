@@ -43,8 +43,11 @@ class Settings:
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
     payment_secret_id: str | None = None
-    # Only the local stack sets it: the SDK then talks to localstripe.
+    # Only the local stack sets it: the SDK (and the buyer's browser) then talk to localstripe.
     stripe_api_base: str | None = None
+    # Public: the browser confirms a PaymentIntent with it and the client secret. A
+    # ``pk_test_`` key makes the web page offer Stripe's test cards.
+    stripe_publishable_key: str | None = None
     # Browser origins allowed to call the API (CORS); empty: no CORS headers at all.
     cors_allowed_origins: tuple[str, ...] = ()
     # A key of chalicelib.passwords.PROFILES; only test suites set anything but "production".
@@ -81,6 +84,7 @@ class Settings:
             stripe_webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET") or None,
             payment_secret_id=environ.get("PAYMENT_SECRET_ID") or None,
             stripe_api_base=environ.get("STRIPE_API_BASE") or None,
+            stripe_publishable_key=environ.get("STRIPE_PUBLISHABLE_KEY") or None,
             cors_allowed_origins=tuple(
                 origin.strip().rstrip("/")
                 for origin in environ.get("CORS_ALLOWED_ORIGINS", "").split(",")

@@ -41,6 +41,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib import mailer
@@ -71,6 +72,7 @@ from chalicelib.order_view import (
     order_view,
 )
 from chalicelib.schemas import is_id
+from chalicelib.shards import shard_keys
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,10 @@ BUYER_EMAIL_STATUS = {
     ORDER_CANCELLED: CANCELLED,
     ORDER_SHIPPED: SHIPPED,
     ORDER_DELIVERED: DELIVERED,
+    # With a payment provider: paid (the buyer's confirmation) and expired unpaid. A failed
+    # payment is an OrderCancelled and emails as one.
+    ORDER_PAID: CONFIRMED,
+    ORDER_EXPIRED: EXPIRED,
 }
 PAYMENT_EVENT_TYPES = (ORDER_PAID, ORDER_EXPIRED)
 
@@ -286,11 +292,11 @@ def handle_message(raw: str) -> str:
             Order.pending_event.remove(),
             Order.event_at.remove(),
         ]
-        condition = (Order.status == PENDING) & (Order.pending_event == ORDER_PLACED)
+        condition = (Order.status == PENDING) & _pending(order_id, ORDER_PLACED)
     else:
         # Cancelled, shipped, delivered: the status is already written; acknowledge it.
         actions = [Order.pending_event.remove(), Order.event_at.remove()]
-        condition = Order.pending_event == event_type
+        condition = _pending(order_id, event_type)
     emails = event_type in BUYER_EMAIL_STATUS and mailer.sender() is not None
     if emails:
         actions.append(Order.emailed.add({event_type}))
@@ -312,6 +318,11 @@ def handle_message(raw: str) -> str:
     return "confirmed" if event_type == ORDER_PLACED else "acknowledged"
 
 
+def _pending(order_id: str, event_type: str) -> Condition:
+    """The order still waits for this event's acknowledgment (in either key layout)."""
+    return Order.pending_event.is_in(Order.pending_event_for(order_id, event_type), event_type)
+
+
 def _acknowledge_awaiting_payment(order: Order) -> bool:
     """Acknowledge the OrderPlaced of an AWAITING_PAYMENT order (stages with a provider only)."""
     if get_settings().payment_provider == "none":
@@ -319,7 +330,7 @@ def _acknowledge_awaiting_payment(order: Order) -> bool:
     try:
         order.update(
             actions=[Order.pending_event.remove(), Order.event_at.remove()],
-            condition=(Order.status == AWAITING_PAYMENT) & (Order.pending_event == ORDER_PLACED),
+            condition=(Order.status == AWAITING_PAYMENT) & _pending(order.order_id, ORDER_PLACED),
         )
     except UpdateError as exc:
         if aws_error_code(exc) == "ConditionalCheckFailedException":
@@ -385,8 +396,10 @@ def _release_email(order: Order, event_type: str) -> None:
 
 
 def unannounced_partitions(event_type: str) -> list[str]:
-    """The ``unannounced`` index partitions holding this event type's backlog."""
-    return [event_type]
+    """The ``unannounced`` index partitions holding this event type's backlog: its shards,
+    then the bare event type, which rows written before the sharding carry until
+    ``make migrate`` has rewritten them (one query per event type and run, usually empty)."""
+    return [*shard_keys(event_type), event_type]
 
 
 @dataclass

@@ -270,7 +270,11 @@ class OrdersByCreatedIndex(GlobalSecondaryIndex["Order"]):
 
 
 class UnannouncedEventsIndex(GlobalSecondaryIndex["Order"]):
-    """Sparse: only orders whose last event the subscriber has not acknowledged yet."""
+    """Sparse: only orders whose last event the subscriber has not acknowledged yet.
+
+    Every order write lands here, so the key is sharded: ``<event type>#<shard>``
+    (:meth:`Order.pending_event_for`, :mod:`chalicelib.shards`); rows from before the
+    sharding carry the bare event type until ``make migrate``."""
 
     class Meta:
         index_name = "unannounced"
@@ -331,6 +335,8 @@ class Order(TableModel):
     # ``ORDER#<shard>`` (see :meth:`list_partition_for`); ``ORDER`` on rows from before the
     # sharding, until ``make migrate``.
     list_partition = UnicodeAttribute(attr_name="listPartition", null=True)
+    # ``<event type>#<shard>`` (see :meth:`pending_event_for`); the bare event type on rows
+    # from before the sharding, until ``make migrate``. :attr:`pending_event_type` reads both.
     pending_event = UnicodeAttribute(attr_name="pendingEvent", null=True)
     event_at = UnicodeAttribute(attr_name="eventAt", null=True)
     # Only with a payment provider (chalicelib/payments.py). ``awaitingShard`` exists
@@ -353,6 +359,16 @@ class Order(TableModel):
     @staticmethod
     def status_shard_for(order_id: str, status: str) -> str:
         return sharded_key(status, order_id)
+
+    @staticmethod
+    def pending_event_for(order_id: str, event_type: str) -> str:
+        """The ``unannounced`` partition of an order's unacknowledged event, sharded."""
+        return sharded_key(event_type, order_id)
+
+    @property
+    def pending_event_type(self) -> str | None:
+        """The event type the subscriber has not acknowledged yet, if any."""
+        return None if self.pending_event is None else self.pending_event.partition("#")[0]
 
     @staticmethod
     def list_partition_for(order_id: str) -> str:

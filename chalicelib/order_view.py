@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.encoding import json_number
+from chalicelib.payments import browser_fields
 
 if TYPE_CHECKING:
     from chalicelib.models import Order
@@ -57,5 +58,6 @@ def order_view(order: Order) -> dict[str, Any]:
         # What the buyer's browser confirms the payment with; useless once it is settled.
         if order.status == AWAITING_PAYMENT and order.payment_client_secret:
             payment["clientSecret"] = order.payment_client_secret
+            payment.update(browser_fields())
         view["payment"] = payment
     return view

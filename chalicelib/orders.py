@@ -221,7 +221,7 @@ def _new_order(owner: str, quantities: dict[str, int], products: Mapping[str, Pr
         items=lines,
         total=sum((line.line_total for line in lines), Decimal("0")),
         created_at=created_at,
-        pending_event=events.ORDER_PLACED,
+        pending_event=Order.pending_event_for(order_id, events.ORDER_PLACED),
         event_at=created_at,
         status_shard=Order.status_shard_for(order_id, PENDING),
         list_partition=Order.list_partition_for(order_id),
@@ -526,7 +526,7 @@ def cancel_order(caller: Principal, order: Order | None, order_id: str) -> dict[
     was = order.status
     order.status = CANCELLED
     order.updated_at = cancelled_at
-    order.pending_event = events.ORDER_CANCELLED
+    order.pending_event = Order.pending_event_for(order.order_id, events.ORDER_CANCELLED)
     order.event_at = cancelled_at
     metric("OrdersCancelled")
     # The orders table's stream publishes OrderCancelled.
@@ -560,7 +560,7 @@ def _build_cancel(
         Order.status.set(CANCELLED),
         Order.status_shard.set(Order.status_shard_for(order.order_id, CANCELLED)),
         Order.updated_at.set(cancelled_at),
-        Order.pending_event.set(events.ORDER_CANCELLED),
+        Order.pending_event.set(Order.pending_event_for(order.order_id, events.ORDER_CANCELLED)),
         Order.event_at.set(cancelled_at),
     ]
     condition: Condition = Order.status.is_in(*CANCELLABLE)
@@ -613,7 +613,7 @@ def advance_order(
             Order.status.set(status),
             Order.status_shard.set(Order.status_shard_for(order_id, status)),
             Order.updated_at.set(changed_at),
-            Order.pending_event.set(event_type),
+            Order.pending_event.set(Order.pending_event_for(order_id, event_type)),
             Order.event_at.set(changed_at),
         ],
         condition=Order.status == required,
@@ -621,7 +621,7 @@ def advance_order(
     )
     order.status = status
     order.updated_at = changed_at
-    order.pending_event = event_type
+    order.pending_event = Order.pending_event_for(order_id, event_type)
     order.event_at = changed_at
     metric("Orders" + status.capitalize())
     return order_view(order)

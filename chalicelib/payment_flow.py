@@ -86,7 +86,9 @@ def _paid(order: Order) -> str:
                     Order.updated_at.set(paid_at),
                     Order.awaiting_shard.remove(),
                     Order.payment_client_secret.remove(),
-                    Order.pending_event.set(events.ORDER_PAID),
+                    Order.pending_event.set(
+                        Order.pending_event_for(order.order_id, events.ORDER_PAID)
+                    ),
                     Order.event_at.set(paid_at),
                 ],
                 condition=_still_awaiting(order),
@@ -97,7 +99,7 @@ def _paid(order: Order) -> str:
         return _paid_too_late(order)
     order.status = CONFIRMED
     order.updated_at = order.event_at = paid_at
-    order.pending_event = events.ORDER_PAID
+    order.pending_event = Order.pending_event_for(order.order_id, events.ORDER_PAID)
     metric("OrdersPaid")  # the orders table's stream publishes OrderPaid
     return "confirmed"
 
@@ -138,7 +140,7 @@ def _released(order: Order, status: str, event_type: str) -> str:
                 Order.updated_at.set(at),
                 Order.awaiting_shard.remove(),
                 Order.payment_client_secret.remove(),
-                Order.pending_event.set(event_type),
+                Order.pending_event.set(Order.pending_event_for(order.order_id, event_type)),
                 Order.event_at.set(at),
             ],
             condition=_still_awaiting(order),
@@ -168,7 +170,7 @@ def _released(order: Order, status: str, event_type: str) -> str:
         raise
     order.status = status
     order.updated_at = order.event_at = at
-    order.pending_event = event_type
+    order.pending_event = Order.pending_event_for(order.order_id, event_type)
     metric("OrdersExpired" if status == EXPIRED else "PaymentsFailed")
     # Nobody may pay it any more (a failed attempt would otherwise allow another card).
     cancel_intent_quietly(order)

@@ -30,6 +30,9 @@ NONE = "none"
 STRIPE = "stripe"
 PROVIDERS = (NONE, STRIPE)
 CURRENCY = "usd"
+# Where browsers (Stripe.js, or our page's test payment) reach Stripe's API.
+STRIPE_PUBLIC_API = "https://api.stripe.com"
+TEST_KEY_PREFIX = "pk_test_"
 # A Lambda request has 29 s; Stripe's SDK would wait 80 s by default.
 STRIPE_TIMEOUT_SECONDS = 8.0
 STRIPE_NETWORK_RETRIES = 2
@@ -76,6 +79,27 @@ class PaymentProvider(Protocol):
     def verify_webhook(self, payload: bytes | str, signature: str | None) -> WebhookEvent:
         """The event if ``signature`` proves the provider sent ``payload``, else ValidationError."""
         ...
+
+
+def browser_api_base() -> str | None:
+    """The Stripe API origin the buyer's browser calls, or ``None`` without Stripe."""
+    settings = get_settings()
+    if settings.payment_provider != STRIPE:
+        return None
+    return (settings.stripe_api_base or STRIPE_PUBLIC_API).rstrip("/")
+
+
+def browser_fields() -> dict[str, str]:
+    """What the buyer's browser needs, besides the client secret, to confirm a payment.
+
+    Both are public: the publishable key (never the secret key) and Stripe's API base.
+    Empty when the stage has no publishable key configured.
+    """
+    settings = get_settings()
+    base = browser_api_base()
+    if base is None or not settings.stripe_publishable_key:
+        return {}
+    return {"publishableKey": settings.stripe_publishable_key, "apiBase": base}
 
 
 def minor_units(amount: Decimal) -> int:

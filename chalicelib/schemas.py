@@ -265,6 +265,14 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
                         "type": "string",
                         "description": "While AWAITING_PAYMENT: confirm the payment with it",
                     },
+                    "publishableKey": {
+                        "type": "string",
+                        "description": "While AWAITING_PAYMENT: the stage's public Stripe key",
+                    },
+                    "apiBase": {
+                        "type": "string",
+                        "description": "While AWAITING_PAYMENT: where the browser calls Stripe",
+                    },
                     "expiresAt": _TIMESTAMP,
                 },
                 "required": ["provider", "paymentIntentId", "expiresAt"],

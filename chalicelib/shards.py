@@ -16,12 +16,26 @@ the new N (when lowering) or find them later (when raising): do it in a quiet
 hour.
 
 A page's cursor is opaque: for each shard, the key of the last item returned
-from it (or that the shard is done). The first round asks each shard for an
-even share plus one look-ahead item, later rounds only ask the shards whose
-buffered items ran out (see :func:`merged_page`). Items read but not returned
-are read again by the next page. Measured with ids hashed evenly: 29 items in
-6 queries for a page of 20 over 4 shards, i.e. about ``limit + 2 * SHARDS``,
-not the strict ``limit + SHARDS`` (which needs one query per item returned).
+from it (or that the shard is done). The first round asks each shard for
+``s = ceil(limit / N) + 1`` items (an even share plus one look-ahead), later
+rounds only ask the shards whose buffered items ran out (see
+:func:`merged_page`). Items read but not returned are read again by the next page.
+
+Guaranteed, whatever the data (N shards, L = limit; barring DynamoDB's 1 MB
+page cut): a shard is refilled only once its buffer is empty, so only its last
+fill can hold unreturned items, no fill exceeds ``s``, and the shard that gave
+the page's last item returned at least one of its last fill. Hence
+
+* items read <= ``L + N * (ceil(L / N) + 1) - 1`` (43 for L = 20, N = 4);
+* queries <= ``N + L // 2`` (every fill but a shard's last is consumed whole and
+  holds at least 2 items).
+
+The worst case is all the newest items in one shard: the other shards' first
+shares are read for nothing. An exhaustive search over N = 4 gives 38 items in 8
+queries for L = 20, 178 in 13 for L = 100 (tests/api/test_sharded_listing.py
+builds that case). With ids hashed evenly, the usual case, a page of 20 reads
+24-30 items in 4-7 queries. The strict ``limit + N`` would need one query per
+returned item, which costs more read units (docs/capacity.md).
 """
 
 from __future__ import annotations

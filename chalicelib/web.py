@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chalicelib.errors import NotFound
+from chalicelib.payments import browser_api_base
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 INDEX = "index.html"
@@ -26,11 +27,18 @@ CONTENT_TYPES = {
     ".svg": "image/svg+xml; charset=utf-8",
 }
 CACHE_CONTROL = "no-cache"
-# The page loads only its own files and talks only to its own API; nothing inline.
+# The page loads only its own files and talks only to its own API (and, on a stage that
+# takes payments, to Stripe's API, where the browser confirms a payment); nothing inline.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "connect-src {connect}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+
+
+@functools.cache
+def content_security_policy() -> str:
+    stripe = browser_api_base()
+    return CONTENT_SECURITY_POLICY.format(connect=f"'self' {stripe}" if stripe else "'self'")
 
 
 @dataclass(frozen=True)
@@ -71,7 +79,7 @@ def serve(name: str, if_none_match: str | None) -> Answer:
         "Content-Type": asset.content_type,
         "Cache-Control": CACHE_CONTROL,
         "ETag": asset.etag,
-        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "Content-Security-Policy": content_security_policy(),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
     }

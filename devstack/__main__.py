@@ -280,6 +280,7 @@ class DevStack:
                     "orders wait for payment",
                     f"  pay:   make pay ORDER=<orderId> STRIPE_API_BASE={self.local_stripe_url}"
                     " [CARD=4000000000000341 to decline]",
+                    "         or on the web page: My orders, 'Pay with test card'",
                 ]
                 if self.local_stripe_url
                 else []

@@ -30,6 +30,8 @@ from typing import Any
 DEFAULT_PORT = 8420  # localstripe's own default
 # localstripe accepts any key that starts with sk_; a fixed one lets `make pay` find it.
 LOCAL_API_KEY = "sk_test_localstripe"
+# What the web page confirms payments with (a test key: the page offers test cards).
+LOCAL_PUBLISHABLE_KEY = "pk_test_localstripe"
 WEBHOOK_ID = "shop-local"
 START_TIMEOUT_SECONDS = 20.0
 # Stripe's test cards: always succeeds / always declined.
@@ -55,6 +57,7 @@ class LocalStripe:
         return {
             "STRIPE_API_BASE": self.url,
             "STRIPE_API_KEY": LOCAL_API_KEY,
+            "STRIPE_PUBLISHABLE_KEY": LOCAL_PUBLISHABLE_KEY,
             "STRIPE_WEBHOOK_SECRET": self.webhook_secret,
         }
 

@@ -18,6 +18,10 @@
    alarms and dashboard use.
 
 Creating and updating a stack share one path; "No updates are to be performed" is success.
+DynamoDB creates or deletes at most one global secondary index per table in one update, so
+when the resources template adds (or drops) several indexes of a deployed table, step 3
+first applies intermediate templates that change one index per table each
+(:func:`index_steps`), then the template itself.
 Stack events are printed as they happen and a rollback ends the run with the events that
 caused it.
 """
@@ -25,6 +29,7 @@ caused it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import subprocess
@@ -224,6 +229,121 @@ def deploy_stack(
     if final != expected:
         raise DeployError(failure_report(stack, final, events))
     return outcome
+
+
+# --- DynamoDB's one-index-per-update limit --------------------------------------
+
+TABLE_TYPE = "AWS::DynamoDB::Table"
+SETTLED = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE")
+
+
+def _indexes(table: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    """The table's global secondary indexes by name; None when not a plain list."""
+    declared = table.get("Properties", {}).get("GlobalSecondaryIndexes", [])
+    if not isinstance(declared, list):
+        return None  # e.g. an Fn::If: left to CloudFormation as it is
+    return {index["IndexName"]: index for index in declared}
+
+
+def _tables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    resources = template.get("Resources", {})
+    return {name: r for name, r in resources.items() if r.get("Type") == TABLE_TYPE}
+
+
+def _index_states(have: list[str], wanted: list[str]) -> list[list[str]]:
+    """The table's index names after each single change: drops first, then additions."""
+    states: list[list[str]] = []
+    current = list(have)
+    for name in [n for n in have if n not in wanted]:
+        current = [n for n in current if n != name]
+        states.append(current)
+    for name in [n for n in wanted if n not in have]:
+        added = set(current) | {name}
+        current = [n for n in wanted if n in added] + [n for n in current if n not in wanted]
+        states.append(current)
+    return states
+
+
+def _with_indexes(
+    table: dict[str, Any], names: list[str], known: dict[str, dict[str, Any]], attributes: list[Any]
+) -> None:
+    """Set ``table``'s indexes to ``names``, and its attribute definitions to those keyed on."""
+    properties = table["Properties"]
+    properties["GlobalSecondaryIndexes"] = [known[name] for name in names]
+    keyed = [properties.get("KeySchema", [])]
+    keyed += [index["KeySchema"] for index in properties["GlobalSecondaryIndexes"]]
+    keyed += [index["KeySchema"] for index in properties.get("LocalSecondaryIndexes", [])]
+    used = {key["AttributeName"] for schema in keyed for key in schema}
+    chosen: dict[str, Any] = {}
+    for definition in attributes:
+        if definition["AttributeName"] in used:
+            chosen.setdefault(definition["AttributeName"], definition)
+    properties["AttributeDefinitions"] = list(chosen.values())
+    if not properties["GlobalSecondaryIndexes"]:
+        del properties["GlobalSecondaryIndexes"]
+
+
+def index_steps(deployed: dict[str, Any], target: dict[str, Any]) -> list[dict[str, Any]]:
+    """Templates to apply before ``target`` so that no update changes two indexes of a table.
+
+    Empty when ``target`` changes at most one index per deployed table (the usual case).
+    Step k is ``target`` with each deployed table's indexes as they are after k single
+    changes (drops first, then additions in the template's order); new tables, and every
+    other change of ``target``, come in with the first step.
+    """
+    plans: dict[str, tuple[list[list[str]], dict[str, dict[str, Any]], list[Any]]] = {}
+    before = _tables(deployed)
+    for name, table in _tables(target).items():
+        old = before.get(name)
+        wanted, had = _indexes(table), _indexes(old) if old else None
+        if old is None or wanted is None or had is None:
+            continue
+        states = _index_states(list(had), list(wanted))
+        if not states:
+            continue
+        attributes = table["Properties"].get("AttributeDefinitions", []) + old.get(
+            "Properties", {}
+        ).get("AttributeDefinitions", [])
+        plans[name] = (states, {**had, **wanted}, attributes)
+    count = max((len(states) for states, _, _ in plans.values()), default=0)
+    steps = []
+    for step in range(1, count):  # the last state is the target itself
+        template = copy.deepcopy(target)
+        for name, (states, known, attributes) in plans.items():
+            names = states[min(step, len(states)) - 1]
+            _with_indexes(template["Resources"][name], names, known, attributes)
+        steps.append(template)
+    return steps
+
+
+def deployed_template(cfn: Any, stack: str) -> dict[str, Any] | None:
+    """The template the settled stack was last deployed with; None if none is settled."""
+    if stack_status(cfn, stack) not in SETTLED:
+        return None  # new, left over from a failed creation, or busy: deploy_stack decides
+    body = cfn.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
+    return dict(json.loads(body) if isinstance(body, str) else body)
+
+
+def deploy_resources(
+    cfn: Any,
+    stack: str,
+    template_body: str,
+    parameters: dict[str, str | None],
+    *,
+    echo: Echo = print,
+    poll_seconds: float = POLL_SECONDS,
+) -> str:
+    """:func:`deploy_stack`, through :func:`index_steps` when the update needs them."""
+    deployed = deployed_template(cfn, stack)
+    steps = index_steps(deployed, json.loads(template_body)) if deployed else []
+    for number, step in enumerate(steps, 1):
+        echo(
+            f"Index step {number} of {len(steps)}: DynamoDB adds or drops one global "
+            "secondary index per table and update."
+        )
+        deploy_stack(cfn, stack, json.dumps(step, separators=(",", ":")), parameters,
+                     echo=echo, poll_seconds=poll_seconds)  # fmt: skip
+    return deploy_stack(cfn, stack, template_body, parameters, echo=echo, poll_seconds=poll_seconds)
 
 
 def resources_parameters(stage: str, environ: Mapping[str, str]) -> dict[str, str | None]:
@@ -433,8 +553,8 @@ def deploy(stage: str, aws_region: str, environ: Mapping[str, str], echo: Echo =
     check_access_log_role(apigateway, stage)
     # Fetched before the resources stack changes, so that no update can hide the record.
     use_shared_record(ssm, stage, echo)
-    deploy_stack(cfn, stack_name(stage), compact(TEMPLATE_FILE),
-                 resources_parameters(stage, environ), echo=echo)  # fmt: skip
+    deploy_resources(cfn, stack_name(stage), compact(TEMPLATE_FILE),
+                     resources_parameters(stage, environ), echo=echo)  # fmt: skip
     stream_arn = stack_outputs(cfn, stack_name(stage)).get(STREAM_ARN_OUTPUT)
     if not stream_arn:
         raise DeployError(

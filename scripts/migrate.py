@@ -10,7 +10,10 @@
   ``byStatus`` and ``byCreated`` indexes) is missing or not the one their id and
   status give now (rows from before the sharding, or after a change of
   ``chalicelib.shards.SHARDS``) get them rewritten in one update, conditional on
-  the status and the old values being unchanged.
+  the status and the old values being unchanged. An unacknowledged event's
+  ``pendingEvent`` (the ``unannounced`` index key) is rewritten the same way, to
+  ``<event type>#<shard>``; the subscriber's acknowledgment meanwhile (which removes
+  it) makes the update skip the row.
 
 Idempotent and resumable: every row's change is atomic and conditional, so an
 interrupted run is finished by running it again (``--start`` skips ahead to a
@@ -110,6 +113,12 @@ def migrate_orders(start: dict[str, Any] | None = None) -> Tally:
             (Order.status_shard, Order.status_shard_for(order_id, status), "statusShard"),
             (Order.list_partition, Order.list_partition_for(order_id), "listPartition"),
         ]
+        pending = raw.get("pendingEvent", {}).get("S")
+        if pending is not None:  # an unacknowledged event: its ``unannounced`` shard
+            event_type = pending.partition("#")[0]
+            keys.append(
+                (Order.pending_event, Order.pending_event_for(order_id, event_type), "pendingEvent")
+            )
         stale = [(attr, want, raw.get(name, {}).get("S")) for attr, want, name in keys]
         stale = [(attr, want, stored) for attr, want, stored in stale if stored != want]
         if not stale:
@@ -127,7 +136,7 @@ def migrate_orders(start: dict[str, Any] | None = None) -> Tally:
             )
             tally.migrated += 1
         except Conflict:
-            tally.skipped += 1  # its status changed, and that write set the new key
+            tally.skipped += 1  # changed meanwhile, by a write that set the new keys itself
 
     _scan(Order.Meta.table_name, start, visit)
     return tally

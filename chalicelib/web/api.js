@@ -79,3 +79,38 @@ export async function signIn(email, password) {
 export function newIdempotencyKey() {
   return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
 }
+
+// Paying: the browser confirms the order's PaymentIntent with Stripe itself, the way
+// Stripe.js does (the stage's publishable key and the intent's client secret; no token of
+// ours). Card data goes to Stripe only, never to our API. The page offers Stripe's test
+// payment methods only, and only with a test key (pk_test_...).
+export const TEST_CARDS = { ok: "pm_card_visa", declined: "pm_card_chargeCustomerFail" };
+
+export function takesTestPayments(payment) {
+  return Boolean(payment?.clientSecret && payment.apiBase && payment.publishableKey?.startsWith("pk_test_"));
+}
+
+export async function confirmPayment(payment, paymentMethod) {
+  const url = `${payment.apiBase}/v1/payment_intents/${encodeURIComponent(payment.paymentIntentId)}/confirm`;
+  // A form body and no custom header: a "simple" cross-origin request, as Stripe.js sends.
+  const body = new URLSearchParams({
+    key: payment.publishableKey,
+    client_secret: payment.clientSecret,
+    payment_method: paymentMethod,
+  });
+  let response;
+  try {
+    response = await fetch(url, { method: "POST", body });
+  } catch {
+    throw new ApiError(0, { error: "Stripe cannot be reached; check your connection", code: "NetworkError" });
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = data?.error ?? {};
+    throw new ApiError(response.status, {
+      error: typeof error.message === "string" ? error.message : `Stripe answered HTTP ${response.status}`,
+      code: error.decline_code || error.code || error.type || "PaymentError",
+    });
+  }
+  return data;
+}

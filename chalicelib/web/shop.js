@@ -1,10 +1,13 @@
 // The storefront: browse, search, product details, sign in, register, cart, checkout, orders.
-import { api, ApiError, newIdempotencyKey, query, session, signIn as apiSignIn } from "./api.js";
+import {
+  api, ApiError, confirmPayment, newIdempotencyKey, query, session, signIn as apiSignIn, takesTestPayments, TEST_CARDS,
+} from "./api.js";
 import { errorBox, field, h, money, statusBadge, when } from "./dom.js";
 
 const PAGE_SIZE = 12;
 const POLL_MS = 1500;
-const CANCELLABLE = new Set(["PENDING", "CONFIRMED"]);
+const AWAITING_PAYMENT = "AWAITING_PAYMENT";
+const CANCELLABLE = new Set(["PENDING", AWAITING_PAYMENT, "CONFIRMED"]);
 
 function failure(error) {
   if (error instanceof ApiError) return errorBox(error);
@@ -227,7 +230,9 @@ export async function cart(page, token) {
     try {
       const order = await api("POST", "/cart/checkout", undefined, { idempotencyKey: key });
       page.setCart(null);
-      page.notify(`Order ${order.orderId} placed: ${money(order.total)}. It is confirmed in a moment.`);
+      page.notify(order.status === AWAITING_PAYMENT
+        ? `Order ${order.orderId} placed: ${money(order.total)}. Pay for it by ${when(order.payment?.expiresAt)}; until then its stock is held for you.`
+        : `Order ${order.orderId} placed: ${money(order.total)}. It is confirmed in a moment.`);
       page.go("#/orders");
     } catch (error) {
       status.replaceChildren(failure(error));
@@ -247,6 +252,7 @@ export async function orders(page, token) {
   const status = h("div");
   const list = h("ol", { class: "orders", "aria-label": "Orders, newest first" });
   const live = h("p", { class: "live", "aria-live": "polite" });
+  const paying = new Set(); // orders paid from this view: polled until the payment settles them
   let timer = null;
   page.onLeave(() => clearTimeout(timer));
 
@@ -261,7 +267,50 @@ export async function orders(page, token) {
       h("ul", { class: "lines" }, order.items.map((line) =>
         h("li", {}, `${line.quantity} × ${line.name}`, h("span", { class: "num" }, money(line.lineTotal))))),
       h("p", { class: "order-total" }, "Total ", h("strong", {}, money(order.total))),
+      order.status === AWAITING_PAYMENT && order.payment ? paymentBox(order) : null,
       cancel);
+  }
+
+  // An order waiting for its payment: until when, and (test mode only) Stripe's test cards.
+  function paymentBox(order) {
+    const payment = order.payment;
+    const short = order.orderId.slice(0, 8);
+    const box = h("div", { class: "payment" },
+      h("p", {}, h("strong", {}, "Awaiting payment."),
+        ` Pay by ${when(payment.expiresAt)}, or the order expires and its stock goes back on sale.`));
+    if (paying.has(order.orderId)) {
+      box.append(h("p", { class: "meta" }, "Payment sent; waiting for Stripe to confirm it."));
+    } else if (takesTestPayments(payment)) {
+      box.append(h("div", { class: "actions" },
+        h("button", { type: "button", "aria-describedby": `test-note-${short}`,
+          onclick: (event) => pay(order, TEST_CARDS.ok, event.target) }, "Pay with test card"),
+        h("button", { type: "button", class: "secondary", "aria-describedby": `test-note-${short}`,
+          onclick: (event) => pay(order, TEST_CARDS.declined, event.target) }, "Pay with a declined test card")),
+      h("p", { class: "hint", id: `test-note-${short}` },
+        "Stripe test mode: no real card, no real money (Visa 4242 4242 4242 4242, or a card that is declined)."));
+    } else {
+      box.append(h("p", { class: "meta" }, "Card payment is not offered on this page for this shop."));
+    }
+    return box;
+  }
+
+  async function pay(order, paymentMethod, button) {
+    status.replaceChildren();
+    for (const other of button.parentElement.querySelectorAll("button")) other.disabled = true;
+    const short = order.orderId.slice(0, 8);
+    try {
+      await confirmPayment(order.payment, paymentMethod);
+      page.notify(`Payment for order ${short} sent; it is confirmed in a moment.`);
+    } catch (error) {
+      status.replaceChildren(failure(error));
+      if (error.status === 0) {
+        for (const other of button.parentElement.querySelectorAll("button")) other.disabled = false;
+        return;
+      }
+    }
+    // Settled or declined, Stripe tells the shop through its webhook: ask until it has.
+    paying.add(order.orderId);
+    await refresh();
   }
 
   async function cancelOrder(order) {
@@ -275,18 +324,21 @@ export async function orders(page, token) {
     }
   }
 
-  // While an order is PENDING, ask again: the order service confirms it asynchronously.
+  // While an order is PENDING, or paid here and still AWAITING_PAYMENT, ask again: the
+  // order service confirms it asynchronously (after Stripe's webhook, for a payment).
   async function refresh() {
     clearTimeout(timer);
     try {
       // userId: an admin's own orders too, not everyone's.
       const answer = await api("GET", `/orders${query({ userId: session.get()?.userId, limit: 20 })}`);
       if (!page.isCurrent(token)) return;
+      for (const order of answer.items) if (order.status !== AWAITING_PAYMENT) paying.delete(order.orderId);
       list.replaceChildren(...answer.items.map(orderItem));
       if (!answer.items.length) list.replaceChildren(h("li", { class: "empty" }, "No orders yet."));
       const pending = answer.items.some((order) => order.status === "PENDING");
-      live.textContent = pending ? "Waiting for confirmation…" : "";
-      if (pending) timer = setTimeout(refresh, POLL_MS);
+      const settling = answer.items.some((order) => paying.has(order.orderId));
+      live.textContent = settling ? "Waiting for the payment to be confirmed…" : pending ? "Waiting for confirmation…" : "";
+      if (pending || settling) timer = setTimeout(refresh, POLL_MS);
     } catch (error) {
       status.replaceChildren(failure(error));
     }

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib import events, mailer
 from chalicelib.config import get_settings
-from chalicelib.event_types import ORDER_CANCELLED, ORDER_PLACED
+from chalicelib.event_types import ORDER_CANCELLED, ORDER_EXPIRED, ORDER_PAID, ORDER_PLACED
 from chalicelib.models import Order
 from chalicelib.order_view import PENDING
 
@@ -106,8 +106,43 @@ def test_a_cancelled_order_emails_its_buyer_again(api, sender, order, customer):
     assert stored(order["orderId"]).emailed == {ORDER_PLACED, ORDER_CANCELLED}
 
 
+def takes_payments(monkeypatch) -> None:
+    """The subscriber of a stage with a payment provider (it then knows OrderPaid/OrderExpired)."""
+    settings = dataclasses.replace(get_settings(), payment_provider="stripe")
+    monkeypatch.setattr(events, "get_settings", lambda: settings)
+
+
+@pytest.mark.parametrize(
+    ("event_type", "status", "subject"),
+    [
+        (ORDER_PAID, "CONFIRMED", "Your payment for order {short}… was received"),
+        (ORDER_EXPIRED, "EXPIRED", "Your order {short}… expired"),
+        (ORDER_CANCELLED, "CANCELLED", "Your order {short}… is cancelled"),  # payment failed
+    ],
+)
+def test_the_outcome_of_a_payment_emails_the_buyer(
+    monkeypatch, sender, order, customer, event_type, status, subject
+):
+    takes_payments(monkeypatch)
+    # As the webhook or the expiry leaves it: moved out of AWAITING_PAYMENT, event pending.
+    Order(order["orderId"]).update(
+        actions=[Order.status.set(status), Order.pending_event.set(event_type)]
+    )
+
+    assert events.handle_message(event(event_type, order)) == "acknowledged"
+    assert events.handle_message(event(event_type, order)) == "ignored"
+
+    [sent] = outbox()
+    assert sent["to"] == [customer.email]
+    assert sent["subject"] == subject.format(short=order["orderId"][:8]) + " — $25.00"
+    assert sent["text"].startswith("Hello Test User,\n\n")
+    assert stored(order["orderId"]).emailed == {event_type}
+
+
 @pytest.mark.parametrize("event_type", sorted(events.BUYER_EMAIL_STATUS))
-def test_duplicate_deliveries_send_one_email(api, sender, order, customer, event_type):
+def test_duplicate_deliveries_send_one_email(api, monkeypatch, sender, order, customer, event_type):
+    if event_type in events.PAYMENT_EVENT_TYPES:
+        takes_payments(monkeypatch)
     if event_type != ORDER_PLACED:
         # The order as it is when its event goes out: in the new status, event pending.
         Order(order["orderId"]).update(

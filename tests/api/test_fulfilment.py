@@ -83,7 +83,7 @@ def test_events_are_published_from_the_stream_and_acknowledged_idempotently(
     assert message["type"] == "OrderShipped" and message["orderId"] == order_id
     # Unacknowledged until the subscriber sees it: the sweep would re-publish it.
     stored = Order.get(order_id, consistent_read=True)
-    assert stored.pending_event == "OrderShipped"
+    assert stored.pending_event_type == "OrderShipped"
     assert events.handle_message(json.dumps(message)) == "acknowledged"
     assert events.handle_message(json.dumps(message)) == "ignored"
     stored = Order.get(order_id, consistent_read=True)

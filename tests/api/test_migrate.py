@@ -6,7 +6,7 @@ import boto3
 import pytest
 
 from chalicelib.models import Order, Product
-from chalicelib.shards import shard_of
+from chalicelib.shards import SHARDS, shard_of
 from scripts.migrate import migrate_orders, migrate_products
 
 
@@ -96,3 +96,31 @@ def test_orders_from_before_sharding_join_the_admin_listing(api, admin, legacy):
     assert Order.get("order-004").list_partition == f"ORDER#{shard_of('order-004')}"
     again = migrate_orders()
     assert (again.examined, again.migrated) == (0, 0)
+
+
+def test_unacknowledged_events_move_to_their_unannounced_shard(api, admin, legacy):
+    table = boto3.client("dynamodb", region_name="us-east-1")
+    for order_id in ("order-000", "order-002"):  # PENDING, OrderPlaced not acknowledged
+        table.update_item(
+            TableName=Order.Meta.table_name,
+            Key={"orderId": {"S": order_id}},
+            UpdateExpression="SET pendingEvent = :e, eventAt = :at",
+            ExpressionAttributeValues={
+                ":e": {"S": "OrderPlaced"},
+                ":at": {"S": "2025-01-01T00:00:00.000Z"},
+            },
+        )
+    assert migrate_orders().migrated == 6
+    for order_id in ("order-000", "order-002"):
+        stored = Order.get(order_id)
+        assert stored.pending_event == f"OrderPlaced#{shard_of(order_id)}"
+        assert stored.pending_event_type == "OrderPlaced"
+    sharded = {
+        o.order_id
+        for shard in range(SHARDS)
+        for o in Order.unannounced.query(f"OrderPlaced#{shard}")
+    }
+    assert sharded == {"order-000", "order-002"}
+    assert list(Order.unannounced.query("OrderPlaced")) == []
+    assert Order.get("order-001").pending_event is None  # acknowledged rows stay out
+    assert migrate_orders().migrated == 0

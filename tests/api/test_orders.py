@@ -972,7 +972,7 @@ def test_placing_an_order_makes_no_sns_call(api, customer, widget, aws_calls):
 
     # Two round trips in all: the products read and the order transaction.
     assert aws_calls.operations() == ["BatchGetItem", "TransactWriteItems"]
-    assert stored(order["orderId"]).pending_event == "OrderPlaced"
+    assert stored(order["orderId"]).pending_event_type == "OrderPlaced"
 
 
 def test_cancelling_makes_no_sns_call(api, customer, widget, aws_calls):
@@ -982,7 +982,7 @@ def test_cancelling_makes_no_sns_call(api, customer, widget, aws_calls):
     assert api.post(f"/orders/{order['orderId']}/cancel", token=customer.token).status == 200
 
     assert aws_calls.operations("sns") == []
-    assert stored(order["orderId"]).pending_event == "OrderCancelled"
+    assert stored(order["orderId"]).pending_event_type == "OrderCancelled"
 
 
 def test_the_stream_publishes_order_placed(api, customer, widget, aws_calls, stream):
@@ -1095,7 +1095,7 @@ def test_with_sns_down_orders_are_placed_and_cancelled(api, customer, widget, sn
     assert reply.status == 201
     assert api.post(f"/orders/{reply.body['orderId']}/cancel", token=customer.token).status == 200
     record = stored(reply.body["orderId"])
-    assert record.pending_event == "OrderCancelled"
+    assert record.pending_event_type == "OrderCancelled"
     assert stocks(api, widget) == [10]
 
 

@@ -11,13 +11,15 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from chalicelib import payment_flow, payments
+from chalicelib import payment_flow, payments, web
+from chalicelib.config import get_settings
 from chalicelib.models import Order
 
 SECRET = "whsec_api_tests"
@@ -163,3 +165,53 @@ def test_a_checkout_waits_for_payment_like_an_order(api, customer, ticket, strip
     assert stock_of(api, ticket["productId"]) == 1
     assert payment_flow.expire_unpaid(now=datetime.now(UTC) + timedelta(hours=1)) == 1
     assert stock_of(api, ticket["productId"]) == 3
+
+
+@pytest.fixture
+def stripe_stage(monkeypatch, stripe) -> Iterator[None]:
+    """Settings of a stage that takes payments through Stripe, with a test publishable key."""
+    monkeypatch.setenv("PAYMENT_PROVIDER", "stripe")
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_never_shown")
+    monkeypatch.setenv("STRIPE_PUBLISHABLE_KEY", "pk_test_shown")
+    get_settings.cache_clear()
+    web.content_security_policy.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    web.content_security_policy.cache_clear()
+
+
+def test_an_order_awaiting_payment_gives_the_browser_the_public_key_only(
+    api, customer, ticket, stripe_stage
+):
+    order = place(api, customer, ticket)
+
+    payment = order["payment"]
+    assert payment["publishableKey"] == "pk_test_shown"
+    assert payment["apiBase"] == "https://api.stripe.com"
+    assert payment["clientSecret"].startswith(payment["paymentIntentId"])
+    listed = api.get("/orders", token=customer.token).body["items"][0]["payment"]
+    assert listed == payment  # the page's list has what it needs to pay
+    assert "sk_test" not in json.dumps(order) and "sk_test" not in json.dumps(listed)
+    # Settled: nothing left to confirm with.
+    assert payment_flow.expire_unpaid(now=datetime.now(UTC) + timedelta(hours=1)) == 1
+    expired = api.get(f"/orders/{order['orderId']}", token=customer.token).body["payment"]
+    assert set(expired) == {"provider", "paymentIntentId", "expiresAt"}
+
+
+def test_the_page_may_call_stripe_only_on_a_stage_that_takes_payments(api, monkeypatch):
+    def connect_sources() -> str:
+        web.content_security_policy.cache_clear()
+        policy = api.get("/web/app.js").headers["Content-Security-Policy"]
+        return next(p for p in policy.split("; ") if p.startswith("connect-src"))
+
+    assert connect_sources() == "connect-src 'self'"
+    monkeypatch.setenv("PAYMENT_PROVIDER", "stripe")
+    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:8420")
+    get_settings.cache_clear()
+    try:
+        assert connect_sources() == "connect-src 'self' http://127.0.0.1:8420"
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        web.content_security_policy.cache_clear()

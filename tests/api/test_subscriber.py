@@ -119,7 +119,7 @@ def test_order_placed_after_a_cancel_leaves_it_cancelled(api, customer, order, d
     assert raw_item(order["orderId"]) == before
     record = stored(order["orderId"])
     assert record.status == "CANCELLED"
-    assert record.pending_event == "OrderCancelled"
+    assert record.pending_event_type == "OrderCancelled"
 
 
 def test_order_cancelled_is_acknowledged(api, customer, order, deliver):
@@ -141,7 +141,7 @@ def test_a_stale_order_cancelled_does_not_touch_a_live_order(order, deliver):
     deliver({**placed_event(order), "type": "OrderCancelled"})
 
     assert raw_item(order["orderId"]) == before
-    assert stored(order["orderId"]).pending_event == "OrderPlaced"
+    assert stored(order["orderId"]).pending_event_type == "OrderPlaced"
 
 
 def test_the_events_of_a_cancelled_confirmed_order_settle_in_any_order(

@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
+from moto.dynamodb.models.table import Table
 
 import scripts.deploy
 import scripts.destroy
@@ -481,3 +482,130 @@ def test_make_deploy_prod_needs_the_access_log_role_before_creating_anything(
     assert "Nothing was created" in error
     assert chalice_runs == []
     assert stack_status(cfn, "shop-prod-resources") is None
+
+
+# --- more than one new index per table: one per update -------------------------
+
+GSI_LIMIT = "Cannot perform more than one GSI creation or deletion in a single update"
+
+
+def table_indexes(template: dict[str, Any]) -> dict[str, list[str]]:
+    return {
+        name: [i["IndexName"] for i in r["Properties"].get("GlobalSecondaryIndexes", [])]
+        for name, r in template["Resources"].items()
+        if r["Type"] == "AWS::DynamoDB::Table"
+    }
+
+
+def before_the_storefront() -> dict[str, Any]:
+    """The resources template as first deployed: products without indexes, orders with three."""
+    template = json.loads(TEMPLATE)
+    products = template["Resources"]["ProductsTable"]["Properties"]
+    del products["GlobalSecondaryIndexes"]
+    products["AttributeDefinitions"] = [{"AttributeName": "productId", "AttributeType": "S"}]
+    orders = template["Resources"]["OrdersTable"]["Properties"]
+    orders["GlobalSecondaryIndexes"] = orders["GlobalSecondaryIndexes"][:3]
+    first = {"orderId", "userId", "createdAt", "listPartition", "pendingEvent", "eventAt"}
+    orders["AttributeDefinitions"] = [
+        a for a in orders["AttributeDefinitions"] if a["AttributeName"] in first
+    ]
+    return template
+
+
+@pytest.fixture
+def one_index_per_update(cfn, monkeypatch) -> list[dict[str, Any]]:
+    """CloudFormation's refusal (DynamoDB's limit), which moto does not enforce; each update."""
+    updates: list[dict[str, Any]] = []
+    original = cfn.update_stack
+
+    def update_stack(**kwargs: Any) -> Any:
+        body = cfn.get_template(StackName=kwargs["StackName"])["TemplateBody"]
+        before = table_indexes(json.loads(body) if isinstance(body, str) else body)
+        after = json.loads(kwargs["TemplateBody"])
+        for table, names in table_indexes(after).items():
+            if len(set(names) ^ set(before.get(table, names))) > 1:
+                error = {"Error": {"Code": "ValidationError", "Message": GSI_LIMIT}}
+                raise ClientError(error, "UpdateStack")
+        updates.append(after)
+        return original(**kwargs)
+
+    monkeypatch.setattr(cfn, "update_stack", update_stack)
+    monkeypatch.setattr(Table, "update_from_cloudformation_json", classmethod(update_table))
+    return updates
+
+
+def update_table(
+    cls: Any,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> Any:
+    """moto 5.2 cannot update a table through CloudFormation: apply the index changes."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    table, properties = original_resource, cloudformation_json["Properties"]
+    wanted = {i["IndexName"]: i for i in properties.get("GlobalSecondaryIndexes", [])}
+    have = {index.name for index in table.global_indexes}
+    changes = [{"Delete": {"IndexName": n}} for n in have - set(wanted)]
+    changes += [{"Create": index} for n, index in wanted.items() if n not in have]
+    backend = dynamodb_backends[account_id][region_name]
+    return backend.update_table(table.name, properties["AttributeDefinitions"], changes,
+                                {}, "", {}, None, None)  # fmt: skip
+
+
+def test_a_stage_from_before_the_new_indexes_is_upgraded_one_index_per_update(
+    cfn, one_index_per_update
+):
+    stack = "shop-dev-resources"
+    deploy_stack(cfn, stack, json.dumps(before_the_storefront()), parameters("dev"),
+                 echo=lambda _: None, poll_seconds=0)  # fmt: skip
+    with pytest.raises(ClientError, match="more than one GSI"):
+        deploy_stack(cfn, stack, TEMPLATE, parameters("dev"), echo=lambda _: None, poll_seconds=0)
+    shown: list[str] = []
+
+    outcome = scripts.deploy.deploy_resources(
+        cfn, stack, TEMPLATE, parameters("dev"), echo=shown.append, poll_seconds=0
+    )
+
+    assert outcome == "updated"
+    steps = [table_indexes(update) for update in one_index_per_update]
+    target = table_indexes(json.loads(TEMPLATE))
+    assert len(steps) == 3  # three new product indexes: two steps, then the template
+    assert [s["ProductsTable"] for s in steps] == [
+        target["ProductsTable"][:1],
+        target["ProductsTable"][:2],
+        target["ProductsTable"],
+    ]
+    assert [len(s["OrdersTable"]) for s in steps] == [4, 5, 5]
+    assert one_index_per_update[-1] == json.loads(TEMPLATE)  # ends on the template itself
+    assert sum("Index step" in line for line in shown) == 2
+    assert stack_status(cfn, stack) == "UPDATE_COMPLETE"
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    for table, names in (("products", target["ProductsTable"]), ("orders", target["OrdersTable"])):
+        described = dynamodb.describe_table(TableName=f"shop-dev-{table}")["Table"]
+        assert [i["IndexName"] for i in described["GlobalSecondaryIndexes"]] == names
+
+
+def test_index_steps_drop_before_adding_and_keep_only_used_attributes():
+    target = json.loads(TEMPLATE)
+    deployed = json.loads(TEMPLATE)
+    orders = deployed["Resources"]["OrdersTable"]["Properties"]
+    retired = {
+        "IndexName": "retired",
+        "KeySchema": [{"AttributeName": "legacy", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }
+    orders["GlobalSecondaryIndexes"] = [*orders["GlobalSecondaryIndexes"][:2], retired]
+    orders["AttributeDefinitions"].append({"AttributeName": "legacy", "AttributeType": "S"})
+
+    steps = scripts.deploy.index_steps(deployed, target)
+
+    names = [table_indexes(step)["OrdersTable"] for step in steps]
+    assert names == [["byUser", "byCreated"], ["byUser", "byCreated", "unannounced"],
+                     ["byUser", "byCreated", "unannounced", "byStatus"]]  # fmt: skip
+    first = steps[0]["Resources"]["OrdersTable"]["Properties"]["AttributeDefinitions"]
+    assert {a["AttributeName"] for a in first} == {"orderId", "userId", "createdAt",
+                                                   "listPartition"}  # fmt: skip
+    assert scripts.deploy.index_steps(target, target) == []

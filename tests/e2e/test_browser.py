@@ -2,13 +2,16 @@
 
 A buyer registers, fills a cart with two products, meets a stock error worded by the API,
 checks out and watches the order turn CONFIRMED, then cancels another; an admin creates,
-edits and deletes a product, ships and delivers an order, and reads the users list. Each
+edits and deletes a product, ships and delivers an order, and reads the users list. On a
+stack that takes payments (PAYMENT_PROVIDER=stripe, localstripe), a buyer pays an order
+from the page with Stripe's test card and sees it CONFIRMED, and a declined card. Each
 main screen is photographed: into docs/img/ with ``make screenshots`` (WRITE_SCREENSHOTS=1),
 into the test's temporary directory otherwise, so a plain ``make test`` leaves the tree clean.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -19,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT, RunningStack, chromium_or_skip
+from tests.e2e.conftest import ROOT, RunningStack, chromium_or_skip, free_port
 from tests.factories import Account, ShopClient, unique_email
 
 DOCS_IMG = ROOT / "docs" / "img"
@@ -60,10 +63,10 @@ def screenshot(tmp_path: Path) -> Any:
     return take
 
 
-@pytest.fixture
-def browser_page(chromium: Any, stack: RunningStack) -> Iterator[Any]:
+@contextlib.contextmanager
+def open_page(chromium: Any, base_url: str) -> Iterator[Any]:
     """A fresh tab (its own sessionStorage) that fails the test on any script error."""
-    context = chromium.new_context(viewport=VIEWPORT, base_url=stack.url)
+    context = chromium.new_context(viewport=VIEWPORT, base_url=base_url)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -73,6 +76,12 @@ def browser_page(chromium: Any, stack: RunningStack) -> Iterator[Any]:
     # A 4xx the page shows on purpose is logged by Chromium as a failed resource load.
     unexpected = [e for e in errors if "Failed to load resource" not in e]
     assert not unexpected, unexpected
+
+
+@pytest.fixture
+def browser_page(chromium: Any, stack: RunningStack) -> Iterator[Any]:
+    with open_page(chromium, stack.url) as page:
+        yield page
 
 
 def expect(locator: Any) -> Any:
@@ -288,6 +297,84 @@ def test_a_customer_sees_no_admin_view(browser_page, http):
     expect(page.get_by_role("link", name="Sign in").first).to_be_visible()
     assert page.evaluate("sessionStorage.length") == 0
     assert page.context.cookies() == []
+
+
+@pytest.fixture(scope="module")
+def paying_stack(stack_launcher: Any) -> Iterator[tuple[RunningStack, str]]:
+    """A stack that takes payments through Stripe (localstripe), and localstripe's URL."""
+    stripe_port = free_port()
+    env = {"PAYMENT_PROVIDER": "stripe", "LOCALSTRIPE_PORT": str(stripe_port)}
+    with stack_launcher(env=env) as running:
+        yield running, f"http://127.0.0.1:{stripe_port}"
+
+
+def check_out_one(page: Any, product: dict[str, Any]) -> Any:
+    """Put one unit in the cart from the catalogue, check out, and return the new order's item."""
+    expect(page.get_by_role("heading", name="Products", exact=True)).to_be_visible()
+    page.get_by_role("button", name=f"Add {product['name']} to cart").click()
+    expect(page.get_by_role("link", name="Cart (1)")).to_be_visible()
+    page.get_by_role("link", name="Cart (1)").click()
+    page.get_by_role("button", name="Check out").click()
+    expect(page.get_by_role("heading", name="My orders")).to_be_visible()
+    return page.get_by_role("list", name="Orders, newest first").locator("li.order").first
+
+
+def test_a_buyer_pays_from_the_page_with_a_test_card_and_sees_the_order_confirmed(
+    chromium, paying_stack, screenshot
+):
+    stack, stripe_url = paying_stack
+    http = stack.client()
+    admin = http.login(stack.admin_email, stack.admin_password)
+    lamp = http.create_product(admin, name="Reading lamp", category="home", price=31, stock=3)
+    buyer = http.register(name="Pat Payer")
+
+    with open_page(chromium, stack.url) as page:
+        sent: list[Any] = []
+        page.on("request", lambda request: sent.append(request))
+        sign_in(page, buyer.email, buyer.password)
+        order = check_out_one(page, lamp)
+
+        expect(page.get_by_role("status")).to_contain_text("Pay for it by")
+        expect(order.locator(".badge")).to_have_text("AWAITING_PAYMENT")
+        expect(order).to_contain_text("Awaiting payment. Pay by")
+        assert stock_of(http, lamp) == 2  # held for this buyer while unpaid
+        screenshot(page, "orders-awaiting-payment")
+        order.get_by_role("button", name="Pay with test card").click()
+
+        # Stripe's webhook (from localstripe) confirms it; the page keeps asking until then.
+        expect(order.locator(".badge")).to_have_text("CONFIRMED", timeout=CONFIRMATION_TIMEOUT_MS)
+        expect(order.get_by_role("button", name="Pay with test card")).to_have_count(0)
+        assert stock_of(http, lamp) == 2  # sold, not given back
+
+    # The page confirmed the PaymentIntent with Stripe itself, with the publishable key and
+    # the client secret; nothing about the card (nor the secret key) went to our API.
+    confirms = [r for r in sent if r.url.endswith("/confirm")]
+    assert len(confirms) == 1, [r.url for r in sent]
+    assert confirms[0].url.startswith(f"{stripe_url}/v1/payment_intents/pi_")
+    assert "key=pk_test_" in confirms[0].post_data
+    assert "payment_method=pm_card_visa" in confirms[0].post_data
+    ours = [r for r in sent if r.url.startswith(stack.url)]
+    assert ours and not any("pm_card" in (r.post_data or "") for r in ours)
+    assert not any("sk_" in (r.post_data or "") + r.url for r in sent)
+
+
+def test_a_declined_test_card_cancels_the_order_and_gives_the_stock_back(chromium, paying_stack):
+    stack, _ = paying_stack
+    http = stack.client()
+    admin = http.login(stack.admin_email, stack.admin_password)
+    gloves = http.create_product(admin, name="Garden gloves", category="home", price=12, stock=2)
+    buyer = http.register(name="Dee Clined")
+
+    with open_page(chromium, stack.url) as page:
+        sign_in(page, buyer.email, buyer.password)
+        order = check_out_one(page, gloves)
+        assert stock_of(http, gloves) == 1
+        order.get_by_role("button", name="Pay with a declined test card").click()
+
+        expect(page.get_by_role("alert")).to_contain_text("Your card was declined.")
+        expect(page.get_by_role("alert")).to_contain_text("card_declined")
+        expect(order.locator(".badge")).to_have_text("CANCELLED", timeout=CONFIRMATION_TIMEOUT_MS)
+    assert stock_of(http, gloves) == 2
 
 
 def test_ci_fails_instead_of_skipping_when_chromium_is_missing():

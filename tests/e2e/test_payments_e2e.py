@@ -13,6 +13,9 @@ import hashlib
 import hmac
 import json
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,6 +25,7 @@ import pytest
 from devstack.payments import CARD_DECLINED, CARD_OK, intent_status, pay
 from tests.e2e.concurrency import race
 from tests.e2e.conftest import RunningStack, free_port, run_stack
+from tests.e2e.test_notifications_e2e import emails_to, eventually
 from tests.factories import ShopClient
 
 TIMEOUT_SECONDS = 12  # PAYMENT_TIMEOUT_SECONDS of this stack
@@ -258,3 +262,79 @@ def test_twenty_buyers_for_five_units_three_never_pay_three_come_back(shop, stri
     assert stock(shop, item["productId"]) == 3
     latecomer = shop.register()
     assert order(shop, latecomer.token, item["productId"], 3).status == 201
+
+
+def test_the_buyer_is_emailed_when_paid_declined_or_expired(pay_stack, shop, stripe_url, product):
+    stack = pay_stack[0]
+    item = product(3)
+    buyer = shop.register(name="Paula Payer")
+    paid, declined, unpaid = (order(shop, buyer.token, item["productId"]).body for _ in range(3))
+
+    assert pay(stripe_url, paid["payment"]["paymentIntentId"], CARD_OK) == "succeeded"
+    assert pay(stripe_url, declined["payment"]["paymentIntentId"], CARD_DECLINED).startswith(
+        "declined"
+    )
+    assert wait_for_status(shop, buyer.token, unpaid["orderId"], "EXPIRED")["status"] == "EXPIRED"
+
+    # One email per outcome (events leave through the orders stream, after the change).
+    eventually(lambda: emails_to(stack, buyer.email)[2:], timeout=WAIT_SECONDS)
+    received = {
+        o["orderId"]: [m for m in emails_to(stack, buyer.email) if o["orderId"] in m["text"]]
+        for o in (paid, declined, unpaid)
+    }
+
+    [paid_email] = received[paid["orderId"]]
+    [declined_email] = received[declined["orderId"]]
+    [expired_email] = received[unpaid["orderId"]]  # none said "confirmed" at placement
+    assert (
+        paid_email["subject"]
+        == f"Your payment for order {paid['orderId'][:8]}… was received — $12.50"
+    )
+    assert "We received your payment" in paid_email["text"]
+    assert (
+        declined_email["subject"] == f"Your order {declined['orderId'][:8]}… is cancelled — $12.50"
+    )
+    assert expired_email["subject"] == f"Your order {unpaid['orderId'][:8]}… expired — $12.50"
+    assert "not paid in time" in expired_email["text"]
+    for email in (paid_email, declined_email, expired_email):
+        assert email["text"].startswith("Hello Paula Payer,\n")
+
+
+_LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def confirm_as_the_browser(payment: dict[str, Any], client_secret: str) -> tuple[int, Any]:
+    """What the web page sends to Stripe: publishable key, client secret, test card."""
+    form = {
+        "key": payment["publishableKey"],
+        "client_secret": client_secret,
+        "payment_method": "pm_card_visa",
+    }
+    url = f"{payment['apiBase']}/v1/payment_intents/{payment['paymentIntentId']}/confirm"
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode())
+    try:
+        with _LOOPBACK.open(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_the_browser_confirms_with_the_publishable_key_and_the_client_secret_only(
+    shop, stripe_url, product
+):
+    item = product(1)
+    buyer = shop.register()
+    placed = order(shop, buyer.token, item["productId"]).body
+    payment = placed["payment"]
+    assert payment["publishableKey"].startswith("pk_test_")
+    assert payment["apiBase"] == stripe_url
+
+    forged = confirm_as_the_browser(payment, payment["paymentIntentId"] + "_secret_guess")
+    assert forged[0] == 401
+    assert intent_status(stripe_url, payment["paymentIntentId"]) == "requires_payment_method"
+
+    status, intent = confirm_as_the_browser(payment, payment["clientSecret"])
+
+    assert (status, intent["status"]) == (200, "succeeded")
+    paid = wait_for_status(shop, buyer.token, placed["orderId"], "CONFIRMED")
+    assert paid["status"] == "CONFIRMED"

@@ -14,6 +14,7 @@ from chalicelib import events
 from chalicelib.encoding import json_default
 from chalicelib.models import Order
 from chalicelib.schemas import MAX_ID_LENGTH
+from chalicelib.shards import SHARDS
 from tests.conftest import delivered_to
 from tests.factories import make_order
 
@@ -91,6 +92,14 @@ def conditional_check_failed() -> UpdateError:
     return update_error("ConditionalCheckFailedException")
 
 
+def pending(event_type: str) -> str:
+    """The condition "order-1 still waits for this event": its shard, or the bare type
+    of a row written before the ``unannounced`` index was sharded."""
+    sharded = Order.pending_event_for("order-1", event_type)
+    assert sharded.startswith(f"{event_type}#")
+    return f"pendingEvent IN ({{'S': '{sharded}'}}, {{'S': '{event_type}'}})"
+
+
 def test_order_placed_confirms_only_a_pending_order_and_acknowledges_it(updates):
     result = events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": "order-1"}))
 
@@ -102,7 +111,7 @@ def test_order_placed_confirms_only_a_pending_order_and_acknowledges_it(updates)
     assert "eventAt" in actions
     assert any(a.startswith("updatedAt = ") for a in actions)
     assert "status = {'S': 'PENDING'}" in condition
-    assert "pendingEvent = {'S': 'OrderPlaced'}" in condition
+    assert pending("OrderPlaced") in condition
 
 
 def test_order_cancelled_only_acknowledges(updates):
@@ -111,7 +120,7 @@ def test_order_cancelled_only_acknowledges(updates):
     assert result == "acknowledged"
     [(_, actions, condition)] = updates.calls
     assert sorted(actions) == ["eventAt", "pendingEvent"]
-    assert condition == "pendingEvent = {'S': 'OrderCancelled'}"
+    assert condition == pending("OrderCancelled")
 
 
 @pytest.mark.parametrize("event_type", ["OrderShipped", "OrderDelivered"])
@@ -121,7 +130,7 @@ def test_fulfilment_events_only_acknowledge(updates, event_type):
     assert result == "acknowledged"
     [(_, actions, condition)] = updates.calls
     assert sorted(actions) == ["eventAt", "pendingEvent"]
-    assert condition == f"pendingEvent = {{'S': '{event_type}'}}"
+    assert condition == pending(event_type)
 
 
 def test_extra_fields_are_ignored(updates):
@@ -425,13 +434,18 @@ class QueryRecorder:
 
 
 def test_the_sweep_queries_each_event_type_before_the_grace_period(monkeypatch, sns):
-    query = QueryRecorder({"OrderPlaced": [make_order()], "OrderCancelled": []})
+    order = make_order()
+    shard = Order.pending_event_for(order.order_id, "OrderPlaced")
+    query = QueryRecorder({shard: [order]})
     monkeypatch.setattr(Order.unannounced, "query", query)
     now = datetime(2030, 1, 1, 0, 10, tzinfo=UTC)
 
     assert events.republish_unannounced(now=now) == 1
 
-    assert [c[0] for c in query.calls] == list(events.EVENT_TYPES)
+    # Every shard of every event type, then its pre-sharding partition (the bare type).
+    partitions = [f"{t}#{i}" for t in events.EVENT_TYPES for i in range(SHARDS)]
+    assert sorted(c[0] for c in query.calls) == sorted(partitions + list(events.EVENT_TYPES))
+    assert shard in partitions
     expected = (now - events.SWEEP_GRACE).isoformat(timespec="milliseconds")
     expected = expected.replace("+00:00", "Z")
     assert all(c[1] == f"eventAt < {{'S': '{expected}'}}" for c in query.calls)
@@ -449,7 +463,12 @@ def test_the_sweep_cutoff_is_utc_whatever_the_callers_timezone(monkeypatch, sns)
     events.republish_unannounced(now=utc)
     events.republish_unannounced(now=utc.astimezone(timezone(timedelta(hours=9))))
 
-    assert query.calls[0][1] == query.calls[2][1] == "eventAt < {'S': '2030-01-01T11:58:00.000Z'}"
+    second_run = len(query.calls) // 2
+    assert (
+        query.calls[0][1]
+        == query.calls[second_run][1]
+        == "eventAt < {'S': '2030-01-01T11:58:00.000Z'}"
+    )
 
 
 def test_the_sweep_counts_only_successful_publishes(monkeypatch, sns):

@@ -118,6 +118,12 @@ def test_later_events_read_as_what_happened_and_when(event_type, subject, headli
         (ORDER_CANCELLED, "Your order 1a2b3c4d… is cancelled — $19.99", "is cancelled."),
         (ORDER_SHIPPED, "Your order 1a2b3c4d… has shipped — $19.99", "is on its way."),
         (ORDER_DELIVERED, "Your order 1a2b3c4d… was delivered — $19.99", "was delivered."),
+        (
+            events.ORDER_PAID,
+            "Your payment for order 1a2b3c4d… was received — $19.99",
+            "We received your payment",
+        ),
+        (events.ORDER_EXPIRED, "Your order 1a2b3c4d… expired — $19.99", "not paid in time"),
     ],
 )
 def test_the_buyer_is_greeted_by_name_and_told_what_happened(event_type, subject, headline):
@@ -128,6 +134,23 @@ def test_the_buyer_is_greeted_by_name_and_told_what_happened(event_type, subject
     assert (first, blank) == ("Hello Ada,", "")
     assert headline in said and ORDER_ID in said
     assert email.text.endswith("Total:     $19.99\n")
+
+
+@pytest.mark.parametrize(
+    ("event_type", "status", "time_line"),
+    [
+        (events.ORDER_PAID, "CONFIRMED", "Paid:      2030-01-02T10:30:00.000Z"),
+        (events.ORDER_EXPIRED, "EXPIRED", "Expired:   2030-01-02T10:30:00.000Z"),
+    ],
+)
+def test_payment_events_email_the_buyer_with_when_it_happened(event_type, status, time_line):
+    assert events.BUYER_EMAIL_STATUS[event_type] == status  # the subscriber emails them
+    order = make_order(lines=1, status=status, payment_intent_id="pi_1", payment_provider="stripe")
+
+    email = buyer_email(event_type, order_view(order), "Ada")
+
+    assert time_line in email.text.splitlines()
+    assert "pi_1" not in email.text  # the payment's ids are ours, not the buyer's
 
 
 def test_money_is_shown_with_two_decimals_and_thousands():
