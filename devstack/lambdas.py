@@ -17,6 +17,10 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 LOCAL_ACCOUNT_ID = "123456789012"  # moto's default account
+# How long stopping waits for a background handler (a stream batch, a sweep) to finish.
+# Short: Ctrl-C must end the stack within a few seconds even while a handler sits in an
+# SDK backoff (CHAOS_THROTTLE_RATE); the threads are daemons, so exiting does not wait.
+STOP_WAIT_SECONDS = 1.0
 
 
 class FakeLambdaContext:
@@ -131,7 +135,7 @@ class PeriodicInvoker:
         self._stopped.set()
         # Bounded: a run stuck on I/O must not hold up Ctrl-C; the thread is a daemon.
         if self._thread.is_alive():
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=STOP_WAIT_SECONDS)
 
 
 def dynamodb_event_from_stream_records(

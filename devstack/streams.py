@@ -13,7 +13,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from devstack.lambdas import FakeLambdaContext, dynamodb_event_from_stream_records
+from devstack.lambdas import (
+    STOP_WAIT_SECONDS,
+    FakeLambdaContext,
+    dynamodb_event_from_stream_records,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -144,4 +148,4 @@ class StreamPoller:
         self._stopped.set()
         self._wake.set()
         if self._thread.is_alive():
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=STOP_WAIT_SECONDS)  # a batch in flight is a daemon's

@@ -82,6 +82,19 @@ def delivered_to(published: dict, protocol: str) -> str:
     return str(structure.get(protocol, structure["default"]))
 
 
+def unannounced(event_type: str) -> list:
+    """Every order in the ``unannounced`` index for this event type: all of its shards and
+    the bare pre-sharding partition (``events.unannounced_partitions``)."""
+    from chalicelib import events
+    from chalicelib.models import Order
+
+    return [
+        order
+        for partition in events.unannounced_partitions(event_type)
+        for order in Order.unannounced.query(partition)
+    ]
+
+
 def json_of(response) -> object:
     return json.loads(response.body) if response.body else None
 

@@ -46,7 +46,11 @@ republished, left = 0, None
 for rounds in range(1, 41):
     republished += events.republish_unannounced(now=later)
     try:
-        left = sum(Order.unannounced.count(kind) for kind in events.EVENT_TYPES)
+        left = sum(
+            Order.unannounced.count(partition)
+            for kind in events.EVENT_TYPES
+            for partition in events.unannounced_partitions(kind)
+        )
     except Exception:
         continue  # the count was throttled too; sweep again
     if left == 0:
