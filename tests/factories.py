@@ -7,7 +7,11 @@ end-to-end tests over real HTTP.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
+import json
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -85,3 +89,25 @@ def make_order(order_id: str = "order-1", **overrides: Any) -> Any:
         "event_at": "2030-01-01T00:00:00.000Z",
     }
     return Order(order_id, **{**fields, **overrides})
+
+
+def stripe_signed(event: dict[str, Any], secret: str) -> tuple[bytes, str]:
+    """A webhook body and its ``Stripe-Signature`` header, signed as Stripe signs them."""
+    payload = json.dumps(event).encode()
+    timestamp = int(time.time())
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    return payload, f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def payment_intent_event(event_type: str, order: dict[str, Any]) -> dict[str, Any]:
+    """The smallest Stripe event about an order's PaymentIntent that the webhook reads."""
+    return {
+        "id": "evt_1",
+        "type": event_type,
+        "data": {
+            "object": {
+                "id": order["payment"]["paymentIntentId"],
+                "metadata": {"orderId": order["orderId"]},
+            }
+        },
+    }

@@ -7,10 +7,7 @@ same flows against localstripe over real HTTP.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -21,6 +18,7 @@ import pytest
 from chalicelib import payment_flow, payments, web
 from chalicelib.config import get_settings
 from chalicelib.models import Order
+from tests.factories import payment_intent_event, stripe_signed
 
 SECRET = "whsec_api_tests"
 
@@ -49,22 +47,8 @@ def stripe(monkeypatch) -> RecordingStripe:
     return fake
 
 
-def signed_event(event_type: str, order: dict[str, Any]) -> tuple[str, str]:
-    payload = json.dumps(
-        {
-            "id": "evt_1",
-            "type": event_type,
-            "data": {
-                "object": {
-                    "id": order["payment"]["paymentIntentId"],
-                    "metadata": {"orderId": order["orderId"]},
-                }
-            },
-        }
-    )
-    timestamp = int(time.time())
-    mac = hmac.new(SECRET.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256)
-    return payload, f"t={timestamp},v1={mac.hexdigest()}"
+def signed_event(event_type: str, order: dict[str, Any]) -> tuple[bytes, str]:
+    return stripe_signed(payment_intent_event(event_type, order), SECRET)
 
 
 def webhook(api, event_type: str, order: dict[str, Any]) -> Any:

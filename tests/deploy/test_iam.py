@@ -596,25 +596,10 @@ def stripe_payments() -> Iterator[None]:
 
 
 def webhook(flows: Flows, expect: int, event_type: str, order: dict, secret: str) -> None:
-    import hashlib
-    import hmac
-    import time
+    from tests.factories import payment_intent_event, stripe_signed
 
-    payload = json.dumps(
-        {
-            "id": "evt_1",
-            "type": event_type,
-            "data": {
-                "object": {
-                    "id": order["payment"]["paymentIntentId"],
-                    "metadata": {"orderId": order["orderId"]},
-                }
-            },
-        }
-    )
-    timestamp = int(time.time())
-    mac = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256)
-    headers = {"Stripe-Signature": f"t={timestamp},v1={mac.hexdigest()}"}
+    payload, signature = stripe_signed(payment_intent_event(event_type, order), secret)
+    headers = {"Stripe-Signature": signature}
     with flows.recorder.running("api_handler"):
         response = flows.client.http.request(
             "POST", "/payments/webhook", body=payload, headers=headers

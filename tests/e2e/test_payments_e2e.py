@@ -9,8 +9,6 @@ every second (LOCAL_SWEEP_SECONDS), so "nobody paid" is seen within seconds.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 import urllib.error
@@ -26,7 +24,7 @@ from devstack.payments import CARD_DECLINED, CARD_OK, intent_status, pay
 from tests.e2e.concurrency import race
 from tests.e2e.conftest import RunningStack, free_port, run_stack
 from tests.e2e.test_notifications_e2e import emails_to, eventually
-from tests.factories import ShopClient
+from tests.factories import ShopClient, stripe_signed
 
 TIMEOUT_SECONDS = 12  # PAYMENT_TIMEOUT_SECONDS of this stack
 WAIT_SECONDS = 40  # how long a test waits for a webhook or the sweep before failing
@@ -95,12 +93,7 @@ def wait_for_status(shop: ShopClient, token: str, order_id: str, status: str) ->
 
 
 def signed(event: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, str]:
-    payload = json.dumps(event).encode()
-    timestamp = int(time.time())
-    signature = hmac.new(
-        secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256
-    ).hexdigest()
-    return payload, f"t={timestamp},v1={signature}"
+    return stripe_signed(event, secret)
 
 
 def intent_event(event_type: str, placed: dict[str, Any]) -> dict[str, Any]:
