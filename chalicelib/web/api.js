@@ -72,6 +72,8 @@ export async function signIn(email, password) {
   session.set({ token: login.token, userId: login.userId, name: login.name, role: "customer" });
   // The login answer carries no role: the profile says whether this is an admin.
   const user = await api("GET", `/users/${encodeURIComponent(login.userId)}`);
+  // Signed out (or in as someone else) while the profile loaded: do not sign back in.
+  if (session.get()?.token !== login.token) return user;
   session.set({ token: login.token, userId: login.userId, name: user.name, role: user.role });
   return user;
 }
