@@ -32,6 +32,15 @@ from chalicelib import (
 )
 from chalicelib.auth import Principal, principal_from_token, require_admin
 from chalicelib.config import get_settings
+from chalicelib.errors import (
+    CartChanged,
+    CartEmpty,
+    ConcurrentUpdate,
+    EmailTaken,
+    InsufficientStock,
+    InvalidTransition,
+    ProductGone,
+)
 from chalicelib.http import (
     ANY_CONTENT,
     JSON,
@@ -42,9 +51,10 @@ from chalicelib.http import (
     register_preflight_routes,
 )
 from chalicelib.models import Order, UserRecord
-from chalicelib.openapi import ADMIN, PUBLIC, USER, Operation
+from chalicelib.openapi import ADMIN, PUBLIC, USER, ErrorSpec, Operation
 from chalicelib.order_view import DELIVERED, SHIPPED
 from chalicelib.pagination import parse_limit
+from chalicelib.schemas import REQUEST_SCHEMAS
 from chalicelib.validation import parse_body
 
 settings = get_settings()
@@ -70,18 +80,22 @@ def route(
     request: str | None = None,
     status: int = 200,
     response: str | None = None,
-    errors: tuple[int, ...] = (),
+    errors: tuple[ErrorSpec, ...] = (),
     parameters: tuple[dict[str, Any], ...] = (),
     headers: tuple[tuple[str, dict[str, Any]], ...] = (),
 ) -> Callable[[View], View]:
-    """Route ``method path`` to the view and document it; a body-less route takes any type."""
-    OPERATIONS.append(
-        Operation(method.lower(), path, summary, access, request, status, response, errors,
-                  parameters, headers)
-    )  # fmt: skip
-    content_types = [JSON] if request else ANY_CONTENT
+    """Route ``method path`` to the view and document it; a body-less route takes any type.
+
+    ``errors``: statuses, or the error classes themselves where the status alone does not
+    say which (each 409's codes); the operationId is the view's name, camelCased.
+    """
+    content_types = [JSON] if request in REQUEST_SCHEMAS else ANY_CONTENT
 
     def register(view: View) -> View:
+        OPERATIONS.append(
+            Operation(method.lower(), path, summary, access, request, status, response, errors,
+                      parameters, headers, openapi.operation_id(view.__name__))
+        )  # fmt: skip
         routed: View = app.route(path, methods=[method], content_types=content_types)(
             json_errors(view)
         )
@@ -138,7 +152,7 @@ def _no_content() -> Response:
     request="UserRegister",
     status=201,
     response="User",
-    errors=(400, 409, 415, 503),
+    errors=(400, EmailTaken, 415, 503),
 )
 def register_user() -> Response:
     return _created(users.register(_body("UserRegister")))
@@ -190,7 +204,7 @@ def get_user(userId: str) -> dict[str, Any]:
     USER,
     request="UserUpdate",
     response="User",
-    errors=(400, 401, 404, 409, 415, 429, 503),
+    errors=(400, 401, 404, ConcurrentUpdate, 415, 429, 503),
 )
 def update_user(userId: str) -> dict[str, Any]:
     caller, record = _caller()
@@ -272,7 +286,7 @@ def get_product(productId: str) -> dict[str, Any]:
     ADMIN,
     request="ProductUpdate",
     response="Product",
-    errors=(400, 401, 403, 404, 409, 415, 503),
+    errors=(400, 401, 403, 404, ConcurrentUpdate, 415, 503),
 )
 def update_product(productId: str) -> dict[str, Any]:
     caller, _ = _caller()
@@ -286,7 +300,7 @@ def update_product(productId: str) -> dict[str, Any]:
     "Delete a product (admin)",
     ADMIN,
     status=204,
-    errors=(401, 403, 404, 503),
+    errors=(401, 403, 404, ConcurrentUpdate, 503),
 )
 def delete_product(productId: str) -> Response:
     caller, _ = _caller()
@@ -306,7 +320,7 @@ def delete_product(productId: str) -> Response:
     request="OrderCreate",
     status=201,
     response="Order",
-    errors=(400, 401, 403, 409, 415, 422, 503),
+    errors=(400, 401, 403, InsufficientStock, 415, 422, 503),
     parameters=(openapi.IDEMPOTENCY_KEY,),
     headers=(openapi.IDEMPOTENT_REPLAYED,),
 )
@@ -357,7 +371,7 @@ def get_order(orderId: str) -> dict[str, Any]:
     "Cancel an order, restoring stock",
     USER,
     response="Order",
-    errors=(401, 404, 409, 503),
+    errors=(401, 404, InvalidTransition, 503),
 )
 def cancel_order(orderId: str) -> dict[str, Any]:
     caller, order = _caller_and_order(orderId)
@@ -370,7 +384,7 @@ def cancel_order(orderId: str) -> dict[str, Any]:
     "Ship a CONFIRMED order (admin)",
     ADMIN,
     response="Order",
-    errors=(401, 403, 404, 409, 503),
+    errors=(401, 403, 404, InvalidTransition, 503),
 )
 def ship_order(orderId: str) -> dict[str, Any]:
     caller, order = _caller_and_order(orderId)
@@ -383,7 +397,7 @@ def ship_order(orderId: str) -> dict[str, Any]:
     "Mark a SHIPPED order delivered (admin)",
     ADMIN,
     response="Order",
-    errors=(401, 403, 404, 409, 503),
+    errors=(401, 403, 404, InvalidTransition, 503),
 )
 def deliver_order(orderId: str) -> dict[str, Any]:
     caller, order = _caller_and_order(orderId)
@@ -441,11 +455,11 @@ def clear_cart() -> Response:
     USER,
     status=201,
     response="Order",
-    errors=(400, 401, 409, 422, 503),
+    errors=(400, 401, InsufficientStock, CartEmpty, ProductGone, CartChanged, 422, 503),
     parameters=(openapi.IDEMPOTENCY_KEY,),
     headers=(openapi.IDEMPOTENT_REPLAYED,),
 )
-def checkout() -> Response:
+def checkout_cart() -> Response:
     order, created = cart.checkout(_token(), _request().headers.get("idempotency-key"))
     headers: dict[str, str | list[str]] = {} if created else {"Idempotent-Replayed": "true"}
     return Response(body=order, status_code=201, headers=headers)
@@ -459,9 +473,12 @@ def checkout() -> Response:
     "/payments/webhook",
     "Payment provider notifications (Stripe-Signature verified)",
     PUBLIC,
+    request="StripeEvent",
+    response="WebhookResult",
     errors=(400, 404, 503),
+    parameters=(openapi.STRIPE_SIGNATURE,),
 )
-def payment_webhook() -> dict[str, str]:
+def receive_payment_webhook() -> dict[str, str]:
     request = _request()
     return payment_flow.handle_webhook(request.raw_body, request.headers.get("stripe-signature"))
 
@@ -500,9 +517,13 @@ def web_asset(asset: str) -> Response:
     return _page_file(asset)
 
 
-@route("GET", "/openapi.json", "This document", PUBLIC, response="OpenApiDocument")
-def openapi_document() -> dict[str, Any]:
-    return openapi.document(OPERATIONS)
+@route("GET", "/openapi.json", "This document", PUBLIC, response="OpenApiDocument", errors=(503,))
+def get_openapi_document() -> Response:
+    context = _request().context or {}
+    domain, stage = context.get("domainName"), context.get("stage")
+    stage_url = f"https://{domain}/{stage}" if domain and stage else None
+    text = openapi.as_text(openapi.document(OPERATIONS, stage_url))
+    return Response(body=text, headers={"Content-Type": "application/json; charset=utf-8"})
 
 
 # CORS preflights for every path above, only on stages that allow origins.

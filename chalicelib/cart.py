@@ -26,7 +26,14 @@ from chalicelib import transactions
 from chalicelib.auth import Principal, principal_from_token
 from chalicelib.clock import now_iso
 from chalicelib.encoding import json_number
-from chalicelib.errors import Conflict, NotFound, ServiceBusy, ValidationError
+from chalicelib.errors import (
+    CartChanged,
+    CartEmpty,
+    NotFound,
+    ProductGone,
+    ServiceBusy,
+    ValidationError,
+)
 from chalicelib.models import CartLine, CartRecord, Product
 from chalicelib.orders import commit_order, idempotency_key, stored_replay
 from chalicelib.schemas import MAX_CART_LINES, is_id
@@ -36,14 +43,6 @@ from chalicelib.users import authenticate_with
 CART_TTL = timedelta(days=30)
 _CART_CHANGED = "cart changed"  # the cart was edited between the checkout's read and write
 _WRITE_ATTEMPTS = 3
-
-
-class CartEmpty(Conflict):
-    code = "CartEmpty"
-
-
-class ProductGone(Conflict):
-    code = "ProductDeleted"
 
 
 def authenticate(token: str | None) -> tuple[Principal, CartRecord | None]:
@@ -118,7 +117,7 @@ def _save(caller: Principal, read: CartRecord | None, quantities: dict[str, int]
         condition = CartRecord.pk.does_not_exist()
     else:
         condition = CartRecord.updated_at == read.updated_at
-    transactions.put_item(cart, condition=condition, on_fail=Conflict("cart changed"))
+    transactions.put_item(cart, condition=condition, on_fail=CartChanged("cart changed"))
     return cart
 
 
@@ -141,7 +140,7 @@ def _edit(
                 saved = None
                 if read is not None:
                     _clear_if_unchanged(read)
-        except Conflict:
+        except CartChanged:
             continue  # edited concurrently: read it again and re-apply this change
         return cart_view(saved)
     raise ServiceBusy("the cart is being changed concurrently; please retry")
@@ -152,7 +151,7 @@ def _clear_if_unchanged(read: CartRecord) -> None:
         tx.delete(
             CartRecord(read.pk),
             condition=CartRecord.updated_at == read.updated_at,
-            on_fail=Conflict("cart changed"),
+            on_fail=CartChanged("cart changed"),
         )
 
     transactions.write(build)
@@ -223,5 +222,5 @@ def checkout(token: str | None, key: str | None) -> tuple[dict[str, Any], bool]:
         return commit_order(caller, owner, quantities, products, idem_key, request_hash, empty_cart)
     except ConditionsFailed as failed:
         if _CART_CHANGED in failed.meanings:
-            raise Conflict("the cart changed during checkout; review it and retry") from None
+            raise CartChanged("the cart changed during checkout; review it and retry") from None
         raise

@@ -1,11 +1,31 @@
-"""The project's error types. ``app.py`` maps them to HTTP in one place."""
+"""The project's error types. ``app.py`` maps them to HTTP in one place.
+
+Every code the API can answer with is declared here, once, as a subclass of
+:class:`AppError` with its own ``code``: :data:`ERRORS` collects them as they are defined,
+and the OpenAPI document's ``Error.code`` enum is that list (``tests/api/test_errors.py``
+fails when any other code can reach a client). A family such as :class:`Conflict` declares
+no code of its own and is never raised itself: each conflict is a distinct code.
+"""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+# code -> the class that declares it, in declaration order (the document's enum order).
+ERRORS: dict[str, type[AppError]] = {}
+
 
 class AppError(Exception):
+    """Internal error: a bug, logged; the client sees nothing else."""
+
     status_code = 500
     code = "InternalError"
+    family: ClassVar[bool] = False  # True: a base for codes, never raised itself
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" in cls.__dict__:
+            _declare(cls)
 
     def __init__(self, message: str, **details: object) -> None:
         super().__init__(message)
@@ -16,42 +36,129 @@ class AppError(Exception):
         return {"error": self.message, "code": self.code, **self.details}
 
 
+def _declare(cls: type[AppError]) -> None:
+    declared = ERRORS.setdefault(cls.code, cls)
+    if declared is not cls:
+        raise TypeError(f"error code {cls.code} declared twice: {declared} and {cls}")
+
+
+_declare(AppError)
+
+
+def meaning(cls: type[AppError]) -> str:
+    """What a code means: the first line of its class's docstring."""
+    return (cls.__doc__ or cls.code).strip().splitlines()[0].rstrip(".")
+
+
 class ValidationError(AppError):
+    """The request is invalid (the message, and field when there is one, say why)."""
+
     status_code = 400
     code = "ValidationError"
 
 
 class Unauthorized(AppError):
+    """Missing, invalid, expired or revoked token, or wrong credentials."""
+
     status_code = 401
     code = "Unauthorized"
 
 
 class Forbidden(AppError):
+    """Signed in, but not allowed."""
+
     status_code = 403
     code = "Forbidden"
 
 
 class NotFound(AppError):
+    """Not found (also for resources the caller may not see)."""
+
     status_code = 404
     code = "NotFound"
 
 
+class MethodNotAllowed(AppError):
+    """The path does not serve this method (Chalice's own check)."""
+
+    status_code = 405
+    code = "MethodNotAllowed"
+
+
 class Conflict(AppError):
+    """The request conflicts with the resource's current state (a family: see its codes)."""
+
     status_code = 409
-    code = "Conflict"
+    family = True
+
+
+class EmailTaken(Conflict):
+    """A user with this email already exists."""
+
+    code = "EmailTaken"
+
+
+class ConcurrentUpdate(Conflict):
+    """Changed by someone else since it was read: read it again and retry."""
+
+    code = "ConcurrentUpdate"
+
+
+class InvalidTransition(Conflict):
+    """The order's status does not allow this step (for example, cancelled twice)."""
+
+    code = "InvalidTransition"
 
 
 class InsufficientStock(Conflict):
+    """Not enough stock for the listed productIds; nothing was ordered."""
+
     code = "InsufficientStock"
 
 
+class CartEmpty(Conflict):
+    """The cart is empty: there is nothing to check out."""
+
+    code = "CartEmpty"
+
+
+class ProductGone(Conflict):
+    """Products in the cart are no longer sold (listed in productIds)."""
+
+    code = "ProductDeleted"
+
+
+class CartChanged(Conflict):
+    """The cart changed during checkout: review it and retry."""
+
+    code = "CartChanged"
+
+
+class PayloadTooLarge(AppError):
+    """Request body over 64 KiB (refused before it is parsed)."""
+
+    status_code = 413
+    code = "PayloadTooLarge"
+
+
+class UnsupportedMediaType(AppError):
+    """Content-Type must be application/json."""
+
+    status_code = 415
+    code = "UnsupportedMediaType"
+
+
 class IdempotencyMismatch(AppError):
+    """Idempotency-Key reused with a different request."""
+
     status_code = 422
     code = "IdempotencyKeyReused"
 
 
 class ServiceBusy(AppError):
-    """A transient condition the client should retry: throttling, an unavailable dependency,
+    """Busy: nothing was written; send the same request again after Retry-After.
+
+    A transient condition the client should retry: throttling, an unavailable dependency,
     a transaction conflict. Nothing was half-written, so the same request may be sent again."""
 
     status_code = 503
@@ -143,7 +250,9 @@ def is_transient(exc: BaseException) -> bool:
 
 
 class TooManyAttempts(AppError):
-    """Too many wrong passwords for one account: locked until ``retry_after`` seconds pass."""
+    """Too many wrong passwords for this account: retry after Retry-After seconds.
+
+    Locked until ``retry_after`` seconds pass."""
 
     status_code = 429
     code = "TooManyAttempts"
@@ -153,6 +262,8 @@ class TooManyAttempts(AppError):
         self.retry_after = retry_after
 
 
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "PayloadTooLarge"
+# What Chalice answers with itself, as our codes (chalicelib.http rewrites the body).
+CHALICE_CODES: dict[str, type[AppError]] = {
+    "UnsupportedMediaType": UnsupportedMediaType,
+    "MethodNotAllowedError": MethodNotAllowed,
+}

@@ -11,7 +11,14 @@ from chalice.app import Chalice, Request, Response
 
 from chalicelib import aws
 from chalicelib.config import get_settings
-from chalicelib.errors import AppError, PayloadTooLarge, ServiceBusy, Unauthorized, is_transient
+from chalicelib.errors import (
+    CHALICE_CODES,
+    AppError,
+    PayloadTooLarge,
+    ServiceBusy,
+    Unauthorized,
+    is_transient,
+)
 from chalicelib.observability import metric
 
 logger = logging.getLogger("shop.http")
@@ -20,7 +27,7 @@ JSON = "application/json"
 # Routes without a body must not refuse a request for its Content-Type (Chalice's
 # default, ["application/json"], is checked on every route, body or not).
 ANY_CONTENT = ["*/*"]
-_INTERNAL = {"error": "internal server error", "code": "InternalError"}
+_INTERNAL = AppError("internal server error").body()
 
 
 RETRY_AFTER_SECONDS = 1
@@ -100,13 +107,14 @@ def chalice_errors_as_json(event: Any, get_response: Callable[[Any], Response]) 
     response = get_response(event)
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
-        code = body["Code"]
-        message = body.get("Message", "")
-        if code == "UnsupportedMediaType":
-            message = "Content-Type must be application/json"
-        elif code == "InternalServerError":
-            message = _INTERNAL["error"]
-        response.body = {"error": message, "code": code}
+        # Chalice's own codes become ours (InternalServerError, or anything unforeseen, a 500's).
+        error = CHALICE_CODES.get(body["Code"])
+        if error is None:
+            response.body = dict(_INTERNAL)
+        elif error.status_code == 415:
+            response.body = error("Content-Type must be application/json").body()
+        else:
+            response.body = error(str(body.get("Message", ""))).body()
     return response
 
 

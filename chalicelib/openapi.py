@@ -3,24 +3,34 @@
 Each route in ``app.py`` is declared once, with its :class:`Operation`; the
 document is built from that list, so a route cannot be added in one place only
 (``tests/api/test_openapi.py`` also compares the document with ``app.routes``).
+Everything else is derived too: the ``Error.code`` enum and the shared error
+responses from :data:`chalicelib.errors.ERRORS`, a tag from a path's first
+segment, an operationId from the view's name. A new route or error code needs no
+edit here.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from chalicelib.order_view import ORDER_STATUSES
+from chalicelib.errors import ERRORS, AppError, meaning
 from chalicelib.pagination import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.schemas import (
+    ALL_SCHEMAS,
     CATEGORY_PATTERN,
     MAX_SEARCH_LENGTH,
     REQUEST_SCHEMAS,
-    RESPONSE_SCHEMAS,
+    ref,
 )
 
 PUBLIC, USER, ADMIN = "public", "user", "admin"
+
+# A route's errors: a status (the codes declared with it, as one shared response), or the
+# very error classes it raises (their codes are named in its own description, as for 409).
+ErrorSpec = int | type[AppError]
 
 
 class Operation(NamedTuple):
@@ -33,27 +43,43 @@ class Operation(NamedTuple):
     request: str | None  # request body schema
     status: int  # success status
     response: str | None  # success body schema
-    errors: tuple[int, ...]
+    errors: tuple[ErrorSpec, ...]
     parameters: tuple[dict[str, Any], ...] = ()  # beyond path, limit and cursor
     headers: tuple[tuple[str, dict[str, Any]], ...] = ()  # of the success response
+    operation_id: str = ""  # verb first, from the view's name (app.route)
 
 
-_LIST_PARAMS = [
-    {
-        "name": "limit",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-    },
-    {
-        "name": "cursor",
-        "in": "query",
-        "required": False,
-        "description": "The nextCursor of the previous page: opaque, unpadded base64url."
-        " A well-formed cursor this API did not issue for this listing is a 400.",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 2048, "pattern": CURSOR_PATTERN},
-    },
-]
+def operation_id(view_name: str) -> str:
+    """``cancel_order`` -> ``cancelOrder``: the view's name, the operation's verb-style id."""
+    first, *rest = view_name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
+# Shared parameters: an operation that lists one of these very dictionaries gets a $ref.
+LIMIT = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "description": "Items per page.",
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+}
+CURSOR = {
+    "name": "cursor",
+    "in": "query",
+    "required": False,
+    "description": "The nextCursor of the previous page: opaque, unpadded base64url."
+    " A well-formed cursor this API did not issue for this listing is a 400.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 2048, "pattern": CURSOR_PATTERN},
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retries with the same key within 24 h return the original order.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+_SHARED_PARAMETERS = {"limit": LIMIT, "cursor": CURSOR, "IdempotencyKey": IDEMPOTENCY_KEY}
+
 ORDERS_USER_FILTER = {
     "name": "userId",
     "in": "query",
@@ -67,7 +93,7 @@ ORDERS_STATUS_FILTER = {
     "in": "query",
     "required": False,
     "description": "Admins only: the fulfilment queue, orders of this status, newest first.",
-    "schema": {"type": "string", "enum": list(ORDER_STATUSES)},
+    "schema": ref("OrderStatus"),
 }
 CATEGORY_FILTER = {
     "name": "category",
@@ -83,12 +109,13 @@ NAME_SEARCH = {
     "description": "Only products whose name starts with this text, ignoring case.",
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_SEARCH_LENGTH},
 }
-IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
+STRIPE_SIGNATURE = {
+    "name": "Stripe-Signature",
     "in": "header",
-    "required": False,
-    "description": "Retries with the same key within 24 h return the original order.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "required": True,
+    "description": "Stripe's signature of the raw body with the stage's webhook secret"
+    " (t=<timestamp>,v1=<HMAC-SHA256>); a missing or wrong one is a 400.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 4096},
 }
 IDEMPOTENT_REPLAYED = (
     "Idempotent-Replayed",
@@ -98,13 +125,51 @@ IDEMPOTENT_REPLAYED = (
         "schema": {"type": "string", "enum": ["true"]},
     },
 )
-_RETRY_AFTER = {
-    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "string"}}
+# Bodies documented here but not validated by a schema (the provider signs them instead).
+WEBHOOK_SCHEMAS: dict[str, dict[str, Any]] = {
+    "StripeEvent": {
+        "type": "object",
+        "description": "A Stripe event (https://docs.stripe.com/api/events/object), sent as"
+        " Stripe signed it: payment_intent.succeeded, .payment_failed and .canceled move the"
+        " order in data.object.metadata.orderId; other types are acknowledged and ignored.",
+        "properties": {
+            "id": {"type": "string"},
+            "type": {"type": "string"},
+            "data": {
+                "type": "object",
+                "properties": {
+                    "object": {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "string", "description": "The PaymentIntent"},
+                            "metadata": {
+                                "type": "object",
+                                "properties": {"orderId": {"type": "string"}},
+                            },
+                        },
+                        "required": ["id"],
+                    }
+                },
+                "required": ["object"],
+            },
+        },
+        "required": ["id", "type", "data"],
+    },
+    "WebhookResult": {
+        "type": "object",
+        "properties": {"result": {"type": "string", "description": "What the event did"}},
+        "required": ["result"],
+    },
 }
+_RETRY_AFTER = {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}}
 _OPENAPI_DOCUMENT = {
     "type": "object",
     "description": "An OpenAPI 3.1 document: this one.",
-    "properties": {"openapi": {"type": "string", "pattern": "^3\\.1\\."}},
+    "properties": {
+        "openapi": {"type": "string", "pattern": "^3\\.1\\."},
+        "info": {"type": "object"},
+        "paths": {"type": "object"},
+    },
     "required": ["openapi", "info", "paths"],
     "additionalProperties": True,
 }
@@ -119,27 +184,32 @@ BAD_REQUEST_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
     " than 1000 of one product across lines; an Idempotency-Key with unprintable characters",
     ("put", "/users/{userId}"): "password without currentPassword when changing your own;"
     " currentPassword without password",
+    ("post", "/payments/webhook"): "a Stripe-Signature that does not verify",
 }
-_ERROR_TEXT = {
-    400: "Invalid request (outside the schema)",
-    413: "Request body over 64 KiB (refused before it is parsed)",
-    429: "Too many wrong passwords for this account; retry after Retry-After seconds",
-    401: "Missing, invalid, expired or revoked token (or wrong credentials)",
-    403: "Signed in, but not allowed",
-    404: "Not found (also for resources the caller may not see)",
-    409: "Conflict (taken, changed concurrently, insufficient stock, wrong status, empty cart)",
-    415: "Content-Type must be application/json",
-    422: "Idempotency-Key reused with a different request",
-    503: "Busy (throttled or unavailable dependency, or concurrent updates): nothing was"
-    " written; send the same request again after Retry-After (docs/faults.md)",
+# A tag per area: a path's first segment, or the area it belongs to.
+TAGS: dict[str, str] = {
+    "users": "Accounts: register, sign in, profiles",
+    "products": "The catalogue",
+    "orders": "Placing, reading, cancelling and fulfilling orders",
+    "cart": "The signed-in customer's cart and its checkout",
+    "payments": "Notifications from the payment provider",
+    "meta": "This document",
 }
+_AREA = {"categories": "products", "openapi.json": "meta"}
+# The repository publishes no licence: all rights reserved, said in SPDX's words.
+LICENSE = {"name": "Proprietary (all rights reserved)", "identifier": "LicenseRef-Proprietary"}
+
+
+def tag(path: str) -> str:
+    segment = path.strip("/").split("/")[0]
+    return _AREA.get(segment, segment)
 
 
 def _page(item_schema: str) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item_schema}"}},
+            "items": {"type": "array", "items": ref(item_schema)},
             "nextCursor": {"type": ["string", "null"]},
         },
         "required": ["items", "nextCursor"],
@@ -147,14 +217,79 @@ def _page(item_schema: str) -> dict[str, Any]:
 
 
 def _json(schema_name: str) -> dict[str, Any]:
-    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}
+    return {"application/json": {"schema": ref(schema_name)}}
+
+
+def _codes(status: int) -> list[type[AppError]]:
+    return [e for e in ERRORS.values() if e.status_code == status and not e.__dict__.get("family")]
+
+
+def _response_name(status: int) -> str:
+    """The shared response of a status: its code's name when it has one code."""
+    codes = _codes(status)
+    return codes[0].code if len(codes) == 1 else f"Error{status}"
+
+
+def _error_response(description: str, status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description, "content": _json("Error")}
+    if status in (429, 503):
+        response["headers"] = _RETRY_AFTER
+    return response
+
+
+def _shared_responses(operations: Sequence[Operation]) -> dict[str, Any]:
+    """The error responses operations refer to by status alone, and the default."""
+    statuses = {413} | {s for op in operations for s in op.errors if isinstance(s, int)}
+    responses = {
+        _response_name(status): _error_response(
+            "; ".join(f"{e.code}: {meaning(e)}" for e in _codes(status)), status
+        )
+        for status in sorted(statuses)
+    }
+    responses["UnexpectedError"] = {
+        "description": "Any other error: the same {error, code} shape",
+        "content": _json("Error"),
+    }
+    return responses
+
+
+def _parameter(parameter: dict[str, Any]) -> dict[str, Any]:
+    for name, shared in _SHARED_PARAMETERS.items():
+        if parameter is shared:
+            return {"$ref": f"#/components/parameters/{name}"}
+    return parameter
+
+
+def _error_responses(op: Operation) -> dict[str, Any]:
+    # 413 everywhere: chalicelib.http refuses a large body before routing, whatever the method.
+    specs = (*op.errors, 413)
+    statuses = {s if isinstance(s, int) else s.status_code for s in specs}
+    named: dict[int, list[type[AppError]]] = {}
+    for spec in specs:
+        if not isinstance(spec, int):
+            named.setdefault(spec.status_code, []).append(spec)
+    responses: dict[str, Any] = {}
+    for status in sorted(statuses):
+        beyond = BAD_REQUEST_BEYOND_SCHEMA.get((op.method, op.path)) if status == 400 else None
+        if status in named:
+            causes = "; ".join(f"{e.code}: {meaning(e)}" for e in named[status])
+            responses[str(status)] = _error_response(causes, status)
+        elif beyond:
+            description = f"{meaning(_codes(400)[0])}; also, within the schema: {beyond}"
+            responses[str(status)] = _error_response(description, status)
+        else:
+            responses[str(status)] = {"$ref": f"#/components/responses/{_response_name(status)}"}
+    responses["default"] = {"$ref": "#/components/responses/UnexpectedError"}
+    return responses
 
 
 def _operation(op: Operation) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "Success"}
     operation: dict[str, Any] = {
+        "tags": [tag(op.path)],
         "summary": op.summary,
-        "operationId": f"{op.method}{op.path}".replace("/", "_").replace("{", "").replace("}", ""),
+        "operationId": op.operation_id,
+        "security": [] if op.access == PUBLIC else [{"bearerAuth": []}],
         "responses": {str(op.status): success},
     }
     parameters = [
@@ -162,37 +297,39 @@ def _operation(op: Operation) -> dict[str, Any]:
         for name in (segment[1:-1] for segment in op.path.split("/") if segment.startswith("{"))
     ]
     if op.response and op.response.endswith("Page"):
-        parameters += _LIST_PARAMS
+        parameters += [LIMIT, CURSOR]
     parameters += op.parameters
     if parameters:
-        operation["parameters"] = parameters
+        operation["parameters"] = [_parameter(p) for p in parameters]
     if op.request:
         operation["requestBody"] = {"required": True, "content": _json(op.request)}
     if op.response:
         success["content"] = _json(op.response)
     if op.headers:
         success["headers"] = dict(op.headers)
-    if op.access != PUBLIC:
-        operation["security"] = [{"bearerAuth": []}]
-    # 413 wherever there is a body (chalicelib.http refuses it before parsing).
-    errors = (*op.errors, *((413,) if op.request else ()))
-    for code in sorted(set(errors)):
-        description = _ERROR_TEXT[code]
-        beyond = BAD_REQUEST_BEYOND_SCHEMA.get((op.method, op.path))
-        if code == 400 and beyond:
-            description += "; also, within the schema: " + beyond
-        error: dict[str, Any] = {"description": description, "content": _json("Error")}
-        if code in (429, 503):
-            error["headers"] = _RETRY_AFTER
-        operation["responses"][str(code)] = error
+    operation["responses"].update(_error_responses(op))
     return operation
 
 
-def document(operations: Sequence[Operation]) -> dict[str, Any]:
-    """The document of these operations: a new one each time (callers may change it)."""
-    schemas = {**REQUEST_SCHEMAS, **RESPONSE_SCHEMAS}
+def error_code_schema() -> dict[str, Any]:
+    """``Error.code``: every code the API answers with, from chalicelib.errors."""
+    return {
+        "type": "string",
+        "description": "Machine-readable error code. "
+        + " ".join(f"{code}: {meaning(error)}." for code, error in ERRORS.items()),
+        "enum": list(ERRORS),
+    }
+
+
+def document(operations: Sequence[Operation], stage_url: str | None = None) -> dict[str, Any]:
+    """The document of these operations: a new one each time (callers may change it).
+
+    ``stage_url``: where this stage serves the API (known from a request on API Gateway).
+    """
+    schemas = {**ALL_SCHEMAS, **WEBHOOK_SCHEMAS}
     schemas.update(
         {
+            "ErrorCode": error_code_schema(),
             "UserPage": _page("User"),
             "ProductPage": _page("Product"),
             "OrderPage": _page("Order"),
@@ -202,21 +339,49 @@ def document(operations: Sequence[Operation]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         paths.setdefault(op.path, {})[op.method] = _operation(op)
+    used_tags = {tag(op.path) for op in operations}
+    servers = [{"url": stage_url, "description": "This stage"}] if stage_url else []
+    servers.append(
+        {
+            "url": ".",
+            "description": "Where this document was read from (the local stack:"
+            " http://localhost:8000)",
+        }
+    )
     built = {
         "openapi": "3.1.0",
         "info": {
             "title": "Shop API",
             "version": "1.0.0",
-            "description": "Users, products and orders. Errors are {error, code} JSON."
-            " Bodies are I-JSON (RFC 7493): a string holding an unpaired surrogate escape"
-            ' such as "\\ud800" is a 400, whatever the schema says.',
+            "license": LICENSE,
+            "description": "Users, products and orders. Errors are {error, code} JSON, code"
+            " one of ErrorCode. Bodies are I-JSON (RFC 7493): a string holding an unpaired"
+            ' surrogate escape such as "\\ud800" is a 400, whatever the schema says.',
         },
+        "servers": servers,
+        "tags": [
+            {"name": name, "description": TAGS.get(name, name.capitalize())}
+            for name in sorted(used_tags)
+        ],
         "paths": paths,
         "components": {
             "schemas": schemas,
+            "parameters": dict(_SHARED_PARAMETERS),
+            "responses": _shared_responses(operations),
+            "headers": {
+                "RetryAfter": {
+                    "description": "Seconds to wait before retrying.",
+                    "schema": {"type": "string"},
+                }
+            },
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },
         },
     }
     return copy.deepcopy(built)
+
+
+def as_text(built: dict[str, Any]) -> str:
+    """The document as served: UTF-8 JSON text, characters as themselves, not escapes."""
+    return json.dumps(built, ensure_ascii=False, indent=1)

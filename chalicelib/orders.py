@@ -28,10 +28,10 @@ from chalicelib.clock import iso_z, now_iso
 from chalicelib.config import get_settings
 from chalicelib.encoding import json_default
 from chalicelib.errors import (
-    Conflict,
     Forbidden,
     IdempotencyMismatch,
     InsufficientStock,
+    InvalidTransition,
     NotFound,
     Unauthorized,
     ValidationError,
@@ -509,7 +509,7 @@ def cancel_order(caller: Principal, order: Order | None, order_id: str) -> dict[
     """
     order = _visible(caller, order, order_id)
     if order.status not in CANCELLABLE:
-        raise Conflict(f"order {order_id} is {order.status} and cannot be cancelled")
+        raise InvalidTransition(f"order {order_id} is {order.status} and cannot be cancelled")
     cancelled_at = now_iso()
     restock = {line.product_id: int(line.quantity) for line in order.items}
 
@@ -572,7 +572,7 @@ def _build_cancel(
         order,
         actions,
         condition=condition,
-        on_fail=Conflict(f"order {order.order_id} was already cancelled"),
+        on_fail=InvalidTransition(f"order {order.order_id} was already cancelled"),
     )
     for product_id, quantity in restock.items():
         # version=0 only makes PynamoDB bump the version (ADD 1) instead of resetting it.
@@ -600,7 +600,7 @@ def advance_order(
     if order is None:
         raise NotFound(f"order {order_id} not found")
     required = FULFILMENT_STEPS[status]
-    wrong_status = Conflict(
+    wrong_status = InvalidTransition(
         f"order {order_id} is {order.status}; only a {required} order can become {status}"
     )
     if order.status != required:
@@ -617,7 +617,9 @@ def advance_order(
             Order.event_at.set(changed_at),
         ],
         condition=Order.status == required,
-        on_fail=Conflict(f"order {order_id} is no longer {required}; it was changed meanwhile"),
+        on_fail=InvalidTransition(
+            f"order {order_id} is no longer {required}; it was changed meanwhile"
+        ),
     )
     order.status = status
     order.updated_at = changed_at

@@ -20,7 +20,7 @@ from pynamodb.expressions.update import Action
 from chalicelib import transactions
 from chalicelib.clock import now_iso
 from chalicelib.encoding import json_number
-from chalicelib.errors import Conflict, NotFound, ValidationError
+from chalicelib.errors import ConcurrentUpdate, NotFound, ValidationError
 from chalicelib.models import (
     CATALOGUE_PARTITION,
     CATEGORY_LIST_PARTITION,
@@ -208,7 +208,9 @@ def update_product(product_id: str, data: dict[str, Any]) -> dict[str, Any]:
         actions.append(Product.description.set(data["description"]))
     if "stock" in data:
         actions.append(Product.stock.set(data["stock"]))
-    changed = Conflict(f"product {product_id} was changed by someone else; read it again and retry")
+    changed = ConcurrentUpdate(
+        f"product {product_id} was changed by someone else; read it again and retry"
+    )
     read_version = int(product.version)
 
     def build(tx: Transaction) -> None:
@@ -251,4 +253,4 @@ def delete_product(product_id: str) -> None:
             return
         except transactions.ConditionsFailed:
             continue  # edited (maybe recategorised) meanwhile: read it again
-    raise Conflict(f"product {product_id} keeps changing; retry")
+    raise ConcurrentUpdate(f"product {product_id} keeps changing; retry")

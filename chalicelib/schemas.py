@@ -42,6 +42,11 @@ _CATEGORY = {"type": "string", "pattern": CATEGORY_PATTERN, "maxLength": 40}
 _QUANTITY = {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY}
 
 
+def ref(name: str) -> dict[str, str]:
+    """A reference to the named schema (``components.schemas`` in the document)."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
 def is_id(value: object) -> bool:
     """Whether ``value`` can be an id at all (DynamoDB refuses oversized keys with a 400)."""
     return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
@@ -104,15 +109,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
                 "type": "array",
                 "minItems": 1,
                 "maxItems": MAX_ORDER_LINES,
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "productId": _ID,
-                        "quantity": _QUANTITY,
-                    },
-                    "required": ["productId", "quantity"],
-                    "additionalProperties": False,
-                },
+                "items": ref("OrderLineInput"),
             },
             "userId": _ID,
         },
@@ -127,6 +124,17 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 
+# Named parts of the schemas above and below: each one schema in the document, referenced.
+SHARED_SCHEMAS: dict[str, dict[str, Any]] = {
+    "OrderLineInput": {
+        "type": "object",
+        "properties": {"productId": _ID, "quantity": _QUANTITY},
+        "required": ["productId", "quantity"],
+        "additionalProperties": False,
+    },
+    "OrderStatus": {"type": "string", "enum": list(ORDER_STATUSES)},
+}
+
 _MONEY_OUT = {"type": "number", "minimum": 0}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
 
@@ -135,7 +143,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "properties": {
             "error": {"type": "string", "description": "Human-readable message"},
-            "code": {"type": "string", "description": "Machine-readable error code"},
+            "code": ref("ErrorCode"),
             "field": {"type": "string", "description": "The request field at fault"},
             "productIds": {
                 "type": "array",
@@ -163,48 +171,36 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         },
         "required": ["productId", "name", "category", "price", "stock", "version", "createdAt"],
     },
-    "CategoryList": {
+    "Category": {
         "type": "object",
         "properties": {
-            "items": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "category": {"type": "string", "pattern": CATEGORY_PATTERN},
-                        "count": {"type": "integer", "minimum": 1},
-                    },
-                    "required": ["category", "count"],
-                },
-            }
+            "category": {"type": "string", "pattern": CATEGORY_PATTERN},
+            "count": {"type": "integer", "minimum": 1},
         },
+        "required": ["category", "count"],
+    },
+    "CategoryList": {
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": ref("Category")}},
         "required": ["items"],
+    },
+    "CartLine": {
+        "type": "object",
+        "description": "name, unitPrice and lineTotal are null when the product is no longer sold",
+        "properties": {
+            "productId": {"type": "string"},
+            "name": {"type": ["string", "null"]},
+            "unitPrice": {"type": ["number", "null"], "minimum": 0},
+            "quantity": {"type": "integer", "minimum": 1},
+            "lineTotal": {"type": ["number", "null"], "minimum": 0},
+            "available": {"type": "boolean"},
+        },
+        "required": ["productId", "name", "unitPrice", "quantity", "lineTotal", "available"],
     },
     "Cart": {
         "type": "object",
         "properties": {
-            "items": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "productId": {"type": "string"},
-                        "name": {"type": ["string", "null"]},
-                        "unitPrice": {"type": ["number", "null"], "minimum": 0},
-                        "quantity": {"type": "integer", "minimum": 1},
-                        "lineTotal": {"type": ["number", "null"], "minimum": 0},
-                        "available": {"type": "boolean"},
-                    },
-                    "required": [
-                        "productId",
-                        "name",
-                        "unitPrice",
-                        "quantity",
-                        "lineTotal",
-                        "available",
-                    ],
-                },
-            },
+            "items": {"type": "array", "items": ref("CartLine")},
             "total": _MONEY_OUT,
             "updatedAt": {"type": ["string", "null"], "format": "date-time"},
         },
@@ -237,47 +233,63 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "orderId": {"type": "string"},
             "userId": {"type": "string"},
-            "status": {"type": "string", "enum": list(ORDER_STATUSES)},
-            "items": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "productId": {"type": "string"},
-                        "name": {"type": "string"},
-                        "quantity": {"type": "integer"},
-                        "unitPrice": _MONEY_OUT,
-                        "lineTotal": _MONEY_OUT,
-                    },
-                    "required": ["productId", "name", "quantity", "unitPrice", "lineTotal"],
-                },
-            },
+            "status": ref("OrderStatus"),
+            "items": {"type": "array", "items": ref("OrderLine")},
             "total": _MONEY_OUT,
             "createdAt": _TIMESTAMP,
             "updatedAt": _TIMESTAMP,
-            "payment": {
-                "type": "object",
-                "description": "Only with a payment provider (docs/payments.md)",
-                "properties": {
-                    "provider": {"type": "string"},
-                    "paymentIntentId": {"type": "string"},
-                    "clientSecret": {
-                        "type": "string",
-                        "description": "While AWAITING_PAYMENT: confirm the payment with it",
-                    },
-                    "publishableKey": {
-                        "type": "string",
-                        "description": "While AWAITING_PAYMENT: the stage's public Stripe key",
-                    },
-                    "apiBase": {
-                        "type": "string",
-                        "description": "While AWAITING_PAYMENT: where the browser calls Stripe",
-                    },
-                    "expiresAt": _TIMESTAMP,
-                },
-                "required": ["provider", "paymentIntentId", "expiresAt"],
-            },
+            "payment": ref("Payment"),
         },
         "required": ["orderId", "userId", "status", "items", "total", "createdAt"],
     },
+    "OrderLine": {
+        "type": "object",
+        "description": "As it was when the order was placed",
+        "properties": {
+            "productId": {"type": "string"},
+            "name": {"type": "string"},
+            "quantity": {"type": "integer"},
+            "unitPrice": _MONEY_OUT,
+            "lineTotal": _MONEY_OUT,
+        },
+        "required": ["productId", "name", "quantity", "unitPrice", "lineTotal"],
+    },
+    "Payment": {
+        "type": "object",
+        "description": "Only with a payment provider (docs/payments.md)",
+        "properties": {
+            "provider": {"type": "string"},
+            "paymentIntentId": {"type": "string"},
+            "clientSecret": {
+                "type": "string",
+                "description": "While AWAITING_PAYMENT: confirm the payment with it",
+            },
+            "publishableKey": {
+                "type": "string",
+                "description": "While AWAITING_PAYMENT: the stage's public Stripe key",
+            },
+            "apiBase": {
+                "type": "string",
+                "description": "While AWAITING_PAYMENT: where the browser calls Stripe",
+            },
+            "expiresAt": _TIMESTAMP,
+        },
+        "required": ["provider", "paymentIntentId", "expiresAt"],
+    },
 }
+
+
+def resolved(schema: Any) -> Any:
+    """``schema`` with every reference to a named schema replaced by that schema (a copy):
+    what validators that see one schema at a time compile."""
+    if isinstance(schema, dict):
+        target = schema.get("$ref", "")
+        if isinstance(target, str) and target.startswith("#/components/schemas/"):
+            return resolved(ALL_SCHEMAS[target.rsplit("/", 1)[1]])
+        return {key: resolved(value) for key, value in schema.items()}
+    if isinstance(schema, list):
+        return [resolved(value) for value in schema]
+    return schema
+
+
+ALL_SCHEMAS: dict[str, dict[str, Any]] = {**REQUEST_SCHEMAS, **SHARED_SCHEMAS, **RESPONSE_SCHEMAS}

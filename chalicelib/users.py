@@ -20,7 +20,13 @@ from pynamodb.models import Model
 from chalicelib import login_backoff, passwords, transactions
 from chalicelib.auth import Principal, issue_token, principal_from_token
 from chalicelib.clock import now_iso
-from chalicelib.errors import Conflict, NotFound, Unauthorized, ValidationError
+from chalicelib.errors import (
+    ConcurrentUpdate,
+    EmailTaken,
+    NotFound,
+    Unauthorized,
+    ValidationError,
+)
 from chalicelib.models import PROFILE_PREFIX, UserRecord
 from chalicelib.observability import metric
 from chalicelib.pagination import paginate
@@ -81,7 +87,7 @@ def _create(email: str, name: str, password: str, role: str) -> UserRecord:
         # The profile's id is new: only this request's own earlier attempt can hold it
         # (botocore resent the transaction after its answer was lost), so it landed.
         if _ALREADY_CREATED not in failed.meanings:
-            raise Conflict("a user with this email already exists", field="email") from None
+            raise EmailTaken("a user with this email already exists", field="email") from None
     return profile
 
 
@@ -231,7 +237,7 @@ def _write_both(record: UserRecord, actions: list[Action]) -> None:
         unchanged &= UserRecord.updated_at == updated_at
 
     def build(tx: Transaction) -> None:
-        changed = Conflict("the user was changed concurrently; read it again and retry")
+        changed = ConcurrentUpdate("the user was changed concurrently; read it again and retry")
         for item in record.both_items():
             tx.update(item, actions, condition=unchanged, on_fail=changed)
 
@@ -308,5 +314,5 @@ def ensure_admin(email: str, password: str) -> dict[str, Any]:
     """Create the admin, or promote the existing user with this email (local seeding)."""
     try:
         return user_view(_create(email, "Administrator", password, ADMIN))
-    except Conflict:
+    except EmailTaken:
         return promote_to_admin(email)

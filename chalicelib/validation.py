@@ -16,7 +16,7 @@ from typing import Any
 import fastjsonschema
 
 from chalicelib.errors import ValidationError
-from chalicelib.schemas import REQUEST_SCHEMAS
+from chalicelib.schemas import REQUEST_SCHEMAS, resolved
 from chalicelib.text import EMAIL_PATTERN, first_forbidden
 
 
@@ -87,7 +87,7 @@ def _without_multiple_of(schema: Any) -> Any:
 
 @functools.cache
 def _validator(schema_name: str) -> Callable[[Any], Any]:
-    return fastjsonschema.compile(_without_multiple_of(REQUEST_SCHEMAS[schema_name]))
+    return fastjsonschema.compile(_without_multiple_of(resolved(REQUEST_SCHEMAS[schema_name])))
 
 
 def _field(exc: fastjsonschema.JsonSchemaValueException) -> str:

@@ -904,7 +904,7 @@ def test_a_second_cancel_is_409_and_restores_nothing(api, customer, widget):
     again = api.post(f"/orders/{order['orderId']}/cancel", token=customer.token)
 
     assert again.status == 409
-    assert again.body["code"] == "Conflict"
+    assert again.body["code"] == "InvalidTransition"
     assert stock_and_version(api, widget) == restored == (10, widget["version"] + 2)
 
 
@@ -918,7 +918,7 @@ def test_a_cancel_racing_another_cancel_restores_stock_once(api, customer, widge
     again = api.post(f"/orders/{order['orderId']}/cancel", token=customer.token)
 
     assert again.status == 409
-    assert again.body["code"] == "Conflict"
+    assert again.body["code"] == "InvalidTransition"
     assert stocks(api, widget) == [10]
 
 

@@ -547,7 +547,7 @@ def test_concurrent_edit_is_409_and_the_first_edit_survives(api, admin, product,
     monkeypatch.setattr(products, "load_product", load_then_lose_the_race)
     reply = api.put(f"/products/{product_id}", {"stock": 1, "price": 1}, token=admin.token)
 
-    assert_error(reply, 409, "Conflict", product_id)
+    assert_error(reply, 409, "ConcurrentUpdate", product_id)
     current = api.get(f"/products/{product_id}").body
     assert (current["stock"], current["name"], current["price"]) == (50, "Edited by A", 12.5)
     assert current["version"] == 2

@@ -117,7 +117,7 @@ def test_duplicate_email_is_a_conflict_whatever_the_case(api, table, other_spell
     assert first.status == 201
     reply = register(api, other_spelling, name="Impostor", password="another-password")
     assert reply.status == 409
-    assert reply.body["code"] == "Conflict"
+    assert reply.body["code"] == "EmailTaken"
     assert reply.body["error"]
     # The first account is untouched and still the only one.
     assert raw(table, "EMAIL#ann@example.com")["userId"] == first.body["userId"]

@@ -203,7 +203,7 @@ def test_two_simultaneous_edits_never_lose_an_update(http, admin, product):
         winners = [body for status, body in results if status == 200]
         for status, body in results:
             if status == 409:
-                assert body["code"] == "Conflict", body
+                assert body["code"] == "ConcurrentUpdate", body
         # Every successful write was applied on top of the previous one: no lost update.
         versions = sorted(w["version"] for w in winners)
         assert versions == list(range(before["version"] + 1, before["version"] + 1 + len(winners)))

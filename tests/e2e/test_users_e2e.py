@@ -77,7 +77,7 @@ def test_emails_are_unique_whatever_their_case(http):
     )
 
     assert status == 409, error
-    assert error["code"] == "Conflict"
+    assert error["code"] == "EmailTaken"
 
 
 def test_a_wrong_password_and_an_unknown_email_get_the_same_401(http):
@@ -297,7 +297,7 @@ def test_twenty_simultaneous_registrations_of_one_email_create_one_user(http, ad
 
     statuses = sorted(status for status, _ in results)
     assert statuses == [201] + [409] * 19, results
-    assert all(body["code"] == "Conflict" for status, body in results if status == 409)
+    assert all(body["code"] == "EmailTaken" for status, body in results if status == 409)
     (winner,) = [body for status, body in results if status == 201]
     matching = [u for u in all_users(http, admin) if u["email"] == email]
     assert matching == [winner]

@@ -169,7 +169,7 @@ def test_stale_domain_update_is_a_conflict_and_does_not_overwrite(aws, monkeypat
         products.update_product(product_id, {"stock": 1})
 
     assert caught.value.status_code == 409
-    assert caught.value.code == "Conflict"
+    assert caught.value.code == "ConcurrentUpdate"
     assert product_id in caught.value.message
     monkeypatch.undo()
     assert products.get_product(product_id) == winner
