@@ -1,0 +1,71 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .cart import Cart
+from .cart_line import CartLine
+from .cart_line_set import CartLineSet
+from .category import Category
+from .category_list import CategoryList
+from .error import Error
+from .error_code import ErrorCode
+from .login_result import LoginResult
+from .open_api_document import OpenApiDocument
+from .open_api_document_info import OpenApiDocumentInfo
+from .open_api_document_paths import OpenApiDocumentPaths
+from .order import Order
+from .order_create import OrderCreate
+from .order_line import OrderLine
+from .order_line_input import OrderLineInput
+from .order_page import OrderPage
+from .order_status import OrderStatus
+from .payment import Payment
+from .product import Product
+from .product_create import ProductCreate
+from .product_page import ProductPage
+from .product_update import ProductUpdate
+from .stripe_event import StripeEvent
+from .stripe_event_data import StripeEventData
+from .stripe_event_data_object import StripeEventDataObject
+from .stripe_event_data_object_metadata import StripeEventDataObjectMetadata
+from .user import User
+from .user_login import UserLogin
+from .user_page import UserPage
+from .user_register import UserRegister
+from .user_role import UserRole
+from .user_update import UserUpdate
+from .webhook_result import WebhookResult
+
+__all__ = (
+    "Cart",
+    "CartLine",
+    "CartLineSet",
+    "Category",
+    "CategoryList",
+    "Error",
+    "ErrorCode",
+    "LoginResult",
+    "OpenApiDocument",
+    "OpenApiDocumentInfo",
+    "OpenApiDocumentPaths",
+    "Order",
+    "OrderCreate",
+    "OrderLine",
+    "OrderLineInput",
+    "OrderPage",
+    "OrderStatus",
+    "Payment",
+    "Product",
+    "ProductCreate",
+    "ProductPage",
+    "ProductUpdate",
+    "StripeEvent",
+    "StripeEventData",
+    "StripeEventDataObject",
+    "StripeEventDataObjectMetadata",
+    "User",
+    "UserLogin",
+    "UserPage",
+    "UserRegister",
+    "UserRole",
+    "UserUpdate",
+    "WebhookResult",
+)

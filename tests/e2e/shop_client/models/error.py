@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..models.error_code import ErrorCode
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="Error")
+
+
+@_attrs_define
+class Error:
+    """
+    Attributes:
+        error (str): Human-readable message
+        code (ErrorCode): Machine-readable error code. InternalError: Internal error: a bug, logged; the client sees
+            nothing else. ValidationError: The request is invalid (the message, and field when there is one, say why).
+            Unauthorized: Missing, invalid, expired or revoked token, or wrong credentials. Forbidden: Signed in, but not
+            allowed. NotFound: Not found (also for resources the caller may not see). MethodNotAllowed: The path does not
+            serve this method (Chalice's own check). EmailTaken: A user with this email already exists. ConcurrentUpdate:
+            Changed by someone else since it was read: read it again and retry. InvalidTransition: The order's status does
+            not allow this step (for example, cancelled twice). InsufficientStock: Not enough stock for the listed
+            productIds; nothing was ordered. CartEmpty: The cart is empty: there is nothing to check out. ProductDeleted:
+            Products in the cart are no longer sold (listed in productIds). CartChanged: The cart changed during checkout:
+            review it and retry. PayloadTooLarge: Request body over 64 KiB (refused before it is parsed).
+            UnsupportedMediaType: Content-Type must be application/json. IdempotencyKeyReused: Idempotency-Key reused with a
+            different request. ServiceBusy: Busy: nothing was written; send the same request again after Retry-After.
+            TooManyAttempts: Too many wrong passwords for this account: retry after Retry-After seconds.
+        field (str | Unset): The request field at fault
+        product_ids (list[str] | Unset): Unknown products, or products lacking stock
+        user_id (str | Unset): The unknown buyer
+        retryable (bool | Unset): Retrying may succeed
+    """
+
+    error: str
+    code: ErrorCode
+    field: str | Unset = UNSET
+    product_ids: list[str] | Unset = UNSET
+    user_id: str | Unset = UNSET
+    retryable: bool | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        error = self.error
+
+        code = self.code.value
+
+        field = self.field
+
+        product_ids: list[str] | Unset = UNSET
+        if not isinstance(self.product_ids, Unset):
+            product_ids = self.product_ids
+
+        user_id = self.user_id
+
+        retryable = self.retryable
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "error": error,
+                "code": code,
+            }
+        )
+        if field is not UNSET:
+            field_dict["field"] = field
+        if product_ids is not UNSET:
+            field_dict["productIds"] = product_ids
+        if user_id is not UNSET:
+            field_dict["userId"] = user_id
+        if retryable is not UNSET:
+            field_dict["retryable"] = retryable
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        error = d.pop("error")
+
+        code = ErrorCode(d.pop("code"))
+
+        field = d.pop("field", UNSET)
+
+        product_ids = cast(list[str], d.pop("productIds", UNSET))
+
+        user_id = d.pop("userId", UNSET)
+
+        retryable = d.pop("retryable", UNSET)
+
+        error = cls(
+            error=error,
+            code=code,
+            field=field,
+            product_ids=product_ids,
+            user_id=user_id,
+            retryable=retryable,
+        )
+
+        return error

@@ -1,0 +1,25 @@
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    CARTCHANGED = "CartChanged"
+    CARTEMPTY = "CartEmpty"
+    CONCURRENTUPDATE = "ConcurrentUpdate"
+    EMAILTAKEN = "EmailTaken"
+    FORBIDDEN = "Forbidden"
+    IDEMPOTENCYKEYREUSED = "IdempotencyKeyReused"
+    INSUFFICIENTSTOCK = "InsufficientStock"
+    INTERNALERROR = "InternalError"
+    INVALIDTRANSITION = "InvalidTransition"
+    METHODNOTALLOWED = "MethodNotAllowed"
+    NOTFOUND = "NotFound"
+    PAYLOADTOOLARGE = "PayloadTooLarge"
+    PRODUCTDELETED = "ProductDeleted"
+    SERVICEBUSY = "ServiceBusy"
+    TOOMANYATTEMPTS = "TooManyAttempts"
+    UNAUTHORIZED = "Unauthorized"
+    UNSUPPORTEDMEDIATYPE = "UnsupportedMediaType"
+    VALIDATIONERROR = "ValidationError"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.order_line_input import OrderLineInput
+
+
+T = TypeVar("T", bound="OrderCreate")
+
+
+@_attrs_define
+class OrderCreate:
+    """
+    Attributes:
+        items (list[OrderLineInput]):
+        user_id (str | Unset):
+    """
+
+    items: list[OrderLineInput]
+    user_id: str | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        items = []
+        for items_item_data in self.items:
+            items_item = items_item_data.to_dict()
+            items.append(items_item)
+
+        user_id = self.user_id
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "items": items,
+            }
+        )
+        if user_id is not UNSET:
+            field_dict["userId"] = user_id
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.order_line_input import OrderLineInput
+
+        d = dict(src_dict)
+        items = []
+        _items = d.pop("items")
+        for items_item_data in _items:
+            items_item = OrderLineInput.from_dict(items_item_data)
+
+            items.append(items_item)
+
+        user_id = d.pop("userId", UNSET)
+
+        order_create = cls(
+            items=items,
+            user_id=user_id,
+        )
+
+        return order_create

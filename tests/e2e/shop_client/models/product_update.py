@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="ProductUpdate")
+
+
+@_attrs_define
+class ProductUpdate:
+    """
+    Attributes:
+        name (str | Unset):
+        price (float | Unset):
+        description (str | Unset):
+        stock (int | Unset):
+        category (str | Unset):
+    """
+
+    name: str | Unset = UNSET
+    price: float | Unset = UNSET
+    description: str | Unset = UNSET
+    stock: int | Unset = UNSET
+    category: str | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        name = self.name
+
+        price = self.price
+
+        description = self.description
+
+        stock = self.stock
+
+        category = self.category
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update({})
+        if name is not UNSET:
+            field_dict["name"] = name
+        if price is not UNSET:
+            field_dict["price"] = price
+        if description is not UNSET:
+            field_dict["description"] = description
+        if stock is not UNSET:
+            field_dict["stock"] = stock
+        if category is not UNSET:
+            field_dict["category"] = category
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        name = d.pop("name", UNSET)
+
+        price = d.pop("price", UNSET)
+
+        description = d.pop("description", UNSET)
+
+        stock = d.pop("stock", UNSET)
+
+        category = d.pop("category", UNSET)
+
+        product_update = cls(
+            name=name,
+            price=price,
+            description=description,
+            stock=stock,
+            category=category,
+        )
+
+        return product_update
