@@ -10,7 +10,14 @@ from typing import Any
 
 from chalicelib.order_view import ORDER_STATUSES
 from chalicelib.roles import ROLES
-from chalicelib.text import EMAIL_PATTERN, NAME_PATTERN, PLAIN_PATTERN
+from chalicelib.text import (
+    EMAIL_FORMAT,
+    EMAIL_PATTERN,
+    FORMAT_NOTE,
+    NAME_PATTERN,
+    PLAIN_PATTERN,
+    PRINTABLE_FORMAT,
+)
 
 MAX_ID_LENGTH = 64  # product, user and order ids; longer ones cannot exist
 MAX_MONEY = 1_000_000
@@ -21,23 +28,27 @@ MAX_CART_LINES = 25  # distinct products in a cart (one order's lines)
 MAX_SEARCH_LENGTH = 100
 CATEGORY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
-# Every string refuses control/format/private-use/surrogate characters (chalicelib.text);
-# names must also hold something besides whitespace.
-_NAME = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NAME_PATTERN}
+# Every string refuses control/format/private-use/surrogate characters (chalicelib.text):
+# the pattern those in the BMP, the format (enforced by the server) those beyond; names must
+# also hold something besides whitespace.
+_PLAIN = {"pattern": PLAIN_PATTERN, "format": PRINTABLE_FORMAT, "description": FORMAT_NOTE}
+_NAME_TEXT = {"pattern": NAME_PATTERN, "format": PRINTABLE_FORMAT, "description": FORMAT_NOTE}
+_NAME = {"type": "string", "minLength": 1, "maxLength": 200, **_NAME_TEXT}
 _PRICE = {"type": "number", "minimum": 0, "maximum": MAX_MONEY, "multipleOf": 0.01}
 _STOCK = {"type": "integer", "minimum": 0, "maximum": MAX_STOCK}
-_DESCRIPTION = {"type": "string", "maxLength": 2000, "pattern": PLAIN_PATTERN}
+_DESCRIPTION = {"type": "string", "maxLength": 2000, **_PLAIN}
 _EMAIL = {
     "type": "string",
     "minLength": 3,
     "maxLength": 254,
     "pattern": EMAIL_PATTERN,
-    "description": "Compared and stored NFKC-normalised and lower-cased.",
+    "format": EMAIL_FORMAT,
+    "description": "Compared and stored NFKC-normalised and lower-cased. " + FORMAT_NOTE,
 }
-_USER_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": NAME_PATTERN}
-_PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128, "pattern": PLAIN_PATTERN}
-_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": PLAIN_PATTERN}
-_CREDENTIAL = {"type": "string", "maxLength": 128, "pattern": PLAIN_PATTERN}
+_USER_NAME = {"type": "string", "minLength": 1, "maxLength": 100, **_NAME_TEXT}
+_PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128, **_PLAIN}
+_ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, **_PLAIN}
+_CREDENTIAL = {"type": "string", "maxLength": 128, **_PLAIN}
 _CATEGORY = {"type": "string", "pattern": CATEGORY_PATTERN, "maxLength": 40}
 _QUANTITY = {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY}
 
@@ -86,7 +97,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "UserLogin": {
         "type": "object",
         "properties": {
-            "email": {"type": "string", "maxLength": 254, "pattern": PLAIN_PATTERN},
+            "email": {"type": "string", "maxLength": 254, **_PLAIN},
             "password": _CREDENTIAL,
         },
         "required": ["email", "password"],

@@ -250,32 +250,78 @@ def scan(predicate: Callable[[str], bool]) -> tuple[tuple[int, int], ...]:
 
 
 def _char(code: int) -> str:
-    # Escapes in the BMP (readable, ECMA-262 and Python alike); astral characters as
-    # themselves, which both regex dialects read as one code point.
-    return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+    # Escapes: readable, and the same in Python's re, ECMA-262 (with or without the u flag)
+    # and Rust's regex.
+    return f"\\u{code:04x}"
 
 
 _SURROGATES = (0xD800, 0xDFFF)
+BMP_END = 0xFFFF
 
 
-def _without_surrogates(ranges: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
-    # A lone surrogate never reaches a pattern: the JSON parser refuses it (I-JSON, see
-    # chalicelib.validation). Leaving them out keeps the patterns valid in regex engines
-    # that cannot express them (Rust's, which schemathesis validates with).
+def _in_patterns(ranges: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
+    """The part of ``ranges`` a portable pattern can state: the BMP, without surrogates.
+
+    A lone surrogate never reaches a pattern: the JSON parser refuses it (I-JSON, see
+    chalicelib.validation); leaving them out keeps the patterns valid in regex engines that
+    cannot express them (Rust's, which schemathesis validates with). Characters beyond
+    U+FFFF are two code units to an ECMAScript RegExp without the u flag, so a class
+    holding them throws there ("range out of order"): that part of the rule is the
+    server's, stated by the fields' ``format`` (:func:`beyond_patterns`).
+    """
     kept = []
     for low, high in ranges:
         if low < _SURROGATES[0]:
             kept.append((low, min(high, _SURROGATES[0] - 1)))
-        if high > _SURROGATES[1]:
-            kept.append((max(low, _SURROGATES[1] + 1), high))
+        if high > _SURROGATES[1] and low <= BMP_END:
+            kept.append((max(low, _SURROGATES[1] + 1), min(high, BMP_END)))
     return kept
 
 
 def _class_body(ranges: tuple[tuple[int, int], ...]) -> str:
     return "".join(
         _char(low) if low == high else f"{_char(low)}-{_char(high)}"
-        for low, high in _without_surrogates(ranges)
+        for low, high in _in_patterns(ranges)
     )
+
+
+def _astral(ranges: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    return tuple((max(low, BMP_END + 1), high) for low, high in ranges if high > BMP_END)
+
+
+# What the patterns leave to the server: forbidden characters beyond U+FFFF. Two formats
+# name the rule in the document; chalicelib.validation enforces them.
+PRINTABLE_FORMAT = "printable"  # no Cc/Cf/Co/Cs character beyond U+FFFF either
+EMAIL_FORMAT = "printable-email"  # nor one NFKC turns into several, "@", ".", or space
+FORMAT_NOTE = (
+    "Characters beyond U+FFFF that the same rule refuses are refused by the server (format"
+    f" {PRINTABLE_FORMAT}, or {EMAIL_FORMAT} for emails), not by the pattern, which must"
+    " compile as an ECMAScript RegExp without the u flag."
+)
+_ASTRAL_FORBIDDEN = _astral(FORBIDDEN_RANGES)
+_ASTRAL_NOT_IN_EMAIL = _astral(NOT_IN_LOCAL_PART_RANGES)
+
+
+def beyond_patterns(value: str, ranges: tuple[tuple[int, int], ...]) -> str | None:
+    """The first character beyond U+FFFF of ``value`` in ``ranges``, if any."""
+    for char in value:
+        code = ord(char)
+        if code > BMP_END and any(low <= code <= high for low, high in ranges):
+            return char
+    return None
+
+
+def is_printable(value: object) -> bool:
+    """Format ``printable``: the part of PLAIN_PATTERN's rule beyond U+FFFF."""
+    return not isinstance(value, str) or beyond_patterns(value, _ASTRAL_FORBIDDEN) is None
+
+
+def is_printable_email(value: object) -> bool:
+    """Format ``printable-email``: the part of EMAIL_PATTERN's rule beyond U+FFFF."""
+    return not isinstance(value, str) or beyond_patterns(value, _ASTRAL_NOT_IN_EMAIL) is None
+
+
+FORMATS = {PRINTABLE_FORMAT: is_printable, EMAIL_FORMAT: is_printable_email}
 
 
 _F = _class_body(FORBIDDEN_RANGES)

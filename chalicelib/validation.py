@@ -17,7 +17,7 @@ import fastjsonschema
 
 from chalicelib.errors import ValidationError
 from chalicelib.schemas import REQUEST_SCHEMAS, resolved
-from chalicelib.text import EMAIL_PATTERN, first_forbidden
+from chalicelib.text import EMAIL_PATTERN, FORMATS, first_forbidden
 
 
 def _reject_constant(name: str) -> Any:
@@ -87,7 +87,8 @@ def _without_multiple_of(schema: Any) -> Any:
 
 @functools.cache
 def _validator(schema_name: str) -> Callable[[Any], Any]:
-    return fastjsonschema.compile(_without_multiple_of(resolved(REQUEST_SCHEMAS[schema_name])))
+    schema = _without_multiple_of(resolved(REQUEST_SCHEMAS[schema_name]))
+    return fastjsonschema.compile(schema, formats=FORMATS)
 
 
 def _field(exc: fastjsonschema.JsonSchemaValueException) -> str:
@@ -97,7 +98,7 @@ def _field(exc: fastjsonschema.JsonSchemaValueException) -> str:
 
 def _describe(exc: fastjsonschema.JsonSchemaValueException, field: str) -> str:
     message = exc.message.replace(exc.name or "data", field, 1)
-    if exc.rule == "pattern":
+    if exc.rule in ("pattern", "format"):
         bad = first_forbidden(exc.value) if isinstance(exc.value, str) else None
         if bad is not None:
             return (

@@ -28,9 +28,9 @@ from urllib.parse import quote
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, Phase, event, given, note, settings
-from jsonschema import Draft202012Validator, ValidationError, validators
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
-from chalicelib import errors, schemas, validation
+from chalicelib import errors, schemas, text, validation
 from chalicelib.text import EMAIL_PATTERN
 from tests.api.fuzz_regressions import REGRESSIONS, Regression
 from tests.api.test_openapi import CONTRACT
@@ -742,7 +742,15 @@ _ExactValidator = validators.extend(
 def _document_validator(name: str) -> Any:
     # Numbers read exactly (Decimal), as the app reads them: 0.57 is a multiple of 0.01.
     schema = schemas.resolved(CONTRACT.document["components"]["schemas"][name])
-    return _ExactValidator(json.loads(json.dumps(schema), parse_float=Decimal))
+    return _ExactValidator(
+        json.loads(json.dumps(schema), parse_float=Decimal), format_checker=_DOCUMENT_FORMATS
+    )
+
+
+# The formats the document names for what its patterns leave to the server (chalicelib.text).
+_DOCUMENT_FORMATS = FormatChecker(formats=())
+for _format, _check in text.FORMATS.items():
+    _DOCUMENT_FORMATS.checks(_format)(_check)
 
 
 def _document_accepts(name: str, raw: bytes) -> bool:
@@ -825,3 +833,12 @@ def test_a_trailing_newline_is_refused_by_both(product_id):
     accepted = _app_accepts("OrderCreate", raw)
     assert accepted == _document_accepts("OrderCreate", raw)
     assert accepted == (product_id == "abc")
+
+
+@pytest.mark.parametrize("name", ["lamp", "lamp \U0001f642", "lamp\U000e0001", "\U000f0000"])
+def test_a_forbidden_character_beyond_u_ffff_is_refused_by_both(name):
+    # The pattern leaves these to the server, the document says so with its format.
+    raw = json.dumps({"name": name, "price": 1}, ensure_ascii=False).encode("utf-8")
+    accepted = _app_accepts("ProductCreate", raw)
+    assert accepted == _document_accepts("ProductCreate", raw)
+    assert accepted == (name in ("lamp", "lamp \U0001f642"))

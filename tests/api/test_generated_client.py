@@ -49,6 +49,7 @@ def generate(work: Path) -> Path:
         timeout=300,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+    shutil.rmtree(output / ".ruff_cache", ignore_errors=True)  # the post-hooks' cache
     for cache in output.rglob("__pycache__"):
         shutil.rmtree(cache)
     return output
@@ -58,7 +59,7 @@ def _files(root: Path) -> set[str]:
     return {
         str(p.relative_to(root))
         for p in root.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts
+        if p.is_file() and not {"__pycache__", ".ruff_cache"} & set(p.parts)
     }
 
 

@@ -11,6 +11,8 @@ import inspect
 import itertools
 import json
 import re
+import shutil
+import subprocess
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -310,6 +312,76 @@ def test_path_parameters_match_the_template(method, template):
     assert declared == set(re.findall(r"{(\w+)}", template))
     view_args = _routes()[template][method].view_args
     assert set(view_args) == declared
+
+
+# --- patterns: portable to ECMAScript ------------------------------------------------------
+
+
+def _patterns(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["pattern"]} if isinstance(node.get("pattern"), str) else set()
+        return found.union(*(_patterns(v) for k, v in node.items() if k != "pattern"))
+    if isinstance(node, list):
+        return set().union(*(_patterns(v) for v in node))
+    return set()
+
+
+PATTERNS = sorted(_patterns(openapi.document(OPERATIONS)))
+# Each pattern's verdict on these must be the same in Python and in JavaScript: BMP rules,
+# an astral character (two code units to a RegExp without the u flag), a trailing newline.
+SAMPLES = ["abc", "Ada", "a\u200bb", "\U0001f642", "x\U0001f642y", "a@example.com", " x ", "",
+           "ab\n", "A-1_b", "\u00ad", "\U000e0041", "3.1.0"]  # fmt: skip
+_NODE_CHECK = """
+const {patterns, samples} = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const out = patterns.map((p) => {
+  try {
+    const plain = new RegExp(p), unicode = new RegExp(p, "u");
+    return {ok: true, verdicts: samples.map((s) => plain.test(s)),
+            unicode: samples.map((s) => unicode.test(s))};
+  } catch (e) { return {ok: false, error: String(e).slice(0, 200)}; }
+});
+process.stdout.write(JSON.stringify(out));
+"""
+
+
+def _python_verdict(pattern: str, sample: str) -> bool:
+    # ECMA-262's "$" is the end of the text; Python's "$" also matches before a final "\n".
+    return re.search(re.sub(r"(?<!\\)\$$", r"\\Z", pattern), sample) is not None
+
+
+def test_the_document_has_the_patterns_worth_checking():
+    assert len(PATTERNS) >= 6
+    assert any(len(p) > 4000 for p in PATTERNS)  # the email rule
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: f"{p[:20]}...{len(p)}")
+def test_every_pattern_compiles_in_python(pattern):
+    re.compile(pattern)
+
+
+def test_every_pattern_compiles_and_agrees_in_ecmascript_without_the_u_flag():
+    assert shutil.which("node"), "Node.js (20 or later) checks the patterns as ECMAScript"
+    run = subprocess.run(
+        ["node", "-e", _NODE_CHECK],
+        input=json.dumps({"patterns": PATTERNS, "samples": SAMPLES}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    problems = []
+    for pattern, result in zip(PATTERNS, json.loads(run.stdout), strict=True):
+        if not result["ok"]:
+            problems.append(f"{pattern[:60]}... does not compile: {result['error']}")
+            continue
+        python = [_python_verdict(pattern, sample) for sample in SAMPLES]
+        for flags in ("verdicts", "unicode"):
+            if result[flags] != python:
+                differ = [
+                    s for s, a, b in zip(SAMPLES, result[flags], python, strict=True) if a != b
+                ]
+                problems.append(f"{pattern[:60]}... ({flags}) disagrees with Python on {differ!r}")
+    assert not problems, "\n".join(problems)
 
 
 # --- error responses ----------------------------------------------------------------------

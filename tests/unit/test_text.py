@@ -40,26 +40,39 @@ NAME = re.compile(text.NAME_PATTERN)
 EMAIL = re.compile(text.EMAIL_PATTERN)
 
 
+# Each field's whole rule: its pattern (the BMP) and its format (beyond U+FFFF, the server's).
+def plain(value: str) -> bool:
+    return bool(PLAIN.match(value)) and text.is_printable(value)
+
+
+def name(value: str) -> bool:
+    return bool(NAME.match(value)) and text.is_printable(value)
+
+
+def email(value: str) -> bool:
+    return bool(EMAIL.match(value)) and text.is_printable_email(value)
+
+
 @pytest.mark.parametrize(
     "value",
     ["\x00", "a\x1b[31m", "\u200b", "\u202eevil", "\ufeff", "\ue000", "\U000f0000", "\u00ad",
      "tab\there", "line\nbreak", "\U000e0041"],
 )  # fmt: skip
 def test_control_format_and_private_use_characters_are_refused_everywhere(value):
-    assert not PLAIN.match(value)
-    assert not NAME.match(value)
-    assert not EMAIL.match(f"a{value}@example.com")
+    assert not plain(value)
+    assert not name(value)
+    assert not email(f"a{value}@example.com")
 
 
 @pytest.mark.parametrize("value", ["", " ", "   ", "\u3000", "\u00a0 \u2003"])
 def test_a_blank_name_is_refused_but_plain_text_may_be_blank(value):
-    assert not NAME.match(value)
-    assert PLAIN.match(value)
+    assert not name(value)
+    assert plain(value)
 
 
 @pytest.mark.parametrize("value", ["x", " Ada ", "Жанна", "李雷", "O'Brien-Smith", "🙂"])
 def test_real_names_pass(value):
-    assert NAME.match(value)
+    assert name(value)
 
 
 @given(st.text(st.characters(exclude_categories=["Cs"]), max_size=30))
@@ -68,7 +81,7 @@ def test_real_names_pass(value):
 @example(" x\u200b")
 def test_the_name_pattern_is_exactly_not_blank_and_no_forbidden_character(value):
     expected = bool(value.strip()) and text.first_forbidden(value) is None
-    assert bool(NAME.match(value)) == expected
+    assert name(value) == expected
 
 
 def _server_accepts(email: str) -> bool:
@@ -97,7 +110,7 @@ _EMAILISH = st.text(
 def test_the_email_pattern_admits_exactly_what_the_server_keeps(value):
     # The document's rule, checked on the raw string, and the server's, checked after NFKC
     # and lower-casing, agree: no schema-valid email is refused, no refused one is valid.
-    if EMAIL.match(value):
+    if email(value):
         assert _server_accepts(value), value
 
 
@@ -107,3 +120,12 @@ FULLWIDTH = "\uff21\uff24\uff21@\uff25\uff58\uff41\uff4d\uff50\uff4c\uff45\uff0e
 def test_emails_are_nfkc_normalised_and_lower_cased():
     assert normalize_email(FULLWIDTH) == "ada@example.com"
     assert text.canonical_email("  Ada@Example.COM ") == "ada@example.com"
+
+
+@pytest.mark.parametrize("value", ["\U000f0000", "\U000e0041", "\U000110bd", "\U0010fffd"])
+def test_beyond_u_ffff_the_rule_is_the_formats_not_the_patterns(value):
+    # Portable patterns (ECMAScript without the u flag) cannot name astral characters.
+    assert PLAIN.match(value) and NAME.match(value)
+    assert not text.is_printable(value)
+    assert not text.is_printable_email(f"a{value}@example.com")
+    assert text.is_printable("🙂") and text.is_printable_email("🙂@example.com")

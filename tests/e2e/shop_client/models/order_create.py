@@ -19,7 +19,9 @@ class OrderCreate:
     """
     Attributes:
         items (list[OrderLineInput]):
-        user_id (str | Unset):
+        user_id (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by the server (format
+            printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp
+            without the u flag.
     """
 
     items: list[OrderLineInput]

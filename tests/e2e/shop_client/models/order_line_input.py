@@ -12,7 +12,9 @@ T = TypeVar("T", bound="OrderLineInput")
 class OrderLineInput:
     """
     Attributes:
-        product_id (str):
+        product_id (str): Characters beyond U+FFFF that the same rule refuses are refused by the server (format
+            printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp
+            without the u flag.
         quantity (int):
     """
 

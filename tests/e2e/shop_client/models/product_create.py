@@ -14,9 +14,12 @@ T = TypeVar("T", bound="ProductCreate")
 class ProductCreate:
     """
     Attributes:
-        name (str):
+        name (str): Characters beyond U+FFFF that the same rule refuses are refused by the server (format printable, or
+            printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp without the u flag.
         price (float):
-        description (str | Unset):
+        description (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by the server (format
+            printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp
+            without the u flag.
         stock (int | Unset):
         category (str | Unset):
     """

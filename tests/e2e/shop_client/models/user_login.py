@@ -12,8 +12,11 @@ T = TypeVar("T", bound="UserLogin")
 class UserLogin:
     """
     Attributes:
-        email (str):
-        password (str):
+        email (str): Characters beyond U+FFFF that the same rule refuses are refused by the server (format printable, or
+            printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp without the u flag.
+        password (str): Characters beyond U+FFFF that the same rule refuses are refused by the server (format printable,
+            or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp without the u
+            flag.
     """
 
     email: str

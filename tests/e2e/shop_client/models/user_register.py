@@ -12,9 +12,14 @@ T = TypeVar("T", bound="UserRegister")
 class UserRegister:
     """
     Attributes:
-        email (str): Compared and stored NFKC-normalised and lower-cased.
-        name (str):
-        password (str):
+        email (str): Compared and stored NFKC-normalised and lower-cased. Characters beyond U+FFFF that the same rule
+            refuses are refused by the server (format printable, or printable-email for emails), not by the pattern, which
+            must compile as an ECMAScript RegExp without the u flag.
+        name (str): Characters beyond U+FFFF that the same rule refuses are refused by the server (format printable, or
+            printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp without the u flag.
+        password (str): Characters beyond U+FFFF that the same rule refuses are refused by the server (format printable,
+            or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp without the u
+            flag.
     """
 
     email: str

@@ -14,9 +14,15 @@ T = TypeVar("T", bound="UserUpdate")
 class UserUpdate:
     """
     Attributes:
-        name (str | Unset):
-        password (str | Unset):
-        current_password (str | Unset):
+        name (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by the server (format
+            printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp
+            without the u flag.
+        password (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by the server (format
+            printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp
+            without the u flag.
+        current_password (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by the server
+            (format printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript
+            RegExp without the u flag.
     """
 
     name: str | Unset = UNSET

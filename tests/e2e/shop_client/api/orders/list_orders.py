@@ -105,7 +105,9 @@ def sync_detailed(
     Args:
         limit (int | Unset):  Default: 20.
         cursor (str | Unset):
-        user_id (str | Unset):
+        user_id (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by
+            the server (format printable, or printable-email for emails), not by the pattern, which
+            must compile as an ECMAScript RegExp without the u flag.
         status (OrderStatus | Unset):
 
     Raises:
@@ -143,7 +145,9 @@ def sync(
     Args:
         limit (int | Unset):  Default: 20.
         cursor (str | Unset):
-        user_id (str | Unset):
+        user_id (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by
+            the server (format printable, or printable-email for emails), not by the pattern, which
+            must compile as an ECMAScript RegExp without the u flag.
         status (OrderStatus | Unset):
 
     Raises:
@@ -176,7 +180,9 @@ async def asyncio_detailed(
     Args:
         limit (int | Unset):  Default: 20.
         cursor (str | Unset):
-        user_id (str | Unset):
+        user_id (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by
+            the server (format printable, or printable-email for emails), not by the pattern, which
+            must compile as an ECMAScript RegExp without the u flag.
         status (OrderStatus | Unset):
 
     Raises:
@@ -212,7 +218,9 @@ async def asyncio(
     Args:
         limit (int | Unset):  Default: 20.
         cursor (str | Unset):
-        user_id (str | Unset):
+        user_id (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by
+            the server (format printable, or printable-email for emails), not by the pattern, which
+            must compile as an ECMAScript RegExp without the u flag.
         status (OrderStatus | Unset):
 
     Raises:
