@@ -18,7 +18,7 @@ from pynamodb.expressions.condition import Condition
 
 from chalicelib import events, payments, transactions
 from chalicelib.clock import iso_z, now_iso
-from chalicelib.errors import NotFound, is_transient
+from chalicelib.errors import NotFound, ValidationError, is_transient
 from chalicelib.models import AWAITING_PAYMENT_KEY, Order, Product
 from chalicelib.observability import metric
 from chalicelib.order_view import AWAITING_PAYMENT, CANCELLED, CONFIRMED, EXPIRED
@@ -48,6 +48,8 @@ def _provider() -> payments.PaymentProvider:
 
 def handle_webhook(payload: bytes | str, signature: str | None) -> dict[str, str]:
     """Verify and apply one provider notification; what was done, for the 200 answer."""
+    if not signature:  # malformed whatever the stage: the document makes the header required
+        raise ValidationError("the Stripe-Signature header is required", field="Stripe-Signature")
     event = _provider().verify_webhook(payload, signature)
     if event.event_type not in (
         payments.PAYMENT_SUCCEEDED,

@@ -250,11 +250,11 @@ def test_the_document_is_served_as_utf8_text_without_escapes(api):
 
 def test_a_stage_serves_its_own_url_first_and_a_relative_one():
     local = openapi.document(OPERATIONS)["servers"]
-    assert [s["url"] for s in local] == ["."]
+    assert [s["url"] for s in local] == ["/"]
     staged = openapi.document(OPERATIONS, "https://abc.execute-api.eu-west-1.amazonaws.com/api")
     assert [s["url"] for s in staged["servers"]] == [
         "https://abc.execute-api.eu-west-1.amazonaws.com/api",
-        ".",
+        "/",
     ]
 
 
