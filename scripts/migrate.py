@@ -99,7 +99,7 @@ def migrate_products(start: dict[str, Any] | None = None) -> Tally:
 
 def migrate_orders(start: dict[str, Any] | None = None) -> Tally:
     from chalicelib import transactions
-    from chalicelib.errors import Conflict
+    from chalicelib.errors import ConcurrentUpdate
     from chalicelib.models import Order
 
     tally = Tally()
@@ -132,10 +132,10 @@ def migrate_orders(start: dict[str, Any] | None = None) -> Tally:
                 Order(order_id),
                 [attr.set(want) for attr, want, _ in stale],
                 condition=unchanged,
-                on_fail=Conflict("changed meanwhile"),
+                on_fail=ConcurrentUpdate("changed meanwhile"),
             )
             tally.migrated += 1
-        except Conflict:
+        except ConcurrentUpdate:
             tally.skipped += 1  # changed meanwhile, by a write that set the new keys itself
 
     _scan(Order.Meta.table_name, start, visit)
