@@ -72,6 +72,12 @@ policies: $(STAMP)
 promote-admin: $(STAMP)
 	$(BIN)/python -m scripts.promote_admin --stage $(STAGE) --email "$(EMAIL)"
 
+# A new token signing key; nobody is signed out (docs/operations.md, "Rotating the signing key").
+# A second rotation within the grace period is refused unless FORCE=1.
+.PHONY: rotate-token-key
+rotate-token-key: $(STAMP)
+	$(BIN)/python -m scripts.rotate_key --stage $(STAGE) $(if $(FORCE),--force)
+
 # Index keys for rows written before the storefront (idempotent; rerun to resume).
 migrate: $(STAMP)
 	$(BIN)/python -m scripts.migrate --stage $(STAGE)
