@@ -66,6 +66,8 @@ ALARMS = {
         "api-latency-p99",
         "events-not-announced",
         "subscriber-errors",
+        "stream-record-errors",
+        "payment-refund-failures",
         "orders-stream-iterator-age",
         *(
             f"{function.replace('_', '-')}-{metric}"
