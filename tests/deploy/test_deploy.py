@@ -609,3 +609,41 @@ def test_index_steps_drop_before_adding_and_keep_only_used_attributes():
     assert {a["AttributeName"] for a in first} == {"orderId", "userId", "createdAt",
                                                    "listPartition"}  # fmt: skip
     assert scripts.deploy.index_steps(target, target) == []
+
+
+@pytest.mark.parametrize(
+    ("interactive", "answer", "argv", "deleted"),
+    [
+        pytest.param(False, None, [], False, id="no-terminal-refuses"),
+        pytest.param(True, "2", [], False, id="wrong-count-typed"),
+        pytest.param(True, "3", [], True, id="count-typed"),
+        pytest.param(False, None, ["--yes"], True, id="confirm-flag"),
+    ],
+)
+def test_make_destroy_says_how_many_items_it_deletes_and_asks(
+    cfn, chalice_runs, capsys, interactive, answer, argv, deleted
+):
+    deploy_stack(cfn, "shop-dev-resources", TEMPLATE, parameters("dev"),
+                 echo=lambda _: None, poll_seconds=0)  # fmt: skip
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    for product in ("a", "b"):
+        dynamodb.put_item(TableName="shop-dev-products", Item={"productId": {"S": product}})
+    dynamodb.put_item(TableName="shop-dev-users", Item={"pk": {"S": "u"}, "sk": {"S": "p"}})
+    questions: list[str] = []
+
+    def ask(question: str) -> str:
+        questions.append(question)
+        assert answer is not None, "asked without a terminal"
+        return answer
+
+    code = scripts.destroy.main(["--stage", "dev", *argv], ask=ask, interactive=interactive)
+    out = capsys.readouterr()
+    assert "This deletes 3 items (shop-dev-products 2, shop-dev-users 1)." in out.out
+    assert questions == (["Type 3 to delete them: "] if interactive and not argv else [])
+    assert (code == 0) is deleted
+    tables = dynamodb.list_tables()["TableNames"]
+    if deleted:
+        assert tables == []
+    else:
+        assert "nothing was deleted" in out.err
+        assert len(tables) == 3 and stack_status(cfn, "shop-dev-resources") == "CREATE_COMPLETE"
