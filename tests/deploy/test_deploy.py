@@ -426,6 +426,19 @@ def test_the_region_comes_from_aws_region_first():
     )
 
 
+def test_without_a_region_nothing_is_guessed_and_nothing_is_done(
+    cfn, chalice_runs, monkeypatch, tmp_path
+):
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    with pytest.raises(SystemExit) as exited:
+        scripts.deploy.main(["--stage", "dev"])
+    assert str(exited.value).startswith("No AWS region: set AWS_REGION")
+    assert exited.value.code != 0
+    assert chalice_runs == []
+
+
 def test_make_deploy_refuses_a_stage_deployed_from_make_package(cfn, chalice_runs, capsys):
     packaged = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
     cfn.create_stack(StackName="shop-dev", TemplateBody=json.dumps(packaged))
