@@ -46,7 +46,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devstack.emulator import Emulator
-from scripts.project import CHALICE_DIR, PROJECT_DIR, load_config
+from scripts.project import CHALICE_DIR, OPERATIONS_FILE, PROJECT_DIR, TEMPLATE_FILE, load_config
+from tests.deploy.deployer_actions import ActionRecorder, recorded
 from tests.deploy.moto_gaps import bridged
 
 STAGE = "dev"
@@ -94,6 +95,9 @@ def checkout(root: Path, name: str) -> Path:
     return target
 
 
+ACTIONS = ActionRecorder()  # what the scripts (and Chalice) ask of AWS, while they run
+
+
 def committed(where: Path, message: str) -> str:
     """Everything in ``where`` committed (a git checkout, as make rollback needs); the commit."""
     git = ["git", "-C", str(where), "-c", "user.name=rehearsal", "-c", "user.email=r@example.com"]
@@ -109,15 +113,16 @@ def committed(where: Path, message: str) -> str:
 def run(
     where: Path, script: str, environment: dict[str, str], *args: str, expect: int = 0
 ) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", script, "--stage", STAGE, *args],
-        cwd=where,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    with ACTIONS.recording():
+        result = subprocess.run(
+            [sys.executable, "-m", script, "--stage", STAGE, *args],
+            cwd=where,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
     assert result.returncode == expect, f"{script}:\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -269,7 +274,7 @@ def second_release(clone: Path) -> str:
 def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Deploy from A, deploy from B, destroy from C; what the account held after each."""
     root = tmp_path_factory.mktemp("checkouts")
-    with bridged(), Emulator() as emulator:
+    with bridged(), recorded(ACTIONS), Emulator() as emulator:
         environment = {
             key: value
             for key, value in os.environ.items()
@@ -328,6 +333,7 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         )
         lost = run(checkout(root, "e"), "scripts.destroy", environment)
         seen["lost"] = {"out": lost.stdout, **account.snapshot()}
+        seen["actions"], seen["unnamed"] = set(ACTIONS.actions), list(ACTIONS.unnamed)
         yield seen
 
 
@@ -497,6 +503,46 @@ def test_destroy_refuses_tables_holding_items_without_confirm(lifecycle):
     assert refused["stacks"] == lifecycle["rolled_back"]["stacks"]
     assert refused["functions"] == lifecycle["rolled_back"]["functions"]
     assert "This deletes 1 items" in lifecycle["destroyed"]["out"]
+
+
+# In infra/deployer-policy.json, never called in the rehearsal, and why.
+NOT_REHEARSED = {
+    "iam:PassRole": "no API call: CreateFunction hands the function its role",
+    "lambda:GetLayerVersion": "chalice deploy, when it reuses a published layer",
+    **dict.fromkeys(
+        ("dynamodb:DescribeContinuousBackups", "dynamodb:RestoreTableToPointInTime",
+         "dynamodb:CreateBackup", "dynamodb:BatchWriteItem", "dynamodb:PutItem",
+         "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"),
+        "make restore (tests/deploy/test_restore.py; a restore needs the writes on the new table)",
+    ),
+    **dict.fromkeys(
+        ("secretsmanager:GetSecretValue", "secretsmanager:GetRandomPassword",
+         "secretsmanager:PutSecretValue"),
+        "make rotate-token-key (tests/api/test_key_rotation.py)",
+    ),
+}  # fmt: skip
+
+
+def test_the_deployer_policy_allows_every_action_the_scripts_called(lifecycle):
+    """infra/deployer-policy.json against what deploy, rollback and destroy asked of AWS."""
+    from tests.deploy.deployer_actions import policy_actions
+
+    assert lifecycle["unnamed"] == []
+    called, allowed = lifecycle["actions"], policy_actions()
+    missing = sorted(called - allowed["scripts"])
+    assert not missing, "called, not in the policy: " + json.dumps(missing)
+    unused = sorted(allowed["scripts"] - called - set(NOT_REHEARSED))
+    assert not unused, "in the policy, never called: " + json.dumps(unused)
+    rehearsed = sorted(set(NOT_REHEARSED) & called)
+    assert not rehearsed, "rehearsed after all, drop from NOT_REHEARSED: " + json.dumps(rehearsed)
+    # What CloudFormation creates with the deployer's credentials: a statement per type.
+    types = {
+        resource["Type"]
+        for template in (TEMPLATE_FILE, OPERATIONS_FILE)
+        for resource in json.loads(template.read_text())["Resources"].values()
+    }
+    statements = {"CloudFormation" + t.removeprefix("AWS::").replace("::", "") for t in types}
+    assert sorted(statements ^ (set(allowed) - {"scripts"})) == []
 
 
 def _mentions(value: Any, names: set[str]) -> bool:
