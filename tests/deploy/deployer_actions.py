@@ -82,6 +82,12 @@ class ActionRecorder:
         self.unnamed.append(f"{service} {method} {path}")
         return None
 
+    def add(self, environ: dict[str, Any]) -> None:
+        action = self.action(environ)
+        if action is not None:
+            with self._lock:
+                self.actions.add(action)
+
     @contextmanager
     def recording(self) -> Iterator[None]:
         self.on = True
@@ -100,10 +106,7 @@ def recorded(recorder: ActionRecorder) -> Iterator[None]:
         self: EmulatorMiddleware, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         if recorder.on:
-            action = recorder.action(environ)
-            if action is not None:
-                with recorder._lock:
-                    recorder.actions.add(action)
+            recorder.add(environ)
         return original(self, environ, start_response)
 
     EmulatorMiddleware.__call__ = call  # type: ignore[method-assign]
