@@ -68,7 +68,7 @@ deploy: $(STAMP)
 	$(BIN)/python -m scripts.deploy --stage $(STAGE)
 
 destroy: $(STAMP)
-	$(BIN)/python -m scripts.destroy --stage $(STAGE)
+	$(BIN)/python -m scripts.destroy --stage $(STAGE) $(if $(CONFIRM),--yes)
 
 # Regenerate .chalice/policy-<stage>-<function>.json from the AWS calls each function makes
 # (traced by tests/deploy/test_iam.py); `make test` fails while the committed files differ.
@@ -84,6 +84,28 @@ client: $(STAMP)
 
 promote-admin: $(STAMP)
 	$(BIN)/python -m scripts.promote_admin --stage $(STAGE) --email "$(EMAIL)"
+
+# The release before the current one (its commit, rebuilt), deployed again; the tables and
+# alarms stay as they are (docs/operations.md, "Rolling back a release").
+.PHONY: rollback
+rollback: $(STAMP)
+	$(BIN)/python -m scripts.rollback --stage $(STAGE)
+
+# A table as it was at TIME: restored into a new table, the difference shown; CONFIRM=1 copies
+# it back (after a backup of the live table). FROM=<restored table> copies back without
+# restoring again (docs/operations.md, "Restoring a table").
+.PHONY: restore
+restore: $(STAMP)
+	@test -n "$(TABLE)" -a -n "$(TIME)$(FROM)" || { echo "usage: make restore STAGE=dev TABLE=orders\
+	 TIME=2026-12-07T04:00:00Z [CONFIRM=1]  (or FROM=<restored table> instead of TIME)" >&2; exit 2; }
+	$(BIN)/python -m scripts.restore --stage $(STAGE) --table "$(TABLE)" \
+	  $(if $(TIME),--time "$(TIME)") $(if $(FROM),--from "$(FROM)") $(if $(CONFIRM),--yes)
+
+# A new token signing key; nobody is signed out (docs/operations.md, "Rotating the signing key").
+# A second rotation within the grace period is refused unless FORCE=1.
+.PHONY: rotate-token-key
+rotate-token-key: $(STAMP)
+	$(BIN)/python -m scripts.rotate_key --stage $(STAGE) $(if $(FORCE),--force)
 
 # Index keys for rows written before the storefront (idempotent; rerun to resume).
 migrate: $(STAMP)

@@ -159,7 +159,7 @@ def main() -> None:
                     for _ in range(args.runs):
                         emulator.chaos.rate, emulator.chaos.delay = 0.0, 0.0
                         argument = prepare() if prepare else ""
-                        auth.signing_key.cache_clear()  # a cold start: fetch the key again
+                        auth.signing_keys.keys.clear()  # a cold start: fetch the key again
                         emulator.chaos.rate, emulator.chaos.delay = rate, delay
                         started = time.perf_counter()
                         status, _ = run(argument)

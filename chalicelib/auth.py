@@ -9,12 +9,11 @@ follows the signature check compares the token's version with the stored one.
 
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from chalicelib import tokens
+from chalicelib import signing_keys, tokens
 from chalicelib.clock import iso_z
 from chalicelib.config import get_settings
 from chalicelib.errors import Forbidden, Unauthorized
@@ -36,22 +35,6 @@ def now() -> int:
     return int(time.time())
 
 
-@functools.cache
-def signing_key() -> bytes:
-    """The stage's HS256 key: ``TOKEN_SECRET`` locally, else Secrets Manager.
-
-    Read once per container. A throttled or unavailable Secrets Manager is a 503.
-    """
-    settings = get_settings()
-    if settings.token_secret:
-        return settings.token_secret.encode("utf-8")
-    if not settings.token_secret_id:
-        raise RuntimeError("neither TOKEN_SECRET nor TOKEN_SECRET_ID is configured")
-    from chalicelib.aws import secret_string
-
-    return secret_string(settings.token_secret_id).encode("utf-8")
-
-
 def issue_token(user_id: str, role: str, token_version: int) -> tuple[str, str]:
     """A signed token and its expiry (ISO 8601 UTC)."""
     settings = get_settings()
@@ -66,14 +49,18 @@ def issue_token(user_id: str, role: str, token_version: int) -> tuple[str, str]:
         "iss": settings.token_issuer,
     }
     expires_at = iso_z(datetime.fromtimestamp(expires, tz=UTC), "seconds")
-    return tokens.encode(claims, signing_key()), expires_at
+    key = signing_keys.keys.current(issued)
+    return tokens.encode(claims, key.secret, kid=key.kid), expires_at
 
 
 def principal_from_token(token: str | None) -> Principal:
     """Verify the token's signature, issuer and expiry (no database access)."""
     if token is None:
         raise Unauthorized("sign in first: missing Authorization header")
-    claims = tokens.decode(token, signing_key(), issuer=get_settings().token_issuer, now=now())
+    at = now()
+    # The keys are chosen by the unverified kid; the signature check then decides.
+    verifying = signing_keys.keys.verifying(tokens.unverified_kid(token), at)
+    claims = tokens.decode(token, verifying, issuer=get_settings().token_issuer, now=at)
     return Principal(user_id=claims["sub"], role=claims["role"], token_version=claims["ver"])
 
 

@@ -70,6 +70,26 @@ def secret_string(secret_id: str) -> str:
     return value
 
 
+def secret_version(secret_id: str, version_stage: str) -> tuple[str, int] | None:
+    """The ``SecretString`` of the secret's version with that staging label, and when that
+    version was created (epoch seconds); None when no version has the label. Transient
+    failures are a 503, as in :func:`secret_string`."""
+    try:
+        secret = client("secretsmanager").get_secret_value(
+            SecretId=secret_id, VersionStage=version_stage
+        )
+    except Exception as exc:
+        if is_transient(exc):
+            raise ServiceBusy(
+                "the service is busy; please retry", dependency="SecretsManager"
+            ) from exc
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return None
+        raise
+    created = secret.get("CreatedDate")
+    return str(secret["SecretString"]), int(created.timestamp()) if created else 0
+
+
 def attempt_seconds() -> float:
     """The longest one HTTP attempt can take: connect, then read."""
     settings = get_settings()

@@ -36,11 +36,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from scripts import state
+from scripts import releases, state
 from scripts.project import (
     CHALICE_DIR,
     OPERATIONS_FILE,
@@ -468,17 +469,20 @@ STREAM_ARN_OUTPUT = "OrdersTableStreamArn"  # the resources stack's output
 STREAM_ARN_VARIABLE = "ORDERS_STREAM_ARN"  # read by chalicelib/config.py while Chalice imports
 
 
-def chalice_deploy(stage: str, aws_region: str, stream_arn: str) -> None:
-    """``chalice deploy``; the app subscribes its stream handler to ``stream_arn``."""
+def chalice_deploy(stage: str, aws_region: str, stream_arn: str, cwd: Path | None = None) -> None:
+    """``chalice deploy`` (of this checkout, or of the tree at ``cwd``); the app subscribes
+    its stream handler to ``stream_arn``."""
     command = chalice("deploy", "--stage", stage)
     environment = {**chalice_environment(aws_region), STREAM_ARN_VARIABLE: stream_arn}
-    result = subprocess.run(command, cwd=PROJECT_DIR, env=environment, check=False)
+    result = subprocess.run(command, cwd=cwd or PROJECT_DIR, env=environment, check=False)
     if result.returncode != 0:
         raise DeployError(f"`chalice deploy --stage {stage}` failed (exit {result.returncode})")
 
 
 @contextlib.contextmanager
-def sender_for_chalice(stage: str, sender: tuple[str, str] | None) -> Iterator[None]:
+def sender_for_chalice(
+    stage: str, sender: tuple[str, str] | None, chalice_dir: Path | None = None
+) -> Iterator[None]:
     """While ``chalice deploy`` runs: the stage's EMAIL_SENDER and the subscriber's grant.
 
     Chalice reads both from ``.chalice/``: the stage's ``EMAIL_SENDER`` is set in
@@ -489,13 +493,14 @@ def sender_for_chalice(stage: str, sender: tuple[str, str] | None) -> Iterator[N
         yield
         return
     identity, address = sender
-    config_file = CHALICE_DIR / "config.json"
+    chalice_dir = chalice_dir or CHALICE_DIR
+    config_file = chalice_dir / "config.json"
     original_config = config_file.read_text()
     config = json.loads(original_config)
     stage_config = config["stages"][stage]
     stage_config.setdefault("environment_variables", {})["EMAIL_SENDER"] = address
     functions = stage_config["lambda_functions"]
-    policy_file = CHALICE_DIR / functions[SENDER_FUNCTION]["iam_policy_file"]
+    policy_file = chalice_dir / functions[SENDER_FUNCTION]["iam_policy_file"]
     original_policy = policy_file.read_text()
     policy = json.loads(original_policy)
     policy["Statement"].append(sender_statement(identity))
@@ -551,6 +556,7 @@ def deploy(stage: str, aws_region: str, environ: Mapping[str, str], echo: Echo =
          "Buyer emails: off (set SENDER_IDENTITY and EMAIL_SENDER to turn them on)")  # fmt: skip
     check_no_other_path(cfn, stage)
     check_access_log_role(apigateway, stage)
+    release = releases.this_checkout(environ)  # before chalice deploy changes .chalice/
     # Fetched before the resources stack changes, so that no update can hide the record.
     use_shared_record(ssm, stage, echo)
     deploy_resources(cfn, stack_name(stage), compact(TEMPLATE_FILE),
@@ -582,6 +588,8 @@ def deploy(stage: str, aws_region: str, environ: Mapping[str, str], echo: Echo =
         else None
     )
     configure_api(apigateway, rest_apis[0]["rest_api_id"], stage, access_log_arn, echo)
+    releases.record(ssm, stage, release)
+    echo(f"Release {release.describe()} recorded in {releases.history_parameter(stage)}.")
     return str(rest_apis[0]["rest_api_url"])
 
 

@@ -2,6 +2,8 @@
 
 Deleting ``prod`` asks the operator to type the stage name. prod tables have deletion
 protection; that is checked before anything is deleted, with the commands that lift it.
+Tables holding items (any stage) are counted first: destroy says how many items it will
+delete and asks; without a terminal to answer it refuses unless ``CONFIRM=1`` (``--yes``).
 
 ``chalice delete`` works from the stage's shared deploy record (``scripts/state.py``), so
 any checkout can destroy a stage. Without a record (lost, or from before records were
@@ -25,6 +27,7 @@ from scripts.deploy import DeployError, Echo, delete_stack, stack_status
 from scripts.project import (
     CHALICE_DIR,
     PROJECT_DIR,
+    app_name,
     chalice,
     chalice_environment,
     operations_stack_name,
@@ -79,6 +82,43 @@ def protection_advice(stage: str, tables: list[str]) -> str:
     )
 
 
+def items_in_tables(aws: Any, stage: str) -> dict[str, int]:
+    """The stage's tables (by name: the stacks' and any restored copy) that hold items,
+    with how many; counted by a Scan (exact; ``ItemCount`` lags by hours)."""
+    prefix = f"{app_name()}-{stage}-"
+    counts = {}
+    for page in aws.dynamodb.get_paginator("list_tables").paginate():
+        for table in page["TableNames"]:
+            if not table.startswith(prefix):
+                continue
+            scan = aws.dynamodb.get_paginator("scan").paginate(TableName=table, Select="COUNT")
+            count = sum(part["Count"] for part in scan)
+            if count:
+                counts[table] = count
+    return counts
+
+
+def items_confirmed(
+    counts: dict[str, int], yes: bool, ask: Callable[[str], str] | None, echo: Echo = print
+) -> bool:
+    """True when the tables are empty, ``--yes`` was given, or the operator typed the count.
+    ``ask`` is None without a terminal: then only ``--yes`` confirms."""
+    if not counts:
+        return True
+    total = sum(counts.values())
+    listed = ", ".join(f"{table} {count}" for table, count in sorted(counts.items()))
+    echo(f"This deletes {total} items ({listed}).")
+    if yes:
+        return True
+    if ask is None:
+        echo("Not confirmed: run again with CONFIRM=1 (--yes) to delete them.")
+        return False
+    try:
+        return ask(f"Type {total} to delete them: ").strip() == str(total)
+    except EOFError:
+        return False
+
+
 def chalice_delete(stage: str, aws_region: str) -> None:
     command = chalice("delete", "--stage", stage)
     result = subprocess.run(
@@ -123,7 +163,12 @@ def delete_app(aws: Any, stage: str, aws_region: str, echo: Echo = print) -> Non
     state.local_record(stage, CHALICE_DIR).unlink(missing_ok=True)
 
 
-def destroy(stage: str, aws_region: str, echo: Echo = print) -> None:
+def destroy(
+    stage: str,
+    aws_region: str,
+    echo: Echo = print,
+    approve_items: Callable[[dict[str, int]], bool] = lambda counts: not counts,
+) -> None:
     import boto3
 
     aws = state.Aws(boto3.session.Session(), aws_region)
@@ -138,6 +183,8 @@ def destroy(stage: str, aws_region: str, echo: Echo = print) -> None:
     ]
     if protected:
         raise DeployError(protection_advice(stage, protected))
+    if not approve_items(items_in_tables(aws, stage)):
+        raise DeployError("the tables' items were not confirmed; nothing was deleted")
     delete_app(aws, stage, aws_region, echo)
     for stack in stacks:
         if not delete_stack(cfn, stack, echo=echo):
@@ -150,15 +197,23 @@ def destroy(stage: str, aws_region: str, echo: Echo = print) -> None:
         )
 
 
-def main(argv: list[str] | None = None, ask: Callable[[str], str] = input) -> int:
-    args = stage_parser("Delete the Chalice app and the stage's stacks.").parse_args(argv)
+def main(
+    argv: list[str] | None = None,
+    ask: Callable[[str], str] = input,
+    interactive: bool | None = None,
+) -> int:
+    parser = stage_parser("Delete the Chalice app and the stage's stacks.")
+    parser.add_argument("--yes", action="store_true", help="delete tables that hold items")
+    args = parser.parse_args(argv)
+    interactive = sys.stdin.isatty() if interactive is None else interactive
     if not confirmed(args.stage, ask):
         print("Not confirmed; nothing was deleted.", file=sys.stderr)
         return 1
     try:
         aws_region, source = resolve_region()
         print(f"Region: {aws_region} (from {source})")
-        destroy(args.stage, aws_region)
+        destroy(args.stage, aws_region, approve_items=lambda counts: items_confirmed(
+            counts, args.yes, ask if interactive else None))  # fmt: skip
     except (DeployError, BotoCoreError, ClientError) as exc:
         # Missing credentials, access denied, ...: the message, not a traceback.
         print(f"Destroy failed: {exc}", file=sys.stderr)

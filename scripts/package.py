@@ -47,6 +47,7 @@ from scripts.project import (
 OUT_DIR = PROJECT_DIR / "out"
 OUT_MARKER = ".made-by-make-package"  # an output directory this script may replace
 DEPLOY_RECORD = "DeployRecord"
+RELEASE_HISTORY = "ReleaseHistory"
 INLINE_TEMPLATE_LIMIT = 51_200  # bytes: CloudFormation's limit for a template not in S3
 
 
@@ -233,6 +234,8 @@ def merge_template(stage: str, sender: tuple[str, str] | None = None) -> dict[st
     # The deploy record is `make deploy`'s (scripts/state.py); this stack has no Chalice record.
     del resources[DEPLOY_RECORD]
     del template["Outputs"][DEPLOY_RECORD + "Parameter"]
+    del resources[RELEASE_HISTORY]  # make rollback's (scripts/releases.py), as well
+    del template["Outputs"][RELEASE_HISTORY + "Parameter"]
     if stage_config.get("xray", config.get("xray", False)):
         resources["RestAPI"] = {"Properties": {"TracingEnabled": True}}
     add_operations(template, stage)

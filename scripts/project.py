@@ -16,7 +16,6 @@ CHALICE_DIR = PROJECT_DIR / ".chalice"
 CONFIG_FILE = CHALICE_DIR / "config.json"
 TEMPLATE_FILE = PROJECT_DIR / "infra" / "resources.json"
 OPERATIONS_FILE = PROJECT_DIR / "infra" / "operations.json"
-DEFAULT_REGION = "us-east-1"
 LOCAL_STAGE = "local"
 
 
@@ -63,9 +62,13 @@ def api_name(stage: str) -> str:
     return f"{app_name()}-{stage}"
 
 
+class MissingRegion(SystemExit):
+    """No region anywhere: nothing guesses one (a stage in the wrong region is a second stage)."""
+
+
 def resolve_region(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
     """The region and where it came from: ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the
-    profile's configuration, else us-east-1 (Chalice insists on one)."""
+    profile's configuration; with none of them, :class:`MissingRegion` (exit 1, one line)."""
     environ = os.environ if environ is None else environ
     for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         if environ.get(variable):
@@ -75,7 +78,10 @@ def resolve_region(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
     configured = boto3.session.Session().region_name
     if configured:
         return configured, "your AWS configuration"
-    return DEFAULT_REGION, "the default: no AWS_REGION, AWS_DEFAULT_REGION or configured region"
+    raise MissingRegion(
+        "No AWS region: set AWS_REGION (e.g. AWS_REGION=eu-west-1 make deploy STAGE=dev) or "
+        "configure one (aws configure set region eu-west-1). Nothing was done."
+    )
 
 
 def region() -> str:

@@ -85,6 +85,32 @@ def remembered_password_hashing() -> Iterator[None]:
         yield
 
 
+SIGNING_SECRET_ID = "shop/test/token-signing"
+
+
+@pytest.fixture
+def secret_from_secrets_manager(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The signing key comes from Secrets Manager (as on AWS), read fresh by this test;
+    the Secrets Manager client is returned (to rotate the key)."""
+    from dataclasses import replace
+
+    import boto3
+
+    from chalicelib import auth, signing_keys
+    from chalicelib.config import get_settings
+
+    secretsmanager = boto3.client("secretsmanager", region_name="us-east-1")
+    secretsmanager.create_secret(
+        Name=SIGNING_SECRET_ID, SecretString="a-signing-key-from-secrets-manager"
+    )
+    settings = replace(get_settings(), token_secret=None, token_secret_id=SIGNING_SECRET_ID)
+    monkeypatch.setattr(auth, "get_settings", lambda: settings)
+    monkeypatch.setattr(signing_keys, "get_settings", lambda: settings)
+    signing_keys.keys.clear()
+    yield secretsmanager
+    signing_keys.keys.clear()
+
+
 @pytest.fixture
 def admin(api: Api) -> Account:
     from chalicelib.users import ensure_admin

@@ -59,7 +59,8 @@ def test_login_returns_a_token_with_the_documented_claims(api):
     assert reply.body["name"] == "Test User"
     token = reply.body["token"]
     header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
-    assert header == {"alg": "HS256", "typ": "JWT"}
+    # The key id names the signing key (chalicelib/signing_keys.py: rotation).
+    assert header == {"alg": "HS256", "typ": "JWT", "kid": tokens.key_id(SECRET)}
     claims = claims_of(token)
     assert set(claims) == {"sub", "role", "exp", "iat", "iss", "ver"}
     assert claims["sub"] == account.user_id

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import auth, events, observability
+from chalicelib import events, observability
 from chalicelib.config import get_settings
 from chalicelib.models import Order
 from chalicelib.shards import shard_of
@@ -359,21 +359,6 @@ def test_a_throttled_publish_fails_the_stream_batch_for_lambda_to_retry(
 
 
 # --- the signing key ------------------------------------------------------------------
-
-
-@pytest.fixture
-def secret_from_secrets_manager(aws, monkeypatch):
-    """The key comes from Secrets Manager (as on AWS), fetched fresh by this test."""
-    from dataclasses import replace
-
-    boto3.client("secretsmanager", region_name="us-east-1").create_secret(
-        Name="shop/test/token-signing", SecretString="a-signing-key-from-secrets-manager"
-    )
-    settings = replace(get_settings(), token_secret=None, token_secret_id="shop/test/token-signing")
-    monkeypatch.setattr(auth, "get_settings", lambda: settings)
-    auth.signing_key.cache_clear()
-    yield
-    auth.signing_key.cache_clear()
 
 
 @pytest.mark.parametrize("error", [client_error("ThrottlingException"), read_timeout])

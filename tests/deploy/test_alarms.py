@@ -33,6 +33,8 @@ SHOP_METRICS = {
     "LoginFailures",
     "EventsNotAnnounced",
     "EventsPublished",
+    "StreamRecordErrors",
+    "PaymentRefundFailures",
 }
 
 
@@ -103,6 +105,20 @@ def expected_metric_alarms(stage: str) -> dict[str, dict[str, Any]]:
             "EvaluationPeriods": 1,
         },
     }
+    # Work lost without an error anyone sees: an order event never published, a refund
+    # never made (every counter's alarm or reason: test_every_counter_has_an_alarm_or_a_reason).
+    for metric, slug in (
+        ("StreamRecordErrors", "stream-record-errors"),
+        ("PaymentRefundFailures", "payment-refund-failures"),
+    ):
+        expected[f"{APP}-{stage}-{slug}"] = {
+            "Namespace": "Shop",
+            "MetricName": metric,
+            "Dimensions": shop,
+            "Statistic": "Sum",
+            "Threshold": 0,
+            "EvaluationPeriods": 1,
+        }
     # Order events more than a minute behind the orders table (the stream handler failing).
     expected[f"{APP}-{stage}-orders-stream-iterator-age"] = {
         "Namespace": "AWS/Lambda",
@@ -340,3 +356,91 @@ def test_make_deploy_applies_the_same_stage_settings(sam, stage):
         assert access["/accessLogSettings/format"] == api["AccessLogSetting"]["Format"]
     else:
         assert access == {}
+
+
+# --- every counter: an alarm, or a reason why not ---------------------------------------
+
+
+def emitted_counters() -> set[str]:
+    """The metric names chalicelib emits: the first argument of every call of
+    ``chalicelib.observability.metric``, read from the source. A name built at run time
+    from a literal prefix (``f"ServiceBusy{dependency}"``) is that prefix and ``*``."""
+    import ast
+
+    from scripts.project import PROJECT_DIR
+
+    names: set[str] = set()
+    for path in sorted((PROJECT_DIR / "chalicelib").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        local = {
+            alias.asname or alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module == "chalicelib.observability"
+            for alias in node.names
+            if alias.name == "metric"
+        }
+        if path.name == "observability.py":
+            local.add("metric")
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            called = node.func
+            if not (
+                (isinstance(called, ast.Name) and called.id in local)
+                or (isinstance(called, ast.Attribute) and called.attr == "metric"
+                    and isinstance(called.value, ast.Name) and called.value.id == "observability")
+            ):  # fmt: skip
+                continue
+            names |= _names(node.args[0], f"{path.name}:{node.lineno}")
+    return names
+
+
+def _names(expression: Any, where: str) -> set[str]:
+    import ast
+
+    if isinstance(expression, ast.Constant) and isinstance(expression.value, str):
+        return {expression.value}
+    if isinstance(expression, ast.IfExp):  # "A" if ... else "B"
+        return _names(expression.body, where) | _names(expression.orelse, where)
+    first = expression.values[0] if isinstance(expression, ast.JoinedStr) else None
+    if isinstance(expression, ast.BinOp):  # "Prefix" + ...
+        first = expression.left
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return {f"{first.value}*"}
+    raise AssertionError(f"{where}: a metric name that cannot be read from the source")
+
+
+def test_the_counters_are_found_in_the_code():
+    counters = emitted_counters()
+    # A few known ones, so that a broken scan cannot pass the test below by finding nothing.
+    assert {"StreamRecordErrors", "SubscriberErrors", "InternalErrors", "ServiceBusy*"} <= counters
+    assert len(counters) > 20
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_counter_has_an_alarm_or_a_reason(sam, stage):
+    """infra/operations.json: an alarm watching the counter, or Metadata.Counters.NoAlarm
+    saying why none (and no reason for a counter that is alarmed or no longer emitted)."""
+    from scripts.project import OPERATIONS_FILE
+
+    reasons = json.loads(OPERATIONS_FILE.read_text())["Metadata"]["Counters"]["NoAlarm"]
+    alarmed = {
+        alarm["MetricName"]
+        for alarm in alarms_of(sam[stage]).values()
+        if alarm.get("Namespace") == "Shop"
+    }
+    counters = emitted_counters()
+    assert sorted(counters - alarmed - set(reasons)) == [], "neither an alarm nor a reason"
+    assert sorted(set(reasons) - counters) == [], "a reason for a counter no longer emitted"
+    assert sorted(set(reasons) & alarmed) == [], "alarmed, and a reason why not"
+    assert all(len(reason) > 20 for reason in reasons.values())
+    # Each alarmed counter is also on the dashboard (the alarm says that; the graph says when).
+    dashboard, _ = dashboard_of(sam[stage])
+    shown = {
+        line[1]
+        for widget in dashboard["widgets"]
+        if widget["type"] == "metric"
+        for line in widget["properties"]["metrics"]
+    }
+    assert sorted(alarmed - shown) == []
+    assert "StreamRecordErrors" in alarmed

@@ -426,6 +426,19 @@ def test_the_region_comes_from_aws_region_first():
     )
 
 
+def test_without_a_region_nothing_is_guessed_and_nothing_is_done(
+    cfn, chalice_runs, monkeypatch, tmp_path
+):
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    with pytest.raises(SystemExit) as exited:
+        scripts.deploy.main(["--stage", "dev"])
+    assert str(exited.value).startswith("No AWS region: set AWS_REGION")
+    assert exited.value.code != 0
+    assert chalice_runs == []
+
+
 def test_make_deploy_refuses_a_stage_deployed_from_make_package(cfn, chalice_runs, capsys):
     packaged = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
     cfn.create_stack(StackName="shop-dev", TemplateBody=json.dumps(packaged))
@@ -609,3 +622,41 @@ def test_index_steps_drop_before_adding_and_keep_only_used_attributes():
     assert {a["AttributeName"] for a in first} == {"orderId", "userId", "createdAt",
                                                    "listPartition"}  # fmt: skip
     assert scripts.deploy.index_steps(target, target) == []
+
+
+@pytest.mark.parametrize(
+    ("interactive", "answer", "argv", "deleted"),
+    [
+        pytest.param(False, None, [], False, id="no-terminal-refuses"),
+        pytest.param(True, "2", [], False, id="wrong-count-typed"),
+        pytest.param(True, "3", [], True, id="count-typed"),
+        pytest.param(False, None, ["--yes"], True, id="confirm-flag"),
+    ],
+)
+def test_make_destroy_says_how_many_items_it_deletes_and_asks(
+    cfn, chalice_runs, capsys, interactive, answer, argv, deleted
+):
+    deploy_stack(cfn, "shop-dev-resources", TEMPLATE, parameters("dev"),
+                 echo=lambda _: None, poll_seconds=0)  # fmt: skip
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    for product in ("a", "b"):
+        dynamodb.put_item(TableName="shop-dev-products", Item={"productId": {"S": product}})
+    dynamodb.put_item(TableName="shop-dev-users", Item={"pk": {"S": "u"}, "sk": {"S": "p"}})
+    questions: list[str] = []
+
+    def ask(question: str) -> str:
+        questions.append(question)
+        assert answer is not None, "asked without a terminal"
+        return answer
+
+    code = scripts.destroy.main(["--stage", "dev", *argv], ask=ask, interactive=interactive)
+    out = capsys.readouterr()
+    assert "This deletes 3 items (shop-dev-products 2, shop-dev-users 1)." in out.out
+    assert questions == (["Type 3 to delete them: "] if interactive and not argv else [])
+    assert (code == 0) is deleted
+    tables = dynamodb.list_tables()["TableNames"]
+    if deleted:
+        assert tables == []
+    else:
+        assert "nothing was deleted" in out.err
+        assert len(tables) == 3 and stack_status(cfn, "shop-dev-resources") == "CREATE_COMPLETE"

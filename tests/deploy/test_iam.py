@@ -377,13 +377,13 @@ class Flows:
 
 def refresh_settings() -> None:
     """Re-read the environment (chalicelib reads it once) outside any Chalice call."""
-    from chalicelib.auth import signing_key
     from chalicelib.config import get_settings
     from chalicelib.payments import provider
+    from chalicelib.signing_keys import keys
 
     get_settings.cache_clear()
     get_settings()
-    signing_key.cache_clear()
+    keys.clear()
     provider.cache_clear()
 
 

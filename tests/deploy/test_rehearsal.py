@@ -1,8 +1,11 @@
 """The AWS lifecycle rehearsed offline: three fresh checkouts, one emulated account.
 
 Checkout A runs ``python -m scripts.deploy --stage dev``, checkout B (no local deploy
-record, like a teammate or CI) runs it again, checkout C runs ``python -m scripts.destroy``.
-Then D deploys again, the shared record is lost, and E destroys by finding names.
+record, like a teammate or CI; a clone of A with one more commit: a second release) runs
+it again, then ``python -m scripts.rollback`` (back to A's release). Checkout C runs
+``python -m scripts.destroy``: refused while a table holds an item and no ``--yes`` is
+given, then with it. Then D deploys again, the shared record is lost, and E destroys by
+finding names.
 Nothing is mocked between the scripts and the emulator: the real scripts run the real
 ``chalice deploy`` / ``chalice delete`` (which packages the app, ``pip download`` included)
 against moto server on loopback, started in this process by ``devstack.emulator``. Only
@@ -43,7 +46,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devstack.emulator import Emulator
-from scripts.project import CHALICE_DIR, PROJECT_DIR, load_config
+from scripts.project import CHALICE_DIR, OPERATIONS_FILE, PROJECT_DIR, TEMPLATE_FILE, load_config
+from tests.deploy.deployer_actions import ActionRecorder, recorded
 from tests.deploy.moto_gaps import bridged
 
 STAGE = "dev"
@@ -66,6 +70,8 @@ ALARMS = {
         "api-latency-p99",
         "events-not-announced",
         "subscriber-errors",
+        "stream-record-errors",
+        "payment-refund-failures",
         "orders-stream-iterator-age",
         *(
             f"{function.replace('_', '-')}-{metric}"
@@ -89,17 +95,35 @@ def checkout(root: Path, name: str) -> Path:
     return target
 
 
-def run(where: Path, script: str, environment: dict[str, str]) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", script, "--stage", STAGE],
-        cwd=where,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert result.returncode == 0, f"{script}:\n{result.stdout}\n{result.stderr}"
+ACTIONS = ActionRecorder()  # what the scripts (and Chalice) ask of AWS, while they run
+
+
+def committed(where: Path, message: str) -> str:
+    """Everything in ``where`` committed (a git checkout, as make rollback needs); the commit."""
+    git = ["git", "-C", str(where), "-c", "user.name=rehearsal", "-c", "user.email=r@example.com"]
+    if not (where / ".git").exists():
+        shutil.copy2(PROJECT_DIR / ".gitignore", where / ".gitignore")
+        subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", message], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+    return head.stdout.strip()
+
+
+def run(
+    where: Path, script: str, environment: dict[str, str], *args: str, expect: int = 0
+) -> subprocess.CompletedProcess:
+    with ACTIONS.recording():
+        result = subprocess.run(
+            [sys.executable, "-m", script, "--stage", STAGE, *args],
+            cwd=where,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+    assert result.returncode == expect, f"{script}:\n{result.stdout}\n{result.stderr}"
     return result
 
 
@@ -171,6 +195,10 @@ class Account:
             record = None
         return {
             "functions": {name: f["Role"].rsplit("/", 1)[-1] for name, f in functions.items()},
+            "environment": {
+                name: f.get("Environment", {}).get("Variables", {}) for name, f in functions.items()
+            },
+            "app_py": {name: deployed_app_py(name) for name in functions},
             "permissions": permissions,
             "roles": roles,
             "apis": apis,
@@ -214,11 +242,39 @@ class Account:
         }
 
 
+def deployed_app_py(function: str) -> str:
+    """The app.py inside the function's deployment package, read from the in-process
+    emulator's store (moto serves no download of a function's code)."""
+    import io
+    import zipfile
+
+    from moto.awslambda.models import lambda_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    code = lambda_backends[DEFAULT_ACCOUNT_ID][REGION].get_function(function).code_bytes
+    with zipfile.ZipFile(io.BytesIO(code)) as package:
+        return package.read("app.py").decode()
+
+
+SECOND_RELEASE_MARK = "# the second release"
+
+
+def second_release(clone: Path) -> str:
+    """One more commit: a line of code and a setting changed; the commit."""
+    with (clone / "app.py").open("a") as app:
+        app.write(f"\n{SECOND_RELEASE_MARK}\n")
+    config_file = clone / ".chalice" / "config.json"
+    config = json.loads(config_file.read_text())
+    config["stages"][STAGE]["environment_variables"]["LOG_LEVEL"] = "WARNING"
+    config_file.write_text(json.dumps(config, indent=2) + "\n")
+    return committed(clone, "the second release")
+
+
 @pytest.fixture(scope="module")
 def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Deploy from A, deploy from B, destroy from C; what the account held after each."""
     root = tmp_path_factory.mktemp("checkouts")
-    with bridged(), Emulator() as emulator:
+    with bridged(), recorded(ACTIONS), Emulator() as emulator:
         environment = {
             key: value
             for key, value in os.environ.items()
@@ -236,15 +292,31 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         )
         account = Account(emulator.endpoint_url)
         seen: dict[str, Any] = {}
-        first = run(checkout(root, "a"), "scripts.deploy", environment)
+        clone_a = checkout(root, "a")
+        seen["commits"] = [committed(clone_a, "the first release")]
+        first = run(clone_a, "scripts.deploy", environment)
         seen["first"] = {"out": first.stdout, **account.snapshot()}
-        clone_b = checkout(root, "b")
+        clone_b = root / "b"
+        subprocess.run(["git", "clone", "-q", str(clone_a), str(clone_b)], check=True)
+        seen["commits"].append(second_release(clone_b))
         # Chalice's build cache only (git-ignored, like a CI cache): saves a pip download.
         shutil.copytree(root / "a/.chalice/deployments", clone_b / ".chalice/deployments")
         second = run(clone_b, "scripts.deploy", environment)
         seen["second"] = {"out": second.stdout, **account.snapshot()}
         seen["clone_b_record"] = json.loads((clone_b / ".chalice/deployed/dev.json").read_text())
-        destroyed = run(checkout(root, "c"), "scripts.destroy", environment)
+        rolled_back = run(clone_b, "scripts.rollback", environment)
+        seen["rolled_back"] = {
+            "out": rolled_back.stdout,
+            "releases": json.loads(
+                account.ssm.get_parameter(Name=f"/{APP}/{STAGE}/releases")["Parameter"]["Value"]
+            ),
+            **account.snapshot(),
+        }
+        account.dynamodb.put_item(TableName=f"{PREFIX}-products", Item={"productId": {"S": "one"}})
+        clone_c = checkout(root, "c")
+        refused = run(clone_c, "scripts.destroy", environment, expect=1)
+        seen["refused"] = {"out": refused.stdout, "err": refused.stderr, **account.snapshot()}
+        destroyed = run(clone_c, "scripts.destroy", environment, "--yes")
         seen["destroyed"] = {"out": destroyed.stdout, **account.snapshot()}
         # A record lost (or from before records were shared): destroy finds things by name.
         clone_d = checkout(root, "d")
@@ -261,6 +333,7 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         )
         lost = run(checkout(root, "e"), "scripts.destroy", environment)
         seen["lost"] = {"out": lost.stdout, **account.snapshot()}
+        seen["actions"], seen["unnamed"] = set(ACTIONS.actions), list(ACTIONS.unnamed)
         yield seen
 
 
@@ -397,6 +470,79 @@ def test_destroy_without_a_record_finds_the_stage_by_name(lifecycle):
     for kind in ("functions", "roles", "apis", "rules", "subscriptions", "stacks", "alarms"):
         assert not lost[kind], kind
     assert not lost["mappings"]
+
+
+def test_rollback_redeploys_the_previous_releases_code_and_configuration(lifecycle):
+    first, second, back = lifecycle["first"], lifecycle["second"], lifecycle["rolled_back"]
+    api = FUNCTIONS["api_handler"]
+    # The second release changed a line of code and a setting; the rollback undid both.
+    assert SECOND_RELEASE_MARK not in first["app_py"][api]
+    assert SECOND_RELEASE_MARK in second["app_py"][api]
+    assert back["app_py"] == first["app_py"]
+    assert {env["LOG_LEVEL"] for env in second["environment"].values()} == {"WARNING"}
+    assert back["environment"] == first["environment"]
+    # In place: the same API, functions and wiring, named and throttled as deploy leaves them.
+    for kind in ("apis", "stages", "functions", "roles", "subscriptions", "rules", "mappings"):
+        assert back[kind] == first[kind], kind
+    # And recorded: a third release, the first one's commit, saying where it came from.
+    first_commit, second_commit = lifecycle["commits"]
+    assert [entry["commit"] for entry in back["releases"]] == [
+        first_commit,
+        second_commit,
+        first_commit,
+    ]
+    assert back["releases"][-1]["note"] == f"rollback from {second_commit[:12]}"
+    assert f"from {second_commit[:12]}" in back["out"]
+
+
+def test_destroy_refuses_tables_holding_items_without_confirm(lifecycle):
+    refused = lifecycle["refused"]
+    assert f"This deletes 1 items ({PREFIX}-products 1)." in refused["out"]
+    assert "CONFIRM=1" in refused["out"]
+    assert "nothing was deleted" in refused["err"]
+    assert refused["stacks"] == lifecycle["rolled_back"]["stacks"]
+    assert refused["functions"] == lifecycle["rolled_back"]["functions"]
+    assert "This deletes 1 items" in lifecycle["destroyed"]["out"]
+
+
+# In infra/deployer-policy.json, never called in the rehearsal, and why.
+NOT_REHEARSED = {
+    "iam:PassRole": "no API call: CreateFunction hands the function its role",
+    "lambda:GetLayerVersion": "chalice deploy, when it reuses a published layer",
+    **dict.fromkeys(
+        ("dynamodb:DescribeContinuousBackups", "dynamodb:RestoreTableToPointInTime",
+         "dynamodb:CreateBackup", "dynamodb:BatchWriteItem", "dynamodb:PutItem",
+         "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"),
+        "make restore (tests/deploy/test_restore.py; a restore needs the writes on the new table)",
+    ),
+    **dict.fromkeys(
+        ("secretsmanager:GetSecretValue", "secretsmanager:GetRandomPassword",
+         "secretsmanager:PutSecretValue"),
+        "make rotate-token-key (tests/api/test_key_rotation.py)",
+    ),
+}  # fmt: skip
+
+
+def test_the_deployer_policy_allows_every_action_the_scripts_called(lifecycle):
+    """infra/deployer-policy.json against what deploy, rollback and destroy asked of AWS."""
+    from tests.deploy.deployer_actions import policy_actions
+
+    assert lifecycle["unnamed"] == []
+    called, allowed = lifecycle["actions"], policy_actions()
+    missing = sorted(called - allowed["scripts"])
+    assert not missing, "called, not in the policy: " + json.dumps(missing)
+    unused = sorted(allowed["scripts"] - called - set(NOT_REHEARSED))
+    assert not unused, "in the policy, never called: " + json.dumps(unused)
+    rehearsed = sorted(set(NOT_REHEARSED) & called)
+    assert not rehearsed, "rehearsed after all, drop from NOT_REHEARSED: " + json.dumps(rehearsed)
+    # What CloudFormation creates with the deployer's credentials: a statement per type.
+    types = {
+        resource["Type"]
+        for template in (TEMPLATE_FILE, OPERATIONS_FILE)
+        for resource in json.loads(template.read_text())["Resources"].values()
+    }
+    statements = {"CloudFormation" + t.removeprefix("AWS::").replace("::", "") for t in types}
+    assert sorted(statements ^ (set(allowed) - {"scripts"})) == []
 
 
 def _mentions(value: Any, names: set[str]) -> bool:

@@ -269,3 +269,35 @@ def test_a_deeply_nested_signed_payload_is_rejected_not_crashed():
 def test_arbitrary_input_is_only_ever_a_401(token):
     with pytest.raises(Unauthorized):
         decode(token)
+
+
+# --- key ids (rotation: chalicelib/signing_keys.py) ------------------------------------
+
+OTHER = b"unit-test-previous-secret"
+
+
+def test_a_token_names_its_key_and_verifies_with_it_among_others():
+    token = tokens.encode(claims(), SECRET, kid=tokens.key_id(SECRET))
+    assert tokens.unverified_kid(token) == tokens.key_id(SECRET) != tokens.key_id(OTHER)
+    assert tokens.decode(token, [OTHER, SECRET], issuer=ISSUER, now=NOW) == claims()
+    with pytest.raises(Unauthorized):
+        tokens.decode(token, [OTHER], issuer=ISSUER, now=NOW)
+
+
+def test_a_key_id_naming_another_key_is_rejected_even_when_the_signature_is_good():
+    token = tokens.encode(claims(), SECRET, kid=tokens.key_id(OTHER))
+    with pytest.raises(Unauthorized):
+        tokens.decode(token, [OTHER, SECRET], issuer=ISSUER, now=NOW)
+
+
+def test_a_token_without_a_key_id_is_tried_against_every_key():
+    token = tokens.encode(claims(), OTHER)
+    assert tokens.unverified_kid(token) is None
+    assert tokens.decode(token, [SECRET, OTHER], issuer=ISSUER, now=NOW) == claims()
+
+
+@pytest.mark.parametrize("kid", [7, "", "k" * 65, None], ids=repr)
+def test_a_malformed_key_id_names_no_key(kid):
+    token = signed(b64json({"alg": "HS256", "typ": "JWT", "kid": kid}), b64json(claims()))
+    assert tokens.unverified_kid(token) is None
+    rejected(token)
