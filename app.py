@@ -21,12 +21,13 @@ from chalice.app import (
 
 from chalicelib import (
     cart,
-    events,
     observability,
     openapi,
     orders,
     payment_flow,
     products,
+    publisher,
+    subscriber,
     users,
     web,
 )
@@ -43,7 +44,7 @@ from chalicelib.http import (
 )
 from chalicelib.models import Order, UserRecord
 from chalicelib.openapi import ADMIN, PUBLIC, USER, Operation
-from chalicelib.order_view import DELIVERED, SHIPPED
+from chalicelib.order_lifecycle import DELIVERED, SHIPPED
 from chalicelib.pagination import parse_limit
 from chalicelib.validation import parse_body
 
@@ -517,14 +518,14 @@ if settings.cors_allowed_origins:
     stream_arn=settings.orders_stream_arn, batch_size=100, starting_position="TRIM_HORIZON"
 )
 def publish_order_events(event: DynamoDBEvent) -> None:
-    events.publish_changes(
+    publisher.publish_changes(
         (record.event_name, record.old_image, record.new_image) for record in event
     )
 
 
 @app.on_sns_message(topic=settings.order_events_topic)
 def on_order_event(event: SNSEvent) -> None:
-    events.handle_message(event.message)
+    subscriber.handle_message(event.message)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
@@ -533,4 +534,4 @@ def republish_unannounced(event: CloudWatchEvent) -> None:
     payment_flow.expire_unpaid()
     context = event.context
     remaining = getattr(context, "get_remaining_time_in_millis", None)
-    events.republish_unannounced(remaining_ms=remaining)
+    publisher.republish_unannounced(remaining_ms=remaining)

@@ -11,7 +11,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from chalicelib.order_view import ORDER_STATUSES
+from chalicelib.order_lifecycle import ORDER_STATUSES
 from chalicelib.pagination import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.schemas import (
     CATEGORY_PATTERN,

@@ -20,9 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.expressions.condition import Condition
 
-from chalicelib import events, payments, transactions
+from chalicelib import order_lifecycle as lifecycle
+from chalicelib import payments, transactions
 from chalicelib.auth import Principal
 from chalicelib.clock import iso_z, now_iso
 from chalicelib.config import get_settings
@@ -47,16 +47,17 @@ from chalicelib.models import (
     UserRecord,
 )
 from chalicelib.observability import metric
-from chalicelib.order_view import (
+from chalicelib.order_lifecycle import (
     AWAITING_PAYMENT,
+    CANCEL,
     CANCELLABLE,
-    CANCELLED,
     CONFIRMED,
     FULFILMENT_STEPS,
+    ORDER_PLACED,
     ORDER_STATUSES,
     PENDING,
-    order_view,
 )
+from chalicelib.order_view import order_view
 from chalicelib.pagination import paginate
 from chalicelib.roles import ADMIN
 from chalicelib.schemas import MAX_ID_LENGTH, MAX_QUANTITY, is_id
@@ -80,13 +81,6 @@ _STALE_CALLER = "stale-caller"
 @dataclass(frozen=True)
 class _ShortOf:
     """Not enough stock of this product (or it was deleted since it was read)."""
-
-    product_id: str
-
-
-@dataclass(frozen=True)
-class _Gone:
-    """This product was deleted: there is no stock to give back."""
 
     product_id: str
 
@@ -196,7 +190,7 @@ def commit_order(
         raise
     metric("OrdersPlaced")
     metric("OrderValue", float(order.total), "None")
-    # No SNS call here: the orders table's stream publishes OrderPlaced (chalicelib/events.py).
+    # No SNS call here: the orders table's stream publishes OrderPlaced (chalicelib/publisher.py).
     return view, True
 
 
@@ -221,7 +215,7 @@ def _new_order(owner: str, quantities: dict[str, int], products: Mapping[str, Pr
         items=lines,
         total=sum((line.line_total for line in lines), Decimal("0")),
         created_at=created_at,
-        pending_event=Order.pending_event_for(order_id, events.ORDER_PLACED),
+        pending_event=Order.pending_event_for(order_id, ORDER_PLACED),
         event_at=created_at,
         status_shard=Order.status_shard_for(order_id, PENDING),
         list_partition=Order.list_partition_for(order_id),
@@ -510,24 +504,10 @@ def cancel_order(caller: Principal, order: Order | None, order_id: str) -> dict[
     order = _visible(caller, order, order_id)
     if order.status not in CANCELLABLE:
         raise Conflict(f"order {order_id} is {order.status} and cannot be cancelled")
-    cancelled_at = now_iso()
-    restock = {line.product_id: int(line.quantity) for line in order.items}
-
-    def drop_deleted_products(failed: ConditionsFailed) -> bool:
-        # A product deleted since the order was placed has no stock to restore.
-        gone = [m.product_id for m in failed.meanings if isinstance(m, _Gone)]
-        for product_id in gone:
-            del restock[product_id]
-        return bool(gone)
-
-    transactions.write(
-        lambda tx: _build_cancel(tx, order, cancelled_at, restock), retry_if=drop_deleted_products
-    )
     was = order.status
-    order.status = CANCELLED
-    order.updated_at = cancelled_at
-    order.pending_event = Order.pending_event_for(order.order_id, events.ORDER_CANCELLED)
-    order.event_at = cancelled_at
+    lifecycle.transition(
+        order, CANCEL, on_fail=Conflict(f"order {order.order_id} was already cancelled")
+    )
     metric("OrdersCancelled")
     # The orders table's stream publishes OrderCancelled.
     if was == AWAITING_PAYMENT:
@@ -553,33 +533,6 @@ def refund_quietly(order: Order, why: str) -> bool:
     return True
 
 
-def _build_cancel(
-    tx: Transaction, order: Order, cancelled_at: str, restock: dict[str, int]
-) -> None:
-    actions = [
-        Order.status.set(CANCELLED),
-        Order.status_shard.set(Order.status_shard_for(order.order_id, CANCELLED)),
-        Order.updated_at.set(cancelled_at),
-        Order.pending_event.set(Order.pending_event_for(order.order_id, events.ORDER_CANCELLED)),
-        Order.event_at.set(cancelled_at),
-    ]
-    condition: Condition = Order.status.is_in(*CANCELLABLE)
-    if order.status == AWAITING_PAYMENT:
-        actions.append(Order.awaiting_shard.remove())  # out of the expiry index
-        # Paid meanwhile? Then this cancel must not pass as an unpaid one (no refund).
-        condition = Order.status == AWAITING_PAYMENT
-    tx.update(
-        order,
-        actions,
-        condition=condition,
-        on_fail=Conflict(f"order {order.order_id} was already cancelled"),
-    )
-    for product_id, quantity in restock.items():
-        # version=0 only makes PynamoDB bump the version (ADD 1) instead of resetting it.
-        product = Product(product_id, version=0)
-        tx.update(product, [Product.stock.add(quantity)], on_fail=_Gone(product_id))
-
-
 def order_key(order_id: str) -> str | None:
     """The orders-table key an order id may be stored under (``None``: it cannot exist)."""
     if not is_id(order_id) or order_id.startswith(IDEMPOTENCY_PREFIX):
@@ -599,29 +552,16 @@ def advance_order(
         raise Forbidden("only admins may ship or deliver orders")
     if order is None:
         raise NotFound(f"order {order_id} not found")
-    required = FULFILMENT_STEPS[status]
-    wrong_status = Conflict(
-        f"order {order_id} is {order.status}; only a {required} order can become {status}"
-    )
+    step = FULFILMENT_STEPS[status]
+    (required,) = step.sources
     if order.status != required:
-        raise wrong_status
-    event_type = events.STATUS_EVENTS[status]
-    changed_at = now_iso()
-    transactions.update_item(
+        raise Conflict(
+            f"order {order_id} is {order.status}; only a {required} order can become {status}"
+        )
+    lifecycle.transition(
         order,
-        [
-            Order.status.set(status),
-            Order.status_shard.set(Order.status_shard_for(order_id, status)),
-            Order.updated_at.set(changed_at),
-            Order.pending_event.set(Order.pending_event_for(order_id, event_type)),
-            Order.event_at.set(changed_at),
-        ],
-        condition=Order.status == required,
+        step,
         on_fail=Conflict(f"order {order_id} is no longer {required}; it was changed meanwhile"),
     )
-    order.status = status
-    order.updated_at = changed_at
-    order.pending_event = Order.pending_event_for(order_id, event_type)
-    order.event_at = changed_at
     metric("Orders" + status.capitalize())
     return order_view(order)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.order_view import ORDER_STATUSES
+from chalicelib.order_lifecycle import ORDER_STATUSES
 from chalicelib.roles import ROLES
 from chalicelib.text import EMAIL_PATTERN, NAME_PATTERN, PLAIN_PATTERN
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib import events, orders
+from chalicelib import orders, publisher, subscriber
 from chalicelib.auth import Principal
 from chalicelib.models import Order, Product
 from chalicelib.roles import ADMIN
@@ -34,7 +34,7 @@ def place(api, admin, customer):
 
 def confirm(order: dict) -> None:
     raw = json.dumps({"type": "OrderPlaced", "orderId": order["orderId"]})
-    assert events.handle_message(raw) == "confirmed"
+    assert subscriber.handle_message(raw) == "confirmed"
 
 
 @pytest.fixture
@@ -84,8 +84,8 @@ def test_events_are_published_from_the_stream_and_acknowledged_idempotently(
     # Unacknowledged until the subscriber sees it: the sweep would re-publish it.
     stored = Order.get(order_id, consistent_read=True)
     assert stored.pending_event_type == "OrderShipped"
-    assert events.handle_message(json.dumps(message)) == "acknowledged"
-    assert events.handle_message(json.dumps(message)) == "ignored"
+    assert subscriber.handle_message(json.dumps(message)) == "acknowledged"
+    assert subscriber.handle_message(json.dumps(message)) == "ignored"
     stored = Order.get(order_id, consistent_read=True)
     assert stored.pending_event is None and stored.status == "SHIPPED"
 
@@ -95,8 +95,8 @@ def test_a_lost_shipped_event_is_republished_by_the_sweep(api, admin, confirmed,
 
     api.post(f"/orders/{confirmed['orderId']}/ship", token=admin.token)
     aws_calls.clear()
-    later = datetime.now(UTC) + events.SWEEP_GRACE + timedelta(seconds=5)
-    assert events.republish_unannounced(later) == 1
+    later = datetime.now(UTC) + publisher.SWEEP_GRACE + timedelta(seconds=5)
+    assert publisher.republish_unannounced(later) == 1
     assert [m["type"] for m in _published(aws_calls)] == ["OrderShipped"]
 
 

@@ -22,7 +22,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from app import OPERATIONS
-from chalicelib import events, openapi, schemas, validation
+from chalicelib import openapi, schemas, subscriber, validation
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 _DOCUMENT_URI = "urn:shop:openapi"
@@ -729,7 +729,7 @@ def test_a_realistic_session_conforms_to_the_document(api, admin):
     placed = call(201, "POST", "/cart/checkout", token=alice_token).body
     placed_path = f"/orders/{placed['orderId']}"
     call(409, "POST", f"{placed_path}/ship", token=admin.token)  # still PENDING
-    events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": placed["orderId"]}))
+    subscriber.handle_message(json.dumps({"type": "OrderPlaced", "orderId": placed["orderId"]}))
     call(403, "POST", f"{placed_path}/ship", token=alice_token)
     call(404, "POST", "/orders/no-such-order/ship", token=admin.token)
     call(200, "POST", f"{placed_path}/ship", token=admin.token)

@@ -14,7 +14,7 @@ import pytest
 from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, events, orders, transactions
+from chalicelib import aws, orders, publisher, subscriber, transactions
 from chalicelib.models import IdempotencyRecord, Order, Product
 from tests.conftest import delivered_to
 
@@ -874,7 +874,7 @@ def test_the_owner_cancels_and_stock_is_restored(api, customer, widget, gadget, 
 
 def test_a_confirmed_order_can_be_cancelled(api, customer, widget):
     order = placed(api, customer, line(widget, 4))
-    events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": order["orderId"]}))
+    subscriber.handle_message(json.dumps({"type": "OrderPlaced", "orderId": order["orderId"]}))
     assert api.get(f"/orders/{order['orderId']}", token=customer.token).body["status"] == (
         "CONFIRMED"
     )
@@ -1047,7 +1047,7 @@ def test_the_subscribers_acknowledgments_publish_nothing(api, customer, widget, 
     stream.drain()
     for event_type, order in (("OrderPlaced", kept), ("OrderCancelled", gone)):
         message = json.dumps({"type": event_type, "orderId": order["orderId"]})
-        assert events.handle_message(message) in ("confirmed", "acknowledged")
+        assert subscriber.handle_message(message) in ("confirmed", "acknowledged")
 
     aws_calls.clear()
     assert stream.drain() == 2  # the confirmation and the acknowledgment
@@ -1110,7 +1110,7 @@ def test_a_failed_publish_fails_the_stream_batch_until_sns_is_back(
     with monkeypatch.context() as patch:
         patch.setattr(aws.client("sns"), "publish_batch", refuse)
         for _ in range(2):
-            with pytest.raises(events.PublishFailed):
+            with pytest.raises(publisher.PublishFailed):
                 stream.poll_once()
 
     aws_calls.clear()
@@ -1123,7 +1123,9 @@ def test_the_sweep_republishes_exactly_the_unacknowledged_events(
     api, customer, widget, clock, aws_calls
 ):
     acknowledged = placed(api, customer, line(widget))
-    events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": acknowledged["orderId"]}))
+    subscriber.handle_message(
+        json.dumps({"type": "OrderPlaced", "orderId": acknowledged["orderId"]})
+    )
     unconfirmed = placed(api, customer, line(widget))
     cancelled = placed(api, customer, line(widget))
     api.post(f"/orders/{cancelled['orderId']}/cancel", token=customer.token)
@@ -1131,7 +1133,7 @@ def test_the_sweep_republishes_exactly_the_unacknowledged_events(
     latest_at = datetime.fromisoformat(latest["createdAt"])
 
     aws_calls.clear()
-    assert events.republish_unannounced(now=latest_at + events.SWEEP_GRACE) == 2
+    assert publisher.republish_unannounced(now=latest_at + publisher.SWEEP_GRACE) == 2
     early = {(e["type"], e["orderId"]) for e in publishes(aws_calls)}
     assert early == {
         ("OrderPlaced", unconfirmed["orderId"]),
@@ -1139,7 +1141,7 @@ def test_the_sweep_republishes_exactly_the_unacknowledged_events(
     }
 
     aws_calls.clear()
-    assert events.republish_unannounced(now=latest_at + timedelta(minutes=10)) == 3
+    assert publisher.republish_unannounced(now=latest_at + timedelta(minutes=10)) == 3
     swept = publishes(aws_calls)
     assert {(e["type"], e["orderId"]) for e in swept} == early | {
         ("OrderPlaced", latest["orderId"])
@@ -1158,13 +1160,13 @@ def test_the_sweep_republishes_an_event_the_stream_did_not_get_out(
     order = placed(api, customer, line(widget))
     with monkeypatch.context() as patch:
         patch.setattr(aws.client("sns"), "publish_batch", lambda **_: {"Failed": []})
-        with pytest.raises(events.PublishFailed):
+        with pytest.raises(publisher.PublishFailed):
             stream.poll_once()
     created = datetime.fromisoformat(order["createdAt"])
 
     aws_calls.clear()
-    assert events.republish_unannounced(now=created + timedelta(minutes=1)) == 0
-    assert events.republish_unannounced(now=created + timedelta(minutes=3)) == 1
+    assert publisher.republish_unannounced(now=created + timedelta(minutes=1)) == 0
+    assert publisher.republish_unannounced(now=created + timedelta(minutes=3)) == 1
     [event] = publishes(aws_calls)
     assert (event["type"], event["orderId"]) == ("OrderPlaced", order["orderId"])
 
@@ -1174,18 +1176,18 @@ def test_the_sweep_republishes_an_unacknowledged_event(api, customer, widget, cl
     created = datetime.fromisoformat(order["createdAt"])
 
     aws_calls.clear()
-    assert events.republish_unannounced(now=created + timedelta(minutes=1)) == 0
+    assert publisher.republish_unannounced(now=created + timedelta(minutes=1)) == 0
     assert publishes(aws_calls) == []
-    assert events.republish_unannounced(now=created + timedelta(minutes=3)) == 1
+    assert publisher.republish_unannounced(now=created + timedelta(minutes=3)) == 1
     [event] = publishes(aws_calls)
     assert (event["type"], event["orderId"]) == ("OrderPlaced", order["orderId"])
     # A non-UTC "now" means the same instant.
     local = (created + timedelta(minutes=3)).astimezone(timezone(timedelta(hours=-5)))
-    assert events.republish_unannounced(now=local) == 1
+    assert publisher.republish_unannounced(now=local) == 1
 
     # Once the subscriber has confirmed it, the sweep leaves it alone.
-    assert events.handle_message(json.dumps(event)) == "confirmed"
-    assert events.republish_unannounced(now=created + timedelta(hours=1)) == 0
+    assert subscriber.handle_message(json.dumps(event)) == "confirmed"
+    assert publisher.republish_unannounced(now=created + timedelta(hours=1)) == 0
 
 
 @pytest.mark.parametrize("user_filter", ["", "x" * 65])
