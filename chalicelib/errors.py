@@ -45,6 +45,12 @@ class InsufficientStock(Conflict):
     code = "InsufficientStock"
 
 
+class PriceChanged(Conflict):
+    """The order's total is not the ``expectedTotal`` the client showed its buyer."""
+
+    code = "PriceChanged"
+
+
 class IdempotencyMismatch(AppError):
     status_code = 422
     code = "IdempotencyKeyReused"

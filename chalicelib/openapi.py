@@ -16,6 +16,7 @@ from chalicelib.pagination import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.schemas import (
     CATEGORY_PATTERN,
     MAX_SEARCH_LENGTH,
+    OPTIONAL_BODIES,
     REQUEST_SCHEMAS,
     RESPONSE_SCHEMAS,
 )
@@ -167,7 +168,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     if parameters:
         operation["parameters"] = parameters
     if op.request:
-        operation["requestBody"] = {"required": True, "content": _json(op.request)}
+        required = op.request not in OPTIONAL_BODIES
+        operation["requestBody"] = {"required": required, "content": _json(op.request)}
     if op.response:
         success["content"] = _json(op.response)
     if op.headers:

@@ -478,16 +478,16 @@ def test_stock_never_goes_negative(api, admin, customer):
 def test_stock_is_checked_in_the_transaction_not_on_the_read(api, admin, customer, monkeypatch):
     """Another order takes the stock between this order's read and its transaction."""
     product = api.create_product(admin, price=1, stock=5)
-    original = Product.batch_get
+    original = transactions.batch_get
 
     def read_then_race(*args, **kwargs):
-        found = list(original(*args, **kwargs))
+        found = original(*args, **kwargs)
         Product(product["productId"], version=0).update(
             actions=[Product.stock.set(1)], add_version_condition=False
         )
         return found
 
-    monkeypatch.setattr(Product, "batch_get", read_then_race)
+    monkeypatch.setattr(transactions, "batch_get", read_then_race)
     reply = place(api, customer, line(product, 4))
 
     assert reply.status == 409
@@ -561,10 +561,52 @@ def test_a_replay_returns_the_first_order_and_changes_nothing(api, customer, wid
     assert replay.status == 201
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert replay.body == first.body
-    assert aws_calls.dynamodb() == ["BatchGetItem", "TransactWriteItems"]
+    # The read finds the key's record, then the order as it is now: still two calls.
+    assert aws_calls.dynamodb() == ["BatchGetItem", "GetItem"]
     assert publishes(aws_calls) == []
     assert stocks(api, widget) == [8]
     assert own_order_ids(api, customer) == [first.body["orderId"]]
+
+
+def test_a_replay_after_a_cancel_shows_the_order_as_it_is_now(api, customer, widget):
+    first = placed(api, customer, line(widget, 2), key="then-cancel")
+    cancelled = api.post(f"/orders/{first['orderId']}/cancel", token=customer.token)
+    assert cancelled.status == 200
+
+    replay = place(api, customer, line(widget, 2), key="then-cancel")
+
+    assert replay.status == 201 and replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.body["status"] == "CANCELLED"
+    assert replay.body == cancelled.body
+    assert stocks(api, widget) == [10]
+
+
+def test_an_order_with_a_stale_expected_total_is_409_and_writes_nothing(
+    api, admin, customer, widget, aws_calls
+):
+    api.put(f"/products/{widget['productId']}", {"price": 999999}, token=admin.token)
+    aws_calls.clear()
+
+    reply = place(api, customer, line(widget, 2), key="guarded", expectedTotal=2 * widget["price"])
+
+    assert reply.status == 409, reply.body
+    assert reply.body["code"] == "PriceChanged"
+    assert reply.body["total"] == 1999998
+    assert aws_calls.dynamodb() == ["BatchGetItem"]
+    assert stocks(api, widget) == [10]
+    assert own_order_ids(api, customer) == []
+    # The key was not used up: the same request with the new total is placed.
+    agreed = place(api, customer, line(widget, 2), key="guarded", expectedTotal=1999998)
+    assert agreed.status == 201, agreed.body
+    assert "Idempotent-Replayed" not in agreed.headers
+    assert agreed.body["total"] == 1999998
+
+
+def test_a_matching_expected_total_places_the_order(api, customer, widget):
+    reply = place(api, customer, line(widget, 2), expectedTotal=2 * widget["price"])
+
+    assert reply.status == 201, reply.body
+    assert reply.body["total"] == 2 * widget["price"]
 
 
 def test_a_replay_matches_the_merged_request(api, customer, widget, gadget):
@@ -648,7 +690,7 @@ def test_a_key_whose_request_failed_is_not_consumed(api, admin, customer):
 
 def test_an_expired_key_places_a_new_order(api, customer, widget):
     first = placed(api, customer, line(widget), key="old")
-    record_id = orders._idempotency_key(customer.user_id, "old")
+    record_id = orders.idempotency_key(customer.user_id, "old")
     table = boto3.client("dynamodb", region_name="us-east-1")
     past = int((datetime.now(UTC) - timedelta(minutes=1)).timestamp())
     table.update_item(
@@ -674,7 +716,7 @@ def test_the_idempotency_record_expires_a_day_later(api, customer, widget):
     before = datetime.now(UTC)
     placed(api, customer, line(widget), key="ttl")
 
-    record = IdempotencyRecord.get(orders._idempotency_key(customer.user_id, "ttl"))
+    record = IdempotencyRecord.get(orders.idempotency_key(customer.user_id, "ttl"))
 
     window = record.expires_at - before
     assert timedelta(hours=23, minutes=59) <= window <= timedelta(hours=24, minutes=1)
@@ -705,7 +747,7 @@ def test_the_longest_idempotency_key_is_accepted(api, customer, widget):
 
 def test_idempotency_records_never_show_up_as_orders(api, admin, customer, widget):
     order = placed(api, customer, line(widget), key="k")
-    record_id = orders._idempotency_key(customer.user_id, "k")
+    record_id = orders.idempotency_key(customer.user_id, "k")
 
     assert own_order_ids(api, customer) == [order["orderId"]]
     assert order_ids(api, admin) == [order["orderId"]]
