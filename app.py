@@ -6,7 +6,9 @@ OpenAPI operation come from that one declaration.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from chalice.app import (
@@ -18,15 +20,17 @@ from chalice.app import (
     Response,
     SNSEvent,
 )
+from pynamodb.models import Model
 
 from chalicelib import (
     cart,
-    events,
     observability,
     openapi,
     orders,
     payment_flow,
     products,
+    publisher,
+    subscriber,
     users,
     web,
 )
@@ -39,6 +43,7 @@ from chalicelib.errors import (
     EmailTaken,
     InsufficientStock,
     InvalidTransition,
+    PriceChanged,
     ProductGone,
 )
 from chalicelib.http import (
@@ -50,9 +55,9 @@ from chalicelib.http import (
     json_errors,
     register_preflight_routes,
 )
-from chalicelib.models import Order, UserRecord
+from chalicelib.models import CartRecord, Order, UserRecord
 from chalicelib.openapi import ADMIN, PUBLIC, USER, ErrorSpec, Operation
-from chalicelib.order_view import DELIVERED, SHIPPED
+from chalicelib.order_lifecycle import DELIVERED, SHIPPED
 from chalicelib.pagination import parse_limit
 from chalicelib.schemas import REQUEST_SCHEMAS
 from chalicelib.validation import parse_body
@@ -69,6 +74,18 @@ app.register_middleware(observability.event_middleware, "dynamodb")
 
 View = Callable[..., Any]
 OPERATIONS: list[Operation] = []
+# What a signed-in route reads with the caller's profile, in the same BatchGetItem: the
+# model and its key, from the caller's user id and the path's parameters.
+Reads = tuple[type[Model], Callable[[str, Mapping[str, str]], str | None]]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling a signed-in route, as :func:`route` checked it before the view ran."""
+
+    principal: Principal
+    record: UserRecord | None  # their stored profile (None: only the token was verified)
+    item: Any = None  # what ``reads`` named, or None if it does not exist
 
 
 def route(
@@ -83,11 +100,19 @@ def route(
     errors: tuple[ErrorSpec, ...] = (),
     parameters: tuple[dict[str, Any], ...] = (),
     headers: tuple[tuple[str, dict[str, Any]], ...] = (),
+    reads: Reads | None = None,
+    token_only: bool = False,
 ) -> Callable[[View], View]:
     """Route ``method path`` to the view and document it; a body-less route takes any type.
 
     ``errors``: statuses, or the error classes themselves where the status alone does not
     say which (each 409's codes); the operationId is the view's name, camelCased.
+
+    ``access`` is enforced here, before the view runs: ``USER`` and ``ADMIN`` routes
+    authenticate the bearer token against the stored profile (one read, with ``reads``'
+    item in the same ``BatchGetItem``) and ``ADMIN`` requires the stored admin role; the
+    view then gets the :class:`Caller` as its first argument. ``token_only``: only the
+    token's signature is checked here, because the view's transaction checks the profile.
     """
     content_types = [JSON] if request in REQUEST_SCHEMAS else ANY_CONTENT
 
@@ -96,12 +121,40 @@ def route(
             Operation(method.lower(), path, summary, access, request, status, response, errors,
                       parameters, headers, openapi.operation_id(view.__name__))
         )  # fmt: skip
+
+        @functools.wraps(view)
+        def admitted(**params: str) -> Any:
+            if access == PUBLIC:
+                return view(**params)
+            return view(_admit(access, reads, token_only, params), **params)
+
         routed: View = app.route(path, methods=[method], content_types=content_types)(
-            json_errors(view)
+            json_errors(admitted)
         )
         return routed
 
     return register
+
+
+def _admit(access: str, reads: Reads | None, token_only: bool, params: Mapping[str, str]) -> Caller:
+    """The one place a route's declared access is checked."""
+    token = bearer_token(_request().headers)
+    if token_only:
+        principal = principal_from_token(token)
+        caller = Caller(principal, None)
+    elif reads is None:
+        principal, record = users.authenticate(token)
+        caller = Caller(principal, record)
+    else:
+        model_cls, key = reads
+        principal, record, item = users.authenticate_with(
+            token, model_cls, lambda user_id: key(user_id, params)
+        )
+        caller = Caller(principal, record, item)
+    observability.set_user(principal.user_id)
+    if access == ADMIN:
+        require_admin(principal)
+    return caller
 
 
 def _request() -> Request:
@@ -118,19 +171,10 @@ def _body(schema: str) -> dict[str, Any]:
     return parse_body(_request().raw_body, schema)
 
 
-def _caller() -> tuple[Principal, UserRecord]:
-    caller, record = users.authenticate(bearer_token(_request().headers))
-    observability.set_user(caller.user_id)
-    return caller, record
-
-
-def _caller_and_order(order_id: str) -> tuple[Principal, Order | None]:
-    """The caller and the order, read in one ``BatchGetItem``."""
-    caller, _, order = users.authenticate_with(
-        bearer_token(_request().headers), Order, orders.order_key(order_id)
-    )
-    observability.set_user(caller.user_id)
-    return caller, order
+# What a route reads with the caller's profile (``reads=``).
+THE_ORDER: Reads = (Order, lambda user_id, params: orders.order_key(params["orderId"]))
+THE_USER: Reads = (UserRecord, lambda user_id, params: users.profile_key(params["userId"]))
+OWN_CART: Reads = (CartRecord, lambda user_id, params: cart.cart_key(user_id))
 
 
 def _created(body: dict[str, Any]) -> Response:
@@ -174,9 +218,7 @@ def login_user() -> dict[str, Any]:
 @route(
     "GET", "/users", "List users (admin)", ADMIN, response="UserPage", errors=(400, 401, 403, 503)
 )
-def list_users() -> dict[str, Any]:
-    caller, _ = _caller()
-    require_admin(caller)
+def list_users(caller: Caller) -> dict[str, Any]:
     return users.list_users(parse_limit(_query()), _query().get("cursor"))
 
 
@@ -187,14 +229,11 @@ def list_users() -> dict[str, Any]:
     USER,
     response="User",
     errors=(401, 404, 503),
+    reads=THE_USER,  # the caller's profile and the target's in one BatchGetItem
 )
-def get_user(userId: str) -> dict[str, Any]:
-    # The caller's profile and the target's in one BatchGetItem (the same item for oneself).
-    caller, record, target = users.authenticate_with(
-        bearer_token(_request().headers), UserRecord, users.profile_key(userId)
-    )
-    observability.set_user(caller.user_id)
-    return users.get_user(caller, record, userId, target)
+def get_user(caller: Caller, userId: str) -> dict[str, Any]:
+    assert caller.record is not None
+    return users.get_user(caller.principal, caller.record, userId, caller.item)
 
 
 @route(
@@ -206,9 +245,9 @@ def get_user(userId: str) -> dict[str, Any]:
     response="User",
     errors=(400, 401, 404, ConcurrentUpdate, 415, 429, 503),
 )
-def update_user(userId: str) -> dict[str, Any]:
-    caller, record = _caller()
-    return users.update_user(caller, record, userId, _body("UserUpdate"))
+def update_user(caller: Caller, userId: str) -> dict[str, Any]:
+    assert caller.record is not None
+    return users.update_user(caller.principal, caller.record, userId, _body("UserUpdate"))
 
 
 @route(
@@ -219,9 +258,9 @@ def update_user(userId: str) -> dict[str, Any]:
     status=204,
     errors=(401, 404, 503),
 )
-def delete_user(userId: str) -> Response:
-    caller, record = _caller()
-    users.delete_user(caller, record, userId)
+def delete_user(caller: Caller, userId: str) -> Response:
+    assert caller.record is not None
+    users.delete_user(caller.principal, caller.record, userId)
     return _no_content()
 
 
@@ -266,9 +305,7 @@ def list_categories() -> dict[str, Any]:
     response="Product",
     errors=(400, 401, 403, 415, 503),
 )
-def create_product() -> Response:
-    caller, _ = _caller()
-    require_admin(caller)
+def create_product(caller: Caller) -> Response:
     return _created(products.create_product(_body("ProductCreate")))
 
 
@@ -288,9 +325,7 @@ def get_product(productId: str) -> dict[str, Any]:
     response="Product",
     errors=(400, 401, 403, 404, ConcurrentUpdate, 415, 503),
 )
-def update_product(productId: str) -> dict[str, Any]:
-    caller, _ = _caller()
-    require_admin(caller)
+def update_product(caller: Caller, productId: str) -> dict[str, Any]:
     return products.update_product(productId, _body("ProductUpdate"))
 
 
@@ -302,9 +337,7 @@ def update_product(productId: str) -> dict[str, Any]:
     status=204,
     errors=(401, 403, 404, ConcurrentUpdate, 503),
 )
-def delete_product(productId: str) -> Response:
-    caller, _ = _caller()
-    require_admin(caller)
+def delete_product(caller: Caller, productId: str) -> Response:
     products.delete_product(productId)
     return _no_content()
 
@@ -320,17 +353,17 @@ def delete_product(productId: str) -> Response:
     request="OrderCreate",
     status=201,
     response="Order",
-    errors=(400, 401, 403, InsufficientStock, 415, 422, 503),
+    errors=(400, 401, 403, InsufficientStock, PriceChanged, 415, 422, 503),
     parameters=(openapi.IDEMPOTENCY_KEY,),
     headers=(openapi.IDEMPOTENT_REPLAYED,),
-)
-def place_order() -> Response:
     # The buyer's existence and token version are checked inside the order
     # transaction, so placing an order needs no separate profile read.
-    caller = principal_from_token(bearer_token(_request().headers))
-    observability.set_user(caller.user_id)
+    token_only=True,
+)
+def place_order(caller: Caller) -> Response:
     body = _body("OrderCreate")
-    order, created = orders.place_order(caller, body, _request().headers.get("idempotency-key"))
+    key = _request().headers.get("idempotency-key")
+    order, created = orders.place_order(caller.principal, body, key)
     headers: dict[str, str | list[str]] = {} if created else {"Idempotent-Replayed": "true"}
     return Response(body=order, status_code=201, headers=headers)
 
@@ -344,11 +377,14 @@ def place_order() -> Response:
     errors=(400, 401, 403, 503),
     parameters=(openapi.ORDERS_USER_FILTER, openapi.ORDERS_STATUS_FILTER),
 )
-def list_orders() -> dict[str, Any]:
-    caller, _ = _caller()
+def list_orders(caller: Caller) -> dict[str, Any]:
     query = _query()
     return orders.list_orders(
-        caller, query.get("userId"), parse_limit(query), query.get("cursor"), query.get("status")
+        caller.principal,
+        query.get("userId"),
+        parse_limit(query),
+        query.get("cursor"),
+        query.get("status"),
     )
 
 
@@ -359,10 +395,10 @@ def list_orders() -> dict[str, Any]:
     USER,
     response="Order",
     errors=(401, 404, 503),
+    reads=THE_ORDER,
 )
-def get_order(orderId: str) -> dict[str, Any]:
-    caller, order = _caller_and_order(orderId)
-    return orders.get_order(caller, order, orderId)
+def get_order(caller: Caller, orderId: str) -> dict[str, Any]:
+    return orders.get_order(caller.principal, caller.item, orderId)
 
 
 @route(
@@ -372,10 +408,10 @@ def get_order(orderId: str) -> dict[str, Any]:
     USER,
     response="Order",
     errors=(401, 404, InvalidTransition, 503),
+    reads=THE_ORDER,
 )
-def cancel_order(orderId: str) -> dict[str, Any]:
-    caller, order = _caller_and_order(orderId)
-    return orders.cancel_order(caller, order, orderId)
+def cancel_order(caller: Caller, orderId: str) -> dict[str, Any]:
+    return orders.cancel_order(caller.principal, caller.item, orderId)
 
 
 @route(
@@ -385,10 +421,10 @@ def cancel_order(orderId: str) -> dict[str, Any]:
     ADMIN,
     response="Order",
     errors=(401, 403, 404, InvalidTransition, 503),
+    reads=THE_ORDER,
 )
-def ship_order(orderId: str) -> dict[str, Any]:
-    caller, order = _caller_and_order(orderId)
-    return orders.advance_order(caller, order, orderId, SHIPPED)
+def ship_order(caller: Caller, orderId: str) -> dict[str, Any]:
+    return orders.advance_order(caller.item, orderId, SHIPPED)
 
 
 @route(
@@ -398,22 +434,26 @@ def ship_order(orderId: str) -> dict[str, Any]:
     ADMIN,
     response="Order",
     errors=(401, 403, 404, InvalidTransition, 503),
+    reads=THE_ORDER,
 )
-def deliver_order(orderId: str) -> dict[str, Any]:
-    caller, order = _caller_and_order(orderId)
-    return orders.advance_order(caller, order, orderId, DELIVERED)
+def deliver_order(caller: Caller, orderId: str) -> dict[str, Any]:
+    return orders.advance_order(caller.item, orderId, DELIVERED)
 
 
 # --- cart --------------------------------------------------------------------
 
 
-def _token() -> str | None:
-    return bearer_token(_request().headers)
-
-
-@route("GET", "/cart", "Read your cart, priced now", USER, response="Cart", errors=(401, 503))
-def get_cart() -> dict[str, Any]:
-    return cart.get_cart(_token())
+@route(
+    "GET",
+    "/cart",
+    "Read your cart, priced now",
+    USER,
+    response="Cart",
+    errors=(401, 503),
+    reads=OWN_CART,
+)
+def get_cart(caller: Caller) -> dict[str, Any]:
+    return cart.get_cart(caller.item)
 
 
 @route(
@@ -424,10 +464,11 @@ def get_cart() -> dict[str, Any]:
     request="CartLineSet",
     response="Cart",
     errors=(400, 401, 404, 415, 503),
+    reads=OWN_CART,
 )
-def set_cart_line(productId: str) -> dict[str, Any]:
+def set_cart_line(caller: Caller, productId: str) -> dict[str, Any]:
     body = _body("CartLineSet")
-    return cart.set_line(_token(), productId, body["quantity"])
+    return cart.set_line(caller.principal, caller.item, productId, body["quantity"])
 
 
 @route(
@@ -437,14 +478,15 @@ def set_cart_line(productId: str) -> dict[str, Any]:
     USER,
     response="Cart",
     errors=(401, 404, 503),
+    reads=OWN_CART,
 )
-def remove_cart_line(productId: str) -> dict[str, Any]:
-    return cart.remove_line(_token(), productId)
+def remove_cart_line(caller: Caller, productId: str) -> dict[str, Any]:
+    return cart.remove_line(caller.principal, caller.item, productId)
 
 
 @route("DELETE", "/cart", "Empty your cart", USER, status=204, errors=(401, 503))
-def clear_cart() -> Response:
-    cart.clear(_token())
+def clear_cart(caller: Caller) -> Response:
+    cart.clear(caller.principal)
     return _no_content()
 
 
@@ -453,14 +495,30 @@ def clear_cart() -> Response:
     "/cart/checkout",
     "Order what your cart holds (one transaction; the cart is emptied)",
     USER,
+    request="CartCheckout",
     status=201,
     response="Order",
-    errors=(400, 401, InsufficientStock, CartEmpty, ProductGone, CartChanged, 422, 503),
+    errors=(
+        400,
+        401,
+        InsufficientStock,
+        PriceChanged,
+        CartEmpty,
+        ProductGone,
+        CartChanged,
+        415,
+        422,
+        503,
+    ),
     parameters=(openapi.IDEMPOTENCY_KEY,),
     headers=(openapi.IDEMPOTENT_REPLAYED,),
+    reads=OWN_CART,
 )
-def checkout_cart() -> Response:
-    order, created = cart.checkout(_token(), _request().headers.get("idempotency-key"))
+def checkout_cart(caller: Caller) -> Response:
+    key = _request().headers.get("idempotency-key")
+    # The body is optional: {"expectedTotal": ...} guards the price the buyer saw.
+    body = _body("CartCheckout") if _request().raw_body else {}
+    order, created = cart.checkout(caller.principal, caller.item, key, body.get("expectedTotal"))
     headers: dict[str, str | list[str]] = {} if created else {"Idempotent-Replayed": "true"}
     return Response(body=order, status_code=201, headers=headers)
 
@@ -538,14 +596,14 @@ if settings.cors_allowed_origins:
     stream_arn=settings.orders_stream_arn, batch_size=100, starting_position="TRIM_HORIZON"
 )
 def publish_order_events(event: DynamoDBEvent) -> None:
-    events.publish_changes(
+    publisher.publish_changes(
         (record.event_name, record.old_image, record.new_image) for record in event
     )
 
 
 @app.on_sns_message(topic=settings.order_events_topic)
 def on_order_event(event: SNSEvent) -> None:
-    events.handle_message(event.message)
+    subscriber.handle_message(event.message)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
@@ -554,4 +612,4 @@ def republish_unannounced(event: CloudWatchEvent) -> None:
     payment_flow.expire_unpaid()
     context = event.context
     remaining = getattr(context, "get_remaining_time_in_millis", None)
-    events.republish_unannounced(remaining_ms=remaining)
+    publisher.republish_unannounced(remaining_ms=remaining)

@@ -298,7 +298,7 @@ def _storefront_rows(
     order: Callable,
 ) -> list[tuple[str, dict]]:
     """Catalogue, cart, checkout and fulfilment (issue #12): calls per request."""
-    from chalicelib import events
+    from chalicelib import subscriber
 
     rows: list[tuple[str, dict]] = []
     rows.append(
@@ -329,7 +329,7 @@ def _storefront_rows(
     confirmed = []
     for _ in range(runs + 1):
         placed = order(1)(0)
-        events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": placed["orderId"]}))
+        subscriber.handle_message(json.dumps({"type": "OrderPlaced", "orderId": placed["orderId"]}))
         confirmed.append(placed["orderId"])
     rows.append(
         (

@@ -16,14 +16,16 @@ the cart conditional on it being the cart that was read.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
 from chalicelib import transactions
-from chalicelib.auth import Principal, principal_from_token
+from chalicelib.auth import Principal
 from chalicelib.clock import now_iso
 from chalicelib.encoding import json_number
 from chalicelib.errors import (
@@ -35,21 +37,36 @@ from chalicelib.errors import (
     ValidationError,
 )
 from chalicelib.models import CartLine, CartRecord, Product
-from chalicelib.orders import commit_order, idempotency_key, stored_replay
+from chalicelib.orders import (
+    CART_ROUTE,
+    NewOrder,
+    UnknownProducts,
+    idempotency,
+    place,
+    replay_if_any,
+)
 from chalicelib.schemas import MAX_CART_LINES, is_id
 from chalicelib.transactions import ConditionsFailed, Transaction
-from chalicelib.users import authenticate_with
 
 CART_TTL = timedelta(days=30)
-_CART_CHANGED = "cart changed"  # the cart was edited between the checkout's read and write
 _WRITE_ATTEMPTS = 3
 
 
-def authenticate(token: str | None) -> tuple[Principal, CartRecord | None]:
-    """The caller and their cart (``None``: empty), from one ``BatchGetItem``."""
-    user_id = principal_from_token(token).user_id
-    caller, _, cart = authenticate_with(token, CartRecord, CartRecord.key_for(user_id))
-    return caller, cart
+@dataclass(frozen=True)
+class CartEdited:
+    """The cart was edited between the checkout's read and its transaction."""
+
+
+def cart_key(user_id: str) -> str:
+    """The users-table key of this user's cart (read with their profile, in app.py)."""
+    return CartRecord.key_for(user_id)
+
+
+def _read(caller: Principal) -> CartRecord | None:
+    try:
+        return CartRecord.get(CartRecord.key_for(caller.user_id), consistent_read=True)
+    except DoesNotExist:
+        return None
 
 
 def _quantities(cart: CartRecord | None) -> dict[str, int]:
@@ -96,9 +113,8 @@ def cart_view(
     return {"items": items, "total": json_number(total), "updatedAt": cart.updated_at}
 
 
-def get_cart(token: str | None) -> dict[str, Any]:
-    """Two calls: profile and cart in one batch, then one batch of the products."""
-    _, cart = authenticate(token)
+def get_cart(cart: CartRecord | None) -> dict[str, Any]:
+    """Two calls: profile and cart in one batch (app.py), then one batch of the products."""
     return cart_view(cart)
 
 
@@ -122,15 +138,19 @@ def _save(caller: Principal, read: CartRecord | None, quantities: dict[str, int]
 
 
 def _edit(
-    token: str | None,
+    caller: Principal,
+    cart: CartRecord | None,
     change: Callable[[dict[str, int]], object],
     check: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """Apply ``change`` to the cart's quantities and save; ``check`` runs after sign-in."""
+    """Apply ``change`` to the cart (as read with the caller's profile) and save; a cart
+    edited concurrently is read again and the change re-applied."""
+    if check is not None:
+        check()
+    read = cart
     for attempt in range(_WRITE_ATTEMPTS):
-        caller, read = authenticate(token)
-        if check is not None and attempt == 0:
-            check()
+        if attempt:
+            read = _read(caller)
         quantities = _quantities(read)
         change(quantities)
         try:
@@ -157,7 +177,9 @@ def _clear_if_unchanged(read: CartRecord) -> None:
     transactions.write(build)
 
 
-def set_line(token: str | None, product_id: str, quantity: int) -> dict[str, Any]:
+def set_line(
+    caller: Principal, cart: CartRecord | None, product_id: str, quantity: int
+) -> dict[str, Any]:
     """``quantity`` has passed the ``CartLineSet`` schema."""
 
     def change(quantities: dict[str, int]) -> None:
@@ -169,58 +191,65 @@ def set_line(token: str | None, product_id: str, quantity: int) -> dict[str, Any
         if not is_id(product_id) or not list(Product.batch_get([product_id])):
             raise NotFound(f"product {product_id} not found")
 
-    return _edit(token, change, exists)
+    return _edit(caller, cart, change, exists)
 
 
-def remove_line(token: str | None, product_id: str) -> dict[str, Any]:
+def remove_line(caller: Principal, cart: CartRecord | None, product_id: str) -> dict[str, Any]:
     """A line that is not in the cart is fine; an id no product can have is a 404."""
 
     def valid() -> None:
         if not is_id(product_id):
             raise NotFound(f"product {product_id} not found")
 
-    return _edit(token, lambda quantities: quantities.pop(product_id, None), valid)
+    return _edit(caller, cart, lambda quantities: quantities.pop(product_id, None), valid)
 
 
-def clear(token: str | None) -> None:
-    caller, _ = authenticate(token)
+def clear(caller: Principal) -> None:
     CartRecord(CartRecord.key_for(caller.user_id)).delete()
 
 
-def checkout(token: str | None, key: str | None) -> tuple[dict[str, Any], bool]:
-    """The order (as ``POST /orders`` answers) and whether it was created now."""
-    caller, cart = authenticate(token)
-    owner = caller.user_id
-    idem_key = idempotency_key(owner, key) if key is not None else None
-    request_hash = "cart-checkout"  # the same key replays whatever the cart holds now
-    quantities = _quantities(cart)
-    if cart is None or not quantities:
-        # A retry after the first checkout emptied the cart answers with that order.
-        replay = stored_replay(caller, idem_key, request_hash) if idem_key else None
+def checkout(
+    caller: Principal,
+    cart: CartRecord | None,
+    key: str | None,
+    expected_total: Decimal | int | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """The order (as ``POST /orders`` answers) and whether it was created now.
+
+    An ``Idempotency-Key`` stands for the cart's content: the same key with a different
+    cart is a 422; a retry after the first checkout emptied the cart replays that order.
+    """
+    lines = _quantities(cart)
+    request = NewOrder(
+        caller,
+        caller.user_id,
+        lines,
+        idempotency(CART_ROUTE, caller.user_id, key, lines),
+        expected_total=Decimal(expected_total) if expected_total is not None else None,
+        replay_any_body=not lines,
+    )
+    if cart is None or not lines:
+        replay = replay_if_any(request)
         if replay is not None:
             return replay, False
         raise CartEmpty("the cart is empty")
-    products = {p.product_id: p for p in Product.batch_get(list(quantities), consistent_read=True)}
-    gone = [pid for pid in quantities if pid not in products]
-    if gone:
-        replay = stored_replay(caller, idem_key, request_hash) if idem_key else None
-        if replay is not None:
-            return replay, False
-        raise ProductGone(
-            f"product(s) no longer sold: {', '.join(gone)}; remove them from the cart",
-            productIds=gone,
-        )
 
     def empty_cart(tx: Transaction) -> None:
         tx.delete(
             CartRecord(cart.pk),
             condition=CartRecord.updated_at == cart.updated_at,
-            on_fail=_CART_CHANGED,
+            on_fail=CartEdited(),
         )
 
     try:
-        return commit_order(caller, owner, quantities, products, idem_key, request_hash, empty_cart)
+        return place(request, caller_checked=True, also=empty_cart)
+    except UnknownProducts as unknown:
+        raise ProductGone(
+            f"product(s) no longer sold: {', '.join(unknown.product_ids)}; "
+            "remove them from the cart",
+            productIds=unknown.product_ids,
+        ) from None
     except ConditionsFailed as failed:
-        if _CART_CHANGED in failed.meanings:
+        if CartEdited() in failed.meanings:
             raise CartChanged("the cart changed during checkout; review it and retry") from None
         raise

@@ -134,6 +134,12 @@ class CartChanged(Conflict):
     code = "CartChanged"
 
 
+class PriceChanged(Conflict):
+    """The order's total is not the ``expectedTotal`` the client showed its buyer."""
+
+    code = "PriceChanged"
+
+
 class PayloadTooLarge(AppError):
     """Request body over 64 KiB (refused before it is parsed)."""
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.event_types import (
+from chalicelib.order_lifecycle import (
     ORDER_CANCELLED,
     ORDER_DELIVERED,
     ORDER_EXPIRED,

@@ -22,6 +22,7 @@ from chalicelib.schemas import (
     ALL_SCHEMAS,
     CATEGORY_PATTERN,
     MAX_SEARCH_LENGTH,
+    OPTIONAL_BODIES,
     REQUEST_SCHEMAS,
     ref,
     resolved,
@@ -322,7 +323,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     if parameters:
         operation["parameters"] = [_parameter(p) for p in parameters]
     if op.request:
-        operation["requestBody"] = {"required": True, "content": _json(op.request)}
+        required = op.request not in OPTIONAL_BODIES
+        operation["requestBody"] = {"required": required, "content": _json(op.request)}
     if op.response:
         success["content"] = _json(op.response)
     if op.headers:

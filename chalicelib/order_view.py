@@ -1,7 +1,7 @@
-"""Order statuses and the order as the API (and every event message) shows it.
+"""The order as the API (and every event message) shows it.
 
-Shared by :mod:`chalicelib.orders` and :mod:`chalicelib.events`, which both
-import it; neither imports the other's internals.
+Shared by :mod:`chalicelib.orders`, :mod:`chalicelib.publisher` and
+:mod:`chalicelib.subscriber`; the statuses live in :mod:`chalicelib.order_lifecycle`.
 """
 
 from __future__ import annotations
@@ -9,24 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.encoding import json_number
+from chalicelib.order_lifecycle import AWAITING_PAYMENT
 from chalicelib.payments import browser_fields
 
 if TYPE_CHECKING:
     from chalicelib.models import Order
-
-PENDING = "PENDING"
-CONFIRMED = "CONFIRMED"
-SHIPPED = "SHIPPED"
-DELIVERED = "DELIVERED"
-CANCELLED = "CANCELLED"
-# With a payment provider (docs/payments.md): stock is reserved while the order is
-# AWAITING_PAYMENT; the provider's success confirms it, the timeout expires it.
-AWAITING_PAYMENT = "AWAITING_PAYMENT"
-EXPIRED = "EXPIRED"
-ORDER_STATUSES = (PENDING, AWAITING_PAYMENT, CONFIRMED, SHIPPED, DELIVERED, CANCELLED, EXPIRED)
-CANCELLABLE = (PENDING, AWAITING_PAYMENT, CONFIRMED)
-# Fulfilment steps an admin takes: the status it requires -> the status it sets.
-FULFILMENT_STEPS = {SHIPPED: CONFIRMED, DELIVERED: SHIPPED}
 
 
 def order_view(order: Order) -> dict[str, Any]:

@@ -1,10 +1,13 @@
 """Orders: placed atomically, read by owner or admin, cancelled exactly once.
 
-Placing an order costs two DynamoDB calls whatever its size: one consistent
-``BatchGetItem`` for the products (names and prices come from the catalogue,
-never from the client) and one ``TransactWriteItems`` holding every stock
-decrement (each conditional on enough stock), the order, the idempotency
-record and a check that the buyer still exists with an unrevoked token.
+Placing an order (:class:`NewOrder`, whichever route places it) costs two DynamoDB
+calls whatever its size: one consistent ``BatchGetItem`` for the products (names and
+prices come from the catalogue, never from the client) and, with an
+``Idempotency-Key``, its record and the caller's profile; then one
+``TransactWriteItems`` holding every stock decrement (each conditional on enough
+stock), the order, the idempotency record and a check that the buyer still exists
+with an unrevoked token. A replay found by the read costs the order's ``GetItem``
+instead: it answers with the order as it is now.
 """
 
 from __future__ import annotations
@@ -20,19 +23,21 @@ from decimal import Decimal
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
 
-from chalicelib import events, payments, transactions
+from chalicelib import order_lifecycle as lifecycle
+from chalicelib import payments, transactions
 from chalicelib.auth import Principal
 from chalicelib.clock import iso_z, now_iso
 from chalicelib.config import get_settings
-from chalicelib.encoding import json_default
+from chalicelib.encoding import json_default, json_number
 from chalicelib.errors import (
     Forbidden,
     IdempotencyMismatch,
     InsufficientStock,
     InvalidTransition,
     NotFound,
+    PriceChanged,
     Unauthorized,
     ValidationError,
 )
@@ -47,16 +52,17 @@ from chalicelib.models import (
     UserRecord,
 )
 from chalicelib.observability import metric
-from chalicelib.order_view import (
+from chalicelib.order_lifecycle import (
     AWAITING_PAYMENT,
+    CANCEL,
     CANCELLABLE,
-    CANCELLED,
     CONFIRMED,
     FULFILMENT_STEPS,
+    ORDER_PLACED,
     ORDER_STATUSES,
     PENDING,
-    order_view,
 )
+from chalicelib.order_view import order_view
 from chalicelib.pagination import paginate
 from chalicelib.roles import ADMIN
 from chalicelib.schemas import MAX_ID_LENGTH, MAX_QUANTITY, is_id
@@ -67,28 +73,67 @@ from chalicelib.transactions import ConditionsFailed, Transaction
 logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+ORDERS_ROUTE = "orders"  # what an Idempotency-Key was sent to: POST /orders, or
+CART_ROUTE = "cart"  # POST /cart/checkout
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
 # What a failed condition in an order transaction means, where it is not a plain error.
-_REPLAY = "replay"  # the idempotency record exists: answer with the order it stored
-# The new order's id exists: only this request's own earlier attempt can have written it
-# (botocore resent the transaction after its answer was lost), so the order is placed.
-_ALREADY_PLACED = "already placed"
-# The caller ordering for someone else is revoked or no longer an admin (read to tell which).
-_STALE_CALLER = "stale-caller"
+@dataclass(frozen=True)
+class Replay:
+    """The idempotency record exists: answer with the order it names."""
 
 
 @dataclass(frozen=True)
-class _ShortOf:
+class AlreadyPlaced:
+    """The new order's id exists: only this request's own earlier attempt can have written
+    it (botocore resent the transaction after its answer was lost), so the order is placed."""
+
+
+@dataclass(frozen=True)
+class StaleCaller:
+    """The caller ordering for someone else is revoked or no longer an admin (read to tell)."""
+
+
+@dataclass(frozen=True)
+class ShortOf:
     """Not enough stock of this product (or it was deleted since it was read)."""
 
     product_id: str
 
 
-@dataclass(frozen=True)
-class _Gone:
-    """This product was deleted: there is no stock to give back."""
+class UnknownProducts(ValidationError):
+    """Products the order names that the catalogue does not hold (any more)."""
 
-    product_id: str
+    def __init__(self, product_ids: list[str]) -> None:
+        super().__init__(f"unknown product(s): {', '.join(product_ids)}", productIds=product_ids)
+        self.product_ids = product_ids
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An ``Idempotency-Key`` as stored: its record's key and the request it stands for."""
+
+    key: str
+    request_hash: str
+    legacy_hashes: tuple[str, ...] = ()  # what records written before this hash carry (24 h)
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """The order being placed, whichever route places it (``POST /orders``, cart checkout).
+
+    Prices and names always come from the catalogue, never from here. What the commerce
+    issues add to an order (a delivery address, shipping, tax, a discount code) is a field
+    here, priced in :func:`_new_order` and checked in :func:`_build_order`.
+    """
+
+    caller: Principal
+    owner: str
+    lines: Mapping[str, int]  # product id -> quantity, merged
+    idempotency: Idempotency | None = None
+    expected_total: Decimal | None = None  # the price guard: 409 PriceChanged if it differs
+    replay_any_body: bool = False  # a cart retry after its checkout emptied the cart
 
 
 def merge_lines(items: list[dict[str, Any]]) -> dict[str, int]:
@@ -112,6 +157,7 @@ def _owner(caller: Principal, data: dict[str, Any]) -> str:
 
 
 def idempotency_key(owner: str, key: str) -> str:
+    """The idempotency record's key for one buyer's ``Idempotency-Key``."""
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
         raise ValidationError(
             f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters"
@@ -119,88 +165,142 @@ def idempotency_key(owner: str, key: str) -> str:
     return IDEMPOTENCY_PREFIX + hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
 
 
-_idempotency_key = idempotency_key
-
-
-def _request_hash(owner: str, quantities: dict[str, int]) -> str:
-    canonical = json.dumps({"userId": owner, "items": sorted(quantities.items())})
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def idempotency(
+    route: str, owner: str, key: str | None, lines: Mapping[str, int]
+) -> Idempotency | None:
+    """The key and the hash of what it was sent with: the route, the buyer and the lines."""
+    if key is None:
+        return None
+    canonical = {"userId": owner, "items": sorted(lines.items())}
+    request_hash = hashlib.sha256(json.dumps({"route": route, **canonical}).encode()).hexdigest()
+    # Before: POST /orders hashed without the route, cart checkout hashed a constant.
+    legacy = hashlib.sha256(json.dumps(canonical).encode()).hexdigest()
+    return Idempotency(
+        idempotency_key(owner, key),
+        request_hash,
+        legacy_hashes=(legacy,) if route == ORDERS_ROUTE else ("cart-checkout",),
+    )
 
 
 def place_order(
-    caller: Principal, data: dict[str, Any], idempotency_key: str | None = None
+    caller: Principal, data: dict[str, Any], key: str | None = None
 ) -> tuple[dict[str, Any], bool]:
     """The order and whether it was created now (``False``: an idempotent replay)."""
     owner = _owner(caller, data)
-    quantities = merge_lines(data["items"])
-    idem_key = _idempotency_key(owner, idempotency_key) if idempotency_key is not None else None
-    request_hash = _request_hash(owner, quantities)
+    lines = merge_lines(data["items"])
+    expected = data.get("expectedTotal")
+    request = NewOrder(
+        caller,
+        owner,
+        lines,
+        idempotency(ORDERS_ROUTE, owner, key, lines),
+        expected_total=Decimal(expected) if expected is not None else None,
+    )
+    return place(request)
 
-    products = {p.product_id: p for p in Product.batch_get(list(quantities), consistent_read=True)}
-    unknown = [pid for pid in quantities if pid not in products]
+
+def place(
+    request: NewOrder,
+    *,
+    caller_checked: bool = False,
+    also: Callable[[Transaction], None] | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Read the products (and a live idempotency record), then commit the order.
+
+    Two calls: one ``BatchGetItem`` (the products, and with an ``Idempotency-Key`` its
+    record and the caller's profile) and the order transaction; a replay found by the
+    read costs the order's ``GetItem`` instead of the transaction. ``caller_checked``:
+    the caller's profile was already read (cart checkout).
+    """
+    keys: list[tuple[type[Model], str]] = [(Product, pid) for pid in request.lines]
+    idem = request.idempotency
+    if idem is not None:
+        keys.append((IdempotencyRecord, idem.key))
+        if not caller_checked:
+            keys.append((UserRecord, UserRecord.profile_key(request.caller.user_id)))
+    read = transactions.batch_get(keys)
+    if idem is not None:
+        record = read[len(request.lines)]
+        if isinstance(record, IdempotencyRecord) and record.expires_at >= datetime.now(UTC):
+            if not caller_checked:
+                on_behalf = request.owner != request.caller.user_id
+                _check_caller(request.caller, read[-1], on_behalf=on_behalf)
+            return _replay(record, request), False
+    products = {p.product_id: p for p in read[: len(request.lines)] if isinstance(p, Product)}
+    unknown = [pid for pid in request.lines if pid not in products]
     if unknown:
-        # A retry of an order placed before a product was deleted must still replay.
-        replay = stored_replay(caller, idem_key, request_hash) if idem_key else None
-        if replay is not None:
-            return replay, False
-        raise ValidationError(f"unknown product(s): {', '.join(unknown)}", productIds=unknown)
-    return commit_order(caller, owner, quantities, products, idem_key, request_hash)
+        raise UnknownProducts(unknown)
+    return commit_order(request, products, also)
+
+
+def replay_if_any(request: NewOrder) -> dict[str, Any] | None:
+    """The replay of a live idempotency record (the caller is already checked), else None."""
+    if request.idempotency is None:
+        return None
+    (record,) = transactions.batch_get([(IdempotencyRecord, request.idempotency.key)])
+    if not isinstance(record, IdempotencyRecord) or record.expires_at < datetime.now(UTC):
+        return None
+    return _replay(record, request)
 
 
 def commit_order(
-    caller: Principal,
-    owner: str,
-    quantities: dict[str, int],
+    request: NewOrder,
     products: Mapping[str, Product],
-    idem_key: str | None,
-    request_hash: str,
     also: Callable[[Transaction], None] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Write the order in one transaction (with ``also``'s operations) and announce it.
 
-    ``also`` may add operations whose failure meanings are labels; a failure of one of
-    them that is not explained by a replay or missing stock raises ``ConditionsFailed``.
+    ``also`` may add operations whose failure meanings are types of its own; a failure of
+    one of them that is not explained by a replay or missing stock raises
+    ``ConditionsFailed``.
     """
-    order = _new_order(owner, quantities, products)
+    order = _new_order(request.owner, request.lines, products)
+    if request.expected_total is not None and request.expected_total != order.total:
+        raise PriceChanged(
+            f"the total is now {json_number(order.total)}, "
+            f"not {json_number(request.expected_total)}",
+            total=json_number(order.total),
+        )
     provider = payments.provider()
     if provider is not None:
         # Before the transaction, so the 201 carries the client secret; an intent left
         # by a failed transaction is cancelled below (and could never be paid: nobody
         # got its client secret).
-        _await_payment(order, provider, provider.create_intent(order.order_id, owner, order.total))
+        intent = provider.create_intent(order.order_id, request.owner, order.total)
+        _await_payment(order, provider, intent)
     view = order_view(order)
     record = None
-    if idem_key is not None:
+    if request.idempotency is not None:
         record = IdempotencyRecord(
-            idem_key,
-            request_hash=request_hash,
+            request.idempotency.key,
+            request_hash=request.idempotency.request_hash,
             target_order_id=order.order_id,
             response=json.dumps(view, default=json_default),
         )
 
     def build(tx: Transaction) -> None:
-        _build_order(tx, caller, owner, order, record, quantities, products)
+        _build_order(tx, request, order, record, products)
         if also is not None:
             also(tx)
 
     try:
         transactions.write(build)
     except ConditionsFailed as failed:
-        if _ALREADY_PLACED not in failed.meanings:
+        if AlreadyPlaced() not in failed.meanings:
             _cancel_unused_intent(order)
-            if _STALE_CALLER in failed.meanings:
-                _raise_stale_caller(caller)
-            return _explain_cancellation(failed, idem_key, request_hash), False
+            if StaleCaller() in failed.meanings:
+                _raise_stale_caller(request.caller)
+            return _explain_cancellation(failed, request), False
     except (ValidationError, Unauthorized):
         _cancel_unused_intent(order)
         raise
     metric("OrdersPlaced")
     metric("OrderValue", float(order.total), "None")
-    # No SNS call here: the orders table's stream publishes OrderPlaced (chalicelib/events.py).
+    # No SNS call here: the orders table's stream publishes OrderPlaced (chalicelib/publisher.py).
     return view, True
 
 
-def _new_order(owner: str, quantities: dict[str, int], products: Mapping[str, Product]) -> Order:
+def _new_order(owner: str, quantities: Mapping[str, int], products: Mapping[str, Product]) -> Order:
     """A ``PENDING`` order priced from the catalogue, not yet written."""
     lines = [
         OrderLine(
@@ -221,7 +321,7 @@ def _new_order(owner: str, quantities: dict[str, int], products: Mapping[str, Pr
         items=lines,
         total=sum((line.line_total for line in lines), Decimal("0")),
         created_at=created_at,
-        pending_event=Order.pending_event_for(order_id, events.ORDER_PLACED),
+        pending_event=Order.pending_event_for(order_id, ORDER_PLACED),
         event_at=created_at,
         status_shard=Order.status_shard_for(order_id, PENDING),
         list_partition=Order.list_partition_for(order_id),
@@ -265,14 +365,13 @@ def cancel_intent_quietly(order: Order) -> None:
 
 def _build_order(
     tx: Transaction,
-    caller: Principal,
-    owner: str,
+    request: NewOrder,
     order: Order,
     record: IdempotencyRecord | None,
-    quantities: dict[str, int],
     products: Mapping[str, Product],
 ) -> None:
     """The order transaction; the first failed operation added here decides the answer."""
+    caller, owner = request.caller, request.owner
     caller_holds = UserRecord.token_version == caller.token_version
     on_behalf = owner != caller.user_id
     if on_behalf:
@@ -283,9 +382,9 @@ def _build_order(
         UserRecord,
         UserRecord.profile_key(caller.user_id),
         condition=caller_holds,
-        on_fail=_STALE_CALLER if on_behalf else Unauthorized("invalid or expired token"),
+        on_fail=StaleCaller() if on_behalf else Unauthorized("invalid or expired token"),
     )
-    if owner != caller.user_id:
+    if on_behalf:
         # Only an admin ordering on someone's behalf gets here: the buyer must exist.
         tx.require(
             UserRecord,
@@ -297,27 +396,29 @@ def _build_order(
         record.expires_at = now + IDEMPOTENCY_WINDOW
         # An expired record (TTL deletion lags) may be overwritten.
         tx.create(
-            record, unless=IdempotencyRecord.expires_at < now, return_old_item=True, on_fail=_REPLAY
+            record,
+            unless=IdempotencyRecord.expires_at < now,
+            return_old_item=True,
+            on_fail=Replay(),
         )
-    for product_id, quantity in quantities.items():
+    for product_id, quantity in request.lines.items():
         tx.update(
             products[product_id],
             [Product.stock.add(-quantity)],
             condition=Product.stock >= quantity,
-            on_fail=_ShortOf(product_id),
+            on_fail=ShortOf(product_id),
         )
-    tx.create(order, on_fail=_ALREADY_PLACED)
+    tx.create(order, on_fail=AlreadyPlaced())
 
 
-def _explain_cancellation(
-    failed: ConditionsFailed, idem_key: str | None, request_hash: str
-) -> dict[str, Any]:
+def _explain_cancellation(failed: ConditionsFailed, request: NewOrder) -> dict[str, Any]:
     """A replay of the first request with this Idempotency-Key, or the products short of stock."""
-    if idem_key is not None and _REPLAY in failed.meanings:
-        raw = failed.reason(_REPLAY).raw_item
-        record = IdempotencyRecord.from_raw_data(raw) if raw else IdempotencyRecord.get(idem_key)
-        return _replay(record, request_hash)
-    short = [m.product_id for m in failed.meanings if isinstance(m, _ShortOf)]
+    idem = request.idempotency
+    if idem is not None and Replay() in failed.meanings:
+        raw = failed.reason(Replay()).raw_item
+        record = IdempotencyRecord.from_raw_data(raw) if raw else IdempotencyRecord.get(idem.key)
+        return _replay(record, request)
+    short = [m.product_id for m in failed.meanings if isinstance(m, ShortOf)]
     if short:
         metric("StockConflicts")
         raise InsufficientStock(
@@ -332,39 +433,34 @@ def _raise_stale_caller(caller: Principal) -> None:
         profile = UserRecord.get(UserRecord.profile_key(caller.user_id), consistent_read=True)
     except DoesNotExist:
         raise Unauthorized("invalid or expired token") from None
-    if int(profile.token_version) != caller.token_version:
+    _check_caller(caller, profile, on_behalf=True)
+
+
+def _check_caller(caller: Principal, profile: Model | None, *, on_behalf: bool) -> None:
+    """The caller's stored profile still holds their token (and, for others, the admin role)."""
+    if not isinstance(profile, UserRecord) or int(profile.token_version) != caller.token_version:
         raise Unauthorized("invalid or expired token")
-    raise Forbidden("userId must be your own; only admins order on someone's behalf")
+    if on_behalf and profile.role != ADMIN:
+        raise Forbidden("userId must be your own; only admins order on someone's behalf")
 
 
-def _replay(record: IdempotencyRecord, request_hash: str) -> dict[str, Any]:
-    if record.request_hash != request_hash:
+def _replay(record: IdempotencyRecord, request: NewOrder) -> dict[str, Any]:
+    """The order this record names, as it is now (its current status; a client secret only
+    while it awaits payment). A different request with the same key is a 422."""
+    idem = request.idempotency
+    assert idem is not None
+    if not request.replay_any_body and record.request_hash not in (
+        idem.request_hash,
+        *idem.legacy_hashes,
+    ):
         raise IdempotencyMismatch(
             "this Idempotency-Key was already used for a different order request"
         )
-    response: dict[str, Any] = json.loads(record.response)
-    return response
-
-
-def stored_replay(caller: Principal, idem_key: str, request_hash: str) -> dict[str, Any] | None:
-    """The replay of a live idempotency record, read outside the transaction.
-
-    Only for requests that fail before the transaction (a product deleted since
-    the first attempt), so the happy path keeps its two calls.
-    """
     try:
-        record = IdempotencyRecord.get(idem_key, consistent_read=True)
-    except DoesNotExist:
-        return None
-    if record.expires_at < datetime.now(UTC):
-        return None
-    try:
-        profile = UserRecord.get(UserRecord.profile_key(caller.user_id), consistent_read=True)
-    except DoesNotExist:
-        raise Unauthorized("invalid or expired token") from None
-    if int(profile.token_version) != caller.token_version:
-        raise Unauthorized("invalid or expired token")
-    return _replay(record, request_hash)
+        return order_view(Order.get(record.target_order_id, consistent_read=True))
+    except DoesNotExist:  # never deleted; the answer stored with the record, should it be
+        response: dict[str, Any] = json.loads(record.response)
+        return response
 
 
 def _visible(caller: Principal, order: Order | None, order_id: str) -> Order:
@@ -510,24 +606,10 @@ def cancel_order(caller: Principal, order: Order | None, order_id: str) -> dict[
     order = _visible(caller, order, order_id)
     if order.status not in CANCELLABLE:
         raise InvalidTransition(f"order {order_id} is {order.status} and cannot be cancelled")
-    cancelled_at = now_iso()
-    restock = {line.product_id: int(line.quantity) for line in order.items}
-
-    def drop_deleted_products(failed: ConditionsFailed) -> bool:
-        # A product deleted since the order was placed has no stock to restore.
-        gone = [m.product_id for m in failed.meanings if isinstance(m, _Gone)]
-        for product_id in gone:
-            del restock[product_id]
-        return bool(gone)
-
-    transactions.write(
-        lambda tx: _build_cancel(tx, order, cancelled_at, restock), retry_if=drop_deleted_products
-    )
     was = order.status
-    order.status = CANCELLED
-    order.updated_at = cancelled_at
-    order.pending_event = Order.pending_event_for(order.order_id, events.ORDER_CANCELLED)
-    order.event_at = cancelled_at
+    lifecycle.transition(
+        order, CANCEL, on_fail=InvalidTransition(f"order {order.order_id} was already cancelled")
+    )
     metric("OrdersCancelled")
     # The orders table's stream publishes OrderCancelled.
     if was == AWAITING_PAYMENT:
@@ -553,33 +635,6 @@ def refund_quietly(order: Order, why: str) -> bool:
     return True
 
 
-def _build_cancel(
-    tx: Transaction, order: Order, cancelled_at: str, restock: dict[str, int]
-) -> None:
-    actions = [
-        Order.status.set(CANCELLED),
-        Order.status_shard.set(Order.status_shard_for(order.order_id, CANCELLED)),
-        Order.updated_at.set(cancelled_at),
-        Order.pending_event.set(Order.pending_event_for(order.order_id, events.ORDER_CANCELLED)),
-        Order.event_at.set(cancelled_at),
-    ]
-    condition: Condition = Order.status.is_in(*CANCELLABLE)
-    if order.status == AWAITING_PAYMENT:
-        actions.append(Order.awaiting_shard.remove())  # out of the expiry index
-        # Paid meanwhile? Then this cancel must not pass as an unpaid one (no refund).
-        condition = Order.status == AWAITING_PAYMENT
-    tx.update(
-        order,
-        actions,
-        condition=condition,
-        on_fail=InvalidTransition(f"order {order.order_id} was already cancelled"),
-    )
-    for product_id, quantity in restock.items():
-        # version=0 only makes PynamoDB bump the version (ADD 1) instead of resetting it.
-        product = Product(product_id, version=0)
-        tx.update(product, [Product.stock.add(quantity)], on_fail=_Gone(product_id))
-
-
 def order_key(order_id: str) -> str | None:
     """The orders-table key an order id may be stored under (``None``: it cannot exist)."""
     if not is_id(order_id) or order_id.startswith(IDEMPOTENCY_PREFIX):
@@ -587,43 +642,27 @@ def order_key(order_id: str) -> str | None:
     return order_id
 
 
-def advance_order(
-    caller: Principal, order: Order | None, order_id: str, status: str
-) -> dict[str, Any]:
+def advance_order(order: Order | None, order_id: str, status: str) -> dict[str, Any]:
     """Admin fulfilment step (``SHIPPED``, ``DELIVERED``): one conditional write.
 
-    ``order`` was read together with the caller's profile; the write's condition on
-    the status it requires is what makes a concurrent cancel or second step lose.
+    Only admins get here (the route declares it). ``order`` was read together with the
+    caller's profile; the write's condition on the status it requires is what makes a
+    concurrent cancel or second step lose.
     """
-    if not caller.is_admin:
-        raise Forbidden("only admins may ship or deliver orders")
     if order is None:
         raise NotFound(f"order {order_id} not found")
-    required = FULFILMENT_STEPS[status]
-    wrong_status = InvalidTransition(
-        f"order {order_id} is {order.status}; only a {required} order can become {status}"
-    )
+    step = FULFILMENT_STEPS[status]
+    (required,) = step.sources
     if order.status != required:
-        raise wrong_status
-    event_type = events.STATUS_EVENTS[status]
-    changed_at = now_iso()
-    transactions.update_item(
+        raise InvalidTransition(
+            f"order {order_id} is {order.status}; only a {required} order can become {status}"
+        )
+    lifecycle.transition(
         order,
-        [
-            Order.status.set(status),
-            Order.status_shard.set(Order.status_shard_for(order_id, status)),
-            Order.updated_at.set(changed_at),
-            Order.pending_event.set(Order.pending_event_for(order_id, event_type)),
-            Order.event_at.set(changed_at),
-        ],
-        condition=Order.status == required,
+        step,
         on_fail=InvalidTransition(
             f"order {order_id} is no longer {required}; it was changed meanwhile"
         ),
     )
-    order.status = status
-    order.updated_at = changed_at
-    order.pending_event = Order.pending_event_for(order_id, event_type)
-    order.event_at = changed_at
     metric("Orders" + status.capitalize())
     return order_view(order)

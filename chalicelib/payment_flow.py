@@ -16,27 +16,31 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
-from chalicelib import events, payments, transactions
-from chalicelib.clock import iso_z, now_iso
+from chalicelib import payments
+from chalicelib.clock import iso_z
 from chalicelib.errors import NotFound, ValidationError, is_transient
-from chalicelib.models import AWAITING_PAYMENT_KEY, Order, Product
+from chalicelib.models import AWAITING_PAYMENT_KEY, Order
 from chalicelib.observability import metric
-from chalicelib.order_view import AWAITING_PAYMENT, CANCELLED, CONFIRMED, EXPIRED
+from chalicelib.order_lifecycle import (
+    CANCELLED,
+    EXPIRE,
+    EXPIRED,
+    FAIL,
+    PAY,
+    Transition,
+    transition,
+)
 from chalicelib.orders import cancel_intent_quietly, refund_quietly
 from chalicelib.schemas import is_id
 from chalicelib.shards import shard_keys
-from chalicelib.transactions import ConditionsFailed, Transaction
 
 logger = logging.getLogger(__name__)
 
 EXPIRY_BATCH = 100
-_NOT_AWAITING = "no longer awaiting this payment"
-_PRODUCT_GONE = "product gone"
 
 
-class _Gone:
-    def __init__(self, product_id: str) -> None:
-        self.product_id = product_id
+class _NotAwaiting(Exception):
+    """The order no longer awaits this payment (paid, failed, cancelled or expired)."""
 
 
 def _provider() -> payments.PaymentProvider:
@@ -63,7 +67,7 @@ def handle_webhook(payload: bytes | str, signature: str | None) -> dict[str, str
         return {"result": "ignored"}
     if event.event_type == payments.PAYMENT_SUCCEEDED:
         return {"result": _paid(order)}
-    return {"result": _released(order, CANCELLED, events.ORDER_CANCELLED)}
+    return {"result": _released(order, FAIL)}
 
 
 def _order_paid_by(event: payments.WebhookEvent) -> Order | None:
@@ -77,31 +81,10 @@ def _order_paid_by(event: payments.WebhookEvent) -> Order | None:
 
 
 def _paid(order: Order) -> str:
-    paid_at = now_iso()
     try:
-        transactions.write(
-            lambda tx: tx.update(
-                order,
-                [
-                    Order.status.set(CONFIRMED),
-                    Order.status_shard.set(Order.status_shard_for(order.order_id, CONFIRMED)),
-                    Order.updated_at.set(paid_at),
-                    Order.awaiting_shard.remove(),
-                    Order.payment_client_secret.remove(),
-                    Order.pending_event.set(
-                        Order.pending_event_for(order.order_id, events.ORDER_PAID)
-                    ),
-                    Order.event_at.set(paid_at),
-                ],
-                condition=_still_awaiting(order),
-                on_fail=_NOT_AWAITING,
-            )
-        )
-    except ConditionsFailed:
+        transition(order, PAY, on_fail=_NotAwaiting(), condition=_same_intent(order))
+    except _NotAwaiting:
         return _paid_too_late(order)
-    order.status = CONFIRMED
-    order.updated_at = order.event_at = paid_at
-    order.pending_event = Order.pending_event_for(order.order_id, events.ORDER_PAID)
     metric("OrdersPaid")  # the orders table's stream publishes OrderPaid
     return "confirmed"
 
@@ -121,62 +104,22 @@ def _paid_too_late(order: Order) -> str:
     return "ignored"  # a duplicate: already CONFIRMED (or later)
 
 
-def _still_awaiting(order: Order) -> Condition:
-    awaiting: Condition = Order.status == AWAITING_PAYMENT
-    same_intent: Condition = Order.payment_intent_id == (order.payment_intent_id or "")
-    both: Condition = awaiting & same_intent
-    return both
+def _same_intent(order: Order) -> Condition:
+    """Still waiting for the very PaymentIntent the webhook is about."""
+    same: Condition = Order.payment_intent_id == (order.payment_intent_id or "")
+    return same
 
 
-def _released(order: Order, status: str, event_type: str) -> str:
-    """``AWAITING_PAYMENT`` -> ``status`` with every line's stock given back, in one transaction."""
-    at = now_iso()
-    restock = {line.product_id: int(line.quantity) for line in order.items}
-
-    def build(tx: Transaction) -> None:
-        tx.update(
-            order,
-            [
-                Order.status.set(status),
-                Order.status_shard.set(Order.status_shard_for(order.order_id, status)),
-                Order.updated_at.set(at),
-                Order.awaiting_shard.remove(),
-                Order.payment_client_secret.remove(),
-                Order.pending_event.set(Order.pending_event_for(order.order_id, event_type)),
-                Order.event_at.set(at),
-            ],
-            condition=_still_awaiting(order),
-            on_fail=_NOT_AWAITING,
-        )
-        for product_id, quantity in restock.items():
-            # version=0 only makes PynamoDB bump the version (ADD 1) instead of resetting it.
-            tx.update(
-                Product(product_id, version=0),
-                [Product.stock.add(quantity)],
-                on_fail=_Gone(product_id),
-            )
-
-    def drop_deleted_products(failed: ConditionsFailed) -> bool:
-        if _NOT_AWAITING in failed.meanings:
-            return False
-        gone = [m.product_id for m in failed.meanings if isinstance(m, _Gone)]
-        for product_id in gone:
-            del restock[product_id]
-        return bool(gone)
-
+def _released(order: Order, step: Transition) -> str:
+    """``AWAITING_PAYMENT`` -> failed or expired, the stock given back in one transaction."""
     try:
-        transactions.write(build, retry_if=drop_deleted_products)
-    except ConditionsFailed as failed:
-        if _NOT_AWAITING in failed.meanings:
-            return "ignored"  # already paid, failed, cancelled or expired
-        raise
-    order.status = status
-    order.updated_at = order.event_at = at
-    order.pending_event = Order.pending_event_for(order.order_id, event_type)
-    metric("OrdersExpired" if status == EXPIRED else "PaymentsFailed")
+        transition(order, step, on_fail=_NotAwaiting(), condition=_same_intent(order))
+    except _NotAwaiting:
+        return "ignored"  # already paid, failed, cancelled or expired
+    metric("OrdersExpired" if step is EXPIRE else "PaymentsFailed")
     # Nobody may pay it any more (a failed attempt would otherwise allow another card).
     cancel_intent_quietly(order)
-    return "expired" if status == EXPIRED else "cancelled"
+    return "expired" if step is EXPIRE else "cancelled"
 
 
 def expire_unpaid(now: datetime | None = None) -> int:
@@ -196,7 +139,7 @@ def expire_unpaid(now: datetime | None = None) -> int:
                 range_key_condition=Order.payment_expires_at < cutoff,
                 limit=EXPIRY_BATCH,
             ):
-                expired += _released(order, EXPIRED, events.ORDER_EXPIRED) == "expired"
+                expired += _released(order, EXPIRE) == "expired"
     except Exception as exc:
         if not is_transient(exc):
             raise

@@ -32,7 +32,6 @@ PROVIDERS = (NONE, STRIPE)
 CURRENCY = "usd"
 # Where browsers (Stripe.js, or our page's test payment) reach Stripe's API.
 STRIPE_PUBLIC_API = "https://api.stripe.com"
-TEST_KEY_PREFIX = "pk_test_"
 # A Lambda request has 29 s; Stripe's SDK would wait 80 s by default.
 STRIPE_TIMEOUT_SECONDS = 8.0
 STRIPE_NETWORK_RETRIES = 2

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.order_view import ORDER_STATUSES
+from chalicelib.order_lifecycle import ORDER_STATUSES
 from chalicelib.roles import ROLES
 from chalicelib.text import (
     EMAIL_FORMAT,
@@ -51,6 +51,8 @@ _ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, **_PLAIN}
 _CREDENTIAL = {"type": "string", "maxLength": 128, **_PLAIN}
 _CATEGORY = {"type": "string", "pattern": CATEGORY_PATTERN, "maxLength": 40}
 _QUANTITY = {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY}
+# The total the client showed its buyer: the order is refused (409 PriceChanged) if it differs.
+_EXPECTED_TOTAL = {"type": "number", "minimum": 0, "multipleOf": 0.01}
 
 
 def ref(name: str) -> dict[str, str]:
@@ -123,8 +125,15 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
                 "items": ref("OrderLineInput"),
             },
             "userId": _ID,
+            "expectedTotal": _EXPECTED_TOTAL,
         },
         "required": ["items"],
+        "additionalProperties": False,
+    },
+    # Optional: a checkout without a body orders whatever the cart holds at today's prices.
+    "CartCheckout": {
+        "type": "object",
+        "properties": {"expectedTotal": _EXPECTED_TOTAL},
         "additionalProperties": False,
     },
     "CartLineSet": {
@@ -146,6 +155,9 @@ SHARED_SCHEMAS: dict[str, dict[str, Any]] = {
     "OrderStatus": {"type": "string", "enum": list(ORDER_STATUSES)},
 }
 
+# Request bodies a route also takes absent (the route then uses none of their fields).
+OPTIONAL_BODIES = frozenset({"CartCheckout"})
+
 _MONEY_OUT = {"type": "number", "minimum": 0}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
 
@@ -162,6 +174,10 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
                 "description": "Unknown products, or products lacking stock",
             },
             "userId": {"type": "string", "description": "The unknown buyer"},
+            "total": {
+                "type": "number",
+                "description": "PriceChanged: the order's total now (expectedTotal differed)",
+            },
             "retryable": {"type": "boolean", "description": "Retrying may succeed"},
         },
         "required": ["error", "code"],

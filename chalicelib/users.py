@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pynamodb.exceptions import DoesNotExist
@@ -167,13 +168,16 @@ def authenticate(token: str | None) -> tuple[Principal, UserRecord]:
 
 
 def authenticate_with(
-    token: str | None, model_cls: type[M], hash_key: str | None
+    token: str | None, model_cls: type[M], hash_key: str | Callable[[str], str | None] | None
 ) -> tuple[Principal, UserRecord, M | None]:
     """:func:`authenticate`, and one more item read in the same ``BatchGetItem``.
 
-    ``hash_key=None`` (an id that cannot exist) reads the profile alone.
+    ``hash_key`` may be a function of the caller's user id (e.g. their cart's key);
+    ``None`` (an id that cannot exist) reads the profile alone.
     """
     principal = principal_from_token(token)
+    if callable(hash_key):
+        hash_key = hash_key(principal.user_id)
     keys: list[tuple[type[Model], str]] = [(UserRecord, UserRecord.profile_key(principal.user_id))]
     if hash_key is not None:
         keys.append((model_cls, hash_key))

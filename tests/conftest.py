@@ -84,13 +84,13 @@ def delivered_to(published: dict, protocol: str) -> str:
 
 def unannounced(event_type: str) -> list:
     """Every order in the ``unannounced`` index for this event type: all of its shards and
-    the bare pre-sharding partition (``events.unannounced_partitions``)."""
-    from chalicelib import events
+    the bare pre-sharding partition (``publisher.unannounced_partitions``)."""
+    from chalicelib import publisher
     from chalicelib.models import Order
 
     return [
         order
-        for partition in events.unannounced_partitions(event_type)
+        for partition in publisher.unannounced_partitions(event_type)
         for order in Order.unannounced.query(partition)
     ]
 

@@ -176,7 +176,9 @@ export async function cart(page, token) {
   const body = h("div");
   const section = h("section", {}, h("h1", {}, "Your cart"), status, body);
 
+  let shownTotal = null; // what the buyer sees: checkout is refused if the total changed
   function draw(current) {
+    shownTotal = current.total;
     page.setCart(current);
     if (!current.items.length) {
       body.replaceChildren(h("p", { class: "empty" }, "Your cart is empty. ", h("a", { href: "#/" }, "Browse the products"), "."));
@@ -228,13 +230,20 @@ export async function cart(page, token) {
   async function checkout() {
     status.replaceChildren();
     try {
-      const order = await api("POST", "/cart/checkout", undefined, { idempotencyKey: key });
+      const order = await api("POST", "/cart/checkout", { expectedTotal: shownTotal }, { idempotencyKey: key });
       page.setCart(null);
       page.notify(order.status === AWAITING_PAYMENT
         ? `Order ${order.orderId} placed: ${money(order.total)}. Pay for it by ${when(order.payment?.expiresAt)}; until then its stock is held for you.`
         : `Order ${order.orderId} placed: ${money(order.total)}. It is confirmed in a moment.`);
       page.go("#/orders");
     } catch (error) {
+      if (error.code === "PriceChanged") {
+        // Nothing was ordered: show the cart at today's prices and let the buyer decide.
+        await change("/cart", "GET");
+        status.replaceChildren(h("p", { class: "warn", role: "alert" },
+          `The prices changed: your cart now totals ${money(error.body.total)}. Check it, then check out again.`));
+        return;
+      }
       status.replaceChildren(failure(error));
     }
   }

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib import auth, passwords, tokens
+import app as app_module
+from chalicelib import auth, openapi, passwords, tokens
 from chalicelib.config import Settings, get_settings
 
 SECRET = os.environ["TOKEN_SECRET"].encode()
@@ -301,12 +302,24 @@ def test_a_token_claiming_admin_does_not_make_a_customer_one(api, customer):
 
 # --- who may call what -------------------------------------------------------------------
 
-ADMIN_ONLY = [
-    pytest.param("POST", "/products", {"name": "Lamp", "price": 5}, 201, id="POST-products"),
-    pytest.param("PUT", "/products/{productId}", {"price": 7}, 200, id="PUT-product"),
-    pytest.param("DELETE", "/products/{productId}", None, 204, id="DELETE-product"),
-    pytest.param("GET", "/users", None, 200, id="GET-users"),
-]
+# Each admin route's example body and the status an admin gets with it; the routes
+# themselves come from the route table (app.OPERATIONS), so a new admin route without an
+# example here fails test_every_admin_route_has_an_example.
+ADMIN_EXAMPLES = {
+    ("POST", "/products"): ({"name": "Lamp", "price": 5}, 201),
+    ("PUT", "/products/{productId}"): ({"price": 7}, 200),
+    ("DELETE", "/products/{productId}"): (None, 204),
+    ("GET", "/users"): (None, 200),
+    ("POST", "/orders/{orderId}/ship"): (None, 409),  # the order is PENDING: let in, then 409
+    ("POST", "/orders/{orderId}/deliver"): (None, 409),
+}
+ADMIN_ONLY = sorted(
+    (op.method.upper(), op.path) for op in app_module.OPERATIONS if op.access == openapi.ADMIN
+)
+
+
+def test_every_admin_route_has_an_example():
+    assert set(ADMIN_ONLY) == set(ADMIN_EXAMPLES)
 
 
 @pytest.fixture
@@ -315,28 +328,40 @@ def product(api, admin) -> dict:
 
 
 @pytest.fixture
+def ids(api, customer, product) -> dict:
+    body = {"items": [{"productId": product["productId"], "quantity": 1}]}
+    order = api.post("/orders", body, token=customer.token)
+    assert order.status == 201, order.body
+    return {"productId": product["productId"], "orderId": order.body["orderId"]}
+
+
+@pytest.fixture
 def token_of(admin, customer):
     return {"anonymous": None, "customer": customer.token, "admin": admin.token}
 
 
 @pytest.mark.parametrize(("role", "expected"), [("anonymous", 401), ("customer", 403)])
-@pytest.mark.parametrize(("method", "path", "body", "admin_status"), ADMIN_ONLY)
-def test_admin_only_routes_refuse_everyone_else(
-    api, product, token_of, role, expected, method, path, body, admin_status
-):
-    reply = api.request(method, path.format(**product), body=body, token=token_of[role])
+@pytest.mark.parametrize(("method", "path"), ADMIN_ONLY)
+def test_admin_only_routes_refuse_everyone_else(api, ids, token_of, role, expected, method, path):
+    body = ADMIN_EXAMPLES[(method, path)][0]
+    product_before = api.get(f"/products/{ids['productId']}").body
+    order_before = api.get(f"/orders/{ids['orderId']}", token=token_of["admin"]).body
+
+    reply = api.request(method, path.format(**ids), body=body, token=token_of[role])
+
     assert reply.status == expected, reply.body
     assert set(reply.body) == {"error", "code"}
     assert reply.body["code"] == ("Unauthorized" if expected == 401 else "Forbidden")
     # Nothing happened.
-    stored = api.get(f"/products/{product['productId']}").body
-    assert stored == product
+    assert api.get(f"/products/{ids['productId']}").body == product_before
     assert len(api.get("/products").body["items"]) == 1
+    assert api.get(f"/orders/{ids['orderId']}", token=token_of["admin"]).body == order_before
 
 
-@pytest.mark.parametrize(("method", "path", "body", "admin_status"), ADMIN_ONLY)
-def test_admin_only_routes_serve_admins(api, product, token_of, method, path, body, admin_status):
-    reply = api.request(method, path.format(**product), body=body, token=token_of["admin"])
+@pytest.mark.parametrize(("method", "path"), ADMIN_ONLY)
+def test_admin_only_routes_serve_admins(api, ids, token_of, method, path):
+    body, admin_status = ADMIN_EXAMPLES[(method, path)]
+    reply = api.request(method, path.format(**ids), body=body, token=token_of["admin"])
     assert reply.status == admin_status, reply.body
 
 

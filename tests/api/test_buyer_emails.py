@@ -11,11 +11,16 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from chalicelib import events, mailer
+from chalicelib import mailer, order_lifecycle, subscriber
 from chalicelib.config import get_settings
-from chalicelib.event_types import ORDER_CANCELLED, ORDER_EXPIRED, ORDER_PAID, ORDER_PLACED
 from chalicelib.models import Order
-from chalicelib.order_view import PENDING
+from chalicelib.order_lifecycle import (
+    ORDER_CANCELLED,
+    ORDER_EXPIRED,
+    ORDER_PAID,
+    ORDER_PLACED,
+    PENDING,
+)
 
 SENDER = "shop@example.com"
 ACCOUNT = "123456789012"
@@ -83,7 +88,7 @@ class SesOutage:
 
 
 def test_a_confirmed_order_emails_its_buyer(sender, order, customer):
-    assert events.handle_message(event(ORDER_PLACED, order)) == "confirmed"
+    assert subscriber.handle_message(event(ORDER_PLACED, order)) == "confirmed"
 
     [sent] = outbox()
     assert sent["to"] == [customer.email]
@@ -94,10 +99,10 @@ def test_a_confirmed_order_emails_its_buyer(sender, order, customer):
 
 
 def test_a_cancelled_order_emails_its_buyer_again(api, sender, order, customer):
-    events.handle_message(event(ORDER_PLACED, order))
+    subscriber.handle_message(event(ORDER_PLACED, order))
     view = cancelled(api, customer, order)
 
-    assert events.handle_message(event(ORDER_CANCELLED, view)) == "acknowledged"
+    assert subscriber.handle_message(event(ORDER_CANCELLED, view)) == "acknowledged"
 
     assert [m["subject"].split(" — ")[0] for m in outbox()] == [
         f"Your order {order['orderId'][:8]}… is confirmed",
@@ -109,7 +114,8 @@ def test_a_cancelled_order_emails_its_buyer_again(api, sender, order, customer):
 def takes_payments(monkeypatch) -> None:
     """The subscriber of a stage with a payment provider (it then knows OrderPaid/OrderExpired)."""
     settings = dataclasses.replace(get_settings(), payment_provider="stripe")
-    monkeypatch.setattr(events, "get_settings", lambda: settings)
+    monkeypatch.setattr(order_lifecycle, "get_settings", lambda: settings)
+    monkeypatch.setattr(subscriber, "get_settings", lambda: settings)
 
 
 @pytest.mark.parametrize(
@@ -129,8 +135,8 @@ def test_the_outcome_of_a_payment_emails_the_buyer(
         actions=[Order.status.set(status), Order.pending_event.set(event_type)]
     )
 
-    assert events.handle_message(event(event_type, order)) == "acknowledged"
-    assert events.handle_message(event(event_type, order)) == "ignored"
+    assert subscriber.handle_message(event(event_type, order)) == "acknowledged"
+    assert subscriber.handle_message(event(event_type, order)) == "ignored"
 
     [sent] = outbox()
     assert sent["to"] == [customer.email]
@@ -139,25 +145,25 @@ def test_the_outcome_of_a_payment_emails_the_buyer(
     assert stored(order["orderId"]).emailed == {event_type}
 
 
-@pytest.mark.parametrize("event_type", sorted(events.BUYER_EMAIL_STATUS))
+@pytest.mark.parametrize("event_type", sorted(order_lifecycle.BUYER_EMAIL_STATUS))
 def test_duplicate_deliveries_send_one_email(api, monkeypatch, sender, order, customer, event_type):
-    if event_type in events.PAYMENT_EVENT_TYPES:
+    if event_type in order_lifecycle.PAYMENT_EVENT_TYPES:
         takes_payments(monkeypatch)
     if event_type != ORDER_PLACED:
         # The order as it is when its event goes out: in the new status, event pending.
         Order(order["orderId"]).update(
             actions=[
-                Order.status.set(events.BUYER_EMAIL_STATUS[event_type]),
+                Order.status.set(order_lifecycle.BUYER_EMAIL_STATUS[event_type]),
                 Order.pending_event.set(event_type),
             ]
         )
     message = event(event_type, order)
 
-    outcomes = [events.handle_message(message) for _ in range(3)]
+    outcomes = [subscriber.handle_message(message) for _ in range(3)]
 
     assert outcomes[1:] == ["ignored", "ignored"]
     assert len(outbox()) == 1
-    assert stored(order["orderId"]).status == events.BUYER_EMAIL_STATUS[event_type]
+    assert stored(order["orderId"]).status == order_lifecycle.BUYER_EMAIL_STATUS[event_type]
 
 
 @pytest.mark.parametrize("code", ["Throttling", "ServiceUnavailable"])
@@ -165,22 +171,22 @@ def test_a_failed_send_is_retried_by_the_next_delivery(monkeypatch, sender, orde
     SesOutage(monkeypatch, code)
 
     with pytest.raises(mailer.EmailNotSent):
-        events.handle_message(event(ORDER_PLACED, order))
+        subscriber.handle_message(event(ORDER_PLACED, order))
     after_failure = stored(order["orderId"])
     assert after_failure.status == "CONFIRMED"  # the order is confirmed all the same
     assert not after_failure.emailed  # ... and its email is due again
     assert outbox() == []
 
-    assert events.handle_message(event(ORDER_PLACED, order)) == "emailed"
-    assert events.handle_message(event(ORDER_PLACED, order)) == "ignored"
+    assert subscriber.handle_message(event(ORDER_PLACED, order)) == "emailed"
+    assert subscriber.handle_message(event(ORDER_PLACED, order)) == "ignored"
     assert len(outbox()) == 1
 
 
 def test_a_permanent_refusal_is_not_retried(monkeypatch, sender, order, caplog):
     SesOutage(monkeypatch, "MessageRejected")
 
-    assert events.handle_message(event(ORDER_PLACED, order)) == "confirmed"
-    assert events.handle_message(event(ORDER_PLACED, order)) == "ignored"
+    assert subscriber.handle_message(event(ORDER_PLACED, order)) == "confirmed"
+    assert subscriber.handle_message(event(ORDER_PLACED, order)) == "ignored"
 
     assert outbox() == []
     assert stored(order["orderId"]).emailed == {ORDER_PLACED}
@@ -190,18 +196,18 @@ def test_a_permanent_refusal_is_not_retried(monkeypatch, sender, order, caplog):
 def test_a_later_event_stops_an_earlier_retried_email(api, monkeypatch, sender, order, customer):
     SesOutage(monkeypatch, "Throttling")
     with pytest.raises(mailer.EmailNotSent):
-        events.handle_message(event(ORDER_PLACED, order))
+        subscriber.handle_message(event(ORDER_PLACED, order))
     cancelled(api, customer, order)
 
     # The retried "confirmed" delivery arrives after the cancellation: no confirmation.
-    assert events.handle_message(event(ORDER_PLACED, order)) == "ignored"
+    assert subscriber.handle_message(event(ORDER_PLACED, order)) == "ignored"
     assert outbox() == []
 
 
 def test_a_deleted_buyer_gets_nothing(api, sender, order, customer):
     assert api.delete(f"/users/{customer.user_id}", token=customer.token).status == 204
 
-    assert events.handle_message(event(ORDER_PLACED, order)) == "confirmed"
+    assert subscriber.handle_message(event(ORDER_PLACED, order)) == "confirmed"
 
     assert outbox() == []
     assert stored(order["orderId"]).status == "CONFIRMED"
@@ -209,11 +215,11 @@ def test_a_deleted_buyer_gets_nothing(api, sender, order, customer):
 
 def test_no_address_or_body_reaches_a_log(api, monkeypatch, sender, order, customer, caplog):
     caplog.set_level(logging.DEBUG)
-    events.handle_message(event(ORDER_PLACED, order))
+    subscriber.handle_message(event(ORDER_PLACED, order))
     SesOutage(monkeypatch, "Throttling")
     view = cancelled(api, customer, order)
     with pytest.raises(mailer.EmailNotSent) as failure:
-        events.handle_message(event(ORDER_CANCELLED, view))
+        subscriber.handle_message(event(ORDER_CANCELLED, view))
 
     [sent] = outbox()
     logged = caplog.text + str(failure.value)
@@ -232,8 +238,8 @@ def test_with_no_sender_there_is_no_email_and_no_extra_call(
     mailer._log_disabled_once.cache_clear()
     aws_calls.clear()
 
-    assert events.handle_message(event(ORDER_PLACED, order)) == "confirmed"
-    assert events.handle_message(event(ORDER_PLACED, order)) == "ignored"
+    assert subscriber.handle_message(event(ORDER_PLACED, order)) == "confirmed"
+    assert subscriber.handle_message(event(ORDER_PLACED, order)) == "ignored"
 
     assert aws_calls.operations() == ["UpdateItem", "UpdateItem"]  # as before buyer emails
     assert caplog.text.count("buyer emails are off") == 1
@@ -243,7 +249,7 @@ def test_with_no_sender_there_is_no_email_and_no_extra_call(
 def test_the_email_adds_one_read_and_one_send_to_the_delivery(sender, order, aws_calls):
     aws_calls.clear()
 
-    events.handle_message(event(ORDER_PLACED, order))
+    subscriber.handle_message(event(ORDER_PLACED, order))
 
     assert aws_calls.operations() == ["UpdateItem", "GetItem", "SendEmail"]
     assert stored(order["orderId"]).status != PENDING

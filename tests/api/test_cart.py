@@ -169,14 +169,69 @@ def test_a_cart_changed_during_checkout_is_not_emptied(api, customer, goods, mon
     from chalicelib import cart
 
     fill(api, customer, goods)
-    original = cart.commit_order
+    original = cart.place
 
     def edit_then_commit(*args, **kwargs):
         api.put(f"/cart/items/{goods[0]['productId']}", {"quantity": 5}, token=customer.token)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(cart, "commit_order", edit_then_commit)
+    monkeypatch.setattr(cart, "place", edit_then_commit)
     assert_error(api.post("/cart/checkout", token=customer.token), 409)
     assert api.get("/cart", token=customer.token).body["items"][0]["quantity"] == 5
     assert int(Product.get(goods[0]["productId"]).stock) == 10
     assert api.get("/orders", token=customer.token).body["items"] == []
+
+
+# --- issue #23: the price guard and truthful replays -------------------------------
+
+
+def test_checkout_with_a_stale_expected_total_is_409_and_writes_nothing(
+    api, admin, customer, goods, aws_calls
+):
+    cart = fill(api, customer, goods)
+    api.put(f"/products/{goods[0]['productId']}", {"price": 999999}, token=admin.token)
+    aws_calls.clear()
+
+    reply = api.post("/cart/checkout", {"expectedTotal": cart["total"]}, token=customer.token)
+
+    assert_error(reply, 409, "PriceChanged")
+    now = api.get("/cart", token=customer.token).body
+    assert reply.body["total"] == now["total"] != cart["total"]
+    assert "TransactWriteItems" not in aws_calls.dynamodb()
+    assert len(now["items"]) == 2
+    assert int(Product.get(goods[0]["productId"]).stock) == 10
+    assert api.get("/orders", token=customer.token).body["items"] == []
+    # The total the buyer has now seen is accepted.
+    agreed = api.post("/cart/checkout", {"expectedTotal": now["total"]}, token=customer.token)
+    assert agreed.status == 201, agreed.body
+    assert agreed.body["total"] == now["total"]
+
+
+def test_the_same_key_with_a_different_cart_is_422(api, customer, goods):
+    headers = {"Idempotency-Key": "cart-2"}
+    fill(api, customer, goods)
+    first = api.post("/cart/checkout", token=customer.token, headers=headers)
+    assert first.status == 201, first.body
+    fill(api, customer, goods, quantities=(1, 3))
+
+    reply = api.post("/cart/checkout", token=customer.token, headers=headers)
+
+    assert_error(reply, 422, "IdempotencyKeyReused")
+    assert len(api.get("/cart", token=customer.token).body["items"]) == 2  # untouched
+    assert [o["orderId"] for o in api.get("/orders", token=customer.token).body["items"]] == [
+        first.body["orderId"]
+    ]
+
+
+def test_a_checkout_replay_shows_the_order_as_it_is_now(api, customer, goods):
+    headers = {"Idempotency-Key": "cart-3"}
+    fill(api, customer, goods)
+    first = api.post("/cart/checkout", token=customer.token, headers=headers).body
+    cancelled = api.post(f"/orders/{first['orderId']}/cancel", token=customer.token)
+    assert cancelled.status == 200
+
+    again = api.post("/cart/checkout", token=customer.token, headers=headers)
+
+    assert again.status == 201 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.body["status"] == "CANCELLED"
+    assert again.body == cancelled.body

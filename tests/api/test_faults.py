@@ -15,7 +15,7 @@ import boto3
 import pytest
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import events, observability
+from chalicelib import observability, publisher, subscriber
 from chalicelib.config import get_settings
 from chalicelib.models import Order
 from chalicelib.shards import shard_of
@@ -350,7 +350,7 @@ def test_a_throttled_publish_fails_the_stream_batch_for_lambda_to_retry(
     faults.throttle("sns", "PublishBatch", times=1)
     capsys.readouterr()
 
-    with pytest.raises(events.PublishFailed):
+    with pytest.raises(publisher.PublishFailed):
         stream.poll_once()
     assert emf(capsys.readouterr().out)["HandlerErrors"] == 1
 
@@ -466,7 +466,7 @@ def test_the_sweep_stops_when_throttled_and_resumes_next_run(api, customer, widg
     capsys.readouterr()
 
     tokens = observability.begin()  # metrics are recorded per invocation
-    assert events.republish_unannounced(now=later) == 2  # returns, does not raise
+    assert publisher.republish_unannounced(now=later) == 2  # returns, does not raise
     observability.end(tokens)
     # Stopped at the throttle.
     assert faults.operations("sns") == ["PublishBatch"] * (placed_shards + 1)
@@ -475,9 +475,9 @@ def test_the_sweep_stops_when_throttled_and_resumes_next_run(api, customer, widg
 
     # The subscriber confirms what did go out; the next run starts at what did not.
     for event in published(faults):
-        events.handle_message(json.dumps(event))
+        subscriber.handle_message(json.dumps(event))
     faults.calls.clear()
-    assert events.republish_unannounced(now=later) == 1
+    assert publisher.republish_unannounced(now=later) == 1
     assert [(e["type"], e["orderId"]) for e in published(faults)] == [("OrderCancelled", cancelled)]
 
 
@@ -489,6 +489,6 @@ def test_a_throttled_sweep_query_stops_cleanly(api, customer, widget, faults):
     faults.throttle("dynamodb", "Query", times=1)
     faults.calls.clear()
 
-    assert events.republish_unannounced(now=later) == 0
-    assert events.republish_unannounced(now=later) == 1
+    assert publisher.republish_unannounced(now=later) == 0
+    assert publisher.republish_unannounced(now=later) == 1
     assert [e["orderId"] for e in published(faults)] == [order["orderId"]]

@@ -139,7 +139,7 @@ def test_the_stream_handler_counts_what_it_published(api, admin, customer, capsy
 def test_a_failed_stream_batch_is_counted_as_a_handler_error(
     api, admin, customer, capsys, monkeypatch, stream
 ):
-    from chalicelib import aws, events
+    from chalicelib import aws, publisher
 
     monkeypatch.setattr(aws.client("sns"), "publish_batch", lambda **_: {"Failed": []})
     product = api.create_product(admin)
@@ -147,7 +147,7 @@ def test_a_failed_stream_batch_is_counted_as_a_handler_error(
     assert api.post("/orders", body, token=customer.token).status == 201
     capsys.readouterr()
 
-    with pytest.raises(events.PublishFailed):
+    with pytest.raises(publisher.PublishFailed):
         stream.poll_once()
 
     [document] = _emf(_json_lines(capsys.readouterr().out))

@@ -14,7 +14,7 @@ import pytest
 from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws, events, orders, transactions
+from chalicelib import aws, orders, publisher, subscriber, transactions
 from chalicelib.models import IdempotencyRecord, Order, Product
 from tests.conftest import delivered_to
 
@@ -478,16 +478,16 @@ def test_stock_never_goes_negative(api, admin, customer):
 def test_stock_is_checked_in_the_transaction_not_on_the_read(api, admin, customer, monkeypatch):
     """Another order takes the stock between this order's read and its transaction."""
     product = api.create_product(admin, price=1, stock=5)
-    original = Product.batch_get
+    original = transactions.batch_get
 
     def read_then_race(*args, **kwargs):
-        found = list(original(*args, **kwargs))
+        found = original(*args, **kwargs)
         Product(product["productId"], version=0).update(
             actions=[Product.stock.set(1)], add_version_condition=False
         )
         return found
 
-    monkeypatch.setattr(Product, "batch_get", read_then_race)
+    monkeypatch.setattr(transactions, "batch_get", read_then_race)
     reply = place(api, customer, line(product, 4))
 
     assert reply.status == 409
@@ -561,10 +561,52 @@ def test_a_replay_returns_the_first_order_and_changes_nothing(api, customer, wid
     assert replay.status == 201
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert replay.body == first.body
-    assert aws_calls.dynamodb() == ["BatchGetItem", "TransactWriteItems"]
+    # The read finds the key's record, then the order as it is now: still two calls.
+    assert aws_calls.dynamodb() == ["BatchGetItem", "GetItem"]
     assert publishes(aws_calls) == []
     assert stocks(api, widget) == [8]
     assert own_order_ids(api, customer) == [first.body["orderId"]]
+
+
+def test_a_replay_after_a_cancel_shows_the_order_as_it_is_now(api, customer, widget):
+    first = placed(api, customer, line(widget, 2), key="then-cancel")
+    cancelled = api.post(f"/orders/{first['orderId']}/cancel", token=customer.token)
+    assert cancelled.status == 200
+
+    replay = place(api, customer, line(widget, 2), key="then-cancel")
+
+    assert replay.status == 201 and replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.body["status"] == "CANCELLED"
+    assert replay.body == cancelled.body
+    assert stocks(api, widget) == [10]
+
+
+def test_an_order_with_a_stale_expected_total_is_409_and_writes_nothing(
+    api, admin, customer, widget, aws_calls
+):
+    api.put(f"/products/{widget['productId']}", {"price": 999999}, token=admin.token)
+    aws_calls.clear()
+
+    reply = place(api, customer, line(widget, 2), key="guarded", expectedTotal=2 * widget["price"])
+
+    assert reply.status == 409, reply.body
+    assert reply.body["code"] == "PriceChanged"
+    assert reply.body["total"] == 1999998
+    assert aws_calls.dynamodb() == ["BatchGetItem"]
+    assert stocks(api, widget) == [10]
+    assert own_order_ids(api, customer) == []
+    # The key was not used up: the same request with the new total is placed.
+    agreed = place(api, customer, line(widget, 2), key="guarded", expectedTotal=1999998)
+    assert agreed.status == 201, agreed.body
+    assert "Idempotent-Replayed" not in agreed.headers
+    assert agreed.body["total"] == 1999998
+
+
+def test_a_matching_expected_total_places_the_order(api, customer, widget):
+    reply = place(api, customer, line(widget, 2), expectedTotal=2 * widget["price"])
+
+    assert reply.status == 201, reply.body
+    assert reply.body["total"] == 2 * widget["price"]
 
 
 def test_a_replay_matches_the_merged_request(api, customer, widget, gadget):
@@ -648,7 +690,7 @@ def test_a_key_whose_request_failed_is_not_consumed(api, admin, customer):
 
 def test_an_expired_key_places_a_new_order(api, customer, widget):
     first = placed(api, customer, line(widget), key="old")
-    record_id = orders._idempotency_key(customer.user_id, "old")
+    record_id = orders.idempotency_key(customer.user_id, "old")
     table = boto3.client("dynamodb", region_name="us-east-1")
     past = int((datetime.now(UTC) - timedelta(minutes=1)).timestamp())
     table.update_item(
@@ -674,7 +716,7 @@ def test_the_idempotency_record_expires_a_day_later(api, customer, widget):
     before = datetime.now(UTC)
     placed(api, customer, line(widget), key="ttl")
 
-    record = IdempotencyRecord.get(orders._idempotency_key(customer.user_id, "ttl"))
+    record = IdempotencyRecord.get(orders.idempotency_key(customer.user_id, "ttl"))
 
     window = record.expires_at - before
     assert timedelta(hours=23, minutes=59) <= window <= timedelta(hours=24, minutes=1)
@@ -705,7 +747,7 @@ def test_the_longest_idempotency_key_is_accepted(api, customer, widget):
 
 def test_idempotency_records_never_show_up_as_orders(api, admin, customer, widget):
     order = placed(api, customer, line(widget), key="k")
-    record_id = orders._idempotency_key(customer.user_id, "k")
+    record_id = orders.idempotency_key(customer.user_id, "k")
 
     assert own_order_ids(api, customer) == [order["orderId"]]
     assert order_ids(api, admin) == [order["orderId"]]
@@ -874,7 +916,7 @@ def test_the_owner_cancels_and_stock_is_restored(api, customer, widget, gadget, 
 
 def test_a_confirmed_order_can_be_cancelled(api, customer, widget):
     order = placed(api, customer, line(widget, 4))
-    events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": order["orderId"]}))
+    subscriber.handle_message(json.dumps({"type": "OrderPlaced", "orderId": order["orderId"]}))
     assert api.get(f"/orders/{order['orderId']}", token=customer.token).body["status"] == (
         "CONFIRMED"
     )
@@ -1047,7 +1089,7 @@ def test_the_subscribers_acknowledgments_publish_nothing(api, customer, widget, 
     stream.drain()
     for event_type, order in (("OrderPlaced", kept), ("OrderCancelled", gone)):
         message = json.dumps({"type": event_type, "orderId": order["orderId"]})
-        assert events.handle_message(message) in ("confirmed", "acknowledged")
+        assert subscriber.handle_message(message) in ("confirmed", "acknowledged")
 
     aws_calls.clear()
     assert stream.drain() == 2  # the confirmation and the acknowledgment
@@ -1110,7 +1152,7 @@ def test_a_failed_publish_fails_the_stream_batch_until_sns_is_back(
     with monkeypatch.context() as patch:
         patch.setattr(aws.client("sns"), "publish_batch", refuse)
         for _ in range(2):
-            with pytest.raises(events.PublishFailed):
+            with pytest.raises(publisher.PublishFailed):
                 stream.poll_once()
 
     aws_calls.clear()
@@ -1123,7 +1165,9 @@ def test_the_sweep_republishes_exactly_the_unacknowledged_events(
     api, customer, widget, clock, aws_calls
 ):
     acknowledged = placed(api, customer, line(widget))
-    events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": acknowledged["orderId"]}))
+    subscriber.handle_message(
+        json.dumps({"type": "OrderPlaced", "orderId": acknowledged["orderId"]})
+    )
     unconfirmed = placed(api, customer, line(widget))
     cancelled = placed(api, customer, line(widget))
     api.post(f"/orders/{cancelled['orderId']}/cancel", token=customer.token)
@@ -1131,7 +1175,7 @@ def test_the_sweep_republishes_exactly_the_unacknowledged_events(
     latest_at = datetime.fromisoformat(latest["createdAt"])
 
     aws_calls.clear()
-    assert events.republish_unannounced(now=latest_at + events.SWEEP_GRACE) == 2
+    assert publisher.republish_unannounced(now=latest_at + publisher.SWEEP_GRACE) == 2
     early = {(e["type"], e["orderId"]) for e in publishes(aws_calls)}
     assert early == {
         ("OrderPlaced", unconfirmed["orderId"]),
@@ -1139,7 +1183,7 @@ def test_the_sweep_republishes_exactly_the_unacknowledged_events(
     }
 
     aws_calls.clear()
-    assert events.republish_unannounced(now=latest_at + timedelta(minutes=10)) == 3
+    assert publisher.republish_unannounced(now=latest_at + timedelta(minutes=10)) == 3
     swept = publishes(aws_calls)
     assert {(e["type"], e["orderId"]) for e in swept} == early | {
         ("OrderPlaced", latest["orderId"])
@@ -1158,13 +1202,13 @@ def test_the_sweep_republishes_an_event_the_stream_did_not_get_out(
     order = placed(api, customer, line(widget))
     with monkeypatch.context() as patch:
         patch.setattr(aws.client("sns"), "publish_batch", lambda **_: {"Failed": []})
-        with pytest.raises(events.PublishFailed):
+        with pytest.raises(publisher.PublishFailed):
             stream.poll_once()
     created = datetime.fromisoformat(order["createdAt"])
 
     aws_calls.clear()
-    assert events.republish_unannounced(now=created + timedelta(minutes=1)) == 0
-    assert events.republish_unannounced(now=created + timedelta(minutes=3)) == 1
+    assert publisher.republish_unannounced(now=created + timedelta(minutes=1)) == 0
+    assert publisher.republish_unannounced(now=created + timedelta(minutes=3)) == 1
     [event] = publishes(aws_calls)
     assert (event["type"], event["orderId"]) == ("OrderPlaced", order["orderId"])
 
@@ -1174,18 +1218,18 @@ def test_the_sweep_republishes_an_unacknowledged_event(api, customer, widget, cl
     created = datetime.fromisoformat(order["createdAt"])
 
     aws_calls.clear()
-    assert events.republish_unannounced(now=created + timedelta(minutes=1)) == 0
+    assert publisher.republish_unannounced(now=created + timedelta(minutes=1)) == 0
     assert publishes(aws_calls) == []
-    assert events.republish_unannounced(now=created + timedelta(minutes=3)) == 1
+    assert publisher.republish_unannounced(now=created + timedelta(minutes=3)) == 1
     [event] = publishes(aws_calls)
     assert (event["type"], event["orderId"]) == ("OrderPlaced", order["orderId"])
     # A non-UTC "now" means the same instant.
     local = (created + timedelta(minutes=3)).astimezone(timezone(timedelta(hours=-5)))
-    assert events.republish_unannounced(now=local) == 1
+    assert publisher.republish_unannounced(now=local) == 1
 
     # Once the subscriber has confirmed it, the sweep leaves it alone.
-    assert events.handle_message(json.dumps(event)) == "confirmed"
-    assert events.republish_unannounced(now=created + timedelta(hours=1)) == 0
+    assert subscriber.handle_message(json.dumps(event)) == "confirmed"
+    assert publisher.republish_unannounced(now=created + timedelta(hours=1)) == 0
 
 
 @pytest.mark.parametrize("user_filter", ["", "x" * 65])

@@ -199,3 +199,34 @@ def test_the_page_may_call_stripe_only_on_a_stage_that_takes_payments(api, monke
         monkeypatch.undo()
         get_settings.cache_clear()
         web.content_security_policy.cache_clear()
+
+
+def test_a_replay_shows_the_client_secret_only_while_the_order_awaits_payment(
+    api, stripe, customer, ticket
+):
+    body = {"items": [{"productId": ticket["productId"], "quantity": 1}]}
+    headers = {"Idempotency-Key": "pay-once"}
+    first = api.post("/orders", body, token=customer.token, headers=headers).body
+    assert first["status"] == "AWAITING_PAYMENT" and first["payment"]["clientSecret"]
+
+    waiting = api.post("/orders", body, token=customer.token, headers=headers)
+    assert waiting.headers["Idempotent-Replayed"] == "true"
+    assert waiting.body["payment"]["clientSecret"] == first["payment"]["clientSecret"]
+
+    assert api.post(f"/orders/{first['orderId']}/cancel", token=customer.token).status == 200
+    replay = api.post("/orders", body, token=customer.token, headers=headers)
+
+    assert replay.status == 201 and replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.body["status"] == "CANCELLED"
+    assert "clientSecret" not in replay.body["payment"]
+    assert first["payment"]["clientSecret"] not in json.dumps(replay.body)
+
+
+def test_a_stale_expected_total_creates_no_payment_intent(api, admin, stripe, customer, ticket):
+    body = {"items": [{"productId": ticket["productId"], "quantity": 1}], "expectedTotal": 4}
+
+    reply = api.post("/orders", body, token=customer.token)
+
+    assert reply.status == 409 and reply.body["code"] == "PriceChanged", reply.body
+    assert reply.body["total"] == 4.5
+    assert stripe.calls == []

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from chalicelib import orders
 from chalicelib.models import ORDER_LIST_PARTITION, Order, OrderLine
-from chalicelib.order_view import CONFIRMED
+from chalicelib.order_lifecycle import CONFIRMED
 from chalicelib.shards import SHARDS, PageRead, shard_keys, shard_of
 
 START = datetime(2026, 3, 1, tzinfo=UTC)

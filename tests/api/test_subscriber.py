@@ -10,7 +10,7 @@ import pytest
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.models import Order
-from chalicelib.orders import _idempotency_key
+from chalicelib.orders import idempotency_key
 from tests.conftest import delivered_to, unannounced
 
 
@@ -213,7 +213,7 @@ def test_an_event_for_an_idempotency_record_leaves_it_alone(api, admin, customer
         token=customer.token,
         headers={"Idempotency-Key": "k"},
     )
-    record_id = _idempotency_key(customer.user_id, "k")
+    record_id = idempotency_key(customer.user_id, "k")
     before = raw_item(record_id)
     assert before is not None
 

@@ -11,17 +11,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib import events
+from chalicelib import order_lifecycle, publisher
+from chalicelib import subscriber as subscriber_lambda
 from chalicelib.models import Order, OrderLine
-from chalicelib.order_view import CONFIRMED, PENDING
+from chalicelib.order_lifecycle import CONFIRMED, PENDING
 from chalicelib.shards import SHARDS, shard_of
 from tests.conftest import delivered_to
 
 BACKLOG = 5_000
 LONG_AGO = datetime(2026, 1, 1, tzinfo=UTC)
-# Each event type's backlog is sharded, plus its pre-sharding partition (events.py); only
+# Each event type's backlog is sharded, plus its pre-sharding partition (publisher.py); only
 # OrderPlaced's shards have a backlog here.
-EMPTY_PARTITIONS = len(events.EVENT_TYPES) * (SHARDS + 1) - SHARDS
+EMPTY_PARTITIONS = len(order_lifecycle.EVENT_TYPES) * (SHARDS + 1) - SHARDS
 
 
 def _by_shard(ids: list[str]) -> dict[int, list[str]]:
@@ -34,7 +35,7 @@ def _by_shard(ids: list[str]) -> dict[int, list[str]]:
 def _backlog_left() -> list[Order]:
     return [
         order
-        for partition in events.unannounced_partitions(events.ORDER_PLACED)
+        for partition in publisher.unannounced_partitions(order_lifecycle.ORDER_PLACED)
         for order in Order.unannounced.query(partition)
     ]
 
@@ -58,7 +59,7 @@ def _unacknowledged(count: int) -> list[str]:
                     ],
                     total=1,
                     created_at=at,
-                    pending_event=Order.pending_event_for(order_id, events.ORDER_PLACED),
+                    pending_event=Order.pending_event_for(order_id, order_lifecycle.ORDER_PLACED),
                     event_at=at,
                     status_shard=Order.status_shard_for(order_id, PENDING),
                 )
@@ -70,7 +71,7 @@ def _unacknowledged(count: int) -> list[str]:
 def subscriber(monkeypatch):
     """SNS and a healthy subscriber: every publish is delivered and handled at once."""
     published: list[str] = []
-    real_publish = events.publish
+    real_publish = publisher.publish
 
     def publish_and_deliver(due, **options):
         failed = real_publish(due, **options)
@@ -78,11 +79,11 @@ def subscriber(monkeypatch):
             if (event_type, order) in failed:
                 continue
             published.append(order.order_id)
-            message = events.event_message(event_type, order)
-            events.handle_message(json.dumps(message, default=str))
+            message = publisher.event_message(event_type, order)
+            subscriber_lambda.handle_message(json.dumps(message, default=str))
         return failed
 
-    monkeypatch.setattr(events, "publish", publish_and_deliver)
+    monkeypatch.setattr(publisher, "publish", publish_and_deliver)
     return published
 
 
@@ -96,13 +97,13 @@ def test_a_backlog_of_5000_drains_over_runs_that_stop_when_time_runs_low(aws, su
     ids = _unacknowledged(BACKLOG)
     now = LONG_AGO + timedelta(days=1)
 
-    with caplog.at_level(logging.WARNING, logger="chalicelib.events"):
+    with caplog.at_level(logging.WARNING, logger="chalicelib.publisher"):
         # The other event types' partitions are empty: one page each, in the first round.
-        first = events.sweep(now, remaining_ms=_pages_of_time(10 + EMPTY_PARTITIONS))
+        first = publisher.sweep(now, remaining_ms=_pages_of_time(10 + EMPTY_PARTITIONS))
 
     assert first.complete is False
     assert first.pages == 10 + EMPTY_PARTITIONS
-    assert first.published == first.found == 10 * events.SWEEP_BATCH
+    assert first.published == first.found == 10 * publisher.SWEEP_BATCH
     assert first.left == BACKLOG - 1_000
     assert "at least 4000 unacknowledged event(s) left" in caplog.text
     # Oldest first in each shard, each once: the run stopped cleanly between pages.
@@ -110,22 +111,22 @@ def test_a_backlog_of_5000_drains_over_runs_that_stop_when_time_runs_low(aws, su
     for shard, published in _by_shard(subscriber).items():
         assert published == _by_shard(ids)[shard][: len(published)]
 
-    second = events.sweep(now, remaining_ms=_pages_of_time(1_000))
+    second = publisher.sweep(now, remaining_ms=_pages_of_time(1_000))
     assert second.complete is True and second.left == 0
     assert second.published == BACKLOG - 1_000
     assert sorted(subscriber) == ids
     assert _backlog_left() == []
     assert {o.status for o in Order.batch_get(ids[::250])} == {CONFIRMED}
 
-    assert events.sweep(now).published == 0
+    assert publisher.sweep(now).published == 0
 
 
 def test_a_sweep_without_a_time_limit_drains_everything_in_one_run(aws, subscriber):
     ids = _unacknowledged(450)
-    report = events.sweep(LONG_AGO + timedelta(days=1))
+    report = publisher.sweep(LONG_AGO + timedelta(days=1))
     assert (report.published, report.complete, report.left) == (450, True, 0)
     # A shard of n events takes n // 100 + 1 pages (the last one short, or empty).
-    pages = sum(len(shard) // events.SWEEP_BATCH + 1 for shard in _by_shard(ids).values())
+    pages = sum(len(shard) // publisher.SWEEP_BATCH + 1 for shard in _by_shard(ids).values())
     assert report.pages == pages + EMPTY_PARTITIONS
 
 
@@ -133,8 +134,8 @@ def test_the_sweep_reads_rows_written_before_the_sharding(aws, subscriber):
     """Until ``make migrate`` rewrites them, bare ``pendingEvent`` rows are swept too."""
     ids = _unacknowledged(3)
     for order_id in ids:
-        Order(order_id).update(actions=[Order.pending_event.set(events.ORDER_PLACED)])
-    report = events.sweep(LONG_AGO + timedelta(days=1))
+        Order(order_id).update(actions=[Order.pending_event.set(order_lifecycle.ORDER_PLACED)])
+    report = publisher.sweep(LONG_AGO + timedelta(days=1))
     assert report.published == 3
     assert sorted(subscriber) == ids
     assert {o.status for o in Order.batch_get(ids)} == {CONFIRMED}
@@ -143,15 +144,15 @@ def test_the_sweep_reads_rows_written_before_the_sharding(aws, subscriber):
 
 def test_the_scheduled_function_passes_its_remaining_time(api, aws, subscriber, monkeypatch):
     _unacknowledged(30)
-    reports: list[tuple[int, events.SweepReport]] = []
-    real_sweep = events.sweep
+    reports: list[tuple[int, publisher.SweepReport]] = []
+    real_sweep = publisher.sweep
 
     def sweep(now=None, remaining_ms=None):
         assert remaining_ms is not None
         reports.append((remaining_ms(), real_sweep(now, remaining_ms)))
         return reports[-1][1]
 
-    monkeypatch.setattr(events, "sweep", sweep)
+    monkeypatch.setattr(publisher, "sweep", sweep)
     # chalice.test's Lambda context gives a function 3 s: time for some of the ~30 pages
     # (one per shard and event type) on a busy machine, every one of them on a quiet one.
     event = api.client.events.generate_cw_event(
@@ -206,8 +207,8 @@ def test_an_event_the_subscriber_gave_up_on_is_confirmed_by_the_next_sweep(
     # Inside the grace period the sweep leaves it alone; after it, it publishes again.
     created = datetime.fromisoformat(reply.body["createdAt"])
     aws_calls.clear()
-    assert events.sweep(created + timedelta(seconds=30)).published == 0
-    report = events.sweep(created + events.SWEEP_GRACE + timedelta(seconds=1))
+    assert publisher.sweep(created + timedelta(seconds=30)).published == 0
+    report = publisher.sweep(created + publisher.SWEEP_GRACE + timedelta(seconds=1))
     assert report.published == 1
     [again] = _published_entries(aws_calls)
     assert json.loads(delivered_to(again, "lambda"))["orderId"] == order_id
@@ -215,4 +216,4 @@ def test_an_event_the_subscriber_gave_up_on_is_confirmed_by_the_next_sweep(
     deliver(delivered_to(again, "lambda"))  # the subscriber works again
     assert Order.get(order_id, consistent_read=True).status == CONFIRMED
     assert api.get(f"/orders/{order_id}", token=customer.token).body["status"] == CONFIRMED
-    assert events.sweep(created + timedelta(hours=1)).found == 0
+    assert publisher.sweep(created + timedelta(hours=1)).found == 0

@@ -533,14 +533,14 @@ def exercise_buyer_email(flows: Flows, orders: dict[str, str]) -> None:
 @contextmanager
 def topic_arn_from_sts() -> Iterator[None]:
     """As deployed by ``chalice deploy``: no configured ARN, derived via GetCallerIdentity."""
-    from chalicelib import events
+    from chalicelib import publisher
 
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("ORDER_EVENTS_TOPIC_ARN")
-        events.topic_arn.cache_clear()
+        publisher.topic_arn.cache_clear()
         refresh_settings()
         yield
-    events.topic_arn.cache_clear()
+    publisher.topic_arn.cache_clear()
     refresh_settings()
 
 
@@ -647,7 +647,7 @@ def run_all_flows() -> Exercised:
     from moto import mock_aws
 
     from app import app
-    from chalicelib import events
+    from chalicelib import publisher
 
     with mock_aws(), pytest.MonkeyPatch.context() as patch:
         cfn = boto3.client("cloudformation", region_name=REGION)
@@ -672,7 +672,7 @@ def run_all_flows() -> Exercised:
             exercise_subscriber(flows, orders, stream_arn["OutputValue"])
             exercise_buyer_email(flows, orders)
             flows.stream(stream_arn["OutputValue"])  # the acknowledgments: nothing to publish
-            patch.setattr(events, "SWEEP_GRACE", timedelta(minutes=-10))  # everything is due
+            patch.setattr(publisher, "SWEEP_GRACE", timedelta(minutes=-10))  # everything is due
             flows.sweep()
             with topic_arn_from_sts():
                 flows.sweep()

@@ -284,6 +284,34 @@ def test_an_admin_manages_products_ships_and_delivers_an_order_and_lists_users(
     screenshot(page, "admin-users")
 
 
+def test_a_price_change_before_checkout_is_shown_and_nothing_is_ordered(browser_page, http, stack):
+    """Issue #23 item 5: the page sends the total it shows; a changed price is a 409 it shows."""
+    admin = http.login(stack.admin_email, stack.admin_password)
+    lamp = http.create_product(admin, name="Reading lamp", category="home", price=20, stock=5)
+    buyer = http.register(name="Price Watcher")
+    page = browser_page
+    sign_in(page, buyer.email, buyer.password)
+    expect(page.get_by_role("heading", name="Products", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Add Reading lamp to cart").click()
+    expect(page.get_by_role("link", name="Cart (1)")).to_be_visible()
+    page.get_by_role("link", name="Cart (1)").click()
+    expect(page.locator("td.total")).to_have_text("20.00")
+    changed = http.put(f"/products/{lamp['productId']}", {"price": 999999}, token=admin.token)
+    assert changed.status == 200, changed.body
+
+    page.get_by_role("button", name="Check out").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("your cart now totals 999999.00")
+    expect(page.locator("td.total")).to_have_text("999999.00")
+    assert http.get("/orders", token=buyer.token).body["items"] == []
+    assert stock_of(http, lamp) == 5
+    # Seen and accepted: the same button now orders at the new price.
+    page.get_by_role("button", name="Check out").click()
+    expect(page.get_by_role("heading", name="My orders")).to_be_visible()
+    [order] = http.get("/orders", token=buyer.token).body["items"]
+    assert order["total"] == 999999
+
+
 def test_a_customer_sees_no_admin_view(browser_page, http):
     buyer = http.register(name="Curious Customer")
     page = browser_page

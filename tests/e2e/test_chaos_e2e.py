@@ -38,18 +38,18 @@ MAX_TRIES = 10
 SWEEP_SCRIPT = """
 import json
 from datetime import UTC, datetime, timedelta
-from chalicelib import events
+from chalicelib import order_lifecycle, publisher
 from chalicelib.models import Order
 
 later = datetime.now(UTC) + timedelta(hours=1)
 republished, left = 0, None
 for rounds in range(1, 41):
-    republished += events.republish_unannounced(now=later)
+    republished += publisher.republish_unannounced(now=later)
     try:
         left = sum(
             Order.unannounced.count(partition)
-            for kind in events.EVENT_TYPES
-            for partition in events.unannounced_partitions(kind)
+            for kind in order_lifecycle.EVENT_TYPES
+            for partition in publisher.unannounced_partitions(kind)
         )
     except Exception:
         continue  # the count was throttled too; sweep again

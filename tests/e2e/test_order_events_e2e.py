@@ -22,7 +22,7 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from chalicelib import events
+from chalicelib import publisher
 from chalicelib.models import Order, Product
 from tests.conftest import unannounced
 
@@ -140,7 +140,7 @@ def assert_every_event_arrived_and_settled(shop: Shop, kept: list[str], cancelle
     later = datetime.now(UTC) + timedelta(hours=1)
     assert unannounced("OrderPlaced") == []
     assert unannounced("OrderCancelled") == []
-    assert events.republish_unannounced(now=later) == 0
+    assert publisher.republish_unannounced(now=later) == 0
 
 
 def test_every_event_arrives_once_when_nothing_fails(shop):

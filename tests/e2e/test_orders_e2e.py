@@ -156,7 +156,11 @@ def test_one_idempotency_key_sent_ten_times_at_once_places_one_order(http, buyer
     assert {status for status, _ in results} <= {200, 201}, results
     assert len({order["orderId"] for _, order in results}) == 1, results
     first = results[0][1]
-    assert all(order == first for _, order in results)  # the same body, not only the id
+    # The same order, as it is when each answer is made (the subscriber may confirm it
+    # in between: a replay tells the current status).
+    same = {"orderId", "items", "total", "createdAt", "userId"}
+    assert all({k: order[k] for k in same} == {k: first[k] for k in same} for _, order in results)
+    assert {order["status"] for _, order in results} <= {"PENDING", "CONFIRMED"}
     assert stock_of(http, product) == 7
     _, page = http.get("/orders", token=buyer["token"])
     assert [o["orderId"] for o in page["items"]] == [first["orderId"]]
@@ -175,6 +179,62 @@ def test_one_idempotency_key_sent_ten_times_at_once_places_one_order(http, buyer
     assert status == 201, theirs
     assert theirs["orderId"] != first["orderId"]
     assert stock_of(http, product) == 4
+
+
+def test_a_replay_after_a_cancel_answers_with_the_cancelled_order(http, buyer, new_product):
+    """Issue #23 item 6, over HTTP: a replay tells the order's current status."""
+    product = new_product(stock=5)
+    body = order_body((product, 2))
+    key = {"Idempotency-Key": f"then-cancel-{uuid.uuid4()}"}
+    status, order = http.post("/orders", body, token=buyer["token"], headers=key)
+    assert status == 201, order
+    status, cancelled = http.post(f"/orders/{order['orderId']}/cancel", token=buyer["token"])
+    assert status == 200, cancelled
+
+    status, replay = http.post("/orders", body, token=buyer["token"], headers=key)
+
+    assert (status, replay["orderId"], replay["status"]) == (201, order["orderId"], "CANCELLED")
+    assert stock_of(http, product) == 5
+
+
+def test_a_stale_expected_total_is_a_409_with_the_new_total(http, admin, buyer, new_product):
+    """Issue #23 item 5, over HTTP: POST /orders and cart checkout refuse a changed total."""
+    product = new_product(stock=5, price=20)
+    path = f"/products/{product['productId']}"
+    assert http.put(path, {"price": 999999}, token=admin)[0] == 200
+    body = {**order_body((product, 2)), "expectedTotal": 40}
+
+    status, error = http.post("/orders", body, token=buyer["token"])
+
+    assert (status, error["code"], error["total"]) == (409, "PriceChanged", 1999998), error
+    assert (
+        http.put(f"/cart/items/{product['productId']}", {"quantity": 2}, token=buyer["token"])[0]
+        == 200
+    )
+    status, error = http.post("/cart/checkout", {"expectedTotal": 40}, token=buyer["token"])
+    assert (status, error["code"], error["total"]) == (409, "PriceChanged", 1999998), error
+    assert stock_of(http, product) == 5
+    assert http.get("/orders", token=buyer["token"])[1]["items"] == []
+    status, order = http.post("/cart/checkout", {"expectedTotal": 1999998}, token=buyer["token"])
+    assert (status, order["total"]) == (201, 1999998), order
+
+
+def test_a_cart_checkout_key_reused_for_another_cart_is_a_422(http, buyer, new_product):
+    """Issue #23 item 6, over HTTP: the key stands for the cart's content."""
+    product = new_product(stock=9)
+    line = f"/cart/items/{product['productId']}"
+    key = {"Idempotency-Key": f"cart-{uuid.uuid4()}"}
+    assert http.put(line, {"quantity": 1}, token=buyer["token"])[0] == 200
+    status, first = http.post("/cart/checkout", token=buyer["token"], headers=key)
+    assert status == 201, first
+    status, again = http.post("/cart/checkout", token=buyer["token"], headers=key)
+    assert (status, again["orderId"]) == (201, first["orderId"])  # emptied cart: a retry
+    assert http.put(line, {"quantity": 3}, token=buyer["token"])[0] == 200
+
+    status, error = http.post("/cart/checkout", token=buyer["token"], headers=key)
+
+    assert (status, error["code"]) == (422, "IdempotencyKeyReused"), error
+    assert stock_of(http, product) == 8
 
 
 def test_five_simultaneous_cancels_cancel_once(http, buyer, new_product):

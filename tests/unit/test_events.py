@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
 
-from chalicelib import events
+from chalicelib import order_lifecycle, publisher, subscriber
 from chalicelib.encoding import json_default
 from chalicelib.models import Order
 from chalicelib.schemas import MAX_ID_LENGTH
@@ -21,9 +21,9 @@ from tests.factories import make_order
 # --- event_message -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("event_type", events.EVENT_TYPES)
+@pytest.mark.parametrize("event_type", order_lifecycle.EVENT_TYPES)
 def test_event_message_carries_the_documented_fields(event_type):
-    message = events.event_message(event_type, make_order(updated_at="2030-01-02T00:00:00.000Z"))
+    message = publisher.event_message(event_type, make_order(updated_at="2030-01-02T00:00:00.000Z"))
 
     assert set(message) == {"type", "orderId", "userId", "total", "items", "createdAt"}
     assert message["type"] == event_type
@@ -42,7 +42,7 @@ def test_event_message_carries_the_documented_fields(event_type):
 
 
 def test_event_message_serializes_money_exactly():
-    text = json.dumps(events.event_message("OrderPlaced", make_order()), default=json_default)
+    text = json.dumps(publisher.event_message("OrderPlaced", make_order()), default=json_default)
 
     decoded = json.loads(text)
     assert decoded["total"] == 0.5
@@ -101,7 +101,7 @@ def pending(event_type: str) -> str:
 
 
 def test_order_placed_confirms_only_a_pending_order_and_acknowledges_it(updates):
-    result = events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": "order-1"}))
+    result = subscriber.handle_message(json.dumps({"type": "OrderPlaced", "orderId": "order-1"}))
 
     assert result == "confirmed"
     [(order_id, actions, condition)] = updates.calls
@@ -115,7 +115,7 @@ def test_order_placed_confirms_only_a_pending_order_and_acknowledges_it(updates)
 
 
 def test_order_cancelled_only_acknowledges(updates):
-    result = events.handle_message(json.dumps({"type": "OrderCancelled", "orderId": "order-1"}))
+    result = subscriber.handle_message(json.dumps({"type": "OrderCancelled", "orderId": "order-1"}))
 
     assert result == "acknowledged"
     [(_, actions, condition)] = updates.calls
@@ -125,7 +125,7 @@ def test_order_cancelled_only_acknowledges(updates):
 
 @pytest.mark.parametrize("event_type", ["OrderShipped", "OrderDelivered"])
 def test_fulfilment_events_only_acknowledge(updates, event_type):
-    result = events.handle_message(json.dumps({"type": event_type, "orderId": "order-1"}))
+    result = subscriber.handle_message(json.dumps({"type": event_type, "orderId": "order-1"}))
 
     assert result == "acknowledged"
     [(_, actions, condition)] = updates.calls
@@ -134,27 +134,27 @@ def test_fulfilment_events_only_acknowledge(updates, event_type):
 
 
 def test_extra_fields_are_ignored(updates):
-    message = events.event_message("OrderPlaced", make_order())
+    message = publisher.event_message("OrderPlaced", make_order())
     raw = json.dumps({**message, "extra": 1}, default=json_default)
 
-    assert events.handle_message(raw) == "confirmed"
+    assert subscriber.handle_message(raw) == "confirmed"
     assert updates.calls[0][0] == "order-1"
 
 
 def test_a_failed_condition_means_a_duplicate_or_overtaken_event(monkeypatch):
     recorder = patch_update(monkeypatch, conditional_check_failed())
 
-    for event_type in events.EVENT_TYPES:
+    for event_type in order_lifecycle.EVENT_TYPES:
         raw = json.dumps({"type": event_type, "orderId": "order-1"})
-        assert events.handle_message(raw) == "ignored"
-    assert len(recorder.calls) == len(events.EVENT_TYPES) == 4
+        assert subscriber.handle_message(raw) == "ignored"
+    assert len(recorder.calls) == len(order_lifecycle.EVENT_TYPES) == 4
 
 
 def test_other_database_errors_are_raised_so_the_delivery_is_retried(monkeypatch):
     patch_update(monkeypatch, update_error("ThrottlingException"))
 
     with pytest.raises(UpdateError):
-        events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": "order-1"}))
+        subscriber.handle_message(json.dumps({"type": "OrderPlaced", "orderId": "order-1"}))
 
 
 @pytest.mark.parametrize(
@@ -187,8 +187,8 @@ def test_other_database_errors_are_raised_so_the_delivery_is_retried(monkeypatch
     ids=lambda raw: repr(raw[:50]),
 )
 def test_malformed_messages_are_logged_and_dropped_without_io(updates, aws_calls, caplog, raw):
-    with caplog.at_level(logging.ERROR, logger="chalicelib.events"):
-        assert events.handle_message(raw) == "dropped"
+    with caplog.at_level(logging.ERROR, logger="chalicelib.subscriber"):
+        assert subscriber.handle_message(raw) == "dropped"
 
     assert updates.calls == []
     assert aws_calls.calls == []
@@ -198,7 +198,7 @@ def test_malformed_messages_are_logged_and_dropped_without_io(updates, aws_calls
 def test_the_longest_order_id_is_still_handled(updates):
     order_id = "x" * MAX_ID_LENGTH
 
-    assert events.handle_message(json.dumps({"type": "OrderPlaced", "orderId": order_id})) == (
+    assert subscriber.handle_message(json.dumps({"type": "OrderPlaced", "orderId": order_id})) == (
         "confirmed"
     )
     assert updates.calls[0][0] == order_id
@@ -244,15 +244,15 @@ class FakeSns:
 @pytest.fixture
 def sns(monkeypatch):
     fake = FakeSns()
-    monkeypatch.setattr(events, "client", lambda service: fake)
+    monkeypatch.setattr(publisher, "client", lambda service: fake)
     return fake
 
 
 def test_publish_sends_the_message_with_its_type_attribute(sns):
-    assert events.publish([("OrderCancelled", make_order())]) == []
+    assert publisher.publish([("OrderCancelled", make_order())]) == []
 
     [call] = sns.calls
-    assert call["TopicArn"] == events.topic_arn()
+    assert call["TopicArn"] == publisher.topic_arn()
     [entry] = call["PublishBatchRequestEntries"]
     assert entry["MessageAttributes"] == {
         "type": {"DataType": "String", "StringValue": "OrderCancelled"}
@@ -266,7 +266,7 @@ def test_publish_sends_the_message_with_its_type_attribute(sns):
 def test_publish_sends_ten_events_per_call(sns):
     batch = [("OrderPlaced", Order(f"o-{i}", **_fields(make_order()))) for i in range(23)]
 
-    assert events.publish(batch) == []
+    assert publisher.publish(batch) == []
 
     assert [len(c["PublishBatchRequestEntries"]) for c in sns.calls] == [10, 10, 3]
     ids = [json.loads(delivered_to(e, "lambda"))["orderId"] for e in sns.published]
@@ -274,7 +274,7 @@ def test_publish_sends_ten_events_per_call(sns):
 
 
 def test_publish_makes_no_call_for_no_events(sns):
-    assert events.publish([]) == []
+    assert publisher.publish([]) == []
     assert sns.calls == []
 
 
@@ -286,7 +286,7 @@ def test_a_failed_call_returns_its_events_and_is_logged_not_raised(sns, caplog):
     sns.error = ConnectionError("endpoint unreachable")
     batch = [("OrderPlaced", make_order()), ("OrderCancelled", make_order())]
 
-    assert events.publish(batch) == batch
+    assert publisher.publish(batch) == batch
     assert "publishing 2 order event(s) failed" in caplog.text
 
 
@@ -295,7 +295,7 @@ def test_failed_and_unlisted_entries_count_as_not_published(sns):
     sns.fail_ids = {"1"}
     sns.drop_ids = {"3"}
 
-    failed = events.publish(batch)
+    failed = publisher.publish(batch)
 
     assert [order.order_id for _, order in failed] == ["o-1", "o-3"]
 
@@ -341,21 +341,21 @@ def cancelled(**overrides) -> Order:
     ],
 )
 def test_the_status_transition_decides_the_event(event_name, old, new, expected):
-    event = events.announced_event(
+    event = publisher.announced_event(
         event_name, image(old()) if old else None, image(new()) if new else None
     )
 
     assert (event[0] if event else None) == expected
     if event:
         assert event[1].order_id == "order-1"
-        assert events.event_message(*event)["total"] == 0.5
+        assert publisher.event_message(*event)["total"] == 0.5
 
 
 def test_every_status_that_announces_an_event_is_an_order_status():
-    from chalicelib.order_view import ORDER_STATUSES
+    from chalicelib.order_lifecycle import ORDER_STATUSES
 
-    assert set(events.STATUS_EVENTS) <= set(ORDER_STATUSES)
-    assert set(events.EVENT_TYPES) == set(events.STATUS_EVENTS.values())
+    assert set(order_lifecycle.STATUS_EVENTS) <= set(ORDER_STATUSES)
+    assert set(order_lifecycle.EVENT_TYPES) == set(order_lifecycle.STATUS_EVENTS.values())
 
 
 def test_idempotency_records_announce_nothing():
@@ -365,7 +365,7 @@ def test_idempotency_records_announce_nothing():
         "requestHash": {"S": "h"},
     }
 
-    assert events.announced_event("INSERT", None, record) is None
+    assert publisher.announced_event("INSERT", None, record) is None
 
 
 def _changes(*pairs):
@@ -378,7 +378,7 @@ def _changes(*pairs):
 def test_a_batch_is_published_in_one_call(sns):
     changes = _changes((None, placed()), (placed(), confirmed()), (placed(), cancelled()))
 
-    assert events.publish_changes(changes) == 2
+    assert publisher.publish_changes(changes) == 2
 
     [call] = sns.calls
     entries = call["PublishBatchRequestEntries"]
@@ -387,29 +387,29 @@ def test_a_batch_is_published_in_one_call(sns):
 
 
 def test_a_batch_that_announces_nothing_calls_nothing(sns):
-    assert events.publish_changes(_changes((placed(), confirmed()))) == 0
+    assert publisher.publish_changes(_changes((placed(), confirmed()))) == 0
     assert sns.calls == []
 
 
 def test_a_publish_error_fails_the_batch_so_lambda_retries_it(sns):
     sns.fail_ids = {"1"}
 
-    with pytest.raises(events.PublishFailed, match="1 of 2"):
-        events.publish_changes(_changes((None, placed()), (placed(), cancelled())))
+    with pytest.raises(publisher.PublishFailed, match="1 of 2"):
+        publisher.publish_changes(_changes((None, placed()), (placed(), cancelled())))
 
 
 def test_an_unreachable_topic_fails_the_batch(sns):
     sns.error = ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "Publish")
 
-    with pytest.raises(events.PublishFailed):
-        events.publish_changes(_changes((None, placed())))
+    with pytest.raises(publisher.PublishFailed):
+        publisher.publish_changes(_changes((None, placed())))
 
 
 def test_an_unreadable_record_is_skipped_not_retried_forever(sns, caplog):
     broken = ("INSERT", None, {"orderId": {"S": "o-9"}, "status": {"S": "PENDING"}})
     changes = [broken, *_changes((None, placed()))]
 
-    assert events.publish_changes(changes) == 1
+    assert publisher.publish_changes(changes) == 1
     assert "skipping unreadable orders stream record" in caplog.text
     assert len(sns.published) == 1
 
@@ -440,16 +440,18 @@ def test_the_sweep_queries_each_event_type_before_the_grace_period(monkeypatch, 
     monkeypatch.setattr(Order.unannounced, "query", query)
     now = datetime(2030, 1, 1, 0, 10, tzinfo=UTC)
 
-    assert events.republish_unannounced(now=now) == 1
+    assert publisher.republish_unannounced(now=now) == 1
 
     # Every shard of every event type, then its pre-sharding partition (the bare type).
-    partitions = [f"{t}#{i}" for t in events.EVENT_TYPES for i in range(SHARDS)]
-    assert sorted(c[0] for c in query.calls) == sorted(partitions + list(events.EVENT_TYPES))
+    partitions = [f"{t}#{i}" for t in order_lifecycle.EVENT_TYPES for i in range(SHARDS)]
+    assert sorted(c[0] for c in query.calls) == sorted(
+        partitions + list(order_lifecycle.EVENT_TYPES)
+    )
     assert shard in partitions
-    expected = (now - events.SWEEP_GRACE).isoformat(timespec="milliseconds")
+    expected = (now - publisher.SWEEP_GRACE).isoformat(timespec="milliseconds")
     expected = expected.replace("+00:00", "Z")
     assert all(c[1] == f"eventAt < {{'S': '{expected}'}}" for c in query.calls)
-    assert all(c[2]["limit"] == events.SWEEP_BATCH for c in query.calls)
+    assert all(c[2]["limit"] == publisher.SWEEP_BATCH for c in query.calls)
     assert [json.loads(json.loads(p["Message"])["default"])["type"] for p in sns.published] == [
         "OrderPlaced"
     ]
@@ -460,8 +462,8 @@ def test_the_sweep_cutoff_is_utc_whatever_the_callers_timezone(monkeypatch, sns)
     monkeypatch.setattr(Order.unannounced, "query", query)
     utc = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
-    events.republish_unannounced(now=utc)
-    events.republish_unannounced(now=utc.astimezone(timezone(timedelta(hours=9))))
+    publisher.republish_unannounced(now=utc)
+    publisher.republish_unannounced(now=utc.astimezone(timezone(timedelta(hours=9))))
 
     second_run = len(query.calls) // 2
     assert (
@@ -476,5 +478,5 @@ def test_the_sweep_counts_only_successful_publishes(monkeypatch, sns):
     query = QueryRecorder({"OrderPlaced": [make_order()], "OrderCancelled": [make_order()]})
     monkeypatch.setattr(Order.unannounced, "query", query)
 
-    assert events.republish_unannounced(now=datetime(2030, 1, 2, tzinfo=UTC)) == 0
+    assert publisher.republish_unannounced(now=datetime(2030, 1, 2, tzinfo=UTC)) == 0
     assert len(sns.published) == 2

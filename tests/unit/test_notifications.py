@@ -7,8 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib import events
-from chalicelib.event_types import ORDER_CANCELLED, ORDER_DELIVERED, ORDER_PLACED, ORDER_SHIPPED
+from chalicelib import order_lifecycle, publisher
 from chalicelib.models import Order, OrderLine
 from chalicelib.notifications import (
     MAX_SUBJECT,
@@ -16,6 +15,7 @@ from chalicelib.notifications import (
     buyer_email,
     staff_email,
 )
+from chalicelib.order_lifecycle import ORDER_CANCELLED, ORDER_DELIVERED, ORDER_PLACED, ORDER_SHIPPED
 from chalicelib.order_view import order_view
 from tests.conftest import delivered_to
 
@@ -51,12 +51,14 @@ def test_every_event_type_has_a_readable_form():
         ORDER_CANCELLED,
         ORDER_SHIPPED,
         ORDER_DELIVERED,
-        events.ORDER_PAID,
-        events.ORDER_EXPIRED,
+        order_lifecycle.ORDER_PAID,
+        order_lifecycle.ORDER_EXPIRED,
     }
-    assert set(events.EVENT_TYPES + events.PAYMENT_EVENT_TYPES) <= set(RENDERED_EVENT_TYPES)
-    assert set(events.EVENT_TYPES) <= set(RENDERED_EVENT_TYPES)
-    assert set(events.BUYER_EMAIL_STATUS) <= set(RENDERED_EVENT_TYPES)
+    assert set(order_lifecycle.EVENT_TYPES + order_lifecycle.PAYMENT_EVENT_TYPES) <= set(
+        RENDERED_EVENT_TYPES
+    )
+    assert set(order_lifecycle.EVENT_TYPES) <= set(RENDERED_EVENT_TYPES)
+    assert set(order_lifecycle.BUYER_EMAIL_STATUS) <= set(RENDERED_EVENT_TYPES)
 
 
 def test_new_order_subject_and_body():
@@ -119,11 +121,15 @@ def test_later_events_read_as_what_happened_and_when(event_type, subject, headli
         (ORDER_SHIPPED, "Your order 1a2b3c4d… has shipped — $19.99", "is on its way."),
         (ORDER_DELIVERED, "Your order 1a2b3c4d… was delivered — $19.99", "was delivered."),
         (
-            events.ORDER_PAID,
+            order_lifecycle.ORDER_PAID,
             "Your payment for order 1a2b3c4d… was received — $19.99",
             "We received your payment",
         ),
-        (events.ORDER_EXPIRED, "Your order 1a2b3c4d… expired — $19.99", "not paid in time"),
+        (
+            order_lifecycle.ORDER_EXPIRED,
+            "Your order 1a2b3c4d… expired — $19.99",
+            "not paid in time",
+        ),
     ],
 )
 def test_the_buyer_is_greeted_by_name_and_told_what_happened(event_type, subject, headline):
@@ -139,12 +145,12 @@ def test_the_buyer_is_greeted_by_name_and_told_what_happened(event_type, subject
 @pytest.mark.parametrize(
     ("event_type", "status", "time_line"),
     [
-        (events.ORDER_PAID, "CONFIRMED", "Paid:      2030-01-02T10:30:00.000Z"),
-        (events.ORDER_EXPIRED, "EXPIRED", "Expired:   2030-01-02T10:30:00.000Z"),
+        (order_lifecycle.ORDER_PAID, "CONFIRMED", "Paid:      2030-01-02T10:30:00.000Z"),
+        (order_lifecycle.ORDER_EXPIRED, "EXPIRED", "Expired:   2030-01-02T10:30:00.000Z"),
     ],
 )
 def test_payment_events_email_the_buyer_with_when_it_happened(event_type, status, time_line):
-    assert events.BUYER_EMAIL_STATUS[event_type] == status  # the subscriber emails them
+    assert order_lifecycle.BUYER_EMAIL_STATUS[event_type] == status  # the subscriber emails them
     order = make_order(lines=1, status=status, payment_intent_id="pi_1", payment_provider="stripe")
 
     email = buyer_email(event_type, order_view(order), "Ada")
@@ -185,9 +191,9 @@ def test_subjects_fit_sns_whatever_the_order(event_type):
 # --- the SNS message ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("event_type", events.EVENT_TYPES)
+@pytest.mark.parametrize("event_type", order_lifecycle.EVENT_TYPES)
 def test_the_message_structure_is_what_sns_documents(event_type):
-    message, subject = events.sns_message(event_type, make_order(lines=25))
+    message, subject = publisher.sns_message(event_type, make_order(lines=25))
 
     structure = json.loads(message)
     assert "default" in structure
@@ -200,18 +206,18 @@ def test_the_message_structure_is_what_sns_documents(event_type):
 @pytest.mark.parametrize("protocol", ["lambda", "sqs", "http", "https", "email-json"])
 def test_machines_get_exactly_the_event_json(protocol):
     order = make_order()
-    message, subject = events.sns_message(ORDER_PLACED, order)
+    message, subject = publisher.sns_message(ORDER_PLACED, order)
     published = {"Message": message, "MessageStructure": "json", "Subject": subject}
 
     delivered = json.loads(delivered_to(published, protocol))
 
-    assert delivered == json.loads(json.dumps(events.event_message(ORDER_PLACED, order)))
-    assert set(delivered) == {"type", *events.EVENT_FIELDS}
+    assert delivered == json.loads(json.dumps(publisher.event_message(ORDER_PLACED, order)))
+    assert set(delivered) == {"type", *publisher.EVENT_FIELDS}
 
 
 def test_email_subscribers_get_the_readable_form():
     order = make_order()
-    message, _ = events.sns_message(ORDER_CANCELLED, order)
+    message, _ = publisher.sns_message(ORDER_CANCELLED, order)
     published = {"Message": message, "MessageStructure": "json"}
 
     assert delivered_to(published, "email") == staff_email(ORDER_CANCELLED, order_view(order)).text

@@ -21,9 +21,9 @@ from chalicelib.errors import (
     Unauthorized,
     ValidationError,
 )
-from chalicelib.models import IdempotencyRecord, OrderLine, Product
+from chalicelib.models import IdempotencyRecord, Order, OrderLine, Product
 from chalicelib.order_view import order_view
-from chalicelib.orders import _explain_cancellation, _request_hash, merge_lines
+from chalicelib.orders import Idempotency, NewOrder, _explain_cancellation, merge_lines
 from chalicelib.schemas import MAX_QUANTITY
 from chalicelib.transactions import Transaction
 from tests.factories import make_order
@@ -75,7 +75,18 @@ def test_merge_lines_does_not_touch_its_input():
     assert items == lines(("a", 1), ("a", 2))
 
 
-# --- _request_hash -----------------------------------------------------------------
+# --- the request hash of an Idempotency-Key ----------------------------------------
+
+
+def _request_hash(owner: str, quantities: dict[str, int], route: str = orders.ORDERS_ROUTE) -> str:
+    idempotency = orders.idempotency(route, owner, "key", quantities)
+    assert idempotency is not None
+    return idempotency.request_hash
+
+
+def test_request_hash_tells_the_routes_apart():
+    assert _request_hash("u", {"a": 1}) != _request_hash("u", {"a": 1}, orders.CART_ROUTE)
+    assert orders.idempotency(orders.ORDERS_ROUTE, "u", None, {"a": 1}) is None
 
 
 def test_request_hash_is_a_stable_sha256():
@@ -117,26 +128,26 @@ def test_request_hash_is_not_fooled_by_separators_in_ids():
 
 
 def test_idempotency_record_ids_are_hashed_and_scoped_to_the_buyer():
-    key = orders._idempotency_key("user-1", "my-key")
+    key = orders.idempotency_key("user-1", "my-key")
 
     assert key.startswith("IDEM#")
     assert "my-key" not in key
-    assert key == orders._idempotency_key("user-1", "my-key")
-    assert key != orders._idempotency_key("user-2", "my-key")
-    assert key != orders._idempotency_key("user-1", "my-key2")
+    assert key == orders.idempotency_key("user-1", "my-key")
+    assert key != orders.idempotency_key("user-2", "my-key")
+    assert key != orders.idempotency_key("user-1", "my-key2")
 
 
 @pytest.mark.parametrize("key", ["", "k" * 256, "tab\there", "new\nline", "\x00"])
 def test_bad_idempotency_keys_are_rejected(key):
     with pytest.raises(ValidationError) as raised:
-        orders._idempotency_key("user-1", key)
+        orders.idempotency_key("user-1", key)
 
     assert "Idempotency-Key" in raised.value.message
 
 
 @pytest.mark.parametrize("key", ["k", "k" * 255, "a b", "ünïcödé-✓", "550e8400-e29b-41d4"])
 def test_good_idempotency_keys_are_accepted(key):
-    assert orders._idempotency_key("user-1", key).startswith("IDEM#")
+    assert orders.idempotency_key("user-1", key).startswith("IDEM#")
 
 
 # --- who the order is for -------------------------------------------------------------
@@ -165,7 +176,7 @@ def order_transaction(caller=CUSTOMER, owner="user-1", idem_key=None) -> Transac
     record = None
     if idem_key:
         record = IdempotencyRecord(idem_key, request_hash="h", target_order_id="o", response="{}")
-    orders._build_order(tx, caller, owner, order, record, QUANTITIES, PRODUCTS)
+    orders._build_order(tx, NewOrder(caller, owner, QUANTITIES), order, record, PRODUCTS)
     return tx
 
 
@@ -174,7 +185,8 @@ def explain(tx: Transaction, fail, idem_key=None, owner="user-1"):
     try:
         transactions.raise_failures(tx, cancelled([fail(m) for m in tx.sent_meanings()]))
     except transactions.ConditionsFailed as failed:
-        return _explain_cancellation(failed, idem_key, _request_hash(owner, QUANTITIES))
+        idem = Idempotency(idem_key, _request_hash(owner, QUANTITIES)) if idem_key else None
+        return _explain_cancellation(failed, NewOrder(CUSTOMER, owner, QUANTITIES, idem))
     raise AssertionError("raise_failures returned")
 
 
@@ -195,7 +207,7 @@ def buyer_check(m):
 
 
 def idempotency_put(reason):
-    return lambda m: reason if m == orders._REPLAY else None
+    return lambda m: reason if m == orders.Replay() else None
 
 
 @pytest.mark.parametrize(
@@ -241,15 +253,22 @@ def stored_record(owner: str, quantities: dict[str, int], response: dict) -> dic
     return record.serialize()
 
 
-def test_a_failed_idempotency_put_replays_the_stored_response():
-    response = {"orderId": "o-1", "total": 12.5}
+def test_a_failed_idempotency_put_replays_the_order_as_it_is_now(monkeypatch):
+    response = {"orderId": "order-1", "status": "PENDING", "total": 0.5}
     idem = CancellationReason(
         code="ConditionalCheckFailed", raw_item=stored_record("user-1", QUANTITIES, response)
     )
+    now = make_order(status="CANCELLED", updated_at="2030-01-02T00:00:00.000Z")
+    read: list[str] = []
+    monkeypatch.setattr(Order, "get", lambda key, **kw: read.append(key) or now)
     # Stock is short now too, but the replay wins: the first request already succeeded.
     fail = either(idempotency_put(idem), stock_short("p1"))
 
-    assert explain(order_transaction(idem_key="IDEM#k"), fail, idem_key="IDEM#k") == response
+    replay = explain(order_transaction(idem_key="IDEM#k"), fail, idem_key="IDEM#k")
+
+    assert read == ["order-1"]
+    assert replay == order_view(now)
+    assert replay["status"] == "CANCELLED"
 
 
 def test_a_failed_idempotency_put_for_another_request_is_a_mismatch():

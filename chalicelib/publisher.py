@@ -1,11 +1,12 @@
-"""Order events on SNS: published from the orders table's stream, and the subscriber's reaction.
+"""Order events on SNS, published from the orders table's stream, and the sweep.
 
 No request path calls SNS. An order write (placing, cancelling, ...) changes the
 order's ``status`` in DynamoDB, and the orders table's stream hands that change to
-:func:`publish_changes`, which maps the status transition to an event type
-(:data:`STATUS_EVENTS`) and publishes the batch's events with ``PublishBatch``. A
-publish error fails the batch, so Lambda retries it: an event may go out twice, and
-the subscriber is idempotent.
+:func:`publish_changes`, which maps the status change to its event type (the
+lifecycle's table, :func:`chalicelib.order_lifecycle.announced`) and publishes the
+batch's events with ``PublishBatch``. A publish error fails the batch, so Lambda
+retries it: an event may go out twice, and the subscriber
+(:mod:`chalicelib.subscriber`) is idempotent.
 
 End to end, every order write that announces an event also sets
 ``pendingEvent``/``eventAt`` (a sparse GSI). The subscriber's conditional update
@@ -17,16 +18,8 @@ mechanism covers which failure.
 One message per protocol: the JSON document below for Lambda, SQS and HTTP(S)
 subscribers (SNS's ``default``), a readable email for ``email`` subscriptions.
 
-Buyer emails, at most one per event of an order: the same conditional update adds
-the event type to the order's ``emailed`` set, so of two deliveries only the one
-whose update succeeds sends. A send that fails takes the event type out again and
-raises; the retried delivery finds the update done and claims the email with a
-second conditional update (``emailed`` must not hold it yet).
-
-Under faults: a throttled or unavailable DynamoDB call in the subscriber raises, so
-SNS delivers the message again (only malformed messages are dropped). The sweep stops
-at the first throttled call and returns normally; what it did not reach is still in
-the index, oldest first, so its next run starts there.
+Under faults: the sweep stops at the first throttled call and returns normally; what
+it did not reach is still in the index, oldest first, so its next run starts there.
 """
 
 from __future__ import annotations
@@ -40,71 +33,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
-from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action
-
-from chalicelib import mailer
 from chalicelib.aws import client
-from chalicelib.clock import iso_z, now_iso
+from chalicelib.clock import iso_z
 from chalicelib.config import get_settings
 from chalicelib.encoding import json_default
-from chalicelib.errors import aws_error_code, is_transient
-
-# Re-exported: orders.py and the tests name events through this module.
-from chalicelib.event_types import ORDER_CANCELLED as ORDER_CANCELLED
-from chalicelib.event_types import ORDER_DELIVERED as ORDER_DELIVERED
-from chalicelib.event_types import ORDER_EXPIRED as ORDER_EXPIRED
-from chalicelib.event_types import ORDER_PAID as ORDER_PAID
-from chalicelib.event_types import ORDER_PLACED as ORDER_PLACED
-from chalicelib.event_types import ORDER_SHIPPED as ORDER_SHIPPED
-from chalicelib.models import IDEMPOTENCY_PREFIX, Order, UserRecord
-from chalicelib.notifications import buyer_email, staff_email
+from chalicelib.errors import is_transient
+from chalicelib.models import IDEMPOTENCY_PREFIX, Order
+from chalicelib.notifications import staff_email
 from chalicelib.observability import metric
-from chalicelib.order_view import (
-    AWAITING_PAYMENT,
-    CANCELLED,
-    CONFIRMED,
-    DELIVERED,
-    EXPIRED,
-    PENDING,
-    SHIPPED,
-    order_view,
-)
-from chalicelib.schemas import is_id
+from chalicelib.order_lifecycle import announced, stage_event_types
+from chalicelib.order_view import order_view
 from chalicelib.shards import shard_keys
 
 logger = logging.getLogger(__name__)
-
-# The event an order's new status announces. A status that is not here announces
-# nothing: CONFIRMED is the subscriber's own acknowledgment of OrderPlaced.
-STATUS_EVENTS: dict[str, str] = {
-    PENDING: ORDER_PLACED,  # only ever a new order's status
-    CANCELLED: ORDER_CANCELLED,
-    SHIPPED: ORDER_SHIPPED,
-    DELIVERED: ORDER_DELIVERED,
-}
-EVENT_TYPES = tuple(STATUS_EVENTS.values())
-# The status each buyer-emailed event leaves the order in (a retried email needs it).
-BUYER_EMAIL_STATUS = {
-    ORDER_PLACED: CONFIRMED,
-    ORDER_CANCELLED: CANCELLED,
-    ORDER_SHIPPED: SHIPPED,
-    ORDER_DELIVERED: DELIVERED,
-    # With a payment provider: paid (the buyer's confirmation) and expired unpaid. A failed
-    # payment is an OrderCancelled and emails as one.
-    ORDER_PAID: CONFIRMED,
-    ORDER_EXPIRED: EXPIRED,
-}
-PAYMENT_EVENT_TYPES = (ORDER_PAID, ORDER_EXPIRED)
-
-
-def _event_types() -> tuple[str, ...]:
-    """The types this stage can produce: payment events only with a payment provider."""
-    if get_settings().payment_provider == "none":
-        return EVENT_TYPES
-    return EVENT_TYPES + PAYMENT_EVENT_TYPES
-
 
 SWEEP_GRACE = timedelta(minutes=2)
 SWEEP_BATCH = 100  # events per page of the backlog
@@ -205,7 +146,7 @@ def announced_event(
 ) -> Event | None:
     """The event one orders-table stream record announces, if any.
 
-    A change of ``status`` to one in :data:`STATUS_EVENTS` announces its event; any
+    A change of ``status`` that the lifecycle's table gives an event announces it; any
     other change (the subscriber's acknowledgment that only clears ``pendingEvent``,
     an idempotency record, a deletion) announces nothing.
     """
@@ -216,25 +157,12 @@ def announced_event(
         return None
     new_status = new_image.get("status", {}).get("S")
     old_status = (old_image or {}).get("status", {}).get("S")
-    if new_status == old_status:
-        return None
-    event_type = _payment_event(old_status, new_status) or STATUS_EVENTS.get(new_status or "")
+    event_type = announced(old_status, new_status)
     if event_type is None:
         return None
     order = Order.from_raw_data(dict(new_image))
     event_message(event_type, order)  # raises here for an order it cannot show
     return event_type, order
-
-
-def _payment_event(old_status: str | None, new_status: str | None) -> str | None:
-    """The events of a stage with a payment provider (docs/payments.md)."""
-    if new_status == AWAITING_PAYMENT:
-        return ORDER_PLACED  # a new order waiting for its payment
-    if old_status == AWAITING_PAYMENT and new_status == CONFIRMED:
-        return ORDER_PAID
-    if new_status == EXPIRED:
-        return ORDER_EXPIRED
-    return None
 
 
 def publish_changes(
@@ -247,7 +175,7 @@ def publish_changes(
     :class:`PublishFailed`, so that Lambda retries the whole batch (the events that did
     go out are published again; the subscriber ignores duplicates).
     """
-    announced: list[Event] = []
+    due: list[Event] = []
     for event_name, old_image, new_image in changes:
         try:
             event = announced_event(event_name, old_image, new_image)
@@ -256,143 +184,15 @@ def publish_changes(
             metric("StreamRecordErrors")
             continue
         if event is not None:
-            announced.append(event)
-    if not announced:
+            due.append(event)
+    if not due:
         return 0  # e.g. a batch of acknowledgments
-    failed = publish(announced)
-    metric("EventsPublished", len(announced) - len(failed))
+    failed = publish(due)
+    metric("EventsPublished", len(due) - len(failed))
     if failed:
         # The function's Errors and the stream's iterator age alarm on this.
-        raise PublishFailed(f"{len(failed)} of {len(announced)} order event(s) not published")
-    return len(announced)
-
-
-def handle_message(raw: str) -> str:
-    """React to one SNS message; returns what was done. Never raises for bad input."""
-    try:
-        message = json.loads(raw)
-        event_type = message["type"]
-        order_id = message["orderId"]
-        if event_type not in _event_types():
-            raise ValueError(f"unknown event type {event_type!r}")
-        # DynamoDB rejects oversized keys with a ValidationException, which would be retried.
-        if not is_id(order_id):
-            raise ValueError(f"invalid orderId {order_id!r:.80}")
-    except (ValueError, TypeError, KeyError) as exc:
-        logger.error("dropping malformed order event: %s", exc)
-        metric("SubscriberErrors")
-        return "dropped"
-    order = Order(order_id)
-    actions: list[Action]
-    if event_type == ORDER_PLACED:
-        actions = [
-            Order.status.set(CONFIRMED),
-            Order.status_shard.set(Order.status_shard_for(order_id, CONFIRMED)),
-            Order.updated_at.set(now_iso()),
-            Order.pending_event.remove(),
-            Order.event_at.remove(),
-        ]
-        condition = (Order.status == PENDING) & _pending(order_id, ORDER_PLACED)
-    else:
-        # Cancelled, shipped, delivered: the status is already written; acknowledge it.
-        actions = [Order.pending_event.remove(), Order.event_at.remove()]
-        condition = _pending(order_id, event_type)
-    emails = event_type in BUYER_EMAIL_STATUS and mailer.sender() is not None
-    if emails:
-        actions.append(Order.emailed.add({event_type}))
-    try:
-        order.update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if aws_error_code(exc) != "ConditionalCheckFailedException":
-            raise
-        # Placed with a payment provider: the payment, not this event, confirms it.
-        if event_type == ORDER_PLACED and _acknowledge_awaiting_payment(order):
-            return "acknowledged"
-        # A duplicate, or an event overtaken by a later one; its email may still be due
-        # if an earlier delivery's send failed.
-        if emails and _claim_email(order, event_type):
-            return "emailed" if email_buyer(order, event_type) else "ignored"
-        return "ignored"
-    if emails:
-        email_buyer(order, event_type)
-    return "confirmed" if event_type == ORDER_PLACED else "acknowledged"
-
-
-def _pending(order_id: str, event_type: str) -> Condition:
-    """The order still waits for this event's acknowledgment (in either key layout)."""
-    return Order.pending_event.is_in(Order.pending_event_for(order_id, event_type), event_type)
-
-
-def _acknowledge_awaiting_payment(order: Order) -> bool:
-    """Acknowledge the OrderPlaced of an AWAITING_PAYMENT order (stages with a provider only)."""
-    if get_settings().payment_provider == "none":
-        return False
-    try:
-        order.update(
-            actions=[Order.pending_event.remove(), Order.event_at.remove()],
-            condition=(Order.status == AWAITING_PAYMENT) & _pending(order.order_id, ORDER_PLACED),
-        )
-    except UpdateError as exc:
-        if aws_error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def _claim_email(order: Order, event_type: str) -> bool:
-    """Take the email of an already-handled event, unless it is sent or being sent."""
-    try:
-        order.update(
-            actions=[Order.emailed.add({event_type})],
-            condition=(Order.status == BUYER_EMAIL_STATUS[event_type])
-            & ~Order.emailed.contains(event_type),
-        )
-    except UpdateError as exc:
-        if aws_error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def email_buyer(order: Order, event_type: str) -> bool:
-    """Send the claimed email (``order`` as just updated); returns whether one was sent.
-
-    A permanent refusal and a deleted buyer keep the claim (nothing to retry); any
-    other failure gives the claim back and raises, so that SNS delivers again.
-    """
-    try:
-        buyer = UserRecord.get(UserRecord.profile_key(order.user_id), consistent_read=True)
-    except DoesNotExist:
-        logger.info("order %s: its buyer is deleted; no %s email", order.order_id, event_type)
-        metric("BuyerEmailsSkipped")
-        return False
-    email = buyer_email(event_type, order_view(order), buyer.name)
-    try:
-        mailer.send(buyer.email, email)
-    except mailer.EmailRejected as rejected:
-        logger.error(
-            "order %s: SES rejected the %s email (%s); not retried",
-            order.order_id,
-            event_type,
-            rejected.code,
-        )
-        metric("BuyerEmailsRejected")
-        return False
-    except Exception:
-        _release_email(order, event_type)
-        metric("BuyerEmailsFailed")
-        raise
-    logger.info("order %s: emailed the buyer about %s", order.order_id, event_type)
-    metric("BuyerEmailsSent")
-    return True
-
-
-def _release_email(order: Order, event_type: str) -> None:
-    try:
-        order.update(actions=[Order.emailed.delete({event_type})])
-    except Exception:
-        # The email is then lost rather than sent twice; the alarm on failures shows it.
-        logger.exception("order %s: could not release the %s email", order.order_id, event_type)
+        raise PublishFailed(f"{len(failed)} of {len(due)} order event(s) not published")
+    return len(due)
 
 
 def unannounced_partitions(event_type: str) -> list[str]:
@@ -446,7 +246,7 @@ def sweep(
     cutoff = iso_z((now or datetime.now(UTC)) - SWEEP_GRACE)  # eventAt's own spelling
     backlog = [
         _Backlog(partition, event_type)
-        for event_type in _event_types()
+        for event_type in stage_event_types()
         for partition in unannounced_partitions(event_type)
     ]
     report = SweepReport()

@@ -1,0 +1,292 @@
+"""An order's lifecycle, as data, and the one function that changes an order's status.
+
+:data:`STATUSES` lists every status with what it means; :data:`TRANSITIONS` every
+allowed change: the statuses it starts from, the status it sets, the event it leaves
+for the stream to publish, whether it gives the stock back, and whether the buyer is
+emailed about that event. Everything else is derived from these two tables: the
+stream publisher's status-change -> event mapping, the subscriber's event types and
+buyer emails, the cancellable statuses, the admin's fulfilment steps, the ``status``
+enums of the schemas and the status tables in docs/events.md and docs/api.md
+(tests/unit/test_order_lifecycle.py checks them all against these tables).
+
+A new status is one row in :data:`STATUSES`, its transition(s) in :data:`TRANSITIONS`,
+its route (app.py) and its event's wording (chalicelib/notifications.py).
+
+:func:`transition` makes every status change: cancel, ship, deliver, pay, fail and
+expire (requests and webhooks), and the subscriber's confirmation of a placed order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from chalicelib import transactions
+from chalicelib.clock import now_iso
+from chalicelib.config import get_settings
+from chalicelib.models import Order, Product
+from chalicelib.transactions import ConditionsFailed, Transaction
+
+# --- statuses ----------------------------------------------------------------------
+
+PENDING = "PENDING"
+AWAITING_PAYMENT = "AWAITING_PAYMENT"
+CONFIRMED = "CONFIRMED"
+SHIPPED = "SHIPPED"
+DELIVERED = "DELIVERED"
+CANCELLED = "CANCELLED"
+EXPIRED = "EXPIRED"
+
+# Status -> what it means (the docs' status tables are checked against this wording).
+STATUSES: dict[str, str] = {
+    PENDING: "placed; the subscriber confirms it (stages without a payment provider)",
+    AWAITING_PAYMENT: "placed, its stock reserved until it is paid or its payment times out",
+    CONFIRMED: "confirmed by the subscriber, or paid",
+    SHIPPED: "on its way (an admin shipped it)",
+    DELIVERED: "delivered (an admin marked it)",
+    CANCELLED: "cancelled by its buyer or an admin, or its payment failed; stock given back",
+    EXPIRED: "not paid in time; stock given back",
+}
+ORDER_STATUSES = tuple(STATUSES)
+
+# --- events ------------------------------------------------------------------------
+
+ORDER_PLACED = "OrderPlaced"
+ORDER_CANCELLED = "OrderCancelled"
+ORDER_SHIPPED = "OrderShipped"
+ORDER_DELIVERED = "OrderDelivered"
+# With a payment provider (chalicelib/payment_flow.py): the webhook's success, and the timeout.
+ORDER_PAID = "OrderPaid"
+ORDER_EXPIRED = "OrderExpired"
+
+# --- transitions -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One allowed change of an order's status."""
+
+    name: str
+    sources: tuple[str, ...]  # () only for placing: a new order has no status yet
+    target: str
+    event: str | None  # left in ``pendingEvent`` for the stream; None: clears it
+    restocks: bool = False  # every line's quantity goes back in the same transaction
+    emails_buyer: bool = False  # the subscriber emails the buyer about ``event``
+    with_payment: bool = False  # only on stages with a payment provider
+    acknowledges: str | None = None  # the subscriber makes it when handling this event
+
+
+PLACE = Transition("place", (), PENDING, ORDER_PLACED, emails_buyer=True)
+PLACE_AWAITING_PAYMENT = Transition(
+    "place awaiting payment", (), AWAITING_PAYMENT, ORDER_PLACED, with_payment=True
+)
+# The subscriber's handling of OrderPlaced: it acknowledges the event (and emails).
+CONFIRM = Transition("confirm", (PENDING,), CONFIRMED, None, acknowledges=ORDER_PLACED)
+PAY = Transition(
+    "pay", (AWAITING_PAYMENT,), CONFIRMED, ORDER_PAID, emails_buyer=True, with_payment=True
+)
+FAIL = Transition(
+    "fail",
+    (AWAITING_PAYMENT,),
+    CANCELLED,
+    ORDER_CANCELLED,
+    restocks=True,
+    emails_buyer=True,
+    with_payment=True,
+)
+EXPIRE = Transition(
+    "expire",
+    (AWAITING_PAYMENT,),
+    EXPIRED,
+    ORDER_EXPIRED,
+    restocks=True,
+    emails_buyer=True,
+    with_payment=True,
+)
+CANCEL = Transition(
+    "cancel",
+    (PENDING, AWAITING_PAYMENT, CONFIRMED),
+    CANCELLED,
+    ORDER_CANCELLED,
+    restocks=True,
+    emails_buyer=True,
+)
+SHIP = Transition("ship", (CONFIRMED,), SHIPPED, ORDER_SHIPPED, emails_buyer=True)
+DELIVER = Transition("deliver", (SHIPPED,), DELIVERED, ORDER_DELIVERED, emails_buyer=True)
+
+TRANSITIONS: tuple[Transition, ...] = (
+    PLACE,
+    PLACE_AWAITING_PAYMENT,
+    CONFIRM,
+    PAY,
+    FAIL,
+    EXPIRE,
+    CANCEL,
+    SHIP,
+    DELIVER,
+)
+
+# --- derived -----------------------------------------------------------------------
+
+CANCELLABLE = CANCEL.sources
+# Fulfilment steps an admin takes: the status it sets -> the transition.
+FULFILMENT_STEPS: dict[str, Transition] = {SHIP.target: SHIP, DELIVER.target: DELIVER}
+
+
+def _events(with_payment: bool) -> tuple[str, ...]:
+    found: list[str] = []
+    for step in TRANSITIONS:
+        if step.event and step.with_payment == with_payment and step.event not in found:
+            found.append(step.event)
+    return tuple(found)
+
+
+# The event types every stage produces, and those only a payment provider adds.
+EVENT_TYPES = _events(with_payment=False)
+PAYMENT_EVENT_TYPES = tuple(e for e in _events(with_payment=True) if e not in EVENT_TYPES)
+# The event an order's new status announces, where the status alone says it.
+STATUS_EVENTS: dict[str, str] = {
+    step.target: step.event for step in TRANSITIONS if step.event and not step.with_payment
+}
+# The subscriber's own transition for an event (None: it only acknowledges it).
+ACKNOWLEDGED_BY: dict[str, Transition] = {
+    step.acknowledges: step for step in TRANSITIONS if step.acknowledges
+}
+# The status each buyer-emailed event leaves the order in (a retried email needs it).
+BUYER_EMAIL_STATUS: dict[str, str] = {
+    event: ACKNOWLEDGED_BY[event].target if event in ACKNOWLEDGED_BY else step.target
+    for step in TRANSITIONS
+    if (event := step.event) and step.emails_buyer
+}
+
+
+def _event_by_target() -> dict[str, str]:
+    """Statuses every transition into which announces the same event."""
+    by_target: dict[str, set[str | None]] = {}
+    for step in TRANSITIONS:
+        by_target.setdefault(step.target, set()).add(step.event)
+    unambiguous: dict[str, str] = {}
+    for target, found in by_target.items():
+        (event, *others) = found
+        if event is not None and not others:
+            unambiguous[target] = event
+    return unambiguous
+
+
+_EVENT_BY_TARGET = _event_by_target()
+
+
+def announced(old_status: str | None, new_status: str | None) -> str | None:
+    """The event a change of an order's status announces (``old_status`` None: a new order)."""
+    if new_status is None or new_status == old_status:
+        return None
+    for step in TRANSITIONS:
+        if step.target == new_status and (
+            old_status in step.sources if old_status is not None else not step.sources
+        ):
+            return step.event
+    # A change the table does not name (e.g. a status written by hand): the status decides.
+    return _EVENT_BY_TARGET.get(new_status)
+
+
+def stage_event_types() -> tuple[str, ...]:
+    """The event types this stage can produce: payment events only with a payment provider."""
+    if get_settings().payment_provider == "none":
+        return EVENT_TYPES
+    return EVENT_TYPES + PAYMENT_EVENT_TYPES
+
+
+# --- the transition ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Gone:
+    """This product was deleted: there is no stock to give back."""
+
+    product_id: str
+
+
+def transition(
+    order: Order,
+    step: Transition,
+    *,
+    on_fail: Exception,
+    condition: Condition | None = None,
+    actions: Sequence[Action] = (),
+) -> str:
+    """Change ``order``'s status by ``step``; returns the time stamped on it.
+
+    One write, conditional on the order still being in one of ``step.sources`` (only
+    in the status it was read in, when that was ``AWAITING_PAYMENT``: money depends on
+    it) and on ``condition``. It stamps ``updatedAt``, sets (or, for the subscriber's
+    confirmation, clears) the pending event, leaves the expiry index when the order
+    stops awaiting payment, and gives every line's stock back in the same transaction
+    when the table says so (a product deleted meanwhile is skipped). ``actions`` are
+    written with it. A failed condition raises ``on_fail``; ``order`` is updated in
+    memory only after the write succeeded.
+    """
+    at = now_iso()
+    order_id = order.order_id
+    settles_payment = order.status == AWAITING_PAYMENT or step.sources == (AWAITING_PAYMENT,)
+    writes: list[Action] = [
+        Order.status.set(step.target),
+        Order.status_shard.set(Order.status_shard_for(order_id, step.target)),
+        Order.updated_at.set(at),
+    ]
+    if step.event is None:
+        writes += [Order.pending_event.remove(), Order.event_at.remove()]
+    else:
+        writes += [
+            Order.pending_event.set(Order.pending_event_for(order_id, step.event)),
+            Order.event_at.set(at),
+        ]
+    if settles_payment:
+        writes += [Order.awaiting_shard.remove(), Order.payment_client_secret.remove()]
+    writes += actions
+    sources = (AWAITING_PAYMENT,) if order.status == AWAITING_PAYMENT else step.sources
+    allowed: Condition = (
+        Order.status == sources[0] if len(sources) == 1 else Order.status.is_in(*sources)
+    )
+    if condition is not None:
+        allowed = allowed & condition
+    if step.restocks:
+        _write_with_restock(order, writes, allowed, on_fail)
+    else:
+        transactions.update_item(order, writes, condition=allowed, on_fail=on_fail)
+    order.status = step.target
+    order.status_shard = Order.status_shard_for(order_id, step.target)
+    order.updated_at = at
+    if step.event is None:
+        order.pending_event = order.event_at = None
+    else:
+        order.pending_event = Order.pending_event_for(order_id, step.event)
+        order.event_at = at
+    if settles_payment:
+        order.awaiting_shard = order.payment_client_secret = None
+    return at
+
+
+def _write_with_restock(
+    order: Order, writes: list[Action], condition: Condition, on_fail: Exception
+) -> None:
+    """The status change and every line's stock give-back, in one transaction."""
+    restock = {line.product_id: int(line.quantity) for line in order.items}
+
+    def build(tx: Transaction) -> None:
+        tx.update(order, writes, condition=condition, on_fail=on_fail)
+        for product_id, quantity in restock.items():
+            # version=0 only makes PynamoDB bump the version (ADD 1) instead of resetting it.
+            product = Product(product_id, version=0)
+            tx.update(product, [Product.stock.add(quantity)], on_fail=_Gone(product_id))
+
+    def drop_deleted_products(failed: ConditionsFailed) -> bool:
+        # A product deleted since the order was placed has no stock to restore.
+        gone = [m.product_id for m in failed.meanings if isinstance(m, _Gone)]
+        for product_id in gone:
+            del restock[product_id]
+        return bool(gone)
+
+    transactions.write(build, retry_if=drop_deleted_products)
