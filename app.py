@@ -22,6 +22,7 @@ from chalice.app import (
 from chalicelib import (
     cart,
     events,
+    frontdoor,
     observability,
     openapi,
     orders,
@@ -47,9 +48,12 @@ from chalicelib.order_view import DELIVERED, SHIPPED
 from chalicelib.pagination import parse_limit
 from chalicelib.validation import parse_body
 
+# chalice deploy/package/delete/local go through chalicelib/frontdoor.py first.
+cli_command = frontdoor.at_import()  # None outside the Chalice command line
 settings = get_settings()
 app = Chalice(app_name=settings.app_name, configure_logs=False)
-observability.configure_logging(settings.log_level)
+if frontdoor.configures_logging(cli_command):  # Lambda and the local server, not the CLI
+    observability.configure_logging(settings.log_level)
 app.register_middleware(observability.http_middleware, "http")
 app.register_middleware(chalice_errors_as_json, "http")
 app.register_middleware(hardening_middleware, "http")

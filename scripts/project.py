@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from chalicelib.frontdoor import PIPELINE_VARIABLE
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CHALICE_DIR = PROJECT_DIR / ".chalice"
 CONFIG_FILE = CHALICE_DIR / "config.json"
@@ -92,8 +94,15 @@ def chalice(*args: str) -> list[str]:
 
 
 def chalice_environment(aws_region: str) -> dict[str, str]:
+    """For the scripts' own Chalice runs: the region, and the variable that tells the app's
+    front door (chalicelib/frontdoor.py) that a make target is running Chalice."""
     # Chalice reads AWS_DEFAULT_REGION only; both are set so that nothing disagrees.
-    return {**os.environ, "AWS_DEFAULT_REGION": aws_region, "AWS_REGION": aws_region}
+    return {
+        **os.environ,
+        "AWS_DEFAULT_REGION": aws_region,
+        "AWS_REGION": aws_region,
+        PIPELINE_VARIABLE: "1",
+    }
 
 
 def stage_parser(description: str) -> argparse.ArgumentParser:
