@@ -27,6 +27,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -53,13 +54,22 @@ class Command:
 
 def chalice_command() -> Command | None:
     """The Chalice CLI command importing the app; None anywhere else (Lambda, devstack,
-    tests, ``chalice.test.Client``), and for the scripts' own Chalice runs."""
+    tests, ``chalice.test.Client``)."""
     if os.environ.get("AWS_CHALICE_CLI_MODE") != "true" or "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
         return None
     import click
     from click.core import ParameterSource
 
     context = click.get_current_context(silent=True)
+    if context is None and Path(sys.argv[0]).name == "chalice":
+        # `chalice local`'s reloader imports the app in a server thread, which does not see
+        # the main thread's click context: the command line is parsed again (no callback).
+        from chalice.cli import cli
+
+        group = cli.make_context("chalice", sys.argv[1:], obj={}, resilient_parsing=True)
+        name, subcommand, rest = cli.resolve_command(group, group.protected_args + group.args)
+        if subcommand is not None and name is not None:
+            context = subcommand.make_context(name, rest, parent=group, resilient_parsing=True)
     if context is None or getattr(context.command.callback, "__module__", "") != "chalice.cli":
         return None
     given = frozenset(
@@ -76,7 +86,12 @@ def configures_logging(command: Command | None) -> bool:
 
 
 def refuse(message: str) -> NoReturn:
+    """One line on stderr, and the process ends with status 2 (from any thread)."""
     print(message, file=sys.stderr, flush=True)
+    if threading.current_thread() is not threading.main_thread():
+        # `chalice local`'s server thread (see chalice_command): SystemExit would end the
+        # thread only. Chalice's reloader then exits with its own status.
+        os._exit(2)
     raise SystemExit(2)
 
 
