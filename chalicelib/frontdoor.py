@@ -66,10 +66,12 @@ def chalice_command() -> Command | None:
         # the main thread's click context: the command line is parsed again (no callback).
         from chalice.cli import cli
 
-        group = cli.make_context("chalice", sys.argv[1:], obj={}, resilient_parsing=True)
-        name, subcommand, rest = cli.resolve_command(group, group.protected_args + group.args)
-        if subcommand is not None and name is not None:
-            context = subcommand.make_context(name, rest, parent=group, resilient_parsing=True)
+        args = sys.argv[1:]
+        while args and args[0] in ("--debug", "--no-debug", "--project-dir"):
+            args = args[2:] if args[0] == "--project-dir" else args[1:]  # the group's options
+        subcommand = cli.commands.get(args[0]) if args else None
+        if subcommand is not None:
+            context = subcommand.make_context(args[0], args[1:], resilient_parsing=True)
     if context is None or getattr(context.command.callback, "__module__", "") != "chalice.cli":
         return None
     given = frozenset(
@@ -165,7 +167,7 @@ def _local(command: Command) -> None:
     missing = (
         "AWS credentials"
         if session.get_credentials() is None
-        else "an AWS region"
+        else "AWS region"
         if not session.get_config_variable("region")
         else None
     )

@@ -1,8 +1,11 @@
-"""The AWS lifecycle rehearsed offline: three fresh checkouts, one emulated account.
+"""The AWS lifecycle rehearsed offline: fresh checkouts, one emulated account.
 
-Checkout A runs ``python -m scripts.deploy --stage dev``, checkout B (no local deploy
-record, like a teammate or CI) runs it again, checkout C runs ``python -m scripts.destroy``.
-Then D deploys again, the shared record is lost, and E destroys by finding names.
+Checkout A runs ``python -m scripts.deploy --stage dev`` (``make deploy``), then README's
+``chalice deploy --stage dev`` (a Chalice user iterating on code). Checkout B (no local
+deploy record, like a teammate or CI) types README's ``chalice deploy --stage dev``, then
+its ``chalice delete --stage dev`` (refused: the account is unchanged), and checkout C runs
+``python -m scripts.destroy``. Then D types ``chalice deploy --stage dev`` into the empty
+account, the shared record is lost, and E destroys by finding names.
 Nothing is mocked between the scripts and the emulator: the real scripts run the real
 ``chalice deploy`` / ``chalice delete`` (which packages the app, ``pip download`` included)
 against moto server on loopback, started in this process by ``devstack.emulator``. Only
@@ -43,8 +46,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from devstack.emulator import Emulator
-from scripts.project import CHALICE_DIR, PROJECT_DIR, load_config
+from scripts.project import CHALICE_DIR, load_config
+from tests.deploy.conftest import checkout, readme_command, typed
 from tests.deploy.moto_gaps import bridged
+
+DEPLOY_LINE = readme_command("chalice deploy")
+DELETE_LINE = readme_command("chalice delete")
 
 STAGE = "dev"
 REGION = "us-east-1"
@@ -56,9 +63,6 @@ FUNCTIONS = {
     "republish_unannounced": f"{PREFIX}-republish_unannounced",
     "publish_order_events": f"{PREFIX}-publish_order_events",
 }
-# What a checkout of the repository holds that deploying needs (git-ignored files are not).
-CHECKOUT = ("app.py", "chalicelib", "scripts", "infra", "requirements.txt", ".chalice")
-CHECKOUT_IGNORED = shutil.ignore_patterns("__pycache__", "deployed", "deployments")
 ALARMS = {
     f"{PREFIX}-{name}"
     for name in (
@@ -74,19 +78,6 @@ ALARMS = {
         ),
     )
 }
-
-
-def checkout(root: Path, name: str) -> Path:
-    """A fresh clone: the tracked files deploying needs, no ``.chalice/deployed``."""
-    target = root / name
-    for entry in CHECKOUT:
-        source = PROJECT_DIR / entry
-        if source.is_dir():
-            shutil.copytree(source, target / entry, ignore=CHECKOUT_IGNORED)
-        else:
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / entry)
-    return target
 
 
 def run(where: Path, script: str, environment: dict[str, str]) -> subprocess.CompletedProcess:
@@ -236,21 +227,31 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         )
         account = Account(emulator.endpoint_url)
         seen: dict[str, Any] = {}
-        first = run(checkout(root, "a"), "scripts.deploy", environment)
+        clone_a = checkout(root, "a")
+        first = run(clone_a, "scripts.deploy", environment)
         seen["first"] = {"out": first.stdout, **account.snapshot()}
+        # A Chalice user iterating on code in the clone make deploy ran from.
+        again = typed(DEPLOY_LINE, clone_a, environment)
+        assert again.returncode == 0, f"{again.stdout}\n{again.stderr}"
+        seen["again"] = {"out": again.stdout, **account.snapshot()}
         clone_b = checkout(root, "b")
         # Chalice's build cache only (git-ignored, like a CI cache): saves a pip download.
         shutil.copytree(root / "a/.chalice/deployments", clone_b / ".chalice/deployments")
-        second = run(clone_b, "scripts.deploy", environment)
+        second = typed(DEPLOY_LINE, clone_b, environment)
+        assert second.returncode == 0, f"{second.stdout}\n{second.stderr}"
         seen["second"] = {"out": second.stdout, **account.snapshot()}
         seen["clone_b_record"] = json.loads((clone_b / ".chalice/deployed/dev.json").read_text())
+        deleted = typed(DELETE_LINE, clone_b, environment)
+        seen["delete"] = {"result": deleted, **account.snapshot()}
         destroyed = run(checkout(root, "c"), "scripts.destroy", environment)
         seen["destroyed"] = {"out": destroyed.stdout, **account.snapshot()}
         # A record lost (or from before records were shared): destroy finds things by name.
         clone_d = checkout(root, "d")
         # Chalice's build cache only (git-ignored, like a CI cache): saves a pip download.
         shutil.copytree(root / "a/.chalice/deployments", clone_d / ".chalice/deployments")
-        run(clone_d, "scripts.deploy", environment)
+        fresh = typed(DEPLOY_LINE, clone_d, environment)  # a fresh clone, an empty account
+        assert fresh.returncode == 0, f"{fresh.stdout}\n{fresh.stderr}"
+        seen["fresh"] = {"out": fresh.stdout, **account.snapshot()}
         account.ssm.put_parameter(
             Name=f"/{APP}/{STAGE}/chalice-deployed", Value="{}", Overwrite=True
         )
@@ -372,6 +373,51 @@ def test_a_second_checkout_updates_the_same_api(lifecycle):
     assert lifecycle["clone_b_record"]["resources"] == second["record"]["resources"]
     assert second["functions"] == first["functions"]
     assert len(second["subscriptions"]) == 1 and len(second["rules"]) == 1
+
+
+def _without_times(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """What a redeploy may change: the alarms' state-update times (moto resets them)."""
+    alarms = {
+        name: {k: v for k, v in alarm.items() if "Timestamp" not in k}
+        for name, alarm in snapshot["alarms"].items()
+    }
+    return {**{k: v for k, v in snapshot.items() if k != "out"}, "alarms": alarms}
+
+
+def test_chalice_deploy_after_make_deploy_updates_the_same_stage(lifecycle):
+    first, again = lifecycle["first"], lifecycle["again"]
+    assert "Deploy record: /shop/dev/chalice-deployed (13 items)" in again["out"]
+    assert again["out"].splitlines()[-1].startswith("API URL: https://")
+    assert _without_times(again) == _without_times(first)  # one API, the real stream ARN
+
+
+def test_chalice_deploy_from_another_clone_updates_the_same_stage(lifecycle):
+    assert _without_times(lifecycle["second"]) == _without_times(lifecycle["first"])
+
+
+def test_chalice_deploy_in_a_fresh_clone_and_empty_account_deploys_the_whole_stage(lifecycle):
+    first, fresh = lifecycle["first"], lifecycle["fresh"]
+    assert fresh["out"].splitlines()[0] == f"Region: {REGION} (from AWS_REGION)"
+    assert "Deploy record: none yet (a first deploy)." in fresh["out"]
+    for kind in ("functions", "roles", "rules", "topics", "tables", "log_groups", "stacks"):
+        assert fresh[kind] == first[kind], kind
+    assert set(fresh["alarms"]) == ALARMS and fresh["dashboards"] == [PREFIX]
+    assert list(fresh["apis"].values()) == [PREFIX]  # one API, named for its metrics
+    (mapping,) = fresh["mappings"]
+    assert mapping["EventSourceArn"] == fresh["streams"][f"{PREFIX}-orders"]  # not a placeholder
+
+
+def test_chalice_delete_is_refused_and_changes_nothing(lifecycle):
+    refused = lifecycle["delete"]["result"]
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    assert refused.stderr.strip().splitlines() == [
+        "chalice delete would remove stage dev's functions and API but leave its tables, "
+        "topic, secrets and stacks; nothing was deleted: run make destroy STAGE=dev (the whole "
+        "stage, its data too, after asking)"
+    ]
+    after = {k: v for k, v in lifecycle["delete"].items() if k != "result"}
+    assert after == {k: v for k, v in lifecycle["second"].items() if k != "out"}
 
 
 def test_destroy_from_a_third_checkout_leaves_nothing(lifecycle):
