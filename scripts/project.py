@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from chalicelib.frontdoor import PIPELINE_VARIABLE
-
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CHALICE_DIR = PROJECT_DIR / ".chalice"
 CONFIG_FILE = CHALICE_DIR / "config.json"
@@ -96,6 +94,9 @@ def chalice(*args: str) -> list[str]:
 def chalice_environment(aws_region: str) -> dict[str, str]:
     """For the scripts' own Chalice runs: the region, and the variable that tells the app's
     front door (chalicelib/frontdoor.py) that a make target is running Chalice."""
+    # Imported here: importing scripts must not import chalicelib (see promote_admin).
+    from chalicelib.frontdoor import PIPELINE_VARIABLE
+
     # Chalice reads AWS_DEFAULT_REGION only; both are set so that nothing disagrees.
     return {
         **os.environ,
