@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -87,6 +88,16 @@ def typed(line: str, where: Path, environment: dict[str, str]) -> subprocess.Com
         check=False,
         timeout=600,
     )
+
+
+def pins(lock: Path) -> dict[str, str]:
+    """``name: version`` of every package a compiled lock pins (names normalised)."""
+    found = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", lock.read_text(), re.M)
+    return {canonical(name): version for name, version in found}
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def aws_environment() -> dict[str, str]:

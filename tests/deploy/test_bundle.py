@@ -10,7 +10,6 @@ functions' own zip holds the app and Chalice's runtime. Lambda unpacks the funct
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import zipfile
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from scripts.project import PROJECT_DIR, stage_environment
+from tests.deploy.conftest import canonical, pins
 
 STAGE = "dev"
 LAMBDA_ZIP_LIMIT = 50 * 1024 * 1024  # direct upload, zipped
@@ -143,16 +143,6 @@ def test_bundle_holds_nothing_test_only_and_fits_lambda(packaged):
     assert app_zip.stat().st_size + layer_zip.stat().st_size < LAMBDA_ZIP_LIMIT
     unzipped = sum(entry.file_size for entry in [*app_entries, *layer_entries])
     assert unzipped < LAMBDA_UNZIPPED_LIMIT  # a function and its layers together
-
-
-def pins(lock: Path) -> dict[str, str]:
-    """``name==version`` of every package a compiled lock pins (names normalised)."""
-    found = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", lock.read_text(), re.M)
-    return {canonical(name): version for name, version in found}
-
-
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def test_the_layer_holds_exactly_the_pinned_packages(packaged):
