@@ -1,20 +1,36 @@
 # One target per thing a person does. Every target sets up .venv when it is missing.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The first Python 3.11 or newer on PATH (Lambda runs 3.11; Chalice deploys the venv's version).
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3.14 python3; do \
+  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+# Hash-checked installs of the locks (requirements*.txt, compiled from requirements*.in).
+PIP_INSTALL := $(BIN)/python -m pip install --require-hashes --progress-bar on
 PORT ?= 8000
 STAGE ?= dev
 
 .PHONY: install run test lint format bench fuzz package deploy destroy policies client promote-admin migrate smoke load screenshots logs clean
 
 $(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo \
+	  "make: needs Python 3.11 or newer (none of python3.11 ... python3 is): install one, or pass PYTHON=/path/to/python3.11" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	touch $(STAMP)
+# `make run` (and the AWS targets): the runtime lock plus Chalice and the emulator.
+$(RUN_STAMP): requirements.txt requirements-run.txt | $(BIN)/python
+	@echo "Installing what running needs: requirements-run.txt ($$(grep -c '^[a-z0-9].*==' requirements-run.txt) packages, hash-checked) ..."
+	$(PIP_INSTALL) -r requirements-run.txt
+	touch $@
+
+# `make test` and the rest: also the test, lint, load and browser tools (a superset).
+$(STAMP): requirements.txt requirements-run.txt requirements-dev.txt | $(BIN)/python
+	@echo "Installing everything for tests: requirements-dev.txt ($$(grep -c '^[a-z0-9].*==' requirements-dev.txt) packages, hash-checked) ..."
+	$(PIP_INSTALL) -r requirements-dev.txt
+	touch $(RUN_STAMP) $@
 
 # The OpenAPI linter the suite runs (tests/api/test_openapi_lint.py): @redocly/cli, pinned by
 # tools/redocly/package-lock.json, installed with npm (Node.js 20 or later).
@@ -25,13 +41,21 @@ $(REDOCLY_STAMP): tools/redocly/package.json tools/redocly/package-lock.json
 
 install: $(STAMP) $(REDOCLY_STAMP)
 
-run: $(STAMP)
+# Regenerate the locks from requirements*.in (pinned pip-tools, in the dev set), in order:
+# each is compiled against the one before, so all three agree. Then commit all six files.
+.PHONY: lock
+lock: $(STAMP)
+	for name in requirements requirements-run requirements-dev; do \
+	  $(BIN)/pip-compile --generate-hashes --allow-unsafe --strip-extras --no-header --quiet \
+	    --no-emit-index-url --no-emit-find-links -o $$name.txt $$name.in || exit 1; done
+
+run: $(RUN_STAMP)
 	PORT=$(PORT) $(BIN)/python -m devstack
 
 # Pay a local order (PAYMENT_PROVIDER=stripe make run) with a Stripe test card; the
 # webhook then confirms it. CARD=4000000000000341 is declined (the order is cancelled).
 .PHONY: pay
-pay: $(STAMP)
+pay: $(RUN_STAMP)
 	@test -n "$(ORDER)" || { echo "usage: make pay ORDER=<orderId> [CARD=<test card>]" >&2; exit 2; }
 	$(BIN)/python -m devstack.payments --order "$(ORDER)" $(if $(CARD),--card $(CARD))
 
@@ -61,13 +85,13 @@ clean:
 # make deploy STAGE=dev [ALARM_EMAIL=you@example.com] [NOTIFICATION_EMAIL=...]
 #   [SENDER_IDENTITY=example.org EMAIL_SENDER=orders@example.org]  (buyer emails; also make package)
 
-package: $(STAMP)
+package: $(RUN_STAMP)
 	$(BIN)/python -m scripts.package --stage $(STAGE)
 
-deploy: $(STAMP)
+deploy: $(RUN_STAMP)
 	$(BIN)/python -m scripts.deploy --stage $(STAGE)
 
-destroy: $(STAMP)
+destroy: $(RUN_STAMP)
 	$(BIN)/python -m scripts.destroy --stage $(STAGE) $(if $(CONFIRM),--yes)
 
 # Regenerate .chalice/policy-<stage>-<function>.json from the AWS calls each function makes

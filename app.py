@@ -24,6 +24,7 @@ from pynamodb.models import Model
 
 from chalicelib import (
     cart,
+    frontdoor,
     observability,
     openapi,
     orders,
@@ -62,9 +63,12 @@ from chalicelib.pagination import parse_limit
 from chalicelib.schemas import REQUEST_SCHEMAS
 from chalicelib.validation import parse_body
 
+# chalice deploy/package/delete/local go through chalicelib/frontdoor.py first.
+cli_command = frontdoor.at_import()  # None outside the Chalice command line
 settings = get_settings()
 app = Chalice(app_name=settings.app_name, configure_logs=False)
-observability.configure_logging(settings.log_level)
+if frontdoor.configures_logging(cli_command):  # Lambda and the local server, not the CLI
+    observability.configure_logging(settings.log_level)
 app.register_middleware(observability.http_middleware, "http")
 app.register_middleware(chalice_errors_as_json, "http")
 app.register_middleware(hardening_middleware, "http")

@@ -98,8 +98,18 @@ def chalice(*args: str) -> list[str]:
 
 
 def chalice_environment(aws_region: str) -> dict[str, str]:
+    """For the scripts' own Chalice runs: the region, and the variable that tells the app's
+    front door (chalicelib/frontdoor.py) that a make target is running Chalice."""
+    # Imported here: importing scripts must not import chalicelib (see promote_admin).
+    from chalicelib.frontdoor import PIPELINE_VARIABLE
+
     # Chalice reads AWS_DEFAULT_REGION only; both are set so that nothing disagrees.
-    return {**os.environ, "AWS_DEFAULT_REGION": aws_region, "AWS_REGION": aws_region}
+    return {
+        **os.environ,
+        "AWS_DEFAULT_REGION": aws_region,
+        "AWS_REGION": aws_region,
+        PIPELINE_VARIABLE: "1",
+    }
 
 
 def stage_parser(description: str) -> argparse.ArgumentParser:

@@ -1,15 +1,20 @@
 """Deployment fixtures: one ``chalice package`` per stage and Chalice's own deploy plan.
 
 Both run Chalice in a subprocess: importing the app for a stage sets that stage's
-environment, which must not leak into the test process.
+environment, which must not leak into the test process. Stage dev is packaged by the
+``chalice package`` line README.md shows, typed in a fresh copy of the project.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
+import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +46,96 @@ print(json.dumps(functions))
 """
 
 
+# What a clone of the repository holds that the Chalice commands need (no git-ignored files).
+CHECKOUT = ("app.py", "chalicelib", "scripts", "infra", "requirements.txt", ".chalice")
+CHECKOUT_IGNORED = shutil.ignore_patterns("__pycache__", "deployed", "deployments")
+README = PROJECT_DIR / "README.md"
+
+
+def checkout(root: Path, name: str) -> Path:
+    """A fresh clone: the tracked files deploying needs, no ``.chalice/deployed``."""
+    target = root / name
+    for entry in CHECKOUT:
+        source = PROJECT_DIR / entry
+        if source.is_dir():
+            shutil.copytree(source, target / entry, ignore=CHECKOUT_IGNORED)
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / entry)
+    return target
+
+
+def readme_command(start: str) -> str:
+    """The one command line README.md shows that starts with ``start`` (comment dropped)."""
+    lines = [
+        line.split("  #")[0].strip()
+        for line in README.read_text().splitlines()
+        if line.startswith(start)
+    ]
+    assert len(lines) == 1, f"README.md should show one `{start}` line: {lines}"
+    return lines[0]
+
+
+def typed(line: str, where: Path, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``line`` as a user types it in ``where``, with this venv's ``chalice`` on PATH."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{environment.get('PATH', '')}"
+    return subprocess.run(
+        shlex.split(line),
+        cwd=where,
+        env={**environment, "PATH": path},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def pins(lock: Path) -> dict[str, str]:
+    """``name: version`` of every package a compiled lock pins (names normalised)."""
+    found = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", lock.read_text(), re.M)
+    return {canonical(name): version for name, version in found}
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def aws_environment() -> dict[str, str]:
     """The test process's environment (fake credentials, see tests/conftest.py) and a region."""
     return {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
 
 
+PACKAGE_LINE = "chalice package --stage dev"
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A command line typed in a clone: what it printed, and the clone."""
+
+    result: subprocess.CompletedProcess[str]
+    clone: Path
+
+
 @pytest.fixture(scope="session")
-def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """``make package`` output per AWS stage: each directory has sam.json and deployment.zip."""
+def packaged_by_chalice(tmp_path_factory: pytest.TempPathFactory) -> Typed:
+    """README's ``chalice package --stage dev OUT``, typed in a fresh clone."""
+    clone = checkout(tmp_path_factory.mktemp("clone"), "package")
+    return Typed(typed(readme_command(PACKAGE_LINE), clone, aws_environment()), clone)
+
+
+@pytest.fixture(scope="session")
+def packaged(
+    tmp_path_factory: pytest.TempPathFactory, packaged_by_chalice: Typed
+) -> dict[str, Path]:
+    """Output per AWS stage (sam.json, deployment.zip, layer-deployment.zip): dev's from
+    README's ``chalice package`` line, the others from ``make package``'s function."""
+    result = packaged_by_chalice.result
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = packaged_by_chalice.clone / shlex.split(readme_command(PACKAGE_LINE))[-1]
     root = tmp_path_factory.mktemp("packaged")
-    return {stage: package(stage, root / stage) for stage in aws_stages()}
+    return {
+        stage: out if stage == "dev" else package(stage, root / stage) for stage in aws_stages()
+    }
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.project import stage_environment
+from scripts.project import PROJECT_DIR, stage_environment
+from tests.deploy.conftest import canonical, pins
 
 STAGE = "dev"
 LAMBDA_ZIP_LIMIT = 50 * 1024 * 1024  # direct upload, zipped
@@ -142,3 +143,30 @@ def test_bundle_holds_nothing_test_only_and_fits_lambda(packaged):
     assert app_zip.stat().st_size + layer_zip.stat().st_size < LAMBDA_ZIP_LIMIT
     unzipped = sum(entry.file_size for entry in [*app_entries, *layer_entries])
     assert unzipped < LAMBDA_UNZIPPED_LIMIT  # a function and its layers together
+
+
+def test_the_layer_holds_exactly_the_pinned_packages(packaged):
+    """The layer `chalice package` builds is requirements.txt: each package at its pin,
+    nothing unpinned, nothing pinned left out (what the tests ran is what Lambda runs)."""
+    prefix = LAYER_SITE_PACKAGES + "/"
+    metadata = {
+        entry.filename
+        for entry in entries_of(packaged[STAGE] / "layer-deployment.zip")
+        if entry.filename.startswith(prefix) and entry.filename.endswith(".dist-info/METADATA")
+    }
+    in_layer = {}
+    for name in metadata:
+        folder = name[len(prefix) :].split("/")[0].removesuffix(".dist-info")
+        distribution, version = folder.split("-")
+        in_layer[canonical(distribution)] = version
+    assert in_layer == pins(PROJECT_DIR / "requirements.txt")
+
+
+def test_the_dev_and_run_locks_install_the_runtime_pins():
+    runtime = pins(PROJECT_DIR / "requirements.txt")
+    for lock in ("requirements-run.txt", "requirements-dev.txt"):
+        locked = pins(PROJECT_DIR / lock)
+        assert {name: locked.get(name) for name in runtime} == runtime, lock
+    run = pins(PROJECT_DIR / "requirements-run.txt")
+    dev = pins(PROJECT_DIR / "requirements-dev.txt")
+    assert {name: dev.get(name) for name in run} == run

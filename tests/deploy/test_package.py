@@ -205,7 +205,7 @@ def test_cfn_lint_reports_nothing_for_the_make_deploy_stacks(template, stage):
 @pytest.mark.parametrize("stage", STAGES)
 def test_package_leaves_only_its_output_directory(packaged, stage):
     out = packaged[stage]
-    assert sorted(p.name for p in out.parent.iterdir()) == sorted(STAGES)  # no <stage>.merge.json
+    assert [p.name for p in out.parent.iterdir()] == [stage]  # no <stage>.merge.json
     assert (out / OUT_MARKER).exists()
 
 
@@ -286,3 +286,14 @@ def test_the_sender_and_its_identity_must_fit():
     ):
         with pytest.raises(SenderError):
             sender_settings(wrong)
+
+
+def test_readme_chalice_package_prints_what_make_package_prints_and_no_app_log(
+    packaged_by_chalice,
+):
+    result = packaged_by_chalice.result
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Region: ")
+    assert lines[1] == "Buyer emails: off"
+    assert lines[2].startswith("Packaged out/dev/sam.json and out/dev/deployment.zip (")
+    assert not [line for line in (result.stdout + result.stderr).splitlines() if "{" in line]

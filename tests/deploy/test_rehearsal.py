@@ -1,11 +1,13 @@
-"""The AWS lifecycle rehearsed offline: three fresh checkouts, one emulated account.
+"""The AWS lifecycle rehearsed offline: fresh checkouts, one emulated account.
 
-Checkout A runs ``python -m scripts.deploy --stage dev``, checkout B (no local deploy
-record, like a teammate or CI; a clone of A with one more commit: a second release) runs
-it again, then ``python -m scripts.rollback`` (back to A's release). Checkout C runs
-``python -m scripts.destroy``: refused while a table holds an item and no ``--yes`` is
-given, then with it. Then D deploys again, the shared record is lost, and E destroys by
-finding names.
+Checkout A runs ``python -m scripts.deploy --stage dev`` (``make deploy``), then README's
+``chalice deploy --stage dev`` (a Chalice user iterating on code). Checkout B (no local
+deploy record, like a teammate or CI; a clone of A with one more commit: a second release)
+types README's ``chalice deploy --stage dev``, then runs ``python -m scripts.rollback`` (back
+to A's release) and types ``chalice delete --stage dev`` (refused: the account is unchanged).
+Checkout C runs ``python -m scripts.destroy``: refused while a table holds an item and no
+``--yes`` is given, then with it. Then D types ``chalice deploy --stage dev`` into the empty
+account, the shared record is lost, and E destroys by finding names.
 Nothing is mocked between the scripts and the emulator: the real scripts run the real
 ``chalice deploy`` / ``chalice delete`` (which packages the app, ``pip download`` included)
 against moto server on loopback, started in this process by ``devstack.emulator``. Only
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,8 +50,12 @@ from botocore.exceptions import ClientError
 
 from devstack.emulator import Emulator
 from scripts.project import CHALICE_DIR, OPERATIONS_FILE, PROJECT_DIR, TEMPLATE_FILE, load_config
+from tests.deploy.conftest import checkout, readme_command, typed
 from tests.deploy.deployer_actions import ActionRecorder, recorded
 from tests.deploy.moto_gaps import bridged
+
+DEPLOY_LINE = readme_command("chalice deploy")
+DELETE_LINE = readme_command("chalice delete")
 
 STAGE = "dev"
 REGION = "us-east-1"
@@ -60,9 +67,6 @@ FUNCTIONS = {
     "republish_unannounced": f"{PREFIX}-republish_unannounced",
     "publish_order_events": f"{PREFIX}-publish_order_events",
 }
-# What a checkout of the repository holds that deploying needs (git-ignored files are not).
-CHECKOUT = ("app.py", "chalicelib", "scripts", "infra", "requirements.txt", ".chalice")
-CHECKOUT_IGNORED = shutil.ignore_patterns("__pycache__", "deployed", "deployments")
 ALARMS = {
     f"{PREFIX}-{name}"
     for name in (
@@ -80,19 +84,6 @@ ALARMS = {
         ),
     )
 }
-
-
-def checkout(root: Path, name: str) -> Path:
-    """A fresh clone: the tracked files deploying needs, no ``.chalice/deployed``."""
-    target = root / name
-    for entry in CHECKOUT:
-        source = PROJECT_DIR / entry
-        if source.is_dir():
-            shutil.copytree(source, target / entry, ignore=CHECKOUT_IGNORED)
-        else:
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / entry)
-    return target
 
 
 ACTIONS = ActionRecorder()  # what the scripts (and Chalice) ask of AWS, while they run
@@ -296,12 +287,19 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         seen["commits"] = [committed(clone_a, "the first release")]
         first = run(clone_a, "scripts.deploy", environment)
         seen["first"] = {"out": first.stdout, **account.snapshot()}
+        # A Chalice user iterating on code in the clone make deploy ran from.
+        with ACTIONS.recording():
+            again = typed(DEPLOY_LINE, clone_a, environment)
+        assert again.returncode == 0, f"{again.stdout}\n{again.stderr}"
+        seen["again"] = {"out": again.stdout, **account.snapshot()}
         clone_b = root / "b"
         subprocess.run(["git", "clone", "-q", str(clone_a), str(clone_b)], check=True)
         seen["commits"].append(second_release(clone_b))
         # Chalice's build cache only (git-ignored, like a CI cache): saves a pip download.
         shutil.copytree(root / "a/.chalice/deployments", clone_b / ".chalice/deployments")
-        second = run(clone_b, "scripts.deploy", environment)
+        with ACTIONS.recording():
+            second = typed(DEPLOY_LINE, clone_b, environment)
+        assert second.returncode == 0, f"{second.stdout}\n{second.stderr}"
         seen["second"] = {"out": second.stdout, **account.snapshot()}
         seen["clone_b_record"] = json.loads((clone_b / ".chalice/deployed/dev.json").read_text())
         rolled_back = run(clone_b, "scripts.rollback", environment)
@@ -312,6 +310,8 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
             ),
             **account.snapshot(),
         }
+        deleted = typed(DELETE_LINE, clone_b, environment)
+        seen["delete"] = {"result": deleted, **account.snapshot()}
         account.dynamodb.put_item(TableName=f"{PREFIX}-products", Item={"productId": {"S": "one"}})
         clone_c = checkout(root, "c")
         refused = run(clone_c, "scripts.destroy", environment, expect=1)
@@ -322,7 +322,10 @@ def lifecycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         clone_d = checkout(root, "d")
         # Chalice's build cache only (git-ignored, like a CI cache): saves a pip download.
         shutil.copytree(root / "a/.chalice/deployments", clone_d / ".chalice/deployments")
-        run(clone_d, "scripts.deploy", environment)
+        with ACTIONS.recording():
+            fresh = typed(DEPLOY_LINE, clone_d, environment)  # a fresh clone, an empty account
+        assert fresh.returncode == 0, f"{fresh.stdout}\n{fresh.stderr}"
+        seen["fresh"] = {"out": fresh.stdout, **account.snapshot()}
         account.ssm.put_parameter(
             Name=f"/{APP}/{STAGE}/chalice-deployed", Value="{}", Overwrite=True
         )
@@ -447,6 +450,60 @@ def test_a_second_checkout_updates_the_same_api(lifecycle):
     assert len(second["subscriptions"]) == 1 and len(second["rules"]) == 1
 
 
+def _settled(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """What any deploy changes, taken out: the alarms' state-update times (moto resets
+    them) and the layer's version (Chalice publishes one per deploy, deleting the last)."""
+    alarms = {
+        name: {k: v for k, v in alarm.items() if "Timestamp" not in k}
+        for name, alarm in snapshot["alarms"].items()
+    }
+    record = json.loads(re.sub(r"(:layer:[^:\"]+):\d+", r"\1:N", json.dumps(snapshot["record"])))
+    return {**{k: v for k, v in snapshot.items() if k != "out"}, "alarms": alarms, "record": record}
+
+
+def test_chalice_deploy_after_make_deploy_updates_the_same_stage(lifecycle):
+    first, again = lifecycle["first"], lifecycle["again"]
+    assert "Deploy record: /shop/dev/chalice-deployed (13 items)" in again["out"]
+    assert again["out"].splitlines()[-1].startswith("API URL: https://")
+    assert _settled(again) == _settled(first)  # one API, the real stream ARN
+
+
+def test_chalice_deploy_from_another_clone_updates_the_same_stage(lifecycle):
+    # B is A plus one commit (a line of app.py and LOG_LEVEL): the code and the setting
+    # are what changed; the API, functions, wiring and everything else are A's.
+    release_changes = ("app_py", "environment")
+    second, first = _settled(lifecycle["second"]), _settled(lifecycle["first"])
+    assert {k: v for k, v in second.items() if k not in release_changes} == {
+        k: v for k, v in first.items() if k not in release_changes
+    }
+
+
+def test_chalice_deploy_in_a_fresh_clone_and_empty_account_deploys_the_whole_stage(lifecycle):
+    first, fresh = lifecycle["first"], lifecycle["fresh"]
+    assert fresh["out"].splitlines()[0] == f"Region: {REGION} (from AWS_REGION)"
+    assert "Deploy record: none yet (a first deploy)." in fresh["out"]
+    for kind in ("functions", "roles", "rules", "topics", "tables", "log_groups", "stacks"):
+        assert fresh[kind] == first[kind], kind
+    assert set(fresh["alarms"]) == ALARMS and fresh["dashboards"] == [PREFIX]
+    assert list(fresh["apis"].values()) == [PREFIX]  # one API, named for its metrics
+    (mapping,) = fresh["mappings"]
+    assert mapping["EventSourceArn"] == fresh["streams"][f"{PREFIX}-orders"]  # not a placeholder
+
+
+def test_chalice_delete_is_refused_and_changes_nothing(lifecycle):
+    refused = lifecycle["delete"]["result"]
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    assert refused.stderr.strip().splitlines() == [
+        "chalice delete would remove stage dev's functions and API but leave its tables, "
+        "topic, secrets and stacks; nothing was deleted: run make destroy STAGE=dev (the whole "
+        "stage, its data too, after asking)"
+    ]
+    after = {k: v for k, v in lifecycle["delete"].items() if k != "result"}
+    before = {k: v for k, v in lifecycle["rolled_back"].items() if k not in ("out", "releases")}
+    assert after == before
+
+
 def test_destroy_from_a_third_checkout_leaves_nothing(lifecycle):
     gone = lifecycle["destroyed"]
     assert (
@@ -486,7 +543,9 @@ def test_rollback_redeploys_the_previous_releases_code_and_configuration(lifecyc
         assert back[kind] == first[kind], kind
     # And recorded: a third release, the first one's commit, saying where it came from.
     first_commit, second_commit = lifecycle["commits"]
+    # (A's make deploy and A's chalice deploy are two releases of the same commit.)
     assert [entry["commit"] for entry in back["releases"]] == [
+        first_commit,
         first_commit,
         second_commit,
         first_commit,

@@ -93,25 +93,34 @@ class RunningStack:
 
 @contextlib.contextmanager
 def run_stack(
-    port: int | None = None, moto_port: int | None = None, env: dict[str, str] | None = None
+    port: int | None = None,
+    moto_port: int | None = None,
+    env: dict[str, str] | None = None,
+    command: list[str] | None = None,
 ) -> Iterator[RunningStack]:
     """Start ``python -m devstack``, wait for it to be ready, and stop it with SIGINT.
 
-    Ports default to free ones; ``env`` adds environment variables. On leaving,
-    asserts the stack exited on its own, promptly and with status 0.
+    Ports default to free ones; ``env`` adds environment variables. ``command`` replaces
+    the command line (e.g. ``chalice local --stage local --port N``, with this venv on
+    PATH); it runs in its own process group, which gets the SIGINT, as from a terminal.
+    On leaving, asserts the stack exited on its own, promptly and with status 0.
     """
     port = port or free_port()
     moto_port = moto_port or free_port()
     child_env = {k: v for k, v in os.environ.items() if k not in INHERITED_TEST_SETTINGS}
     child_env.update(env or {})
     child_env["PYTHONUNBUFFERED"] = "1"  # its log reaches `output` as it happens
+    if command is not None:
+        child_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{child_env['PATH']}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "devstack", "--port", str(port), "--moto-port", str(moto_port)],
+        command
+        or [sys.executable, "-m", "devstack", "--port", str(port), "--moto-port", str(moto_port)],
         cwd=ROOT,
         env=child_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,  # one pipe, always drained: a full pipe would block it
         text=True,
+        start_new_session=command is not None,
     )
     output: list[str] = []
     ready_url: list[str] = []
@@ -137,19 +146,25 @@ def run_stack(
             ready_url[0], port, moto_port, ADMIN_EMAIL, ADMIN_PASSWORD, process, output
         )
     finally:
-        returncode = stop(process)
+        returncode = stop(process, group=command is not None)
     assert returncode == 0, f"devstack exited with {returncode}:\n{''.join(output)}"
 
 
-def stop(process: subprocess.Popen[str]) -> int | None:
-    """SIGINT, as Ctrl-C would; kill (and fail) if it does not exit in time."""
+def stop(process: subprocess.Popen[str], group: bool = False) -> int | None:
+    """SIGINT (to its process group with ``group``), as Ctrl-C would; kill (and fail) if it
+    does not exit in time."""
     if process.poll() is not None:
         return process.returncode
-    process.send_signal(signal.SIGINT)
+    if group:
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGINT)
     started = time.monotonic()
     try:
         return process.wait(STOP_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
+        if group:
+            os.killpg(process.pid, signal.SIGKILL)
         process.kill()
         process.wait()
         pytest.fail(f"devstack still running {time.monotonic() - started:.1f}s after SIGINT")
