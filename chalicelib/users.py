@@ -91,28 +91,29 @@ def register(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def login(data: dict[str, Any]) -> dict[str, Any]:
-    """One consistent GetItem; unknown email and wrong password look and cost the same.
+    """Unknown email and wrong password look and cost the same: one consistent GetItem,
+    one conditional UpdateItem (the attempt reserved before the password is checked, see
+    :mod:`chalicelib.login_backoff`; refused for an unknown email) and one Argon2id
+    verification (against a dummy hash for an unknown email).
 
-    A wrong password adds one write (the backoff count); a locked account is a 429
+    A right password adds one write (clearing the count); a locked account is a 429
     before the password is even checked.
     """
     email = canonical_email(data["email"])
     password = data["password"]
-    try:
-        key = UserRecord.login_key(email)
-        record = UserRecord.get(key, consistent_read=True) if email else None
-    except DoesNotExist:
-        record = None
-    if record is None:
+    key = UserRecord.login_key(email)
+    record = login_backoff.load(key) if email else None
+    reservation = login_backoff.reserve(key, record)
+    if record is None or reservation is None:
         passwords.burn_time(password)
         metric("LoginFailures")
         raise Unauthorized(_LOGIN_FAILED)
-    login_backoff.ensure_unlocked(record)
     if not passwords.verify_password(password, record.password_hash):
-        login_backoff.record_failure(record)
+        login_backoff.failed(reservation, record.user_id)
         metric("LoginFailures")
         raise Unauthorized(_LOGIN_FAILED)
-    _after_successful_login(record, password)
+    login_backoff.succeeded(reservation)
+    _upgrade_hash(record, password)
     token, expires_at = issue_token(record.user_id, record.role, int(record.token_version))
     return {"userId": record.user_id, "name": record.name, "token": token, "expiresAt": expires_at}
 
@@ -120,26 +121,18 @@ def login(data: dict[str, Any]) -> dict[str, Any]:
 _PASSWORD_CHANGED = "password-changed"  # a concurrent change won: keep its hash
 
 
-def _after_successful_login(record: UserRecord, password: str) -> None:
-    """Clear the backoff count and upgrade an old hash; nothing at all in the usual case."""
+def _upgrade_hash(record: UserRecord, password: str) -> None:
+    """Replace a hash made with older parameters; nothing at all in the usual case."""
     if not passwords.needs_rehash(record.password_hash):
-        if login_backoff.has_failures(record):
-            login_backoff.reset(record)
         return
     new_hash = passwords.hash_password(password)
     # Both items, unless the password changed meanwhile (then the new one stands).
     unchanged = UserRecord.password_hash == record.password_hash
     upgrade: list[Action] = [UserRecord.password_hash.set(new_hash)]
-    profile, login_item = record.both_items()
 
     def build(tx: Transaction) -> None:
-        tx.update(profile, upgrade, condition=unchanged, on_fail=_PASSWORD_CHANGED)
-        tx.update(
-            login_item,
-            upgrade + login_backoff.reset_actions(),
-            condition=unchanged,
-            on_fail=_PASSWORD_CHANGED,
-        )
+        for item in record.both_items():
+            tx.update(item, upgrade, condition=unchanged, on_fail=_PASSWORD_CHANGED)
 
     try:
         transactions.write(build)
@@ -254,12 +247,11 @@ def update_user(
             current = data.get("currentPassword")
             if current is None:
                 raise ValidationError("currentPassword is required to change the password")
-            # The same backoff as login, counted on the same login item.
-            login_item = login_backoff.load(UserRecord.login_key(record.email))
-            login_backoff.ensure_unlocked(login_item)
+            # The same backoff as login, reserved on the same login item.
+            key = UserRecord.login_key(record.email)
+            reservation = login_backoff.reserve(key, login_backoff.load(key))
             if not passwords.verify_password(current, record.password_hash):
-                if login_item is not None:
-                    login_backoff.record_failure(login_item)
+                login_backoff.failed(reservation, record.user_id)
                 raise Unauthorized("currentPassword is incorrect")
         actions.append(UserRecord.password_hash.set(passwords.hash_password(data["password"])))
         actions.append(UserRecord.token_version.add(1))
