@@ -41,6 +41,17 @@ class Conflict(AppError):
     code = "Conflict"
 
 
+class AlreadyVerified(Conflict):
+    code = "AlreadyVerified"
+
+
+class InvalidLink(AppError):
+    """A verification or password-reset link that is unknown, already used or expired."""
+
+    status_code = 400
+    code = "InvalidLink"
+
+
 class InsufficientStock(Conflict):
     code = "InsufficientStock"
 

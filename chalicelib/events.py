@@ -59,7 +59,7 @@ from chalicelib.event_types import ORDER_PAID as ORDER_PAID
 from chalicelib.event_types import ORDER_PLACED as ORDER_PLACED
 from chalicelib.event_types import ORDER_SHIPPED as ORDER_SHIPPED
 from chalicelib.models import IDEMPOTENCY_PREFIX, Order, UserRecord
-from chalicelib.notifications import buyer_email, staff_email
+from chalicelib.notifications import buyer_email, buyer_recipient, staff_email
 from chalicelib.observability import metric
 from chalicelib.order_view import (
     AWAITING_PAYMENT,
@@ -366,9 +366,16 @@ def email_buyer(order: Order, event_type: str) -> bool:
         logger.info("order %s: its buyer is deleted; no %s email", order.order_id, event_type)
         metric("BuyerEmailsSkipped")
         return False
-    email = buyer_email(event_type, order_view(order), buyer.name)
+    to = buyer_recipient(buyer.email, buyer.email_verified)
+    if to is None:
+        logger.info(
+            "order %s: its buyer's email is not verified; no %s email", order.order_id, event_type
+        )
+        metric("BuyerEmailsSkipped")
+        return False
+    email = buyer_email(event_type, order_view(order))
     try:
-        mailer.send(buyer.email, email)
+        mailer.send(to, email)
     except mailer.EmailRejected as rejected:
         logger.error(
             "order %s: SES rejected the %s email (%s); not retried",

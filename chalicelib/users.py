@@ -17,7 +17,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
-from chalicelib import login_backoff, passwords, transactions
+from chalicelib import account_links, login_backoff, passwords, transactions
 from chalicelib.auth import Principal, issue_token, principal_from_token
 from chalicelib.clock import now_iso
 from chalicelib.errors import Conflict, NotFound, Unauthorized, ValidationError
@@ -47,6 +47,8 @@ def user_view(record: UserRecord) -> dict[str, Any]:
         "email": record.email,
         "name": record.name,
         "role": record.role,
+        # Absent on accounts older than verification: unverified until they verify.
+        "emailVerified": bool(record.email_verified),
         "createdAt": record.created_at,
     }
     if record.updated_at:
@@ -58,7 +60,8 @@ _ALREADY_CREATED = "already created"
 _EMAIL_TAKEN = "email taken"
 
 
-def _create(email: str, name: str, password: str, role: str) -> UserRecord:
+def _create(email: str, name: str, password: str, role: str, verify: bool = False) -> UserRecord:
+    """Create the user; with ``verify``, also its verification link, emailed once created."""
     record = UserRecord(
         "",
         user_id=str(uuid.uuid4()),
@@ -69,6 +72,7 @@ def _create(email: str, name: str, password: str, role: str) -> UserRecord:
         token_version=0,
         created_at=now_iso(),
     )
+    link = account_links.start_verification(record) if verify else None
     profile, login = record.both_items()
 
     def build(tx: Transaction) -> None:
@@ -82,12 +86,15 @@ def _create(email: str, name: str, password: str, role: str) -> UserRecord:
         # (botocore resent the transaction after its answer was lost), so it landed.
         if _ALREADY_CREATED not in failed.meanings:
             raise Conflict("a user with this email already exists", field="email") from None
+    if link is not None:
+        account_links.send_verification(profile, link)
     return profile
 
 
 def register(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` has passed the ``UserRegister`` schema."""
-    return user_view(_create(data["email"], data["name"], data["password"], CUSTOMER))
+    record = _create(data["email"], data["name"], data["password"], CUSTOMER, verify=True)
+    return user_view(record)
 
 
 def login(data: dict[str, Any]) -> dict[str, Any]:
