@@ -9,8 +9,9 @@ in the same write: however many times it is clicked or raced, it works once.
   then sends the email; an unverified (or older, never verified) account asks for a new
   link with :func:`resend_verification`.
 - :func:`request_password_reset` answers the same whatever the email: one conditional
-  ``UpdateItem`` stores the hash if the account exists and no link went out in the last
-  :data:`LINK_COOLDOWN_SECONDS`; only then is an email sent.
+  ``UpdateItem`` stores the hash if the account exists and no reset link went out in the
+  last :data:`LINK_COOLDOWN_SECONDS`; only then is an email sent. (A resent verification
+  link waits the same minute, counted from the registration email.)
 - :func:`reset_password` sets the new password, clears the login backoff (it is the way
   back in during a lockout), bumps the token version (every token issued before stops
   working) and marks the email verified: the link proved the reader owns it.
@@ -128,7 +129,8 @@ def _send(to: str, email: Email, kind: str) -> None:
 
 
 def start_verification(record: UserRecord) -> str:
-    """Give a user about to be created its verification link (hash on the record)."""
+    """Give a user about to be created its verification link (hash on the record, which
+    goes to both items; it is checked, and removed, on the login item)."""
     secret, digest = _new_secret()
     record.email_verified = False
     record.verify_token_hash = digest
@@ -140,41 +142,47 @@ def send_verification(record: UserRecord, token: str) -> None:
     _send(record.email, verification_email(token), VERIFY)
 
 
-def _claim_link_email(login_key: str, actions: list[Action]) -> UserRecord | None:
-    """Store a link's hash if the account exists and the cooldown has passed: the login
-    item as written, or ``None``. One ``UpdateItem`` either way."""
+def _store_link(
+    login_key: str, hash_attribute: Any, expiry_attribute: Any, ttl: int
+) -> tuple[UserRecord, str] | None:
+    """Store a new link's hash on the login item, if the account exists and its last link
+    of this kind is more than :data:`LINK_COOLDOWN_SECONDS` old (read from its expiry).
+
+    One conditional ``UpdateItem`` either way; returns the login item as written and the
+    secret, or ``None``.
+    """
     at = now()
+    secret, digest = _new_secret()
     item = UserRecord(login_key)
-    recent = UserRecord.link_sent_at > at - LINK_COOLDOWN_SECONDS
+    recent = expiry_attribute > at + ttl - LINK_COOLDOWN_SECONDS
     try:
         item.update(
-            actions=[*actions, UserRecord.link_sent_at.set(at)],
+            actions=[hash_attribute.set(digest), expiry_attribute.set(at + ttl)],
             condition=UserRecord.pk.exists() & ~recent,
         )
     except UpdateError as exc:
         if aws_error_code(exc) != "ConditionalCheckFailedException":
             raise
         return None
-    return item
+    return item, secret
 
 
 def resend_verification(record: UserRecord) -> dict[str, Any]:
     """A new verification link for the signed-in user (the old one stops working)."""
     if record.email_verified:
         raise AlreadyVerified("this email address is already verified")
-    secret, digest = _new_secret()
-    claimed = _claim_link_email(
+    stored = _store_link(
         UserRecord.login_key(record.email),
-        [
-            UserRecord.verify_token_hash.set(digest),
-            UserRecord.verify_expires_at.set(now() + VERIFY_TTL_SECONDS),
-        ],
+        UserRecord.verify_token_hash,
+        UserRecord.verify_expires_at,
+        VERIFY_TTL_SECONDS,
     )
-    if claimed is None:
+    if stored is None:
         raise TooManyAttempts(
             f"a link was sent less than {LINK_COOLDOWN_SECONDS} s ago; check your inbox",
             retry_after=LINK_COOLDOWN_SECONDS,
         )
+    _, secret = stored
     send_verification(record, f"{record.user_id}.{secret}")
     return VERIFICATION_SENT
 
@@ -223,16 +231,15 @@ def verify_email(data: dict[str, Any]) -> dict[str, Any]:
 
 def request_password_reset(data: dict[str, Any]) -> dict[str, Any]:
     """The same answer whether or not the email has an account (no enumeration)."""
-    secret, digest = _new_secret()
-    claimed = _claim_link_email(
+    stored = _store_link(
         UserRecord.login_key(canonical_email(data["email"])),
-        [
-            UserRecord.reset_token_hash.set(digest),
-            UserRecord.reset_expires_at.set(now() + RESET_TTL_SECONDS),
-        ],
+        UserRecord.reset_token_hash,
+        UserRecord.reset_expires_at,
+        RESET_TTL_SECONDS,
     )
-    if claimed is not None:
-        _send(claimed.email, reset_email(f"{claimed.user_id}.{secret}"), RESET)
+    if stored is not None:
+        item, secret = stored
+        _send(item.email, reset_email(f"{item.user_id}.{secret}"), RESET)
     return RESET_REQUESTED
 
 

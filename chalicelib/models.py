@@ -96,13 +96,12 @@ class UserRecord(TableModel):
     # Email verification and password reset (chalicelib.account_links). Absent on users
     # registered before verification existed: they read as unverified.
     email_verified = BooleanAttribute(attr_name="emailVerified", null=True)
-    # SHA-256 of the secret half of the outstanding links, with their expiry (epoch s).
+    # SHA-256 of the secret half of the outstanding links, with their expiry (epoch s),
+    # which also times the one-a-minute limit on sending them.
     verify_token_hash = UnicodeAttribute(attr_name="verifyTokenHash", null=True)
     verify_expires_at = NumberAttribute(attr_name="verifyExpiresAt", null=True)
     reset_token_hash = UnicodeAttribute(attr_name="resetTokenHash", null=True)
     reset_expires_at = NumberAttribute(attr_name="resetExpiresAt", null=True)
-    # When the last link email went out (the resend cooldown); on the login item only.
-    link_sent_at = NumberAttribute(attr_name="linkSentAt", null=True)
 
     @staticmethod
     def profile_key(user_id: str) -> str:

@@ -7,6 +7,7 @@ tests (``scripts/http_client.py``); only the transport differs.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -145,15 +146,16 @@ def ses_outbox() -> list[dict[str, Any]]:
 def verify(api: Api, account: Account) -> None:
     """Verify ``account``'s address through the routes: a new link, then the link used.
 
-    The link is taken on its way to SES (whether or not emails are on in the test).
+    The link is taken on its way to SES (whether or not emails are on in the test), a
+    minute after registration (a resend waits that long).
     """
     from chalicelib import account_links
 
     links: list[str] = []
+    later = time.time() + account_links.LINK_COOLDOWN_SECONDS + 1  # past the registration email
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            account_links, "send_verification", lambda _record, token: links.append(token)
-        )
+        patch.setattr(account_links, "now", lambda: later)
+        patch.setattr(account_links, "send_verification", lambda _to, link: links.append(link))
         reply = api.post("/users/verify-email/resend", token=account.token)
         assert reply.status == 202, reply.body
     reply = api.post("/users/verify-email", {"token": links[0]})
