@@ -80,10 +80,14 @@ def _invalid() -> InvalidLink:
     return InvalidLink("this link is invalid, already used or expired; ask for a new one")
 
 
+_PAGES = {VERIFY: "verify-email", RESET: "reset-password"}
+
+
 def link(kind: str, token: str) -> str:
-    """Where the email sends the reader: the web page, which finishes the step."""
+    """Where the email sends the reader: the web page's view that finishes the step. The
+    token is in the fragment, which browsers send to no server (nor in a Referer)."""
     base = get_settings().public_url
-    fragment = f"#{kind}={token}"
+    fragment = f"#/{_PAGES[kind]}?token={token}"
     return f"{base}/{fragment}" if base else f"(the shop's web page address){fragment}"
 
 

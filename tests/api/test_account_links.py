@@ -15,11 +15,12 @@ from chalicelib import account_links, login_backoff
 from chalicelib.models import UserRecord
 from tests.api.conftest import ses_outbox, verify
 
+PAGES = {"verify": "verify-email", "reset": "reset-password"}
 SPOOF = "Your account is suspended, log in at http://evil.example/login"
 
 
 def link_in(email: dict, kind: str) -> str:
-    found = re.search(rf"#{kind}=(\S+)", email["text"])
+    found = re.search(rf"#/{PAGES[kind]}\?token=(\S+)", email["text"])
     assert found, email["text"]
     return found.group(1)
 

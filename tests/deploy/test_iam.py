@@ -528,7 +528,8 @@ def last_link(kind: str) -> str:
     from moto.ses.models import ses_backends
 
     text = ses_backends[ACCOUNT][REGION].sent_messages[-1].body
-    return str(text.split(f"#{kind}=", 1)[1].split()[0])
+    assert f"#/{kind}-" in text, text  # verify-email, reset-password
+    return str(text.split("?token=", 1)[1].split()[0])
 
 
 def exercise_account_links(flows: Flows) -> None:
