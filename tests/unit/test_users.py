@@ -87,7 +87,8 @@ def test_normalize_email_rejects_invalid_addresses(bad):
 
 def test_register_writes_two_identical_items_and_returns_no_hash(table):
     view = register("  Ann@Example.com ")
-    assert set(view) == {"userId", "email", "name", "role", "createdAt"}
+    assert set(view) == {"userId", "email", "name", "role", "emailVerified", "createdAt"}
+    assert view["emailVerified"] is False  # until the emailed link is used
     assert view["email"] == "ann@example.com"
     assert view["role"] == CUSTOMER
     profile, _ = assert_items_agree(table, view["userId"], "ann@example.com")
