@@ -109,8 +109,9 @@ def login(data: dict[str, Any]) -> dict[str, Any]:
     email = canonical_email(data["email"])
     password = data["password"]
     key = UserRecord.login_key(email)
+    # A blank email has no account, and saying so reveals nothing: no AWS call at all.
     record = login_backoff.load(key) if email else None
-    reservation = login_backoff.reserve(key, record)
+    reservation = login_backoff.reserve(key, record) if email else None
     if record is None or reservation is None:
         passwords.burn_time(password)
         metric("LoginFailures")
