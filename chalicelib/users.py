@@ -3,8 +3,10 @@
 Each user is two items in the users table written in one transaction (see
 :class:`chalicelib.models.UserRecord`): the profile ``USER#<id>`` and the login
 record ``EMAIL#<email>``, whose ``attribute_not_exists`` condition makes the
-email unique under any concurrency. Login reads one item; an authenticated
-request reads one item, in the same ``BatchGetItem`` as the item it is about.
+email unique under any concurrency. Login reads one item and reserves the password check
+on it (:mod:`chalicelib.login_backoff`); an authenticated request reads one item, in the
+same ``BatchGetItem`` as the item it is about. Verification and password-reset links are
+:mod:`chalicelib.account_links`.
 """
 
 from __future__ import annotations
