@@ -116,7 +116,12 @@ def reset_email(token: str) -> Email:
 
 
 def _send(to: str, email: Email, kind: str) -> None:
-    """Send, or log why not: the account works either way and can ask again."""
+    """Send, or log why not: the account works either way and can ask again.
+
+    Called after the write it follows (a registration, a stored link) succeeded, so no
+    failure of SES, the network or the request's time budget may turn the answer into an
+    error that says nothing was written.
+    """
     if mailer.sender() is None:
         return
     try:
@@ -124,6 +129,10 @@ def _send(to: str, email: Email, kind: str) -> None:
     except (mailer.EmailRejected, mailer.EmailNotSent) as failure:
         # SES's code only: its message could quote the address.
         logger.warning("the %s email was not sent (%s)", kind, failure.code)
+        metric("AccountEmailsFailed")
+        return
+    except Exception as failure:
+        logger.warning("the %s email was not sent (%s)", kind, type(failure).__name__)
         metric("AccountEmailsFailed")
         return
     metric("AccountEmailsSent")

@@ -235,3 +235,34 @@ def test_the_reset_link_is_the_way_back_in_during_a_lockout(api, sender, moving_
     assert api.post("/users/reset-password", body).status == 204
     assert api.login(account.email, "brand-new-pass").user_id == account.user_id  # no wait
     assert UserRecord.get(UserRecord.login_key(account.email)).locked_until is None
+
+
+@pytest.mark.parametrize("failure", ["Throttling", "MessageRejected", "network"])
+def test_an_email_that_cannot_be_sent_never_fails_the_registration(
+    api, sender, monkeypatch, moving_clock, failure
+):
+    """The user is written before the email goes: the answer must not say otherwise."""
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    from chalicelib import mailer
+
+    real_send = mailer.send
+
+    def broken(to, email):
+        if failure == "network":
+            raise EndpointConnectionError(endpoint_url="https://email.us-east-1.amazonaws.com")
+        raise ClientError({"Error": {"Code": failure, "Message": "x"}}, "SendEmail")
+
+    monkeypatch.setattr(mailer, "send", broken)
+    reply = api.post(
+        "/users/register", {"email": "late@example.com", "name": "Late", "password": "long-enough"}
+    )
+    assert reply.status == 201, reply.body
+    account = api.login("late@example.com", "long-enough")
+    # SES is back: a new link a minute later.
+    monkeypatch.setattr(mailer, "send", real_send)
+    moving_clock.at += 61
+    assert api.post("/users/verify-email/resend", token=account.token).status == 202
+    assert (
+        api.post("/users/verify-email", {"token": verification_link(account.email)}).status == 200
+    )
