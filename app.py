@@ -23,6 +23,7 @@ from chalice.app import (
 from pynamodb.models import Model
 
 from chalicelib import (
+    account_links,
     cart,
     frontdoor,
     observability,
@@ -38,6 +39,7 @@ from chalicelib import (
 from chalicelib.auth import Principal, principal_from_token, require_admin
 from chalicelib.config import get_settings
 from chalicelib.errors import (
+    AlreadyVerified,
     CartChanged,
     CartEmpty,
     ConcurrentUpdate,
@@ -217,6 +219,62 @@ def register_user() -> Response:
 )
 def login_user() -> dict[str, Any]:
     return users.login(_body("UserLogin"))
+
+
+@route(
+    "POST",
+    "/users/verify-email",
+    "Verify your email address with the token of the emailed link (works once)",
+    PUBLIC,
+    request="VerifyEmail",
+    response="EmailVerified",
+    errors=(400, 415, 503),
+)
+def verify_email() -> dict[str, Any]:
+    return account_links.verify_email(_body("VerifyEmail"))
+
+
+@route(
+    "POST",
+    "/users/verify-email/resend",
+    "Email yourself a new verification link",
+    USER,
+    status=202,
+    response="Accepted",
+    errors=(401, AlreadyVerified, 429, 503),
+)
+def resend_verification(caller: Caller) -> Response:
+    assert caller.record is not None  # a USER route reads the caller's profile
+    return Response(body=account_links.resend_verification(caller.record), status_code=202)
+
+
+@route(
+    "POST",
+    "/users/forgot-password",
+    "Email a password reset link (the same answer whether or not the email has an account)",
+    PUBLIC,
+    request="PasswordResetRequest",
+    status=202,
+    response="Accepted",
+    errors=(400, 415, 503),
+)
+def forgot_password() -> Response:
+    body = account_links.request_password_reset(_body("PasswordResetRequest"))
+    return Response(body=body, status_code=202)
+
+
+@route(
+    "POST",
+    "/users/reset-password",
+    "Set a new password with the token of the emailed link; signs out every device",
+    PUBLIC,
+    request="PasswordReset",
+    status=204,
+    errors=(400, 415, 503),
+)
+def reset_password() -> Response:
+    account_links.reset_password(_body("PasswordReset"))
+    return _no_content()
 
 
 @route(

@@ -54,6 +54,9 @@ class Settings:
     password_hashing: str = "production"
     # The SES identity buyer emails come from; None turns buyer emails off.
     email_sender: str | None = None
+    # The web page's address, for the links in account emails (verification, password
+    # reset). Never taken from a request's Host header, which a caller chooses.
+    public_url: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -92,6 +95,7 @@ class Settings:
             ),
             password_hashing=environ.get("PASSWORD_HASHING", "production"),
             email_sender=environ.get("EMAIL_SENDER") or None,
+            public_url=environ.get("PUBLIC_URL", "").strip().rstrip("/") or None,
         )
 
 

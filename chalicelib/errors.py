@@ -110,6 +110,19 @@ class InvalidTransition(Conflict):
     code = "InvalidTransition"
 
 
+class AlreadyVerified(Conflict):
+    """The address is already verified: there is nothing to resend."""
+
+    code = "AlreadyVerified"
+
+
+class InvalidLink(AppError):
+    """A verification or password-reset link that is unknown, already used or expired."""
+
+    status_code = 400
+    code = "InvalidLink"
+
+
 class InsufficientStock(Conflict):
     """Not enough stock for the listed productIds; nothing was ordered."""
 

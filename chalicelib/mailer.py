@@ -1,4 +1,5 @@
-"""Buyer emails through Amazon SES (``SendEmail``, plain text).
+"""Emails through Amazon SES (``SendEmail``, plain text): buyer emails (the subscriber)
+and account links (the API, chalicelib.account_links).
 
 Only the order id and the event type may be logged around a send: never the
 recipient's address, nor the message.

@@ -11,6 +11,7 @@ from typing import Any
 
 from pynamodb.attributes import (
     Attribute,
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -92,6 +93,15 @@ class UserRecord(TableModel):
     # Login backoff (chalicelib.login_backoff), kept on the login item only.
     failed_logins = NumberAttribute(attr_name="failedLogins", null=True)
     locked_until = NumberAttribute(attr_name="lockedUntil", null=True)
+    # Email verification and password reset (chalicelib.account_links). Absent on users
+    # registered before verification existed: they read as unverified.
+    email_verified = BooleanAttribute(attr_name="emailVerified", null=True)
+    # SHA-256 of the secret half of the outstanding links, with their expiry (epoch s),
+    # which also times the one-a-minute limit on sending them.
+    verify_token_hash = UnicodeAttribute(attr_name="verifyTokenHash", null=True)
+    verify_expires_at = NumberAttribute(attr_name="verifyExpiresAt", null=True)
+    reset_token_hash = UnicodeAttribute(attr_name="resetTokenHash", null=True)
+    reset_expires_at = NumberAttribute(attr_name="resetExpiresAt", null=True)
 
     @staticmethod
     def profile_key(user_id: str) -> str:

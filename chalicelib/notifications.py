@@ -159,11 +159,23 @@ def staff_email(event_type: str, view: dict[str, Any]) -> Email:
     return Email(_subject(stem, view, with_items=True), _body(headline, event_type, view, None))
 
 
-def buyer_email(event_type: str, view: dict[str, Any], name: str) -> Email:
-    """What the buyer reads (sent through SES by the subscriber)."""
+def buyer_recipient(email: str, verified: bool | None) -> str | None:
+    """Where a buyer email may go: only to an address its owner verified (None: nowhere).
+
+    Order emails carry text other users typed (product names), and the account's own
+    name: an unverified address could be anybody's, so it gets none of them.
+    """
+    return email if verified else None
+
+
+def buyer_email(event_type: str, view: dict[str, Any]) -> Email:
+    """What the buyer reads (sent through SES by the subscriber).
+
+    No greeting with the account's name: a name is whatever the registrant typed, and
+    at the top of the email it would read as the shop's own words.
+    """
     wording = _WORDING[event_type]
     stem = wording.buyer_subject.format(short_id=short_id(view["orderId"]))
     headline = wording.buyer_headline.format(order_id=view["orderId"])
-    greeting = f"Hello {name}," if name else "Hello,"
-    body = _body(headline, event_type, view, greeting)
+    body = _body(headline, event_type, view, "Hello,")
     return Email(_subject(stem, view, with_items=False), body)

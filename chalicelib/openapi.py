@@ -179,6 +179,7 @@ _OPENAPI_DOCUMENT = {
 # What the server refuses (400) on a request the schemas admit: stated per operation, so the
 # document says everything the server checks (the fuzzer's configuration allows exactly these).
 _CURSOR_400 = "a well-formed cursor this API did not issue for this listing"
+_LINK_400 = "a well-formed token that is unknown, already used or expired (InvalidLink)"
 BAD_REQUEST_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
     ("get", "/users"): _CURSOR_400,
     ("get", "/products"): _CURSOR_400,
@@ -188,6 +189,8 @@ BAD_REQUEST_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
     ("put", "/users/{userId}"): "password without currentPassword when changing your own;"
     " currentPassword without password",
     ("post", "/payments/webhook"): "a Stripe-Signature that does not verify",
+    ("post", "/users/verify-email"): _LINK_400,
+    ("post", "/users/reset-password"): _LINK_400,
 }
 _FORMAT_400 = "a character beyond U+FFFF that a field's format refuses (its description says which)"
 # A tag per area: a path's first segment, or the area it belongs to.

@@ -50,6 +50,12 @@ _PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128, **_PLAIN}
 _ID = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, **_PLAIN}
 _CREDENTIAL = {"type": "string", "maxLength": 128, **_PLAIN}
 _CATEGORY = {"type": "string", "pattern": CATEGORY_PATTERN, "maxLength": 40}
+_LINK_TOKEN = {
+    "type": "string",
+    "maxLength": 200,
+    "pattern": r"^[A-Za-z0-9-]{1,64}\.[A-Za-z0-9_-]{20,100}$",
+    "description": "From an emailed link: <userId>.<secret>",
+}
 _QUANTITY = {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY}
 # The total the client showed its buyer: the order is refused (409 PriceChanged) if it differs.
 _EXPECTED_TOTAL = {"type": "number", "minimum": 0, "multipleOf": 0.01}
@@ -103,6 +109,24 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             "password": _CREDENTIAL,
         },
         "required": ["email", "password"],
+        "additionalProperties": False,
+    },
+    "VerifyEmail": {
+        "type": "object",
+        "properties": {"token": _LINK_TOKEN},
+        "required": ["token"],
+        "additionalProperties": False,
+    },
+    "PasswordResetRequest": {
+        "type": "object",
+        "properties": {"email": _EMAIL},
+        "required": ["email"],
+        "additionalProperties": False,
+    },
+    "PasswordReset": {
+        "type": "object",
+        "properties": {"token": _LINK_TOKEN, "password": _PASSWORD},
+        "required": ["token", "password"],
         "additionalProperties": False,
     },
     "UserUpdate": {
@@ -240,10 +264,28 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "email": {"type": "string"},
             "name": {"type": "string"},
             "role": {"type": "string", "enum": list(ROLES)},
+            "emailVerified": {
+                "type": "boolean",
+                "description": "Only verified addresses get emails carrying order details",
+            },
             "createdAt": _TIMESTAMP,
             "updatedAt": _TIMESTAMP,
         },
-        "required": ["userId", "email", "name", "role", "createdAt"],
+        "required": ["userId", "email", "name", "role", "emailVerified", "createdAt"],
+    },
+    "EmailVerified": {
+        "type": "object",
+        "properties": {
+            "userId": {"type": "string"},
+            "email": {"type": "string"},
+            "emailVerified": {"type": "boolean", "enum": [True]},
+        },
+        "required": ["userId", "email", "emailVerified"],
+    },
+    "Accepted": {
+        "type": "object",
+        "properties": {"message": {"type": "string"}},
+        "required": ["message"],
     },
     "LoginResult": {
         "type": "object",

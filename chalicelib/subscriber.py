@@ -31,7 +31,7 @@ from chalicelib import mailer
 from chalicelib.config import get_settings
 from chalicelib.errors import aws_error_code
 from chalicelib.models import Order, UserRecord
-from chalicelib.notifications import buyer_email
+from chalicelib.notifications import buyer_email, buyer_recipient
 from chalicelib.observability import metric
 from chalicelib.order_lifecycle import (
     ACKNOWLEDGED_BY,
@@ -153,9 +153,16 @@ def email_buyer(order: Order, event_type: str) -> bool:
         logger.info("order %s: its buyer is deleted; no %s email", order.order_id, event_type)
         metric("BuyerEmailsSkipped")
         return False
-    email = buyer_email(event_type, order_view(order), buyer.name)
+    to = buyer_recipient(buyer.email, buyer.email_verified)
+    if to is None:
+        logger.info(
+            "order %s: its buyer's email is not verified; no %s email", order.order_id, event_type
+        )
+        metric("BuyerEmailsSkipped")
+        return False
+    email = buyer_email(event_type, order_view(order))
     try:
-        mailer.send(buyer.email, email)
+        mailer.send(to, email)
     except mailer.EmailRejected as rejected:
         logger.error(
             "order %s: SES rejected the %s email (%s); not retried",

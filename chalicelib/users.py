@@ -3,8 +3,10 @@
 Each user is two items in the users table written in one transaction (see
 :class:`chalicelib.models.UserRecord`): the profile ``USER#<id>`` and the login
 record ``EMAIL#<email>``, whose ``attribute_not_exists`` condition makes the
-email unique under any concurrency. Login reads one item; an authenticated
-request reads one item, in the same ``BatchGetItem`` as the item it is about.
+email unique under any concurrency. Login reads one item and reserves the password check
+on it (:mod:`chalicelib.login_backoff`); an authenticated request reads one item, in the
+same ``BatchGetItem`` as the item it is about. Verification and password-reset links are
+:mod:`chalicelib.account_links`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
-from chalicelib import login_backoff, passwords, transactions
+from chalicelib import account_links, login_backoff, passwords, transactions
 from chalicelib.auth import Principal, issue_token, principal_from_token
 from chalicelib.clock import now_iso
 from chalicelib.errors import (
@@ -54,6 +56,8 @@ def user_view(record: UserRecord) -> dict[str, Any]:
         "email": record.email,
         "name": record.name,
         "role": record.role,
+        # Absent on accounts older than verification: unverified until they verify.
+        "emailVerified": bool(record.email_verified),
         "createdAt": record.created_at,
     }
     if record.updated_at:
@@ -65,7 +69,8 @@ _ALREADY_CREATED = "already created"
 _EMAIL_TAKEN = "email taken"
 
 
-def _create(email: str, name: str, password: str, role: str) -> UserRecord:
+def _create(email: str, name: str, password: str, role: str, verify: bool = False) -> UserRecord:
+    """Create the user; with ``verify``, also its verification link, emailed once created."""
     record = UserRecord(
         "",
         user_id=str(uuid.uuid4()),
@@ -76,6 +81,7 @@ def _create(email: str, name: str, password: str, role: str) -> UserRecord:
         token_version=0,
         created_at=now_iso(),
     )
+    link = account_links.start_verification(record) if verify else None
     profile, login = record.both_items()
 
     def build(tx: Transaction) -> None:
@@ -89,37 +95,42 @@ def _create(email: str, name: str, password: str, role: str) -> UserRecord:
         # (botocore resent the transaction after its answer was lost), so it landed.
         if _ALREADY_CREATED not in failed.meanings:
             raise EmailTaken("a user with this email already exists", field="email") from None
+    if link is not None:
+        account_links.send_verification(profile, link)
     return profile
 
 
 def register(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` has passed the ``UserRegister`` schema."""
-    return user_view(_create(data["email"], data["name"], data["password"], CUSTOMER))
+    record = _create(data["email"], data["name"], data["password"], CUSTOMER, verify=True)
+    return user_view(record)
 
 
 def login(data: dict[str, Any]) -> dict[str, Any]:
-    """One consistent GetItem; unknown email and wrong password look and cost the same.
+    """Unknown email and wrong password look and cost the same: one consistent GetItem,
+    one conditional UpdateItem (the attempt reserved before the password is checked, see
+    :mod:`chalicelib.login_backoff`; refused for an unknown email) and one Argon2id
+    verification (against a dummy hash for an unknown email).
 
-    A wrong password adds one write (the backoff count); a locked account is a 429
+    A right password adds one write (clearing the count); a locked account is a 429
     before the password is even checked.
     """
     email = canonical_email(data["email"])
     password = data["password"]
-    try:
-        key = UserRecord.login_key(email)
-        record = UserRecord.get(key, consistent_read=True) if email else None
-    except DoesNotExist:
-        record = None
-    if record is None:
+    key = UserRecord.login_key(email)
+    # A blank email has no account, and saying so reveals nothing: no AWS call at all.
+    record = login_backoff.load(key) if email else None
+    reservation = login_backoff.reserve(key, record) if email else None
+    if record is None or reservation is None:
         passwords.burn_time(password)
         metric("LoginFailures")
         raise Unauthorized(_LOGIN_FAILED)
-    login_backoff.ensure_unlocked(record)
     if not passwords.verify_password(password, record.password_hash):
-        login_backoff.record_failure(record)
+        login_backoff.failed(reservation, record.user_id)
         metric("LoginFailures")
         raise Unauthorized(_LOGIN_FAILED)
-    _after_successful_login(record, password)
+    login_backoff.succeeded(reservation)
+    _upgrade_hash(record, password)
     token, expires_at = issue_token(record.user_id, record.role, int(record.token_version))
     return {"userId": record.user_id, "name": record.name, "token": token, "expiresAt": expires_at}
 
@@ -127,26 +138,18 @@ def login(data: dict[str, Any]) -> dict[str, Any]:
 _PASSWORD_CHANGED = "password-changed"  # a concurrent change won: keep its hash
 
 
-def _after_successful_login(record: UserRecord, password: str) -> None:
-    """Clear the backoff count and upgrade an old hash; nothing at all in the usual case."""
+def _upgrade_hash(record: UserRecord, password: str) -> None:
+    """Replace a hash made with older parameters; nothing at all in the usual case."""
     if not passwords.needs_rehash(record.password_hash):
-        if login_backoff.has_failures(record):
-            login_backoff.reset(record)
         return
     new_hash = passwords.hash_password(password)
     # Both items, unless the password changed meanwhile (then the new one stands).
     unchanged = UserRecord.password_hash == record.password_hash
     upgrade: list[Action] = [UserRecord.password_hash.set(new_hash)]
-    profile, login_item = record.both_items()
 
     def build(tx: Transaction) -> None:
-        tx.update(profile, upgrade, condition=unchanged, on_fail=_PASSWORD_CHANGED)
-        tx.update(
-            login_item,
-            upgrade + login_backoff.reset_actions(),
-            condition=unchanged,
-            on_fail=_PASSWORD_CHANGED,
-        )
+        for item in record.both_items():
+            tx.update(item, upgrade, condition=unchanged, on_fail=_PASSWORD_CHANGED)
 
     try:
         transactions.write(build)
@@ -264,12 +267,11 @@ def update_user(
             current = data.get("currentPassword")
             if current is None:
                 raise ValidationError("currentPassword is required to change the password")
-            # The same backoff as login, counted on the same login item.
-            login_item = login_backoff.load(UserRecord.login_key(record.email))
-            login_backoff.ensure_unlocked(login_item)
+            # The same backoff as login, reserved on the same login item.
+            key = UserRecord.login_key(record.email)
+            reservation = login_backoff.reserve(key, login_backoff.load(key))
             if not passwords.verify_password(current, record.password_hash):
-                if login_item is not None:
-                    login_backoff.record_failure(login_item)
+                login_backoff.failed(reservation, record.user_id)
                 raise Unauthorized("currentPassword is incorrect")
         actions.append(UserRecord.password_hash.set(passwords.hash_password(data["password"])))
         actions.append(UserRecord.token_version.add(1))

@@ -170,6 +170,7 @@ class DevStack:
         self._cleanup.callback(api.stop)
         api.start()
         self.url = f"http://{self._args.host}:{api.port}"
+        self._link_emails_to_page()
         if local_stripe is not None:
             local_stripe.register_webhook(self.url)
 
@@ -207,6 +208,15 @@ class DevStack:
         bridge.subscription_arn = subscribe_http(
             os.environ["ORDER_EVENTS_TOPIC_ARN"], emulator.sns_bridge_url, region
         )
+
+    def _link_emails_to_page(self) -> None:
+        """Account emails (verification, password reset) link to this stack's page, unless
+        PUBLIC_URL says otherwise; known only once the port is bound."""
+        from chalicelib.config import get_settings  # importable only once the app is
+
+        if not os.environ.get("PUBLIC_URL"):
+            os.environ["PUBLIC_URL"] = self.url
+            get_settings.cache_clear()
 
     def _verify_sender(self, emulator: Emulator, region: str) -> None:
         """Verify the stage's EMAIL_SENDER in moto's SES (which, like SES, refuses others)."""

@@ -46,7 +46,7 @@ from scripts.project import (
     CHALICE_DIR,
     OPERATIONS_FILE,
     PROJECT_DIR,
-    SENDER_FUNCTION,
+    SENDER_FUNCTIONS,
     TEMPLATE_FILE,
     SenderError,
     api_name,
@@ -483,11 +483,12 @@ def chalice_deploy(stage: str, aws_region: str, stream_arn: str, cwd: Path | Non
 def sender_for_chalice(
     stage: str, sender: tuple[str, str] | None, chalice_dir: Path | None = None
 ) -> Iterator[None]:
-    """While ``chalice deploy`` runs: the stage's EMAIL_SENDER and the subscriber's grant.
+    """While ``chalice deploy`` runs: the stage's EMAIL_SENDER and the senders' grant.
 
     Chalice reads both from ``.chalice/``: the stage's ``EMAIL_SENDER`` is set in
-    config.json and ``ses:SendEmail`` on the identity added to the subscriber's generated
-    policy file; the committed files (buyer emails off) are restored afterwards.
+    config.json and ``ses:SendEmail`` on the identity added to the generated policy files
+    of the functions that send (the subscriber and the API); the committed files (emails
+    off) are restored afterwards.
     """
     if sender is None:
         yield
@@ -500,17 +501,19 @@ def sender_for_chalice(
     stage_config = config["stages"][stage]
     stage_config.setdefault("environment_variables", {})["EMAIL_SENDER"] = address
     functions = stage_config["lambda_functions"]
-    policy_file = chalice_dir / functions[SENDER_FUNCTION]["iam_policy_file"]
-    original_policy = policy_file.read_text()
-    policy = json.loads(original_policy)
-    policy["Statement"].append(sender_statement(identity))
+    policy_files = [chalice_dir / functions[f]["iam_policy_file"] for f in SENDER_FUNCTIONS]
+    originals = {path: path.read_text() for path in policy_files}
     try:
         config_file.write_text(json.dumps(config, indent=2) + "\n")
-        policy_file.write_text(json.dumps(policy, indent=2) + "\n")
+        for path, original in originals.items():
+            policy = json.loads(original)
+            policy["Statement"].append(sender_statement(identity))
+            path.write_text(json.dumps(policy, indent=2) + "\n")
         yield
     finally:
         config_file.write_text(original_config)
-        policy_file.write_text(original_policy)
+        for path, original in originals.items():
+            path.write_text(original)
 
 
 def use_shared_record(ssm: Any, stage: str, echo: Echo = print) -> None:

@@ -216,7 +216,7 @@ def merge_template(stage: str, sender: tuple[str, str] | None = None) -> dict[st
     """The merge template; ``sender`` is ``(identity, address)`` when buyer emails are on.
 
     With a sender, the template declares the SES identity, the functions get the stage's
-    ``EMAIL_SENDER`` and the subscriber's role ``ses:SendEmail`` on that identity only.
+    ``EMAIL_SENDER`` and the sending functions' roles ``ses:SendEmail`` on that identity only.
     """
     identity, address = sender or ("", "")
     config = load_config()
@@ -227,7 +227,7 @@ def merge_template(stage: str, sender: tuple[str, str] | None = None) -> dict[st
     parameters = template["Parameters"]
     parameters["Stage"].update(Default=stage, AllowedValues=[stage])
     parameters["AppName"].update(Default=app, AllowedValues=[app])
-    # The subscriber's grant names the identity: it cannot change without a new package.
+    # The senders' grant names the identity: it cannot change without a new package.
     parameters["SenderIdentity"].update(Default=identity, AllowedValues=[identity])
 
     resources = template["Resources"]

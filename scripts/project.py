@@ -122,7 +122,9 @@ def stage_parser(description: str) -> argparse.ArgumentParser:
 
 SENDER_IDENTITY_VARIABLE = "SENDER_IDENTITY"  # an SES identity: an address or a domain
 EMAIL_SENDER_VARIABLE = "EMAIL_SENDER"  # the From address buyer emails use
-SENDER_FUNCTION = "on_order_event"  # the one function that sends them
+# The functions that send email: the subscriber (buyer emails) and the API (the
+# verification and password-reset links, chalicelib/account_links.py).
+SENDER_FUNCTIONS = ("api_handler", "on_order_event")
 SENDER_STATEMENT_SID = "BuyerEmailSenderIdentity"
 
 
@@ -165,6 +167,6 @@ def function_policy(stage: str, function: str, sender_identity: str | None = Non
     """The function's generated policy file, plus the SES grant when the stage sends email."""
     policy_file = load_config()["stages"][stage]["lambda_functions"][function]["iam_policy_file"]
     policy: dict[str, Any] = json.loads((CHALICE_DIR / policy_file).read_text())
-    if sender_identity and function == SENDER_FUNCTION:
+    if sender_identity and function in SENDER_FUNCTIONS:
         policy["Statement"].append(sender_statement(sender_identity))
     return policy

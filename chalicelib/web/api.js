@@ -74,7 +74,9 @@ export async function signIn(email, password) {
   const user = await api("GET", `/users/${encodeURIComponent(login.userId)}`);
   // Signed out (or in as someone else) while the profile loaded: do not sign back in.
   if (session.get()?.token !== login.token) return user;
-  session.set({ token: login.token, userId: login.userId, name: user.name, role: user.role });
+  session.set({
+    token: login.token, userId: login.userId, name: user.name, role: user.role, emailVerified: user.emailVerified,
+  });
   return user;
 }
 

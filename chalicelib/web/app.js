@@ -3,12 +3,16 @@ import { api, session } from "./api.js";
 import { h } from "./dom.js";
 import * as shop from "./shop.js";
 import * as admin from "./admin.js";
+import * as account from "./account.js";
 
 const routes = [
   [/^#?\/?$/, shop.catalogue],
   [/^#\/product\/([^/]+)$/, shop.product],
   [/^#\/signin$/, shop.signIn],
   [/^#\/register$/, shop.register],
+  [/^#\/verify-email$/, account.verifyEmail],
+  [/^#\/forgot-password$/, account.forgotPassword],
+  [/^#\/reset-password$/, account.resetPassword],
   [/^#\/cart$/, shop.cart],
   [/^#\/orders$/, shop.orders],
   [/^#\/admin$/, admin.products],
@@ -65,6 +69,10 @@ function drawNav() {
       items.push(link("#/admin", "Admin: products"));
       items.push(link("#/admin/fulfilment", "Fulfilment"));
       items.push(link("#/admin/users", "Users"));
+    }
+    if (user.emailVerified === false) {
+      items.push(h("li", {}, h("button", { type: "button", class: "link", "data-test": "resend-verification",
+        onclick: () => account.resendVerification(page) }, "Confirm your email")));
     }
     items.push(
       h("li", { class: "who" }, h("span", {}, `Signed in as ${user.name}`), " ",

@@ -144,7 +144,8 @@ export async function signIn(page) {
     }
   } }, field("Email", email), field("Password", password), h("button", { type: "submit" }, "Sign in"), status);
   return h("section", { class: "narrow" }, h("h1", {}, "Sign in"), form,
-    h("p", {}, "New here? ", h("a", { href: "#/register" }, "Create an account"), "."));
+    h("p", {}, "New here? ", h("a", { href: "#/register" }, "Create an account"), "."),
+    h("p", {}, h("a", { href: "#/forgot-password" }, "Forgot your password?")));
 }
 
 export async function register(page) {
@@ -159,7 +160,7 @@ export async function register(page) {
       await api("POST", "/users/register", { name: name.value, email: email.value.trim(), password: password.value });
       await apiSignIn(email.value.trim(), password.value);
       page.setCart(await api("GET", "/cart"));
-      page.notify(`Welcome, ${name.value}. Your account is ready.`);
+      page.notify(`Welcome, ${name.value}. Your account is ready: confirm your email address with the link we sent.`);
       page.go("#/");
     } catch (error) {
       status.replaceChildren(failure(error));

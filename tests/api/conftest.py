@@ -7,6 +7,7 @@ tests (``scripts/http_client.py``); only the transport differs.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,8 @@ from tests.factories import Account, ShopClient
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password"
+SENDER = "shop@example.com"
+ACCOUNT = "123456789012"
 
 
 class ChaliceTransport:
@@ -138,3 +141,48 @@ def stream(api: Api, aws: dict[str, str]) -> Any:
         return api.client.lambda_.invoke("publish_order_events", event).payload
 
     return StreamPoller(invoke, aws["OrdersTableStreamArn"], "publish_order_events")
+
+
+@pytest.fixture
+def sender(monkeypatch: pytest.MonkeyPatch, aws: dict[str, str]) -> str:
+    """Emails on: a verified sender, as a stage with ``EMAIL_SENDER`` has."""
+    import dataclasses
+
+    import boto3
+
+    from chalicelib import mailer
+    from chalicelib.config import get_settings
+
+    settings = dataclasses.replace(get_settings(), email_sender=SENDER)
+    monkeypatch.setattr(mailer, "get_settings", lambda: settings)
+    boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=SENDER)
+    return SENDER
+
+
+def ses_outbox() -> list[dict[str, Any]]:
+    """Every email moto's SES sent, oldest first."""
+    from moto.ses.models import ses_backends
+
+    return [
+        {"to": m.destinations["ToAddresses"], "subject": m.subject, "text": m.body}
+        for m in ses_backends[ACCOUNT]["us-east-1"].sent_messages
+    ]
+
+
+def verify(api: Api, account: Account) -> None:
+    """Verify ``account``'s address through the routes: a new link, then the link used.
+
+    The link is taken on its way to SES (whether or not emails are on in the test), a
+    minute after registration (a resend waits that long).
+    """
+    from chalicelib import account_links
+
+    links: list[str] = []
+    later = time.time() + account_links.LINK_COOLDOWN_SECONDS + 1  # past the registration email
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(account_links, "now", lambda: later)
+        patch.setattr(account_links, "send_verification", lambda _to, link: links.append(link))
+        reply = api.post("/users/verify-email/resend", token=account.token)
+        assert reply.status == 202, reply.body
+    reply = api.post("/users/verify-email", {"token": links[0]})
+    assert reply.status == 200, reply.body

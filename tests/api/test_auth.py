@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 import app as app_module
-from chalicelib import auth, openapi, passwords, tokens
+from chalicelib import auth, login_backoff, openapi, passwords, tokens
 from chalicelib.config import Settings, get_settings
 
 SECRET = os.environ["TOKEN_SECRET"].encode()
@@ -90,22 +90,46 @@ def test_issuer_is_per_stage():
     assert Settings.from_environ({**environ, "APP_STAGE": "prod"}).token_issuer == "shop-prod"
 
 
-def test_login_is_one_get_item_plus_one_write_per_failure(api, aws_calls):
+def test_login_reserves_the_attempt_before_the_check_and_clears_it_on_success(api, aws_calls):
     account = api.register()
     for email, password, expected in (
-        (account.email, account.password, ["GetItem"]),
-        # A wrong password is counted on the login item: one UpdateItem.
+        # Read the login item, reserve the check (conditional UpdateItem), clear it.
+        (account.email, account.password, ["GetItem", "UpdateItem", "UpdateItem"]),
+        # A wrong password: the reservation is the failure count.
         (account.email, "wrong-password", ["GetItem", "UpdateItem"]),
-        # An unknown email has no item to count on.
-        ("nobody@example.com", "wrong-password", ["GetItem"]),
-        # The success after a failure clears the count once...
-        (account.email, account.password, ["GetItem", "UpdateItem"]),
-        # ...and the next success is a single read again.
-        (account.email, account.password, ["GetItem"]),
+        # An unknown email: the same reservation, refused by its condition.
+        ("nobody@example.com", "wrong-password", ["GetItem", "UpdateItem"]),
+        (account.email, account.password, ["GetItem", "UpdateItem", "UpdateItem"]),
     ):
         aws_calls.clear()
         api.post("/users/login", {"email": email, "password": password})
         assert aws_calls.dynamodb() == expected, (email, password)
+    assert login_backoff.load("EMAIL#nobody@example.com") is None  # no stub written
+
+
+def test_login_costs_the_same_whether_or_not_the_account_exists(api, aws_calls, monkeypatch):
+    """Issue #23 item 3: the same AWS calls and the same Argon2id work for both cases."""
+    account = api.register()
+    checks: list[str] = []
+    real_verify = passwords.verify_password
+
+    def counting_verify(password: str, encoded: str) -> bool:
+        checks.append(encoded.split("$")[3])  # the parameters the hash was made with
+        return real_verify(password, encoded)
+
+    monkeypatch.setattr(passwords, "verify_password", counting_verify)
+    costs = {}
+    for case, email in (("existing", account.email), ("unknown", "nobody@example.com")):
+        aws_calls.clear()
+        checks.clear()
+        reply = api.post("/users/login", {"email": email, "password": "wrong-password"})
+        assert reply.status == 401
+        operations = [(service, op) for service, op, _ in aws_calls.calls]
+        costs[case] = (operations, list(checks))
+    assert costs["existing"] == costs["unknown"]
+    operations, checks_made = costs["existing"]
+    assert [op for _, op in operations] == ["GetItem", "UpdateItem"]
+    assert len(checks_made) == 1 and checks_made[0].startswith("m=")
 
 
 def test_email_is_matched_case_insensitively_and_trimmed(api):
@@ -128,7 +152,7 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(api, monkeypatch):
     wrong = api.post("/users/login", {"email": account.email, "password": "wrong-password"})
     assert burned == []
     unknown = api.post("/users/login", {"email": "nobody@example.com", "password": "wrong-pw-2"})
-    assert burned == ["wrong-pw-2"]  # the unknown email still costs a full scrypt
+    assert burned == ["wrong-pw-2"]  # the unknown email still costs a full verification
 
     assert wrong.status == unknown.status == 401
     assert (
@@ -424,13 +448,14 @@ def test_an_old_scrypt_hash_is_upgraded_at_the_next_successful_login(api, aws_ca
 
     aws_calls.clear()
     assert api.login(account.email, account.password).user_id == account.user_id
-    assert aws_calls.dynamodb() == ["GetItem", "TransactWriteItems"]
+    # Read, reserve the check, clear the count, then upgrade both items at once.
+    assert aws_calls.dynamodb() == ["GetItem", "UpdateItem", "UpdateItem", "TransactWriteItems"]
     upgraded = {UserRecord.get(k).password_hash for k in keys}
     assert len(upgraded) == 1
     (new_hash,) = upgraded
     assert new_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
-    assert UserRecord.get(keys[1]).failed_logins is None  # the failure count went with it
+    assert UserRecord.get(keys[1]).failed_logins is None  # the failure count is cleared
 
     aws_calls.clear()
     assert api.login(account.email, account.password).user_id == account.user_id
-    assert aws_calls.dynamodb() == ["GetItem"]  # upgraded once, then a plain read
+    assert aws_calls.dynamodb() == ["GetItem", "UpdateItem", "UpdateItem"]  # upgraded once

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import logging
 
-import boto3
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
@@ -21,27 +20,21 @@ from chalicelib.order_lifecycle import (
     ORDER_PLACED,
     PENDING,
 )
+from tests.api.conftest import SENDER, ses_outbox, verify
 
-SENDER = "shop@example.com"
-ACCOUNT = "123456789012"
-
-
-@pytest.fixture
-def sender(monkeypatch, aws):
-    """Buyer emails on: a verified sender, as a stage with ``EMAIL_SENDER`` has."""
-    settings = dataclasses.replace(get_settings(), email_sender=SENDER)
-    monkeypatch.setattr(mailer, "get_settings", lambda: settings)
-    boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress=SENDER)
-    return SENDER
+ACCOUNT_SUBJECTS = ("Confirm your email address", "Reset your password")
 
 
 def outbox() -> list[dict]:
-    from moto.ses.models import ses_backends
+    """The order emails SES sent (account emails, such as the verification, left out)."""
+    return [m for m in ses_outbox() if m["subject"] not in ACCOUNT_SUBJECTS]
 
-    return [
-        {"to": m.destinations["ToAddresses"], "subject": m.subject, "text": m.body}
-        for m in ses_backends[ACCOUNT]["us-east-1"].sent_messages
-    ]
+
+@pytest.fixture
+def customer(api, customer):
+    """The buyer, with a verified address: only verified addresses get order emails."""
+    verify(api, customer)
+    return customer
 
 
 @pytest.fixture
@@ -93,7 +86,7 @@ def test_a_confirmed_order_emails_its_buyer(sender, order, customer):
     [sent] = outbox()
     assert sent["to"] == [customer.email]
     assert sent["subject"] == f"Your order {order['orderId'][:8]}… is confirmed — $25.00"
-    assert sent["text"].startswith("Hello Test User,\n\n")
+    assert sent["text"].startswith("Hello,\n\n")  # never the name the buyer typed
     assert "    2  Teapot      $12.50      $25.00" in sent["text"]
     assert stored(order["orderId"]).emailed == {ORDER_PLACED}
 
@@ -141,7 +134,7 @@ def test_the_outcome_of_a_payment_emails_the_buyer(
     [sent] = outbox()
     assert sent["to"] == [customer.email]
     assert sent["subject"] == subject.format(short=order["orderId"][:8]) + " — $25.00"
-    assert sent["text"].startswith("Hello Test User,\n\n")
+    assert sent["text"].startswith("Hello,\n\n")  # never the name the buyer typed
     assert stored(order["orderId"]).emailed == {event_type}
 
 
@@ -253,3 +246,37 @@ def test_the_email_adds_one_read_and_one_send_to_the_delivery(sender, order, aws
 
     assert aws_calls.operations() == ["UpdateItem", "GetItem", "SendEmail"]
     assert stored(order["orderId"]).status != PENDING
+
+
+SPOOF = "Your account is suspended, log in at http://evil.example/login"
+
+
+def test_an_unverified_address_gets_no_order_email(api, sender, admin):
+    """Issue #23 item 7: the attack run's email to an address nobody verified."""
+    victim = api.register("someone@victim.example", name=SPOOF)
+    product = api.create_product(admin, name="Teapot", price=12.5, stock=10)
+    body = {"items": [{"productId": product["productId"], "quantity": 1}]}
+    placed = api.post("/orders", body, token=victim.token).body
+    subscriber.handle_message(event(ORDER_PLACED, placed))
+    view = cancelled(api, victim, placed)
+    subscriber.handle_message(event(ORDER_CANCELLED, view))
+
+    assert outbox() == []
+    # Only the verification email went out, in the shop's words alone.
+    [verification] = ses_outbox()
+    assert verification["subject"] == "Confirm your email address"
+    assert SPOOF not in verification["text"] and "evil.example" not in verification["text"]
+
+
+def test_a_verified_buyer_never_reads_their_name_as_the_shops_words(api, sender, admin):
+    buyer = api.register(name=SPOOF)
+    verify(api, buyer)
+    product = api.create_product(admin, name="Teapot", price=12.5, stock=10)
+    body = {"items": [{"productId": product["productId"], "quantity": 1}]}
+    placed = api.post("/orders", body, token=buyer.token).body
+    subscriber.handle_message(event(ORDER_PLACED, placed))
+
+    [sent] = outbox()
+    assert sent["to"] == [buyer.email]
+    assert SPOOF not in sent["text"] and "evil.example" not in sent["text"]
+    assert sent["text"].startswith("Hello,\n\n")

@@ -94,6 +94,7 @@ def order_body(product: dict[str, Any], quantity: int = 2) -> dict[str, Any]:
 
 # --- the probe of issue 17: every route, DynamoDB throttled ---------------------------
 
+PROBE_LINK = "00000000-0000-4000-8000-000000000000." + "A" * 43  # well formed: its user is read
 PROBE_BODIES = {
     "UserRegister": {"email": "probe@example.com", "name": "Probe", "password": "correct-horse"},
     "UserLogin": {"email": "admin@example.com", "password": "admin-password"},
@@ -101,6 +102,9 @@ PROBE_BODIES = {
     "ProductCreate": {"name": "Probe", "price": 1.5},
     "ProductUpdate": {"stock": 3},
     "CartLineSet": {"quantity": 1},
+    "VerifyEmail": {"token": PROBE_LINK},
+    "PasswordResetRequest": {"email": "admin@example.com"},
+    "PasswordReset": {"token": PROBE_LINK, "password": "correct-horse"},
 }
 
 

@@ -145,3 +145,64 @@ def table_item(aws):
         return UserRecord.get("EMAIL#" + email, consistent_read=True)
 
     return read
+
+
+def test_thirty_racing_guesses_get_at_most_five_password_checks(api, clock, monkeypatch):
+    """Issue #23 item 8: every one of 30 logins reads the account before any of them
+    writes (the interleaving a parallel burst produces); still only 5 checks run."""
+    account = api.register()
+    key = UserRecord.login_key(account.email)
+    before_the_race = UserRecord.get(key, consistent_read=True)
+    real_get = UserRecord.get
+    first_read = {"done": False}
+
+    def racing_get(hash_key, *args, **kwargs):
+        if hash_key == key and not first_read["done"]:
+            first_read["done"] = True
+            return before_the_race  # read before any other guess wrote
+        return real_get(hash_key, *args, **kwargs)
+
+    checked = []
+    real_verify = passwords.verify_password
+
+    def counting_verify(password, encoded):
+        checked.append(password)
+        return real_verify(password, encoded)
+
+    monkeypatch.setattr(UserRecord, "get", racing_get)
+    monkeypatch.setattr(passwords, "verify_password", counting_verify)
+    guesses = [f"wrong-guess-{i}" for i in range(29)] + [account.password]
+    statuses = []
+    for guess in guesses:
+        first_read["done"] = False
+        statuses.append(login(api, account, guess).status)
+
+    assert len(checked) == login_backoff.THRESHOLD
+    assert statuses == [401] * 5 + [429] * 25
+    assert account.password not in checked
+
+
+def test_the_right_password_in_a_race_does_not_reopen_the_window(api, clock):
+    """A success clears the count only if no other attempt was reserved after its own."""
+    account = api.register()
+    key = UserRecord.login_key(account.email)
+    mine = login_backoff.reserve(key, UserRecord.get(key, consistent_read=True))
+    assert mine is not None and mine.failures == 1
+    fail(api, account, 4)  # reserved after mine: the fifth locks
+    login_backoff.succeeded(mine)
+    assert_429(login(api, account, account.password), 60)
+    # Alone, a success clears everything.
+    clock.advance(60)
+    assert login(api, account, account.password).status == 200
+    assert UserRecord.get(key).failed_logins is None
+
+
+def test_a_check_that_never_finished_counts_as_a_failure_and_expires(api, clock):
+    """A request that died after reserving leaves a counted failure, never a lock for good."""
+    account = api.register()
+    key = UserRecord.login_key(account.email)
+    for _ in range(5):
+        login_backoff.reserve(key, UserRecord.get(key, consistent_read=True))
+    assert_429(login(api, account, account.password), 60)
+    clock.advance(60)
+    assert login(api, account, account.password).status == 200

@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,7 +25,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from app import OPERATIONS
-from chalicelib import openapi, schemas, subscriber, validation
+from chalicelib import account_links, openapi, schemas, subscriber, validation
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 _DOCUMENT_URI = "urn:shop:openapi"
@@ -566,7 +567,7 @@ def _email(tag: str) -> str:
     return f"flow-{tag}-{next(_emails)}@example.com"
 
 
-def test_a_realistic_session_conforms_to_the_document(api, admin):
+def test_a_realistic_session_conforms_to_the_document(api, admin, monkeypatch):
     call = Session(api)
     json_type = {"Content-Type": "application/json"}
     call(200, "GET", "/openapi.json")
@@ -683,6 +684,37 @@ def test_a_realistic_session_conforms_to_the_document(api, admin):
     call(401, "GET", f"/users/{bob['userId']}", token=bob_token)
     bob_token = call(
         200, "POST", "/users/login", {"email": bob_email, "password": "reset-by-admin"}
+    ).body["token"]
+
+    # --- email verification and password reset (the links taken on their way to SES)
+    sent: list[str] = []
+    monkeypatch.setattr(account_links, "_send", lambda _to, email, _kind: sent.append(email.text))
+
+    def token_in_last(kind: str) -> str:
+        return sent[-1].split("?token=", 1)[1].split()[0]
+
+    call(429, "POST", "/users/verify-email/resend", token=bob_token)  # registered just now
+    call(401, "POST", "/users/verify-email/resend")
+    monkeypatch.setattr(account_links, "now", lambda: time.time() + 61)
+    call(202, "POST", "/users/verify-email/resend", token=bob_token)
+    bob_link = token_in_last("verify")
+    call(200, "POST", "/users/verify-email", {"token": bob_link})
+    call(400, "POST", "/users/verify-email", {"token": bob_link})  # used
+    call(400, "POST", "/users/verify-email", {"token": "x"})
+    call(415, "POST", "/users/verify-email", raw=b"{}", headers={"Content-Type": "text/plain"})
+    call(409, "POST", "/users/verify-email/resend", token=bob_token)
+    call(202, "POST", "/users/forgot-password", {"email": bob_email})
+    call(202, "POST", "/users/forgot-password", {"email": _email("nobody")})
+    call(400, "POST", "/users/forgot-password", {"email": "not-an-email"})
+    call(415, "POST", "/users/forgot-password", raw=b"{}", headers={"Content-Type": "text/plain"})
+    reset = {"token": token_in_last("reset"), "password": "reset-by-link"}
+    call(204, "POST", "/users/reset-password", reset)
+    call(400, "POST", "/users/reset-password", reset)  # used
+    call(400, "POST", "/users/reset-password", {"token": reset["token"]})
+    call(415, "POST", "/users/reset-password", raw=b"{}", headers={"Content-Type": "text/plain"})
+    call(401, "GET", f"/users/{bob['userId']}", token=bob_token)  # revoked by the reset
+    bob_token = call(
+        200, "POST", "/users/login", {"email": bob_email, "password": "reset-by-link"}
     ).body["token"]
 
     # --- products

@@ -12,7 +12,7 @@ from chalicelib import users
 from chalicelib.config import get_settings
 
 PASSWORD = "correct-horse"
-USER_FIELDS = {"userId", "email", "name", "role", "createdAt"}
+USER_FIELDS = {"userId", "email", "name", "role", "emailVerified", "createdAt"}
 
 
 # --- helpers and fixtures ------------------------------------------------------

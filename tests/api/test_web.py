@@ -8,7 +8,16 @@ import pytest
 
 from chalicelib import web
 
-PAGE_FILES = ["admin.js", "api.js", "app.js", "dom.js", "index.html", "shop.js", "style.css"]
+PAGE_FILES = [
+    "account.js",
+    "admin.js",
+    "api.js",
+    "app.js",
+    "dom.js",
+    "index.html",
+    "shop.js",
+    "style.css",
+]
 
 
 def header(reply, name: str) -> str:

@@ -310,17 +310,24 @@ def test_make_deploy_with_a_sender_grants_sending_as_its_identity_only_while_cha
     variables = seen["config.json"]["stages"]["dev"]["environment_variables"]
     assert variables["EMAIL_SENDER"] == "shop@example.org"
     assert seen["config.json"]["stages"]["prod"]["environment_variables"]["EMAIL_SENDER"] == ""
-    subscriber = json.loads(committed["policy-dev-subscriber.json"])["Statement"]
-    assert seen["policy-dev-subscriber.json"]["Statement"] == [
-        *subscriber,
-        {
-            "Sid": "BuyerEmailSenderIdentity",
-            "Effect": "Allow",
-            "Action": ["ses:SendEmail"],
-            "Resource": "arn:aws:ses:*:*:identity/example.org",
-        },
-    ]
-    assert seen["policy-dev-api.json"] == json.loads(committed["policy-dev-api.json"])
+    # Both senders: the subscriber (buyer emails) and the API (account links).
+    for sender_file in ("policy-dev-subscriber.json", "policy-dev-api.json"):
+        statements = json.loads(committed[sender_file])["Statement"]
+        assert seen[sender_file]["Statement"] == [
+            *statements,
+            {
+                "Sid": "BuyerEmailSenderIdentity",
+                "Effect": "Allow",
+                "Action": ["ses:SendEmail"],
+                "Resource": "arn:aws:ses:*:*:identity/example.org",
+            },
+        ]
+    for other in set(committed) - {
+        "config.json",
+        "policy-dev-subscriber.json",
+        "policy-dev-api.json",
+    }:
+        assert seen[other] == json.loads(committed[other]), other
     # The committed files (buyer emails off) are back, even though the deploy failed.
     assert {path.name: path.read_text() for path in tmp_path.glob("*.json")} == committed
 

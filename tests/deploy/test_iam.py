@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from botocore.client import BaseClient
 
 from scripts.project import (
     CHALICE_DIR,
-    SENDER_FUNCTION,
+    SENDER_FUNCTIONS,
     TEMPLATE_FILE,
     aws_stages,
     function_policy,
@@ -522,10 +523,41 @@ def buyer_emails_from(sender: str) -> Iterator[None]:
     refresh_settings()
 
 
+def last_link(kind: str) -> str:
+    """The token of the link in the last email moto's SES sent."""
+    from moto.ses.models import ses_backends
+
+    text = ses_backends[ACCOUNT][REGION].sent_messages[-1].body
+    assert f"#/{kind}-" in text, text  # verify-email, reset-password
+    return str(text.split("?token=", 1)[1].split()[0])
+
+
+def exercise_account_links(flows: Flows) -> None:
+    """Verification and password reset, with the emails they send (stage with a sender)."""
+    call = flows.call
+    from chalicelib import account_links
+
+    _, alice = flows.login("alice@example.com", "new-alice-password")
+    call(429, "POST", "/users/verify-email/resend", token=alice)  # registered just now
+    with pytest.MonkeyPatch.context() as patch:
+        a_minute_later = time.time() + account_links.LINK_COOLDOWN_SECONDS + 1
+        patch.setattr(account_links, "now", lambda: a_minute_later)
+        call(202, "POST", "/users/verify-email/resend", token=alice)
+    call(200, "POST", "/users/verify-email", {"token": last_link("verify")})
+    call(400, "POST", "/users/verify-email", {"token": "0000.unknown-secret-of-some-length"})
+    call(202, "POST", "/users/forgot-password", {"email": "alice@example.com"})
+    call(202, "POST", "/users/forgot-password", {"email": "nobody@example.com"})
+    reset = {"token": last_link("reset"), "password": "alice-reset-password"}
+    call(204, "POST", "/users/reset-password", reset)
+    call(400, "POST", "/users/reset-password", reset)
+
+
 def exercise_buyer_email(flows: Flows, orders: dict[str, str]) -> None:
-    """One email: the delivered order's event again, now that the stage sends email."""
+    """One email: the delivered order's event again, now that the stage sends email (to
+    the buyer's address, verified first)."""
     by_type = {(m["type"], m["orderId"]): m for m in flows.recorder.published}
     with buyer_emails_from(SENDER):
+        exercise_account_links(flows)
         # Already handled without an email: the email is claimed, the buyer read, and sent.
         flows.deliver(by_type[("OrderDelivered", orders["checked_out"])])
 
@@ -733,17 +765,18 @@ def test_only_the_stream_handler_and_the_sweep_publish(exercised):
     assert publishers == {STREAM_FUNCTION, "republish_unannounced"}
 
 
-def test_only_the_subscriber_sends_email_and_only_as_the_identity(exercised):
+def test_only_the_senders_send_email_and_only_as_the_identity(exercised):
     ses = {
         function: {a for a in accesses if a.action.startswith("ses:")}
         for function, accesses in exercised.accesses.items()
     }
+    # The subscriber emails buyers; the API emails verification and password-reset links.
     assert {f: a for f, a in ses.items() if a} == {
-        SENDER_FUNCTION: {Access("ses:SendEmail", identity_arn(SENDER))}
+        function: {Access("ses:SendEmail", identity_arn(SENDER))} for function in SENDER_FUNCTIONS
     }
     # The buyer's address comes from their profile.
     users = table_arn(os.environ["USERS_TABLE"])
-    assert Access("dynamodb:GetItem", users) in exercised.accesses[SENDER_FUNCTION]
+    assert Access("dynamodb:GetItem", users) in exercised.accesses["on_order_event"]
 
 
 @pytest.mark.parametrize("stage", aws_stages())
@@ -753,14 +786,14 @@ def test_a_sender_identity_grants_send_email_on_that_identity_only(stage):
             a for s in statements(function_policy(stage, function)) for a in as_list(s["Action"])
         ]
         assert not [a for a in actions if a.startswith("ses:")]
-    policy = function_policy(stage, SENDER_FUNCTION, "example.org")
-    assert allows(policy, Access("ses:SendEmail", identity_arn("example.org")))
-    for other in ("example.com", "example.org.evil", "shop@example.org"):
-        assert not allows(policy, Access("ses:SendEmail", identity_arn(other)))
-    assert not allows(policy, Access("ses:SendRawEmail", identity_arn("example.org")))
-    assert function_policy(stage, "api_handler", "example.org") == function_policy(
-        stage, "api_handler"
-    )
+    for sender in SENDER_FUNCTIONS:
+        policy = function_policy(stage, sender, "example.org")
+        assert allows(policy, Access("ses:SendEmail", identity_arn("example.org")))
+        for other in ("example.com", "example.org.evil", "shop@example.org"):
+            assert not allows(policy, Access("ses:SendEmail", identity_arn(other)))
+        assert not allows(policy, Access("ses:SendRawEmail", identity_arn("example.org")))
+    for function in set(FUNCTIONS) - set(SENDER_FUNCTIONS):
+        assert function_policy(stage, function, "example.org") == function_policy(stage, function)
 
 
 @pytest.mark.parametrize("stage", aws_stages())

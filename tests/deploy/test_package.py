@@ -257,7 +257,11 @@ def test_a_sender_declares_its_identity_and_grants_sending_as_it_only(stage):
     assert identity["Properties"]["EmailIdentity"] == {"Ref": "SenderIdentity"}
     assert template["Parameters"]["SenderIdentity"]["AllowedValues"] == ["example.org"]
     arn = {"Fn::Sub": SES_IDENTITY["Fn::Sub"] + "example.org"}
-    assert ses_grants(template) == {"OnOrderEventRole": [(["ses:SendEmail"], arn)]}
+    # The subscriber (buyer emails) and the API (verification and reset links) send.
+    assert ses_grants(template) == {
+        "ApiHandlerRole": [(["ses:SendEmail"], arn)],
+        "OnOrderEventRole": [(["ses:SendEmail"], arn)],
+    }
     for function in FUNCTIONS:
         variables = resources[function.logical_id]["Properties"]["Environment"]["Variables"]
         assert variables["EMAIL_SENDER"] == "shop@example.org"

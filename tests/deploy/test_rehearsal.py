@@ -428,6 +428,8 @@ def test_the_api_is_named_for_its_metrics_and_throttled(lifecycle):
         "*/*": (50, 100),
         "~1users~1login/POST": (5, 10),
         "~1users~1register/POST": (2, 5),
+        "~1users~1forgot-password/POST": (2, 5),
+        "~1users~1reset-password/POST": (5, 10),
     }
 
 

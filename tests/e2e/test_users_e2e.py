@@ -52,7 +52,14 @@ def test_register_login_and_use_the_token(http):
     )
 
     assert status == 201, user
-    assert set(user) == {"userId", "email", "name", "role", "createdAt"}  # no password hash
+    assert set(user) == {
+        "userId",
+        "email",
+        "name",
+        "role",
+        "emailVerified",
+        "createdAt",
+    }  # no password hash
     assert user["email"] == email.lower()
     assert user["role"] == "customer"
     status, login = http.post("/users/login", {"email": email.upper(), "password": PASSWORD})

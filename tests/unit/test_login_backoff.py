@@ -40,7 +40,10 @@ def test_a_locked_account_raises_429_with_the_wait(monkeypatch):
     login_backoff.ensure_unlocked(item(locked_until=900))  # passed: no error
 
 
-def test_only_an_item_with_state_needs_a_reset():
-    assert not login_backoff.has_failures(item())
-    assert login_backoff.has_failures(item(failed=1))
-    assert login_backoff.has_failures(item(locked_until=5))
+def test_a_reservation_is_conditional_on_the_state_it_was_computed_from():
+    """The compare-and-set that keeps racing checks apart (no AWS: the condition's text)."""
+    fresh = login_backoff._unchanged(item())
+    values = fresh.serialize({}, {})
+    assert "attribute_exists" in values and values.count("attribute_not_exists") == 2
+    counted = login_backoff._unchanged(item(failed=4, locked_until=1000)).serialize({}, {})
+    assert "attribute_not_exists" not in counted and counted.count("=") == 2

@@ -87,7 +87,8 @@ def test_normalize_email_rejects_invalid_addresses(bad):
 
 def test_register_writes_two_identical_items_and_returns_no_hash(table):
     view = register("  Ann@Example.com ")
-    assert set(view) == {"userId", "email", "name", "role", "createdAt"}
+    assert set(view) == {"userId", "email", "name", "role", "emailVerified", "createdAt"}
+    assert view["emailVerified"] is False  # until the emailed link is used
     assert view["email"] == "ann@example.com"
     assert view["role"] == CUSTOMER
     profile, _ = assert_items_agree(table, view["userId"], "ann@example.com")
@@ -146,10 +147,12 @@ def test_login_reads_the_login_record_once_consistently(aws, aws_calls):
     aws_calls.clear()
     result = users.login({"email": " ANN@example.com ", "password": PASSWORD})
     assert set(result) == {"userId", "name", "token", "expiresAt"}
-    assert aws_calls.dynamodb() == ["GetItem"]
-    (params,) = [p for _, op, p in aws_calls.calls]
-    assert params["Key"] == {"pk": {"S": "EMAIL#ann@example.com"}}
-    assert params["ConsistentRead"] is True
+    # The read, the check reserved before the password is verified, the count cleared.
+    assert aws_calls.dynamodb() == ["GetItem", "UpdateItem", "UpdateItem"]
+    read, reserve, clear = [p for _, op, p in aws_calls.calls]
+    assert read["Key"] == reserve["Key"] == clear["Key"] == {"pk": {"S": "EMAIL#ann@example.com"}}
+    assert read["ConsistentRead"] is True
+    assert "attribute_exists" in reserve["ConditionExpression"]
 
 
 def test_unknown_email_burns_a_hash_and_fails_like_a_wrong_password(aws, monkeypatch):
