@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 STAGE ?= dev
+# `make test` runs pytest in this many processes (pytest-xdist; `auto`: one per core, each
+# with its own emulated stack and local stack). PYTEST_WORKERS=0 runs it in this process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: install run test lint format bench fuzz package deploy destroy policies promote-admin migrate smoke load screenshots logs clean
 
@@ -41,7 +44,7 @@ test: $(STAMP) lint
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 	  printf '%s\n' "NOTE: Chromium is not installed: the browser tests (tests/e2e/test_browser.py)" \
 	  "will be SKIPPED. Install it with: sudo apt-get update && sudo apt-get install -y chromium" >&2
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # Retake docs/img/*.png: the browser tests photograph each screen of the web page.
 screenshots: $(STAMP)

@@ -6,10 +6,13 @@ environment, which must not leak into the test process.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +49,37 @@ def aws_environment() -> dict[str, str]:
     return {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
 
 
+@contextlib.contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    """Held by one process at a time (an OS file lock, released if the holder dies)."""
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """``make package`` output per AWS stage: each directory has sam.json and deployment.zip."""
-    root = tmp_path_factory.mktemp("packaged")
-    return {stage: package(stage, root / stage) for stage in aws_stages()}
+    """``make package`` output per AWS stage: each directory has sam.json and deployment.zip.
+
+    Packaged once per run, also when pytest-xdist runs the suite in several processes:
+    ``chalice package`` keeps its dependency cache in this checkout's
+    ``.chalice/deployments/``, which two runs at once would corrupt. So the first worker
+    to get here packages into the run's shared temporary directory; the others wait for
+    it and read its output (which the tests only read).
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's directory, above each worker's own
+    root, done = shared / "packaged", shared / "packaged.done"
+    with _exclusive(shared / "packaged.lock"):
+        if not done.exists():
+            for stage in aws_stages():
+                package(stage, root / stage)
+            done.write_text("")
+    return {stage: root / stage for stage in aws_stages()}
 
 
 @pytest.fixture(scope="session")
