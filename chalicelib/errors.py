@@ -1,4 +1,5 @@
-"""The project's error types. ``app.py`` maps them to HTTP in one place."""
+"""The project's error types. ``chalicelib/http.py`` (``error_response``) maps them to HTTP
+in one place."""
 
 from __future__ import annotations
 
