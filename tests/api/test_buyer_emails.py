@@ -16,6 +16,7 @@ from chalicelib.config import get_settings
 from chalicelib.event_types import ORDER_CANCELLED, ORDER_EXPIRED, ORDER_PAID, ORDER_PLACED
 from chalicelib.models import Order
 from chalicelib.order_view import PENDING
+from tests.factories import line, stored
 
 SENDER = "shop@example.com"
 ACCOUNT = "123456789012"
@@ -42,13 +43,7 @@ def outbox() -> list[dict]:
 @pytest.fixture
 def order(api, admin, customer) -> dict:
     product = api.create_product(admin, name="Teapot", price=12.5, stock=10)
-    reply = api.post(
-        "/orders",
-        {"items": [{"productId": product["productId"], "quantity": 2}]},
-        token=customer.token,
-    )
-    assert reply.status == 201, reply.body
-    return reply.body
+    return api.place_order(customer, line(product, 2))
 
 
 def event(event_type: str, order: dict) -> str:
@@ -60,10 +55,6 @@ def cancelled(api, customer, order: dict) -> dict:
     reply = api.post(f"/orders/{order['orderId']}/cancel", token=customer.token)
     assert reply.status == 200, reply.body
     return reply.body
-
-
-def stored(order_id: str) -> Order:
-    return Order.get(order_id, consistent_read=True)
 
 
 class SesOutage:
