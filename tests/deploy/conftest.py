@@ -60,6 +60,13 @@ def _exclusive(lock_file: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def run_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary directory of this whole run: under pytest-xdist, the one above each
+    worker's own, which every worker of the run shares."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """``make package`` output per AWS stage: each directory has sam.json and deployment.zip.
@@ -70,9 +77,7 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     to get here packages into the run's shared temporary directory; the others wait for
     it and read its output (which the tests only read).
     """
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent  # the run's directory, above each worker's own
+    shared = run_directory(tmp_path_factory)
     root, done = shared / "packaged", shared / "packaged.done"
     with _exclusive(shared / "packaged.lock"):
         if not done.exists():
@@ -88,17 +93,27 @@ def sam(packaged: dict[str, Path]) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def chalice_plan() -> dict[str, dict[str, dict[str, Any]]]:
-    """Per stage, per Chalice function: its deployed name, policy file and X-Ray setting."""
-    plans = {}
-    for stage in aws_stages():
-        result = subprocess.run(
-            [sys.executable, "-c", _PLAN, stage],
-            cwd=PROJECT_DIR,
-            env=aws_environment(),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        plans[stage] = json.loads(result.stdout)
-    return plans
+def chalice_plan(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per stage, per Chalice function: its deployed name, policy file and X-Ray setting.
+
+    Asked of Chalice once per run (several seconds a stage), shared by the workers."""
+    shared = run_directory(tmp_path_factory)
+    plan_file = shared / "chalice-plan.json"
+    with _exclusive(shared / "chalice-plan.lock"):
+        if not plan_file.exists():
+            plans = {}
+            for stage in aws_stages():
+                result = subprocess.run(
+                    [sys.executable, "-c", _PLAN, stage],
+                    cwd=PROJECT_DIR,
+                    env=aws_environment(),
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                plans[stage] = json.loads(result.stdout)
+            plan_file.write_text(json.dumps(plans))
+    plan: dict[str, dict[str, dict[str, Any]]] = json.loads(plan_file.read_text())
+    return plan
