@@ -106,8 +106,10 @@ load: $(STAMP)
 
 # --- proof -------------------------------------------------------------------------------
 
+# A few minutes and under 2 GB; AT_SCALE=1 also reads listings at 20,000 and 100,000 orders
+# (about 12 minutes and 14 GB of memory: docs/benchmark.md).
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(if $(AT_SCALE),--at-scale)
 
 # Worst request time with AWS throttled or stalled, injected at the emulator (docs/faults.md).
 .PHONY: bench-faults
