@@ -44,7 +44,7 @@ test: $(STAMP) lint
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 	  printf '%s\n' "NOTE: Chromium is not installed: the browser tests (tests/e2e/test_browser.py)" \
 	  "will be SKIPPED. Install it with: sudo apt-get update && sudo apt-get install -y chromium" >&2
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Retake docs/img/*.png: the browser tests photograph each screen of the web page.
 screenshots: $(STAMP)
