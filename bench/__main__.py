@@ -29,11 +29,11 @@ START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 ROUND_TRIP_S = 0.005
 # The emulator holds every order, its index entries and its orders-stream records in
 # memory, and deep-copies a table for each item of a transaction that writes to it (to
-# roll it back): time and memory grow with every order written. The default (50 timed requests per operation, listings
-# read at 1,000 and 5,000 orders) stays within a few minutes and under 2 GB;
-# ``--at-scale`` (``make bench AT_SCALE=1``) times 200 requests per operation and reads
-# the listings at 20,000 and 100,000 orders too: about 12 minutes and 14 GB of memory
-# (docs/benchmark.md).
+# roll it back): time and memory grow with every order written. The default (50 timed
+# requests per operation, listings read at 1,000 and 5,000 orders) stays within a few
+# minutes and under 2 GB; ``--at-scale`` (``make bench AT_SCALE=1``) times 200 requests
+# per operation and reads the listings at 20,000 and 100,000 orders too: about 12 minutes
+# and 14 GB of memory (docs/benchmark.md).
 RUNS, AT_SCALE_RUNS = 50, 200
 TABLE_SIZES = (1_000, 5_000)
 AT_SCALE_TABLE_SIZES = (1_000, 20_000, 100_000)
