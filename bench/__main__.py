@@ -27,6 +27,16 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "benchmark.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 ROUND_TRIP_S = 0.005
+# The emulator holds every order, its index entries and its orders-stream records in
+# memory, and deep-copies a table for each item of a transaction that writes to it (to
+# roll it back): time and memory grow with every order written. The default (50 timed
+# requests per operation, listings read at 1,000 and 5,000 orders) stays within a few
+# minutes and under 2 GB; ``--at-scale`` (``make bench AT_SCALE=1``) times 200 requests
+# per operation and reads the listings at 20,000 and 100,000 orders too: about 12 minutes
+# and 14 GB of memory (docs/benchmark.md).
+RUNS, AT_SCALE_RUNS = 50, 200
+TABLE_SIZES = (1_000, 5_000)
+AT_SCALE_TABLE_SIZES = (1_000, 20_000, 100_000)
 
 
 def _environment() -> None:
@@ -139,7 +149,9 @@ def _measure(meter: Meter, runs: int, operation: Callable[[int], object]) -> dic
     }
 
 
-def in_process(runs: int) -> tuple[list[tuple[str, dict]], dict[tuple[str, int], int]]:
+def in_process(
+    runs: int, table_sizes: tuple[int, ...] = TABLE_SIZES
+) -> tuple[list[tuple[str, dict]], dict[tuple[str, int], int]]:
     from moto import mock_aws
 
     meter = Meter()
@@ -284,7 +296,9 @@ def in_process(runs: int) -> tuple[list[tuple[str, dict]], dict[tuple[str, int],
                 )
             )
             rows += _storefront_rows(shop, meter, runs, admin, user, product_ids, order)
-            items_read = _items_read_by_table_size(shop, meter, user, admin, product_ids[0])
+            items_read = _items_read_by_table_size(
+                shop, meter, user, admin, product_ids[0], table_sizes
+            )
     return rows, items_read
 
 
@@ -363,7 +377,7 @@ def _storefront_rows(
 
 
 def _items_read_by_table_size(
-    shop: Shop, meter: Meter, user: str, admin: str, product_id: str
+    shop: Shop, meter: Meter, user: str, admin: str, product_id: str, sizes: tuple[int, ...]
 ) -> dict:
     """Items read by one page of 20 as the orders table grows: a customer's own orders
     (``byUser``) and an admin's listing of every order (the sharded ``byCreated``)."""
@@ -372,7 +386,7 @@ def _items_read_by_table_size(
     _progress("filling the orders table")
     result: dict[tuple[str, int], int] = {}
     total = len(list(Order.scan()))
-    for target in (1_000, 20_000, 100_000):
+    for target in sizes:
         _progress(f"writing orders up to {target:,}")
         # Written directly (batch writes), with the keys an order gets when it is placed.
         with Order.batch_write() as batch:
@@ -635,16 +649,25 @@ def _progress(message: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument(
+        "--runs", type=int, help=f"timed requests per operation (default {RUNS}, at scale 200)"
+    )
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--skip-stack", action="store_true")
     parser.add_argument("--skip-package", action="store_true")
+    parser.add_argument(
+        "--at-scale",
+        action="store_true",
+        help="200 runs, and listings read at 20,000 and 100,000 orders too (about 12 min, 14 GB)",
+    )
     args = parser.parse_args()
     _environment()
     sys.path.insert(0, str(ROOT))
     # The app writes a JSON log line and EMF metrics per request to stdout: not here.
     with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
-        rows, items_read = in_process(args.runs)
+        sizes = AT_SCALE_TABLE_SIZES if args.at_scale else TABLE_SIZES
+        runs = args.runs or (AT_SCALE_RUNS if args.at_scale else RUNS)
+        rows, items_read = in_process(runs, sizes)
     _progress("in-process operations measured")
     import_ms = cold_import_ms()
     _progress("cold import measured")

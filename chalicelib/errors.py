@@ -1,8 +1,9 @@
-"""The project's error types. ``app.py`` maps them to HTTP in one place.
+"""The project's error types. ``chalicelib/http.py`` (``error_response``) maps them to HTTP
+in one place.
 
 Every code the API can answer with is declared here, once, as a subclass of
 :class:`AppError` with its own ``code``: :data:`ERRORS` collects them as they are defined,
-and the OpenAPI document's ``Error.code`` enum is that list (``tests/api/test_errors.py``
+and the OpenAPI document's ``Error.code`` enum is that list (``tests/api/test_error_codes.py``
 fails when any other code can reach a client). A family such as :class:`Conflict` declares
 no code of its own and is never raised itself: each conflict is a distinct code.
 """

@@ -36,6 +36,31 @@ os.environ.update(
     }
 )
 
+# `make test` runs the suite in several processes (pytest-xdist, ``--dist loadfile``): each
+# file runs whole, in order, in one worker. These files take minutes each; started last,
+# one would leave the other workers idle while it finishes, so they are handed out first.
+SLOW_FILES = (
+    "tests/e2e/test_schemathesis_e2e.py",
+    "tests/api/test_sweep.py",
+    "tests/api/test_fuzz.py",
+    "tests/e2e/test_payments_e2e.py",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the slow files first; a file's own order is kept (stable sort)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    root = config.rootpath
+
+    def rank(item: pytest.Item) -> int:
+        path = item.path.relative_to(root).as_posix()
+        return SLOW_FILES.index(path) if path in SLOW_FILES else len(SLOW_FILES)
+
+    items.sort(key=rank)
+
+
 # After the environment: nothing AWS may be imported before it is set.
 from tests.emulated_aws import API_CALLS, EmulatedAws  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""The test factories every suite shares: accounts, products, orders.
+"""The test factories every suite shares: accounts, products, orders, stock.
 
 ``ShopClient`` is the one JSON client (``scripts/http_client.py``) plus the few steps
 most tests start from; the API tests run it over ``chalice.test.Client``, the
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from scripts.http_client import JsonClient
+from scripts.http_client import JsonClient, Reply
 
 DEFAULT_PASSWORD = "correct-horse"
 _emails = itertools.count(1)
@@ -37,16 +37,51 @@ def unique_email(prefix: str = "user") -> str:
     return f"{prefix}{next(_emails)}@example.com"
 
 
+def line(product: dict[str, Any] | str, quantity: int = 1) -> dict[str, Any]:
+    """One line of an order or checkout body, for a product (or its id)."""
+    product_id = product if isinstance(product, str) else product["productId"]
+    return {"productId": product_id, "quantity": quantity}
+
+
+def token_of(buyer: Account | dict[str, Any] | str) -> str:
+    """The bearer token of an ``Account``, a signed-in profile dict, or a token itself."""
+    if isinstance(buyer, Account):
+        return buyer.token
+    return buyer if isinstance(buyer, str) else str(buyer["token"])
+
+
+def stored(order_id: str) -> Any:
+    """The order as stored now (a consistent read of the ``Order`` model)."""
+    from chalicelib.models import Order
+
+    return Order.get(order_id, consistent_read=True)
+
+
+def stored_product(product_id: str) -> Any:
+    """The product as stored now (a consistent read of the ``Product`` model)."""
+    from chalicelib.models import Product
+
+    return Product.get(product_id, consistent_read=True)
+
+
 class ShopClient(JsonClient):
     """The JSON client plus registration, sign-in and product creation, asserted."""
 
     def register(
         self, email: str | None = None, password: str = DEFAULT_PASSWORD, name: str = "Test User"
     ) -> Account:
+        profile = self.sign_up(email, password, name)
+        return Account(profile["userId"], profile["email"], password, profile["token"])
+
+    def sign_up(
+        self, email: str | None = None, password: str = DEFAULT_PASSWORD, name: str = "Test User"
+    ) -> dict[str, Any]:
+        """Register and sign in, asserted: the new profile plus its ``token`` and ``password``."""
         email = email or unique_email()
         reply = self.post("/users/register", {"email": email, "name": name, "password": password})
         assert reply.status == 201, reply.body
-        return self.login(email, password)
+        signed_in = self.login(email, password)
+        return {**reply.body, "token": signed_in.token, "password": password}
 
     def login(self, email: str, password: str) -> Account:
         reply = self.post("/users/login", {"email": email, "password": password})
@@ -58,6 +93,33 @@ class ShopClient(JsonClient):
         reply = self.post("/products", body, token=admin.token)
         assert reply.status == 201, reply.body
         return dict(reply.body)
+
+    def order(
+        self,
+        buyer: Account | dict[str, Any] | str,
+        *lines: dict[str, Any],
+        key: str | None = None,
+        **extra: Any,
+    ) -> Reply:
+        """``POST /orders`` with these ``line(...)``s (and an ``Idempotency-Key``), as answered."""
+        headers = {"Idempotency-Key": key} if key is not None else None
+        body = {"items": list(lines), **extra}
+        return self.post("/orders", body, token=token_of(buyer), headers=headers)
+
+    def place_order(
+        self, buyer: Account | dict[str, Any] | str, *lines: dict[str, Any], **options: Any
+    ) -> dict[str, Any]:
+        """``order(...)``, asserted placed (201): the order."""
+        reply = self.order(buyer, *lines, **options)
+        assert reply.status == 201, reply.body
+        return dict(reply.body)
+
+    def stock_of(self, product: dict[str, Any] | str) -> int:
+        """A product's stock, as ``GET /products/{id}`` shows it now."""
+        product_id = product if isinstance(product, str) else product["productId"]
+        reply = self.get(f"/products/{product_id}")
+        assert reply.status == 200, reply.body
+        return int(reply.body["stock"])
 
 
 def make_order(order_id: str = "order-1", **overrides: Any) -> Any:

@@ -21,6 +21,7 @@ from chalicelib.order_lifecycle import (
     PENDING,
 )
 from tests.api.conftest import SENDER, ses_outbox, verify
+from tests.factories import line, stored
 
 ACCOUNT_SUBJECTS = ("Confirm your email address", "Reset your password")
 
@@ -40,13 +41,7 @@ def customer(api, customer):
 @pytest.fixture
 def order(api, admin, customer) -> dict:
     product = api.create_product(admin, name="Teapot", price=12.5, stock=10)
-    reply = api.post(
-        "/orders",
-        {"items": [{"productId": product["productId"], "quantity": 2}]},
-        token=customer.token,
-    )
-    assert reply.status == 201, reply.body
-    return reply.body
+    return api.place_order(customer, line(product, 2))
 
 
 def event(event_type: str, order: dict) -> str:
@@ -58,10 +53,6 @@ def cancelled(api, customer, order: dict) -> dict:
     reply = api.post(f"/orders/{order['orderId']}/cancel", token=customer.token)
     assert reply.status == 200, reply.body
     return reply.body
-
-
-def stored(order_id: str) -> Order:
-    return Order.get(order_id, consistent_read=True)
 
 
 class SesOutage:

@@ -77,12 +77,6 @@ def published(faults: FaultInjector) -> list[dict[str, Any]]:
     ]
 
 
-def stock_of(api: Any, product: dict[str, Any]) -> int:
-    reply = api.get(f"/products/{product['productId']}")
-    assert reply.status == 200, reply.body
-    return int(reply.body["stock"])
-
-
 @pytest.fixture
 def widget(api, admin) -> dict[str, Any]:
     return api.create_product(admin, price=4.5, stock=10)
@@ -226,7 +220,7 @@ def test_a_throttled_order_wrote_nothing_and_its_retry_places_it_once(
     assert_busy(first)
     assert orders_in_table() == []
     assert idempotency_records() == []
-    assert stock_of(api, widget) == 10
+    assert api.stock_of(widget) == 10
     assert published(faults) == []
 
     retry = api.post("/orders", order_body(widget), token=customer.token, headers=headers)
@@ -235,7 +229,7 @@ def test_a_throttled_order_wrote_nothing_and_its_retry_places_it_once(
     assert retry.status == 201, retry.body
     assert again.status == 201 and again.body == retry.body
     assert [o["orderId"]["S"] for o in orders_in_table()] == [retry.body["orderId"]]
-    assert stock_of(api, widget) == 8
+    assert api.stock_of(widget) == 8
     stream.drain()  # the events: one order, one event
     assert [(e["type"], e["orderId"]) for e in published(faults)] == [
         ("OrderPlaced", retry.body["orderId"])
@@ -254,7 +248,7 @@ def test_an_order_transaction_resent_after_a_lost_answer_places_it_once(
 
     assert reply.status == 201, reply.body
     assert [o["orderId"]["S"] for o in orders_in_table()] == [reply.body["orderId"]]
-    assert stock_of(api, widget) == 8
+    assert api.stock_of(widget) == 8
     stream.drain()
     assert [e["orderId"] for e in published(faults)] == [reply.body["orderId"]]
 
@@ -299,12 +293,12 @@ def test_a_throttled_cancel_changed_nothing(api, customer, widget, faults):
 
     assert_busy(api.post(f"/orders/{order['orderId']}/cancel", token=customer.token))
     assert Order.get(order["orderId"], consistent_read=True).status == "PENDING"
-    assert stock_of(api, widget) == 8
+    assert api.stock_of(widget) == 8
     assert published(faults) == []
 
     faults.faults.clear()
     assert api.post(f"/orders/{order['orderId']}/cancel", token=customer.token).status == 200
-    assert stock_of(api, widget) == 10
+    assert api.stock_of(widget) == 10
 
 
 def test_a_product_write_that_times_out_is_a_503(api, admin, widget, faults):

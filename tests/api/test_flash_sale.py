@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib import transactions
 from devstack.contention import TransactionContention
+from tests.factories import line
 
 
 @pytest.fixture
@@ -32,15 +33,6 @@ def stock_item(product: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return os.environ["PRODUCTS_TABLE"], {"productId": {"S": product["productId"]}}
 
 
-def order(api: Any, buyer: Any, product: dict[str, Any]) -> Any:
-    body = {"items": [{"productId": product["productId"], "quantity": 1}]}
-    return api.post("/orders", body, token=buyer.token)
-
-
-def stock(api: Any, product: dict[str, Any]) -> int:
-    return int(api.get(f"/products/{product['productId']}").body["stock"])
-
-
 def test_a_conflict_that_persists_is_retried_then_503_and_writes_nothing(
     api, admin, customer, backoffs, aws_calls
 ):
@@ -48,7 +40,7 @@ def test_a_conflict_that_persists_is_retried_then_503_and_writes_nothing(
     contention = TransactionContention(duration=0)
     with contention.installed(), contention.hold(*stock_item(product)):
         aws_calls.clear()
-        reply = order(api, customer, product)
+        reply = api.order(customer, line(product))
 
     assert reply.status == 503, reply.body
     assert reply.body["code"] == "ServiceBusy"
@@ -57,7 +49,7 @@ def test_a_conflict_that_persists_is_retried_then_503_and_writes_nothing(
     assert contention.conflicts == transactions.MAX_ATTEMPTS
     assert len(backoffs) == transactions.MAX_ATTEMPTS - 1
     assert "TransactWriteItems" not in aws_calls.dynamodb()  # cancelled, never applied
-    assert stock(api, product) == 1
+    assert api.stock_of(product) == 1
     assert api.get("/orders", token=customer.token).body["items"] == []
 
 
@@ -77,8 +69,8 @@ def test_a_conflict_that_clears_is_retried_and_the_order_placed_once(
     transactions.time.sleep = backoff  # restored by the backoffs fixture's monkeypatch
     with contention.installed():
         aws_calls.clear()
-        placed = order(api, customer, product)
-        sold_out = order(api, customer, product)
+        placed = api.order(customer, line(product))
+        sold_out = api.order(customer, line(product))
 
     assert placed.status == 201, placed.body
     assert contention.conflicts == 2
@@ -86,7 +78,7 @@ def test_a_conflict_that_clears_is_retried_and_the_order_placed_once(
     assert sold_out.status == 409, sold_out.body
     assert sold_out.body["code"] == "InsufficientStock"
     assert aws_calls.dynamodb().count("TransactWriteItems") == 2
-    assert stock(api, product) == 0
+    assert api.stock_of(product) == 0
     orders = api.get("/orders", token=customer.token).body["items"]
     assert [o["orderId"] for o in orders] == [placed.body["orderId"]]
 
@@ -102,7 +94,7 @@ def test_an_edit_of_the_product_during_the_sale_conflicts_too(api, admin, backof
         )
     assert reply.status == 503, reply.body
     assert contention.conflicts == transactions.MAX_ATTEMPTS
-    assert stock(api, product) == 5
+    assert api.stock_of(product) == 5
 
 
 def test_a_single_item_write_to_an_item_in_flight_is_refused(api, admin):
@@ -122,7 +114,7 @@ def test_a_single_item_write_to_an_item_in_flight_is_refused(api, admin):
         client.update_item(**update)  # once the rival is done
     assert refused.value.response["Error"]["Code"] == "TransactionConflictException"
     assert contention.write_conflicts == 1
-    assert stock(api, product) == 9
+    assert api.stock_of(product) == 9
 
 
 def test_overlapping_transactions_on_one_item_conflict_and_others_do_not(api, admin, monkeypatch):
@@ -168,4 +160,4 @@ def test_overlapping_transactions_on_one_item_conflict_and_others_do_not(api, ad
 
     assert outcomes == [["None", "TransactionConflict"], "applied"]
     assert (contention.transactions, contention.conflicts) == (3, 1)
-    assert (stock(api, hot), stock(api, cold)) == (4, 4)  # A and the second B, once each
+    assert (api.stock_of(hot), api.stock_of(cold)) == (4, 4)  # A and the second B, once each

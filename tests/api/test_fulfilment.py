@@ -14,6 +14,7 @@ from chalicelib.models import Order, Product
 from chalicelib.shards import SHARDS, PageRead
 from tests.api.test_products import assert_error
 from tests.conftest import delivered_to
+from tests.factories import line
 
 
 @pytest.fixture
@@ -21,13 +22,7 @@ def place(api, admin, customer):
     product = api.create_product(admin, price=2.5, stock=100)
 
     def placed(quantity: int = 1) -> dict:
-        reply = api.post(
-            "/orders",
-            {"items": [{"productId": product["productId"], "quantity": quantity}]},
-            token=customer.token,
-        )
-        assert reply.status == 201, reply.body
-        return reply.body
+        return api.place_order(customer, line(product, quantity))
 
     return placed
 

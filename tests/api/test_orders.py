@@ -17,29 +17,13 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import aws, orders, publisher, subscriber, transactions
 from chalicelib.models import IdempotencyRecord, Order, Product
 from tests.conftest import delivered_to
+from tests.factories import line, stored
 
 TOPIC_ARN = os.environ["ORDER_EVENTS_TOPIC_ARN"]
 CLOCK_START = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 # --- helpers -------------------------------------------------------------------
-
-
-def line(product: dict, quantity: int = 1) -> dict:
-    return {"productId": product["productId"], "quantity": quantity}
-
-
-def place(api, account, *lines: dict, key: str | None = None, **extra):
-    headers = {"Idempotency-Key": key} if key is not None else None
-    return api.post(
-        "/orders", {"items": list(lines), **extra}, token=account.token, headers=headers
-    )
-
-
-def placed(api, account, *lines: dict, **kw) -> dict:
-    reply = place(api, account, *lines, **kw)
-    assert reply.status == 201, reply.body
-    return reply.body
 
 
 def stock_and_version(api, product: dict) -> tuple[int, int]:
@@ -49,10 +33,6 @@ def stock_and_version(api, product: dict) -> tuple[int, int]:
 
 def stocks(api, *products: dict) -> list[int]:
     return [stock_and_version(api, p)[0] for p in products]
-
-
-def stored(order_id: str) -> Order:
-    return Order.get(order_id, consistent_read=True)
 
 
 def order_ids(api, account, query: str = "") -> list[str]:
@@ -148,7 +128,7 @@ def no_sleep(monkeypatch):
 
 
 def test_order_is_placed_with_catalogue_names_and_prices(api, customer, widget):
-    reply = place(api, customer, line(widget, 3))
+    reply = api.order(customer, line(widget, 3))
 
     assert reply.status == 201
     order = reply.body
@@ -175,7 +155,7 @@ def test_totals_are_decimal_exact(api, admin, customer):
     dime = api.create_product(admin, price=0.1, stock=5)
     fifth = api.create_product(admin, price=0.2, stock=5)
 
-    order = placed(api, customer, line(dime, 3), line(fifth, 1))
+    order = api.place_order(customer, line(dime, 3), line(fifth, 1))
 
     assert [i["lineTotal"] for i in order["items"]] == [0.3, 0.2]
     assert order["total"] == 0.5
@@ -186,7 +166,7 @@ def test_totals_are_decimal_exact(api, admin, customer):
 
 
 def test_order_keeps_the_name_and_price_it_was_placed_with(api, admin, customer, widget):
-    order = placed(api, customer, line(widget, 2))
+    order = api.place_order(customer, line(widget, 2))
 
     changed = api.put(
         f"/products/{widget['productId']}", {"price": 25, "name": "Widget v2"}, token=admin.token
@@ -197,13 +177,13 @@ def test_order_keeps_the_name_and_price_it_was_placed_with(api, admin, customer,
     assert again["items"][0]["name"] == "Widget"
     assert again["items"][0]["unitPrice"] == 19.99
     assert again["total"] == 39.98
-    newer = placed(api, customer, line(widget, 2))
+    newer = api.place_order(customer, line(widget, 2))
     assert newer["items"][0]["name"] == "Widget v2"
     assert newer["total"] == 50
 
 
 def test_client_cannot_set_prices_or_names(api, customer, widget):
-    reply = place(api, customer, {**line(widget), "unitPrice": 0.01, "name": "Cheap"})
+    reply = api.order(customer, {**line(widget), "unitPrice": 0.01, "name": "Cheap"})
 
     assert reply.status == 400
     assert reply.body["code"] == "ValidationError"
@@ -211,7 +191,7 @@ def test_client_cannot_set_prices_or_names(api, customer, widget):
 
 
 def test_repeated_products_are_merged_into_one_line(api, customer, widget, gadget):
-    order = placed(api, customer, line(widget, 2), line(gadget, 1), line(widget, 3))
+    order = api.place_order(customer, line(widget, 2), line(gadget, 1), line(widget, 3))
 
     assert [(i["productId"], i["quantity"]) for i in order["items"]] == [
         (widget["productId"], 5),
@@ -224,13 +204,13 @@ def test_repeated_products_are_merged_into_one_line(api, customer, widget, gadge
 def test_merged_quantity_may_reach_but_not_exceed_the_limit(api, admin, customer):
     bulk = api.create_product(admin, price=1, stock=5000)
 
-    too_many = place(api, customer, line(bulk, 600), line(bulk, 401))
+    too_many = api.order(customer, line(bulk, 600), line(bulk, 401))
     assert too_many.status == 400
     assert too_many.body["code"] == "ValidationError"
     assert bulk["productId"] in too_many.body["error"]
     assert stocks(api, bulk) == [5000]
 
-    order = placed(api, customer, line(bulk, 500), line(bulk, 500))
+    order = api.place_order(customer, line(bulk, 500), line(bulk, 500))
     assert order["items"][0]["quantity"] == 1000
     assert stocks(api, bulk) == [4000]
 
@@ -275,8 +255,7 @@ def test_unparseable_order_bodies_are_400(api, customer, raw):
 
 
 def test_unknown_products_are_400_naming_them(api, customer, widget):
-    reply = place(
-        api,
+    reply = api.order(
         customer,
         line(widget),
         line({"productId": "nope-1"}),
@@ -304,7 +283,7 @@ def test_a_deleted_users_token_cannot_place_orders(api, customer, widget, aws_ca
     assert api.delete(f"/users/{customer.user_id}", token=customer.token).status == 204
 
     aws_calls.clear()
-    reply = place(api, customer, line(widget))
+    reply = api.order(customer, line(widget))
 
     assert reply.status == 401
     assert reply.body["code"] == "Unauthorized"
@@ -321,14 +300,14 @@ def test_a_revoked_token_cannot_place_orders(api, customer, widget):
     )
     assert changed.status == 200, changed.body
 
-    assert place(api, customer, line(widget)).status == 401
+    assert api.order(customer, line(widget)).status == 401
     fresh = api.login(customer.email, "another-password")
-    assert place(api, fresh, line(widget)).status == 201
+    assert api.order(fresh, line(widget)).status == 201
     assert stocks(api, widget) == [9]
 
 
 def test_customer_cannot_order_on_someone_elses_behalf(api, customer, other, widget):
-    reply = place(api, customer, line(widget), userId=other.user_id)
+    reply = api.order(customer, line(widget), userId=other.user_id)
 
     assert reply.status == 403
     assert reply.body["code"] == "Forbidden"
@@ -337,13 +316,13 @@ def test_customer_cannot_order_on_someone_elses_behalf(api, customer, other, wid
 
 
 def test_customer_may_name_themselves_as_buyer(api, customer, widget):
-    order = placed(api, customer, line(widget), userId=customer.user_id)
+    order = api.place_order(customer, line(widget), userId=customer.user_id)
 
     assert order["userId"] == customer.user_id
 
 
 def test_admin_orders_on_a_customers_behalf(api, admin, customer, widget):
-    order = placed(api, admin, line(widget, 2), userId=customer.user_id)
+    order = api.place_order(admin, line(widget, 2), userId=customer.user_id)
 
     assert order["userId"] == customer.user_id
     assert own_order_ids(api, customer) == [order["orderId"]]
@@ -365,7 +344,7 @@ def test_a_demoted_admins_token_cannot_order_on_someones_behalf(
 ):
     demote(admin.user_id)
     aws_calls.clear()
-    reply = place(api, admin, line(widget), userId=customer.user_id)
+    reply = api.order(admin, line(widget), userId=customer.user_id)
 
     assert reply.status == 403, reply.body
     assert reply.body["code"] == "Forbidden"
@@ -374,14 +353,14 @@ def test_a_demoted_admins_token_cannot_order_on_someones_behalf(
     assert stocks(api, widget) == [10]
     assert own_order_ids(api, customer) == []
     # Ordering for themselves still works: the token is valid, only the role is gone.
-    assert place(api, admin, line(widget)).status == 201
+    assert api.order(admin, line(widget)).status == 201
 
 
 def test_ordering_on_someones_behalf_checks_the_stored_role_in_the_transaction(
     api, admin, customer, widget, aws_calls
 ):
     aws_calls.clear()
-    placed(api, admin, line(widget), userId=customer.user_id)
+    api.place_order(admin, line(widget), userId=customer.user_id)
 
     assert aws_calls.dynamodb() == ["BatchGetItem", "TransactWriteItems"]
     transaction = next(p for s, op, p in aws_calls.calls if op == "TransactWriteItems")
@@ -405,7 +384,7 @@ def test_admin_cannot_order_for_a_user_that_does_not_exist(api, admin, customer,
     assert api.delete(f"/users/{customer.user_id}", token=admin.token).status == 204
 
     for user_id in (customer.user_id, "no-such-user"):
-        reply = place(api, admin, line(widget), userId=user_id)
+        reply = api.order(admin, line(widget), userId=user_id)
         assert reply.status == 400, reply.body
         assert reply.body["code"] == "ValidationError"
         assert reply.body["userId"] == user_id
@@ -420,7 +399,7 @@ def test_an_order_costs_one_batch_get_and_one_transaction(api, admin, customer, 
     products = [api.create_product(admin, price=1, stock=5) for _ in range(lines)]
 
     aws_calls.clear()
-    order = placed(api, customer, *(line(p, 2) for p in products))
+    order = api.place_order(customer, *(line(p, 2) for p in products))
 
     assert aws_calls.dynamodb() == ["BatchGetItem", "TransactWriteItems"]
     transaction = next(p for s, op, p in aws_calls.calls if op == "TransactWriteItems")
@@ -440,7 +419,7 @@ def test_insufficient_stock_names_the_short_product_and_changes_nothing(
     before = [stock_and_version(api, p) for p in (first, middle, last)]
 
     aws_calls.clear()
-    reply = place(api, customer, line(first, 2), line(middle, 2), line(last, 2))
+    reply = api.order(customer, line(first, 2), line(middle, 2), line(last, 2))
 
     assert reply.status == 409
     assert reply.body["code"] == "InsufficientStock"
@@ -457,7 +436,7 @@ def test_insufficient_stock_with_an_idempotency_key_names_the_right_product(api,
     second = api.create_product(admin, price=1, stock=5)
     third = api.create_product(admin, price=1, stock=0)
 
-    reply = place(api, customer, line(first), line(second), line(third), key="k")
+    reply = api.order(customer, line(first), line(second), line(third), key="k")
 
     assert reply.status == 409
     assert reply.body["productIds"] == [first["productId"], third["productId"]]
@@ -467,11 +446,11 @@ def test_insufficient_stock_with_an_idempotency_key_names_the_right_product(api,
 def test_stock_never_goes_negative(api, admin, customer):
     product = api.create_product(admin, price=1, stock=5)
 
-    placed(api, customer, line(product, 3))
-    assert place(api, customer, line(product, 3)).status == 409
-    placed(api, customer, line(product, 2))
+    api.place_order(customer, line(product, 3))
+    assert api.order(customer, line(product, 3)).status == 409
+    api.place_order(customer, line(product, 2))
     assert stocks(api, product) == [0]
-    assert place(api, customer, line(product, 1)).status == 409
+    assert api.order(customer, line(product, 1)).status == 409
     assert stocks(api, product) == [0]
 
 
@@ -488,7 +467,7 @@ def test_stock_is_checked_in_the_transaction_not_on_the_read(api, admin, custome
         return found
 
     monkeypatch.setattr(transactions, "batch_get", read_then_race)
-    reply = place(api, customer, line(product, 4))
+    reply = api.order(customer, line(product, 4))
 
     assert reply.status == 409
     assert reply.body["productIds"] == [product["productId"]]
@@ -509,7 +488,7 @@ def test_transaction_conflicts_are_retried(api, customer, widget, monkeypatch, n
         return original(self)
 
     monkeypatch.setattr(TransactWrite, "_commit", flaky_commit)
-    reply = place(api, customer, line(widget, 2))
+    reply = api.order(customer, line(widget, 2))
 
     assert reply.status == 201, reply.body
     assert len(commits) == transactions.MAX_ATTEMPTS
@@ -530,7 +509,7 @@ def test_persistent_conflicts_give_503_and_write_nothing(
 
     monkeypatch.setattr(TransactWrite, "_commit", always_conflicting)
     aws_calls.clear()
-    reply = place(api, customer, line(widget, 2), key="busy")
+    reply = api.order(customer, line(widget, 2), key="busy")
     monkeypatch.undo()
 
     assert reply.status == 503
@@ -542,7 +521,7 @@ def test_persistent_conflicts_give_503_and_write_nothing(
     assert stocks(api, widget) == [10]
     assert own_order_ids(api, customer) == []
     # The key was not consumed either: the client's retry places the order.
-    retry = place(api, customer, line(widget, 2), key="busy")
+    retry = api.order(customer, line(widget, 2), key="busy")
     assert retry.status == 201
     assert "Idempotent-Replayed" not in retry.headers
 
@@ -551,12 +530,12 @@ def test_persistent_conflicts_give_503_and_write_nothing(
 
 
 def test_a_replay_returns_the_first_order_and_changes_nothing(api, customer, widget, aws_calls):
-    first = place(api, customer, line(widget, 2), key="order-1")
+    first = api.order(customer, line(widget, 2), key="order-1")
     assert first.status == 201
     assert "Idempotent-Replayed" not in first.headers
 
     aws_calls.clear()
-    replay = place(api, customer, line(widget, 2), key="order-1")
+    replay = api.order(customer, line(widget, 2), key="order-1")
 
     assert replay.status == 201
     assert replay.headers["Idempotent-Replayed"] == "true"
@@ -569,11 +548,11 @@ def test_a_replay_returns_the_first_order_and_changes_nothing(api, customer, wid
 
 
 def test_a_replay_after_a_cancel_shows_the_order_as_it_is_now(api, customer, widget):
-    first = placed(api, customer, line(widget, 2), key="then-cancel")
+    first = api.place_order(customer, line(widget, 2), key="then-cancel")
     cancelled = api.post(f"/orders/{first['orderId']}/cancel", token=customer.token)
     assert cancelled.status == 200
 
-    replay = place(api, customer, line(widget, 2), key="then-cancel")
+    replay = api.order(customer, line(widget, 2), key="then-cancel")
 
     assert replay.status == 201 and replay.headers["Idempotent-Replayed"] == "true"
     assert replay.body["status"] == "CANCELLED"
@@ -587,7 +566,7 @@ def test_an_order_with_a_stale_expected_total_is_409_and_writes_nothing(
     api.put(f"/products/{widget['productId']}", {"price": 999999}, token=admin.token)
     aws_calls.clear()
 
-    reply = place(api, customer, line(widget, 2), key="guarded", expectedTotal=2 * widget["price"])
+    reply = api.order(customer, line(widget, 2), key="guarded", expectedTotal=2 * widget["price"])
 
     assert reply.status == 409, reply.body
     assert reply.body["code"] == "PriceChanged"
@@ -596,23 +575,23 @@ def test_an_order_with_a_stale_expected_total_is_409_and_writes_nothing(
     assert stocks(api, widget) == [10]
     assert own_order_ids(api, customer) == []
     # The key was not used up: the same request with the new total is placed.
-    agreed = place(api, customer, line(widget, 2), key="guarded", expectedTotal=1999998)
+    agreed = api.order(customer, line(widget, 2), key="guarded", expectedTotal=1999998)
     assert agreed.status == 201, agreed.body
     assert "Idempotent-Replayed" not in agreed.headers
     assert agreed.body["total"] == 1999998
 
 
 def test_a_matching_expected_total_places_the_order(api, customer, widget):
-    reply = place(api, customer, line(widget, 2), expectedTotal=2 * widget["price"])
+    reply = api.order(customer, line(widget, 2), expectedTotal=2 * widget["price"])
 
     assert reply.status == 201, reply.body
     assert reply.body["total"] == 2 * widget["price"]
 
 
 def test_a_replay_matches_the_merged_request(api, customer, widget, gadget):
-    first = placed(api, customer, line(widget, 2), line(gadget), key="same")
+    first = api.place_order(customer, line(widget, 2), line(gadget), key="same")
 
-    replay = place(api, customer, line(gadget), line(widget, 1), line(widget, 1), key="same")
+    replay = api.order(customer, line(gadget), line(widget, 1), line(widget, 1), key="same")
 
     assert replay.status == 201
     assert replay.body == first
@@ -621,9 +600,9 @@ def test_a_replay_matches_the_merged_request(api, customer, widget, gadget):
 
 def test_a_replay_still_works_when_stock_ran_out(api, admin, customer):
     product = api.create_product(admin, price=1, stock=2)
-    first = placed(api, customer, line(product, 2), key="all-of-it")
+    first = api.place_order(customer, line(product, 2), key="all-of-it")
 
-    replay = place(api, customer, line(product, 2), key="all-of-it")
+    replay = api.order(customer, line(product, 2), key="all-of-it")
 
     assert replay.status == 201
     assert replay.body == first
@@ -631,36 +610,36 @@ def test_a_replay_still_works_when_stock_ran_out(api, admin, customer):
 
 
 def test_a_replay_returns_the_original_prices(api, admin, customer, widget):
-    first = placed(api, customer, line(widget), key="k")
+    first = api.place_order(customer, line(widget), key="k")
     api.put(f"/products/{widget['productId']}", {"price": 1}, token=admin.token)
 
-    replay = place(api, customer, line(widget), key="k")
+    replay = api.order(customer, line(widget), key="k")
 
     assert replay.body == first
     assert replay.body["total"] == 19.99
 
 
 def test_a_replay_still_works_after_a_product_was_deleted(api, admin, customer, widget, gadget):
-    first = placed(api, customer, line(widget), line(gadget), key="k")
+    first = api.place_order(customer, line(widget), line(gadget), key="k")
     assert api.delete(f"/products/{gadget['productId']}", token=admin.token).status == 204
 
-    replay = place(api, customer, line(widget), line(gadget), key="k")
+    replay = api.order(customer, line(widget), line(gadget), key="k")
 
     assert replay.status == 201, replay.body
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert replay.body == first
     assert stocks(api, widget) == [9]
     # Without a live record it is still the unknown-product error.
-    fresh = place(api, customer, line(widget), line(gadget), key="other-key")
+    fresh = api.order(customer, line(widget), line(gadget), key="other-key")
     assert fresh.status == 400
     assert fresh.body["productIds"] == [gadget["productId"]]
 
 
 def test_a_key_reused_for_a_different_request_is_422(api, customer, widget, gadget):
-    placed(api, customer, line(widget, 2), key="k")
+    api.place_order(customer, line(widget, 2), key="k")
 
     for lines in ([line(widget, 3)], [line(gadget, 2)], [line(widget, 2), line(gadget)]):
-        reply = place(api, customer, *lines, key="k")
+        reply = api.order(customer, *lines, key="k")
         assert reply.status == 422
         assert reply.body["code"] == "IdempotencyKeyReused"
     assert stocks(api, widget, gadget) == [8, 10]
@@ -668,8 +647,8 @@ def test_a_key_reused_for_a_different_request_is_422(api, customer, widget, gadg
 
 
 def test_keys_are_scoped_to_the_user(api, customer, other, widget):
-    mine = placed(api, customer, line(widget), key="shared")
-    theirs = placed(api, other, line(widget), key="shared")
+    mine = api.place_order(customer, line(widget), key="shared")
+    theirs = api.place_order(other, line(widget), key="shared")
 
     assert mine["orderId"] != theirs["orderId"]
     assert theirs["userId"] == other.user_id
@@ -678,10 +657,10 @@ def test_keys_are_scoped_to_the_user(api, customer, other, widget):
 
 def test_a_key_whose_request_failed_is_not_consumed(api, admin, customer):
     product = api.create_product(admin, price=1, stock=1)
-    assert place(api, customer, line(product, 2), key="retry-me").status == 409
+    assert api.order(customer, line(product, 2), key="retry-me").status == 409
 
     api.put(f"/products/{product['productId']}", {"stock": 5}, token=admin.token)
-    reply = place(api, customer, line(product, 2), key="retry-me")
+    reply = api.order(customer, line(product, 2), key="retry-me")
 
     assert reply.status == 201
     assert "Idempotent-Replayed" not in reply.headers
@@ -689,7 +668,7 @@ def test_a_key_whose_request_failed_is_not_consumed(api, admin, customer):
 
 
 def test_an_expired_key_places_a_new_order(api, customer, widget):
-    first = placed(api, customer, line(widget), key="old")
+    first = api.place_order(customer, line(widget), key="old")
     record_id = orders.idempotency_key(customer.user_id, "old")
     table = boto3.client("dynamodb", region_name="us-east-1")
     past = int((datetime.now(UTC) - timedelta(minutes=1)).timestamp())
@@ -700,21 +679,21 @@ def test_an_expired_key_places_a_new_order(api, customer, widget):
         ExpressionAttributeValues={":past": {"N": str(past)}},
     )
 
-    second = place(api, customer, line(widget), key="old")
+    second = api.order(customer, line(widget), key="old")
 
     assert second.status == 201
     assert "Idempotent-Replayed" not in second.headers
     assert second.body["orderId"] != first["orderId"]
     assert stocks(api, widget) == [8]
     # The fresh record now guards the key again.
-    third = place(api, customer, line(widget), key="old")
+    third = api.order(customer, line(widget), key="old")
     assert third.body == second.body
     assert third.headers["Idempotent-Replayed"] == "true"
 
 
 def test_the_idempotency_record_expires_a_day_later(api, customer, widget):
     before = datetime.now(UTC)
-    placed(api, customer, line(widget), key="ttl")
+    api.place_order(customer, line(widget), key="ttl")
 
     record = IdempotencyRecord.get(orders.idempotency_key(customer.user_id, "ttl"))
 
@@ -723,15 +702,15 @@ def test_the_idempotency_record_expires_a_day_later(api, customer, widget):
 
 
 def test_a_replay_with_a_revoked_token_is_401(api, customer, widget):
-    placed(api, customer, line(widget), key="k")
+    api.place_order(customer, line(widget), key="k")
     assert api.delete(f"/users/{customer.user_id}", token=customer.token).status == 204
 
-    assert place(api, customer, line(widget), key="k").status == 401
+    assert api.order(customer, line(widget), key="k").status == 401
 
 
 @pytest.mark.parametrize("key", ["", "k" * 256], ids=["empty", "256-chars"])
 def test_bad_idempotency_keys_are_400(api, customer, widget, key):
-    reply = place(api, customer, line(widget), key=key)
+    reply = api.order(customer, line(widget), key=key)
 
     assert reply.status == 400
     assert reply.body["code"] == "ValidationError"
@@ -740,13 +719,13 @@ def test_bad_idempotency_keys_are_400(api, customer, widget, key):
 
 
 def test_the_longest_idempotency_key_is_accepted(api, customer, widget):
-    first = placed(api, customer, line(widget), key="k" * 255)
+    first = api.place_order(customer, line(widget), key="k" * 255)
 
-    assert place(api, customer, line(widget), key="k" * 255).body == first
+    assert api.order(customer, line(widget), key="k" * 255).body == first
 
 
 def test_idempotency_records_never_show_up_as_orders(api, admin, customer, widget):
-    order = placed(api, customer, line(widget), key="k")
+    order = api.place_order(customer, line(widget), key="k")
     record_id = orders.idempotency_key(customer.user_id, "k")
 
     assert own_order_ids(api, customer) == [order["orderId"]]
@@ -763,7 +742,7 @@ def test_idempotency_records_never_show_up_as_orders(api, admin, customer, widge
 
 
 def test_an_order_is_visible_to_its_owner_and_admins_only(api, admin, customer, other, widget):
-    order = placed(api, customer, line(widget))
+    order = api.place_order(customer, line(widget))
     path = f"/orders/{order['orderId']}"
 
     assert api.get(path, token=customer.token).body == order
@@ -787,8 +766,8 @@ def test_odd_order_ids_are_404(api, customer, order_id):
 
 
 def test_customers_list_their_own_orders_newest_first(api, customer, other, widget, clock):
-    mine = [placed(api, customer, line(widget))["orderId"] for _ in range(5)]
-    placed(api, other, line(widget))
+    mine = [api.place_order(customer, line(widget))["orderId"] for _ in range(5)]
+    api.place_order(other, line(widget))
 
     reply = api.get("/orders", token=customer.token)
 
@@ -800,7 +779,7 @@ def test_customers_list_their_own_orders_newest_first(api, customer, other, widg
 
 
 def test_the_order_listing_pages_without_gaps_or_duplicates(api, customer, widget, clock):
-    mine = [placed(api, customer, line(widget))["orderId"] for _ in range(7)]
+    mine = [api.place_order(customer, line(widget))["orderId"] for _ in range(7)]
 
     items, pages = walk(api, "/orders", customer.token, limit=3)
 
@@ -812,7 +791,7 @@ def test_the_order_listing_pages_without_gaps_or_duplicates(api, customer, widge
 
 
 def test_a_customer_cannot_list_someone_elses_orders(api, customer, other, widget):
-    placed(api, other, line(widget))
+    api.place_order(other, line(widget))
 
     reply = api.get(f"/orders?userId={other.user_id}", token=customer.token)
 
@@ -823,11 +802,11 @@ def test_a_customer_cannot_list_someone_elses_orders(api, customer, other, widge
 
 def test_admins_list_one_users_orders_or_everyones(api, admin, customer, other, widget, clock):
     timeline = [
-        placed(api, customer, line(widget))["orderId"],
-        placed(api, other, line(widget))["orderId"],
-        placed(api, customer, line(widget))["orderId"],
-        placed(api, admin, line(widget))["orderId"],
-        placed(api, other, line(widget))["orderId"],
+        api.place_order(customer, line(widget))["orderId"],
+        api.place_order(other, line(widget))["orderId"],
+        api.place_order(customer, line(widget))["orderId"],
+        api.place_order(admin, line(widget))["orderId"],
+        api.place_order(other, line(widget))["orderId"],
     ]
 
     theirs = api.get(f"/orders?userId={other.user_id}", token=admin.token).body
@@ -840,7 +819,7 @@ def test_admins_list_one_users_orders_or_everyones(api, admin, customer, other, 
 
 
 def test_a_deleted_users_orders_stay_visible_to_admins(api, admin, customer, widget):
-    order = placed(api, customer, line(widget))
+    order = api.place_order(customer, line(widget))
     assert api.delete(f"/users/{customer.user_id}", token=admin.token).status == 204
 
     by_user = api.get(f"/orders?userId={customer.user_id}", token=admin.token).body
@@ -854,7 +833,7 @@ def test_cursors_only_work_for_the_listing_that_issued_them(
     api, admin, customer, other, widget, gadget, clock
 ):
     for account in (customer, customer, other, other):
-        placed(api, account, line(widget))
+        api.place_order(account, line(widget))
     customers_cursor = api.get("/orders?limit=1", token=customer.token).body["nextCursor"]
     admins_cursor = api.get("/orders?limit=1", token=admin.token).body["nextCursor"]
     product_cursor = api.get("/products?limit=1").body["nextCursor"]
@@ -892,7 +871,7 @@ def test_bad_limits_are_400(api, customer, limit):
 
 
 def test_the_owner_cancels_and_stock_is_restored(api, customer, widget, gadget, aws_calls):
-    order = placed(api, customer, line(widget, 3), line(gadget, 2))
+    order = api.place_order(customer, line(widget, 3), line(gadget, 2))
     after_order = [stock_and_version(api, p) for p in (widget, gadget)]
     assert after_order == [(7, widget["version"] + 1), (8, gadget["version"] + 1)]
 
@@ -915,7 +894,7 @@ def test_the_owner_cancels_and_stock_is_restored(api, customer, widget, gadget, 
 
 
 def test_a_confirmed_order_can_be_cancelled(api, customer, widget):
-    order = placed(api, customer, line(widget, 4))
+    order = api.place_order(customer, line(widget, 4))
     subscriber.handle_message(json.dumps({"type": "OrderPlaced", "orderId": order["orderId"]}))
     assert api.get(f"/orders/{order['orderId']}", token=customer.token).body["status"] == (
         "CONFIRMED"
@@ -929,7 +908,7 @@ def test_a_confirmed_order_can_be_cancelled(api, customer, widget):
 
 
 def test_an_admin_cancels_a_customers_order(api, admin, customer, widget):
-    order = placed(api, customer, line(widget, 4))
+    order = api.place_order(customer, line(widget, 4))
 
     reply = api.post(f"/orders/{order['orderId']}/cancel", token=admin.token)
 
@@ -939,7 +918,7 @@ def test_an_admin_cancels_a_customers_order(api, admin, customer, widget):
 
 
 def test_a_second_cancel_is_409_and_restores_nothing(api, customer, widget):
-    order = placed(api, customer, line(widget, 4))
+    order = api.place_order(customer, line(widget, 4))
     assert api.post(f"/orders/{order['orderId']}/cancel", token=customer.token).status == 200
     restored = stock_and_version(api, widget)
 
@@ -952,7 +931,7 @@ def test_a_second_cancel_is_409_and_restores_nothing(api, customer, widget):
 
 def test_a_cancel_racing_another_cancel_restores_stock_once(api, customer, widget, monkeypatch):
     """The status read says PENDING, but the order was cancelled before our transaction."""
-    order = placed(api, customer, line(widget, 4))
+    order = api.place_order(customer, line(widget, 4))
     stale = stored(order["orderId"])
     assert api.post(f"/orders/{order['orderId']}/cancel", token=customer.token).status == 200
     monkeypatch.setattr(Order, "get", classmethod(lambda cls, *a, **kw: stale))
@@ -965,7 +944,7 @@ def test_a_cancel_racing_another_cancel_restores_stock_once(api, customer, widge
 
 
 def test_other_customers_cannot_cancel(api, customer, other, widget):
-    order = placed(api, customer, line(widget, 4))
+    order = api.place_order(customer, line(widget, 4))
 
     reply = api.post(f"/orders/{order['orderId']}/cancel", token=other.token)
 
@@ -980,7 +959,7 @@ def test_other_customers_cannot_cancel(api, customer, other, widget):
 def test_cancel_restores_what_is_left_when_a_product_was_deleted(
     api, admin, customer, widget, gadget
 ):
-    order = placed(api, customer, line(widget, 3), line(gadget, 2))
+    order = api.place_order(customer, line(widget, 3), line(gadget, 2))
     assert api.delete(f"/products/{widget['productId']}", token=admin.token).status == 204
 
     reply = api.post(f"/orders/{order['orderId']}/cancel", token=customer.token)
@@ -993,7 +972,7 @@ def test_cancel_restores_what_is_left_when_a_product_was_deleted(
 
 
 def test_cancel_works_when_every_product_was_deleted(api, admin, customer, widget, gadget):
-    order = placed(api, customer, line(widget), line(gadget))
+    order = api.place_order(customer, line(widget), line(gadget))
     for product in (widget, gadget):
         assert api.delete(f"/products/{product['productId']}", token=admin.token).status == 204
 
@@ -1010,7 +989,7 @@ def test_cancel_works_when_every_product_was_deleted(api, admin, customer, widge
 
 def test_placing_an_order_makes_no_sns_call(api, customer, widget, aws_calls):
     aws_calls.clear()
-    order = placed(api, customer, line(widget, 3))
+    order = api.place_order(customer, line(widget, 3))
 
     # Two round trips in all: the products read and the order transaction.
     assert aws_calls.operations() == ["BatchGetItem", "TransactWriteItems"]
@@ -1018,7 +997,7 @@ def test_placing_an_order_makes_no_sns_call(api, customer, widget, aws_calls):
 
 
 def test_cancelling_makes_no_sns_call(api, customer, widget, aws_calls):
-    order = placed(api, customer, line(widget, 3))
+    order = api.place_order(customer, line(widget, 3))
 
     aws_calls.clear()
     assert api.post(f"/orders/{order['orderId']}/cancel", token=customer.token).status == 200
@@ -1028,7 +1007,7 @@ def test_cancelling_makes_no_sns_call(api, customer, widget, aws_calls):
 
 
 def test_the_stream_publishes_order_placed(api, customer, widget, aws_calls, stream):
-    order = placed(api, customer, line(widget, 3))
+    order = api.place_order(customer, line(widget, 3))
 
     aws_calls.clear()
     stream.drain()
@@ -1047,7 +1026,7 @@ def test_the_stream_publishes_order_placed(api, customer, widget, aws_calls, str
 
 
 def test_the_stream_publishes_order_cancelled(api, customer, widget, aws_calls, stream):
-    order = placed(api, customer, line(widget, 3))
+    order = api.place_order(customer, line(widget, 3))
     stream.drain()
 
     aws_calls.clear()
@@ -1067,10 +1046,10 @@ def test_the_stream_publishes_order_cancelled(api, customer, widget, aws_calls, 
 
 
 def test_a_batch_of_changes_is_published_ten_per_call(api, customer, widget, aws_calls, stream):
-    orders_placed = [placed(api, customer, line(widget)) for _ in range(8)]
+    orders_placed = [api.place_order(customer, line(widget)) for _ in range(8)]
     api.post(f"/orders/{orders_placed[0]['orderId']}/cancel", token=customer.token)
     # Idempotency records and stock updates are in the batch too; they announce nothing.
-    placed(api, customer, line(widget), key="k-1")
+    api.place_order(customer, line(widget), key="k-1")
 
     aws_calls.clear()
     stream.drain()
@@ -1083,8 +1062,8 @@ def test_a_batch_of_changes_is_published_ten_per_call(api, customer, widget, aws
 
 
 def test_the_subscribers_acknowledgments_publish_nothing(api, customer, widget, aws_calls, stream):
-    kept = placed(api, customer, line(widget))
-    gone = placed(api, customer, line(widget))
+    kept = api.place_order(customer, line(widget))
+    gone = api.place_order(customer, line(widget))
     api.post(f"/orders/{gone['orderId']}/cancel", token=customer.token)
     stream.drain()
     for event_type, order in (("OrderPlaced", kept), ("OrderCancelled", gone)):
@@ -1106,7 +1085,7 @@ def test_events_reach_a_queue_subscribed_to_the_topic(api, customer, widget, str
         TopicArn=TOPIC_ARN, Protocol="sqs", Endpoint=queue_arn
     )
 
-    order = placed(api, customer, line(widget, 2))
+    order = api.place_order(customer, line(widget, 2))
     api.post(f"/orders/{order['orderId']}/cancel", token=customer.token)
     stream.drain()
 
@@ -1133,7 +1112,7 @@ def sns_down(monkeypatch):
 
 
 def test_with_sns_down_orders_are_placed_and_cancelled(api, customer, widget, sns_down):
-    reply = place(api, customer, line(widget))
+    reply = api.order(customer, line(widget))
     assert reply.status == 201
     assert api.post(f"/orders/{reply.body['orderId']}/cancel", token=customer.token).status == 200
     record = stored(reply.body["orderId"])
@@ -1144,7 +1123,7 @@ def test_with_sns_down_orders_are_placed_and_cancelled(api, customer, widget, sn
 def test_a_failed_publish_fails_the_stream_batch_until_sns_is_back(
     api, customer, widget, stream, aws_calls, monkeypatch
 ):
-    order = placed(api, customer, line(widget))
+    order = api.place_order(customer, line(widget))
 
     def refuse(**kwargs):
         raise ConnectionError("SNS is unreachable")
@@ -1164,14 +1143,14 @@ def test_a_failed_publish_fails_the_stream_batch_until_sns_is_back(
 def test_the_sweep_republishes_exactly_the_unacknowledged_events(
     api, customer, widget, clock, aws_calls
 ):
-    acknowledged = placed(api, customer, line(widget))
+    acknowledged = api.place_order(customer, line(widget))
     subscriber.handle_message(
         json.dumps({"type": "OrderPlaced", "orderId": acknowledged["orderId"]})
     )
-    unconfirmed = placed(api, customer, line(widget))
-    cancelled = placed(api, customer, line(widget))
+    unconfirmed = api.place_order(customer, line(widget))
+    cancelled = api.place_order(customer, line(widget))
     api.post(f"/orders/{cancelled['orderId']}/cancel", token=customer.token)
-    latest = placed(api, customer, line(widget))
+    latest = api.place_order(customer, line(widget))
     latest_at = datetime.fromisoformat(latest["createdAt"])
 
     aws_calls.clear()
@@ -1199,7 +1178,7 @@ def test_the_sweep_republishes_an_event_the_stream_did_not_get_out(
     api, customer, widget, clock, aws_calls, stream, monkeypatch
 ):
     # E.g. the batch failed until its records aged out of the stream (24 hours).
-    order = placed(api, customer, line(widget))
+    order = api.place_order(customer, line(widget))
     with monkeypatch.context() as patch:
         patch.setattr(aws.client("sns"), "publish_batch", lambda **_: {"Failed": []})
         with pytest.raises(publisher.PublishFailed):
@@ -1214,7 +1193,7 @@ def test_the_sweep_republishes_an_event_the_stream_did_not_get_out(
 
 
 def test_the_sweep_republishes_an_unacknowledged_event(api, customer, widget, clock, aws_calls):
-    order = placed(api, customer, line(widget))
+    order = api.place_order(customer, line(widget))
     created = datetime.fromisoformat(order["createdAt"])
 
     aws_calls.clear()

@@ -18,7 +18,7 @@ import pytest
 from chalicelib import payment_flow, payments, web
 from chalicelib.config import get_settings
 from chalicelib.models import Order
-from tests.factories import payment_intent_event, stripe_signed
+from tests.factories import line, payment_intent_event, stripe_signed
 
 SECRET = "whsec_api_tests"
 
@@ -58,20 +58,9 @@ def webhook(api, event_type: str, order: dict[str, Any]) -> Any:
     )
 
 
-def stock_of(api, product_id: str) -> int:
-    return int(api.get(f"/products/{product_id}").body["stock"])
-
-
 @pytest.fixture
 def ticket(api, admin) -> dict[str, Any]:
     reply = api.post("/products", {"name": "Ticket", "price": 4.5, "stock": 3}, token=admin.token)
-    assert reply.status == 201, reply.body
-    return dict(reply.body)
-
-
-def place(api, customer, ticket, quantity: int = 1) -> dict[str, Any]:
-    body = {"items": [{"productId": ticket["productId"], "quantity": quantity}]}
-    reply = api.post("/orders", body, token=customer.token)
     assert reply.status == 201, reply.body
     return dict(reply.body)
 
@@ -80,18 +69,18 @@ def test_without_a_provider_the_webhook_is_a_404_and_orders_are_pending(api, cus
     reply = api.request("POST", "/payments/webhook", raw="{}", headers={"Stripe-Signature": "x"})
 
     assert reply.status == 404
-    assert place(api, customer, ticket)["status"] == "PENDING"
+    assert api.place_order(customer, line(ticket))["status"] == "PENDING"
 
 
 def test_a_payment_after_expiry_is_refunded_logged_and_counted(
     api, customer, ticket, stripe, capsys
 ):
-    order = place(api, customer, ticket, 2)
+    order = api.place_order(customer, line(ticket, 2))
     assert order["status"] == "AWAITING_PAYMENT"
     later = datetime.now(UTC) + timedelta(seconds=901)
 
     assert payment_flow.expire_unpaid(now=later) == 1
-    assert stock_of(api, ticket["productId"]) == 3
+    assert api.stock_of(ticket["productId"]) == 3
     capsys.readouterr()
     reply = webhook(api, "payment_intent.succeeded", order)
 
@@ -100,11 +89,11 @@ def test_a_payment_after_expiry_is_refunded_logged_and_counted(
     out = capsys.readouterr().out
     assert "LatePayments" in out and "PaymentsRefunded" in out
     assert api.get(f"/orders/{order['orderId']}", token=customer.token).body["status"] == "EXPIRED"
-    assert stock_of(api, ticket["productId"]) == 3
+    assert api.stock_of(ticket["productId"]) == 3
 
 
 def test_expiry_only_touches_overdue_orders_through_the_index(api, customer, ticket, stripe):
-    order = place(api, customer, ticket)
+    order = api.place_order(customer, line(ticket))
 
     assert payment_flow.expire_unpaid(now=datetime.now(UTC)) == 0
     stored = Order.get(order["orderId"])
@@ -117,14 +106,14 @@ def test_expiry_only_touches_overdue_orders_through_the_index(api, customer, tic
 
 
 def test_cancelling_a_paid_order_refunds_it(api, customer, ticket, stripe):
-    order = place(api, customer, ticket)
+    order = api.place_order(customer, line(ticket))
     assert webhook(api, "payment_intent.succeeded", order).body == {"result": "confirmed"}
 
     reply = api.post(f"/orders/{order['orderId']}/cancel", token=customer.token)
 
     assert reply.status == 200 and reply.body["status"] == "CANCELLED"
     assert ("refund", order["payment"]["paymentIntentId"]) in stripe.calls
-    assert stock_of(api, ticket["productId"]) == 3
+    assert api.stock_of(ticket["productId"]) == 3
 
 
 def test_a_failed_transaction_cancels_the_unused_intent(api, customer, ticket, stripe):
@@ -146,9 +135,9 @@ def test_a_checkout_waits_for_payment_like_an_order(api, customer, ticket, strip
     assert reply.status == 201, reply.body
     assert reply.body["status"] == "AWAITING_PAYMENT"
     assert reply.body["payment"]["paymentIntentId"] == f"pi_{reply.body['orderId'][:8]}"
-    assert stock_of(api, ticket["productId"]) == 1
+    assert api.stock_of(ticket["productId"]) == 1
     assert payment_flow.expire_unpaid(now=datetime.now(UTC) + timedelta(hours=1)) == 1
-    assert stock_of(api, ticket["productId"]) == 3
+    assert api.stock_of(ticket["productId"]) == 3
 
 
 @pytest.fixture
@@ -168,7 +157,7 @@ def stripe_stage(monkeypatch, stripe) -> Iterator[None]:
 def test_an_order_awaiting_payment_gives_the_browser_the_public_key_only(
     api, customer, ticket, stripe_stage
 ):
-    order = place(api, customer, ticket)
+    order = api.place_order(customer, line(ticket))
 
     payment = order["payment"]
     assert payment["publishableKey"] == "pk_test_shown"

@@ -8,19 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import Account
+from tests.factories import line
 
 
 @pytest.fixture
 def widget(api, admin) -> dict:
     return api.create_product(admin, name="Widget", price=2.5, stock=10)
-
-
-def _order(api, account: Account, widget: dict) -> dict:
-    body = {"items": [{"productId": widget["productId"], "quantity": 1}]}
-    reply = api.post("/orders", body, token=account.token)
-    assert reply.status == 201, reply.body
-    return dict(reply.body)
 
 
 def _batch_tables(aws_calls) -> list[list[str]]:
@@ -34,7 +27,7 @@ def _batch_tables(aws_calls) -> list[list[str]]:
 def test_reading_an_order_is_one_batch_get_across_users_and_orders(
     api, customer, widget, aws_calls
 ):
-    order = _order(api, customer, widget)
+    order = api.place_order(customer, line(widget))
     aws_calls.clear()
 
     reply = api.get(f"/orders/{order['orderId']}", token=customer.token)
@@ -49,7 +42,7 @@ def test_reading_an_order_is_one_batch_get_across_users_and_orders(
 def test_a_hidden_or_missing_order_is_a_404_for_the_same_one_call(
     api, customer, widget, aws_calls, who
 ):
-    order = _order(api, customer, widget)
+    order = api.place_order(customer, line(widget))
     stranger = api.register()
     order_id = order["orderId"] if who == "stranger" else "no-such-order"
     aws_calls.clear()
@@ -61,7 +54,7 @@ def test_a_hidden_or_missing_order_is_a_404_for_the_same_one_call(
 
 
 def test_cancelling_is_one_batch_get_and_one_transaction(api, customer, widget, aws_calls):
-    order = _order(api, customer, widget)
+    order = api.place_order(customer, line(widget))
     aws_calls.clear()
 
     reply = api.post(f"/orders/{order['orderId']}/cancel", token=customer.token)
@@ -74,7 +67,7 @@ def test_cancelling_is_one_batch_get_and_one_transaction(api, customer, widget, 
 def test_an_admin_cancels_anyones_order_for_the_same_two_calls(
     api, admin, customer, widget, aws_calls
 ):
-    order = _order(api, customer, widget)
+    order = api.place_order(customer, line(widget))
     aws_calls.clear()
 
     reply = api.post(f"/orders/{order['orderId']}/cancel", token=admin.token)
@@ -109,13 +102,13 @@ def test_a_customer_cannot_read_another_user_even_though_the_batch_fetched_it(
 
 def test_placing_an_order_stays_at_two_calls(api, customer, widget, aws_calls):
     aws_calls.clear()
-    _order(api, customer, widget)
+    api.place_order(customer, line(widget))
     assert aws_calls.dynamodb() == ["BatchGetItem", "TransactWriteItems"]
 
 
 @pytest.mark.parametrize("route", ["order", "cancel", "user"])
 def test_revocation_is_still_immediate_on_the_one_call_reads(api, customer, widget, route):
-    order = _order(api, customer, widget)
+    order = api.place_order(customer, line(widget))
     old_token = customer.token
     changed = api.put(
         f"/users/{customer.user_id}",

@@ -9,9 +9,9 @@ import boto3
 import pytest
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.models import Order
 from chalicelib.orders import idempotency_key
 from tests.conftest import delivered_to, unannounced
+from tests.factories import line, stored
 
 
 @pytest.fixture
@@ -33,13 +33,7 @@ def deliver(api):
 @pytest.fixture
 def order(api, admin, customer) -> dict:
     product = api.create_product(admin, price=2.5, stock=10)
-    reply = api.post(
-        "/orders",
-        {"items": [{"productId": product["productId"], "quantity": 2}]},
-        token=customer.token,
-    )
-    assert reply.status == 201, reply.body
-    return reply.body
+    return api.place_order(customer, line(product, 2))
 
 
 def raw_item(order_id: str) -> dict | None:
@@ -49,10 +43,6 @@ def raw_item(order_id: str) -> dict | None:
         TableName=os.environ["ORDERS_TABLE"], Key={"orderId": {"S": order_id}}, ConsistentRead=True
     )
     return found.get("Item")
-
-
-def stored(order_id: str) -> Order:
-    return Order.get(order_id, consistent_read=True)
 
 
 def placed_event(order: dict) -> dict:

@@ -7,6 +7,8 @@ environment, which must not leak into the test process. Stage dev is packaged by
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -14,6 +16,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +108,24 @@ def aws_environment() -> dict[str, str]:
     return {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
 
 
+@contextlib.contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    """Held by one process at a time (an OS file lock, released if the holder dies)."""
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary directory of this whole run: under pytest-xdist, the one above each
+    worker's own, which every worker of the run shares."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 PACKAGE_LINE = "chalice package --stage dev"
 
 
@@ -118,9 +139,19 @@ class Typed:
 
 @pytest.fixture(scope="session")
 def packaged_by_chalice(tmp_path_factory: pytest.TempPathFactory) -> Typed:
-    """README's ``chalice package --stage dev OUT``, typed in a fresh clone."""
-    clone = checkout(tmp_path_factory.mktemp("clone"), "package")
-    return Typed(typed(readme_command(PACKAGE_LINE), clone, aws_environment()), clone)
+    """README's ``chalice package --stage dev OUT``, typed in a fresh clone: once per run,
+    also under pytest-xdist (the first worker types it, the others read what it printed)."""
+    shared = run_directory(tmp_path_factory)
+    clone, printed = shared / "clone" / "package", shared / "packaged_by_chalice.json"
+    with _exclusive(shared / "packaged.lock"):
+        if not printed.exists():
+            checkout(shared / "clone", "package")
+            result = typed(readme_command(PACKAGE_LINE), clone, aws_environment())
+            printed.write_text(
+                json.dumps([result.args, result.returncode, result.stdout, result.stderr])
+            )
+    args, returncode, stdout, stderr = json.loads(printed.read_text())
+    return Typed(subprocess.CompletedProcess(args, returncode, stdout, stderr), clone)
 
 
 @pytest.fixture(scope="session")
@@ -128,14 +159,26 @@ def packaged(
     tmp_path_factory: pytest.TempPathFactory, packaged_by_chalice: Typed
 ) -> dict[str, Path]:
     """Output per AWS stage (sam.json, deployment.zip, layer-deployment.zip): dev's from
-    README's ``chalice package`` line, the others from ``make package``'s function."""
+    README's ``chalice package`` line, the others from ``make package``'s function.
+
+    Packaged once per run, also when pytest-xdist runs the suite in several processes:
+    ``chalice package`` keeps its dependency cache in this checkout's
+    ``.chalice/deployments/``, which two runs at once would corrupt. So the first worker
+    to get here packages into the run's shared temporary directory; the others wait for
+    it and read its output (which the tests only read).
+    """
     result = packaged_by_chalice.result
     assert result.returncode == 0, result.stdout + result.stderr
     out = packaged_by_chalice.clone / shlex.split(readme_command(PACKAGE_LINE))[-1]
-    root = tmp_path_factory.mktemp("packaged")
-    return {
-        stage: out if stage == "dev" else package(stage, root / stage) for stage in aws_stages()
-    }
+    shared = run_directory(tmp_path_factory)
+    root, done = shared / "packaged", shared / "packaged.done"
+    with _exclusive(shared / "packaged.lock"):
+        if not done.exists():
+            for stage in aws_stages():
+                if stage != "dev":
+                    package(stage, root / stage)
+            done.write_text("")
+    return {stage: out if stage == "dev" else root / stage for stage in aws_stages()}
 
 
 @pytest.fixture(scope="session")
@@ -144,17 +187,27 @@ def sam(packaged: dict[str, Path]) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def chalice_plan() -> dict[str, dict[str, dict[str, Any]]]:
-    """Per stage, per Chalice function: its deployed name, policy file and X-Ray setting."""
-    plans = {}
-    for stage in aws_stages():
-        result = subprocess.run(
-            [sys.executable, "-c", _PLAN, stage],
-            cwd=PROJECT_DIR,
-            env=aws_environment(),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        plans[stage] = json.loads(result.stdout)
-    return plans
+def chalice_plan(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per stage, per Chalice function: its deployed name, policy file and X-Ray setting.
+
+    Asked of Chalice once per run (several seconds a stage), shared by the workers."""
+    shared = run_directory(tmp_path_factory)
+    plan_file = shared / "chalice-plan.json"
+    with _exclusive(shared / "chalice-plan.lock"):
+        if not plan_file.exists():
+            plans = {}
+            for stage in aws_stages():
+                result = subprocess.run(
+                    [sys.executable, "-c", _PLAN, stage],
+                    cwd=PROJECT_DIR,
+                    env=aws_environment(),
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                plans[stage] = json.loads(result.stdout)
+            plan_file.write_text(json.dumps(plans))
+    plan: dict[str, dict[str, dict[str, Any]]] = json.loads(plan_file.read_text())
+    return plan

@@ -99,12 +99,6 @@ def sign_in(page: Any, email: str, password: str) -> None:
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
-def stock_of(http: ShopClient, product: dict[str, Any]) -> int:
-    reply = http.get(f"/products/{product['productId']}")
-    assert reply.status == 200, reply.body
-    return int(reply.body["stock"])
-
-
 def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
     browser_page, http, shop, screenshot
 ):
@@ -164,7 +158,7 @@ def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("InsufficientStock")
     expect(alert).to_contain_text(knife["productId"])
-    assert stock_of(http, knife) == 5  # nothing was taken
+    assert http.stock_of(knife) == 5  # nothing was taken
     page.get_by_label("Quantity of Chef's knife").fill("1")
     page.get_by_label("Quantity of Chef's knife").press("Tab")
     expect(page.locator("td.total")).to_have_text("72.50")
@@ -196,13 +190,13 @@ def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
     page.unroute(re.compile(r"/orders\?"))
     expect(page.get_by_role("link", name="Cart", exact=True)).to_be_visible()  # emptied
     screenshot(page, "orders")
-    assert stock_of(http, mug) == 28 and stock_of(http, knife) == 4
+    assert http.stock_of(mug) == 28 and http.stock_of(knife) == 4
 
     # Cancel it: CONFIRMED -> CANCELLED, the stock comes back.
     page.get_by_role("button", name="Cancel order").click()
     expect(orders.first.locator(".badge")).to_have_text("CANCELLED")
     expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)
-    assert stock_of(http, mug) == 30 and stock_of(http, knife) == 5
+    assert http.stock_of(mug) == 30 and http.stock_of(knife) == 5
 
 
 def confirmed_order(http: ShopClient, buyer: Account, product: dict[str, Any]) -> dict[str, Any]:
@@ -304,7 +298,7 @@ def test_a_price_change_before_checkout_is_shown_and_nothing_is_ordered(browser_
     expect(page.get_by_role("alert")).to_contain_text("your cart now totals 999999.00")
     expect(page.locator("td.total")).to_have_text("999999.00")
     assert http.get("/orders", token=buyer.token).body["items"] == []
-    assert stock_of(http, lamp) == 5
+    assert http.stock_of(lamp) == 5
     # Seen and accepted: the same button now orders at the new price.
     page.get_by_role("button", name="Check out").click()
     expect(page.get_by_role("heading", name="My orders")).to_be_visible()
@@ -365,14 +359,14 @@ def test_a_buyer_pays_from_the_page_with_a_test_card_and_sees_the_order_confirme
         expect(page.get_by_role("status")).to_contain_text("Pay for it by")
         expect(order.locator(".badge")).to_have_text("AWAITING_PAYMENT")
         expect(order).to_contain_text("Awaiting payment. Pay by")
-        assert stock_of(http, lamp) == 2  # held for this buyer while unpaid
+        assert http.stock_of(lamp) == 2  # held for this buyer while unpaid
         screenshot(page, "orders-awaiting-payment")
         order.get_by_role("button", name="Pay with test card").click()
 
         # Stripe's webhook (from localstripe) confirms it; the page keeps asking until then.
         expect(order.locator(".badge")).to_have_text("CONFIRMED", timeout=CONFIRMATION_TIMEOUT_MS)
         expect(order.get_by_role("button", name="Pay with test card")).to_have_count(0)
-        assert stock_of(http, lamp) == 2  # sold, not given back
+        assert http.stock_of(lamp) == 2  # sold, not given back
 
     # The page confirmed the PaymentIntent with Stripe itself, with the publishable key and
     # the client secret; nothing about the card (nor the secret key) went to our API.
@@ -396,13 +390,13 @@ def test_a_declined_test_card_cancels_the_order_and_gives_the_stock_back(chromiu
     with open_page(chromium, stack.url) as page:
         sign_in(page, buyer.email, buyer.password)
         order = check_out_one(page, gloves)
-        assert stock_of(http, gloves) == 1
+        assert http.stock_of(gloves) == 1
         order.get_by_role("button", name="Pay with a declined test card").click()
 
         expect(page.get_by_role("alert")).to_contain_text("Your card was declined.")
         expect(page.get_by_role("alert")).to_contain_text("card_declined")
         expect(order.locator(".badge")).to_have_text("CANCELLED", timeout=CONFIRMATION_TIMEOUT_MS)
-    assert stock_of(http, gloves) == 2
+    assert http.stock_of(gloves) == 2
 
 
 def test_ci_fails_instead_of_skipping_when_chromium_is_missing():

@@ -9,7 +9,8 @@ from typing import Any
 import boto3
 
 from tests.e2e.mail import POLL_SECONDS, emails_to, get_json, moto_url, verify_address
-from tests.e2e.test_orders_e2e import order_body, register, wait_for_status
+from tests.e2e.test_orders_e2e import wait_for_status
+from tests.factories import line
 
 EMAIL_TIMEOUT_SECONDS = 1.0
 
@@ -19,9 +20,7 @@ def place(http, admin, buyer, quantity: int = 2) -> dict[str, Any]:
         "/products", {"name": "Kettle", "price": 12.5, "stock": 10}, token=admin
     )
     assert status == 201, product
-    status, order = http.post("/orders", order_body((product, quantity)), token=buyer["token"])
-    assert status == 201, order
-    return order
+    return http.place_order(buyer, line(product, quantity))
 
 
 def eventually(read: Any, timeout: float = 5.0) -> Any:
@@ -41,7 +40,7 @@ def order_emails_to(stack, address: str) -> list[dict[str, Any]]:
 
 
 def test_the_buyer_gets_a_confirmation_email_within_a_second(stack, http, admin):
-    buyer = register(http)
+    buyer = http.sign_up()
     verify_address(stack, http, buyer["email"])  # only verified addresses get order emails
     order = place(http, admin, buyer)
 
@@ -73,7 +72,7 @@ def test_an_email_subscription_on_the_topic_gets_the_readable_form(stack, http, 
     ]
     staff = f"staff-{uuid.uuid4().hex[:8]}@example.com"
     sns.subscribe(TopicArn=topic_arn, Protocol="email", Endpoint=staff)
-    buyer = register(http)
+    buyer = http.sign_up()
 
     order = place(http, admin, buyer, quantity=3)
 

@@ -11,20 +11,7 @@ import pytest
 
 from tests.e2e.concurrency import race
 
-PASSWORD = "correct-horse-battery"
 CONFIRM_TIMEOUT_SECONDS = 10
-
-
-def register(http) -> dict[str, Any]:
-    """A new customer, signed in: their profile plus ``token``."""
-    email = f"buyer-{uuid.uuid4().hex[:12]}@example.com"
-    status, user = http.post(
-        "/users/register", {"email": email, "name": "Buyer", "password": PASSWORD}
-    )
-    assert status == 201, user
-    status, login = http.post("/users/login", {"email": email, "password": PASSWORD})
-    assert status == 200, login
-    return {**user, "token": login["token"]}
 
 
 @pytest.fixture
@@ -41,13 +28,7 @@ def new_product(http, admin) -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture
 def buyer(http) -> dict[str, Any]:
-    return register(http)
-
-
-def stock_of(http, product: dict[str, Any]) -> int:
-    status, body = http.get(f"/products/{product['productId']}")
-    assert status == 200, body
-    return int(body["stock"])
+    return http.sign_up()
 
 
 def order_body(*lines: tuple[dict[str, Any], int]) -> dict[str, Any]:
@@ -91,7 +72,7 @@ def test_an_order_is_priced_from_the_catalogue_and_confirmed(http, admin, buyer,
     ]
     assert order["total"] == 44.48
     assert order["createdAt"].endswith("Z")
-    assert (stock_of(http, kettle), stock_of(http, mug)) == (2, 8)
+    assert (http.stock_of(kettle), http.stock_of(mug)) == (2, 8)
 
     confirmed = wait_for_status(http, buyer["token"], order["orderId"], "CONFIRMED")
     assert confirmed["status"] == "CONFIRMED"
@@ -124,7 +105,7 @@ def test_an_invalid_order_is_a_400(http, buyer, body, code):
 
 
 def test_twenty_buyers_racing_for_five_items_never_oversell(http, new_product):
-    buyers = race(20, lambda i: register(http))
+    buyers = race(20, lambda i: http.sign_up())
     product = new_product(stock=5)
 
     results = race(
@@ -139,7 +120,7 @@ def test_twenty_buyers_racing_for_five_items_never_oversell(http, new_product):
             assert body["productIds"] == [product["productId"]]
     orders = [body for status, body in results if status == 201]
     assert len({o["orderId"] for o in orders}) == 5
-    assert stock_of(http, product) == 0
+    assert http.stock_of(product) == 0
     # Each winner has exactly their one order; each loser has none.
     for buyer, (status, _) in zip(buyers, results, strict=True):
         _, page = http.get("/orders", token=buyer["token"])
@@ -161,7 +142,7 @@ def test_one_idempotency_key_sent_ten_times_at_once_places_one_order(http, buyer
     same = {"orderId", "items", "total", "createdAt", "userId"}
     assert all({k: order[k] for k in same} == {k: first[k] for k in same} for _, order in results)
     assert {order["status"] for _, order in results} <= {"PENDING", "CONFIRMED"}
-    assert stock_of(http, product) == 7
+    assert http.stock_of(product) == 7
     _, page = http.get("/orders", token=buyer["token"])
     assert [o["orderId"] for o in page["items"]] == [first["orderId"]]
 
@@ -172,13 +153,13 @@ def test_one_idempotency_key_sent_ten_times_at_once_places_one_order(http, buyer
         "/orders", order_body((product, 1)), token=buyer["token"], headers=key
     )
     assert (status, error["code"]) == (422, "IdempotencyKeyReused"), error
-    assert stock_of(http, product) == 7
+    assert http.stock_of(product) == 7
     # Keys belong to their user: another buyer's identical key is another order.
-    other = register(http)
+    other = http.sign_up()
     status, theirs = http.post("/orders", body, token=other["token"], headers=key)
     assert status == 201, theirs
     assert theirs["orderId"] != first["orderId"]
-    assert stock_of(http, product) == 4
+    assert http.stock_of(product) == 4
 
 
 def test_a_replay_after_a_cancel_answers_with_the_cancelled_order(http, buyer, new_product):
@@ -194,7 +175,7 @@ def test_a_replay_after_a_cancel_answers_with_the_cancelled_order(http, buyer, n
     status, replay = http.post("/orders", body, token=buyer["token"], headers=key)
 
     assert (status, replay["orderId"], replay["status"]) == (201, order["orderId"], "CANCELLED")
-    assert stock_of(http, product) == 5
+    assert http.stock_of(product) == 5
 
 
 def test_a_stale_expected_total_is_a_409_with_the_new_total(http, admin, buyer, new_product):
@@ -213,7 +194,7 @@ def test_a_stale_expected_total_is_a_409_with_the_new_total(http, admin, buyer, 
     )
     status, error = http.post("/cart/checkout", {"expectedTotal": 40}, token=buyer["token"])
     assert (status, error["code"], error["total"]) == (409, "PriceChanged", 1999998), error
-    assert stock_of(http, product) == 5
+    assert http.stock_of(product) == 5
     assert http.get("/orders", token=buyer["token"])[1]["items"] == []
     status, order = http.post("/cart/checkout", {"expectedTotal": 1999998}, token=buyer["token"])
     assert (status, order["total"]) == (201, 1999998), order
@@ -234,14 +215,14 @@ def test_a_cart_checkout_key_reused_for_another_cart_is_a_422(http, buyer, new_p
     status, error = http.post("/cart/checkout", token=buyer["token"], headers=key)
 
     assert (status, error["code"]) == (422, "IdempotencyKeyReused"), error
-    assert stock_of(http, product) == 8
+    assert http.stock_of(product) == 8
 
 
 def test_five_simultaneous_cancels_cancel_once(http, buyer, new_product):
     product = new_product(stock=6)
     status, order = http.post("/orders", order_body((product, 4)), token=buyer["token"])
     assert status == 201, order
-    assert stock_of(http, product) == 2
+    assert http.stock_of(product) == 2
     path = f"/orders/{order['orderId']}/cancel"
 
     results = race(5, lambda i: http.post(path, token=buyer["token"]))
@@ -251,12 +232,12 @@ def test_five_simultaneous_cancels_cancel_once(http, buyer, new_product):
     (cancelled,) = [body for status, body in results if status == 200]
     assert cancelled["status"] == "CANCELLED"
     assert all(body["code"] == "InvalidTransition" for status, body in results if status == 409)
-    assert stock_of(http, product) == 6  # restored exactly once
+    assert http.stock_of(product) == 6  # restored exactly once
     status, current = http.get(f"/orders/{order['orderId']}", token=buyer["token"])
     assert (status, current["status"]) == (200, "CANCELLED")
     # Still not cancellable afterwards, and the stock stays put.
     assert http.post(path, token=buyer["token"])[0] == 409
-    assert stock_of(http, product) == 6
+    assert http.stock_of(product) == 6
 
 
 def test_an_admin_cancels_a_customers_order(http, admin, buyer, new_product):
@@ -267,13 +248,13 @@ def test_an_admin_cancels_a_customers_order(http, admin, buyer, new_product):
     status, cancelled = http.post(f"{path}/cancel", token=admin)
 
     assert (status, cancelled["status"]) == (200, "CANCELLED"), cancelled
-    assert stock_of(http, product) == 2
+    assert http.stock_of(product) == 2
     assert http.get(path, token=buyer["token"])[1]["status"] == "CANCELLED"
 
 
 def test_admins_list_all_orders_newest_first_and_filter_by_user(http, admin, new_product):
     product = new_product(stock=10)
-    alice, bob = register(http), register(http)
+    alice, bob = http.sign_up(), http.sign_up()
     placed = []
     for customer in (alice, bob, alice):
         status, order = http.post("/orders", order_body((product, 1)), token=customer["token"])

@@ -25,7 +25,7 @@ from tests.e2e.concurrency import race
 from tests.e2e.conftest import RunningStack, free_port, run_stack
 from tests.e2e.mail import emails_to, verify_address
 from tests.e2e.test_notifications_e2e import eventually
-from tests.factories import ShopClient, stripe_signed
+from tests.factories import ShopClient, line, stripe_signed
 
 TIMEOUT_SECONDS = 12  # PAYMENT_TIMEOUT_SECONDS of this stack
 WAIT_SECONDS = 40  # how long a test waits for a webhook or the sweep before failing
@@ -74,16 +74,6 @@ def product(shop: ShopClient, admin_token: str) -> Callable[[int], dict[str, Any
     return create
 
 
-def order(shop: ShopClient, token: str, product_id: str, quantity: int = 1) -> Any:
-    return shop.post(
-        "/orders", {"items": [{"productId": product_id, "quantity": quantity}]}, token=token
-    )
-
-
-def stock(shop: ShopClient, product_id: str) -> int:
-    return int(shop.get(f"/products/{product_id}").body["stock"])
-
-
 def wait_for_status(shop: ShopClient, token: str, order_id: str, status: str) -> dict[str, Any]:
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
@@ -124,7 +114,7 @@ def test_an_order_waits_for_payment_and_paying_confirms_it(shop, stripe_url, pro
     item = product(3)
     buyer = shop.register()
 
-    placed = order(shop, buyer.token, item["productId"], 2)
+    placed = shop.order(buyer, line(item, 2))
 
     assert placed.status == 201, placed.body
     assert placed.body["status"] == "AWAITING_PAYMENT"
@@ -133,21 +123,21 @@ def test_an_order_waits_for_payment_and_paying_confirms_it(shop, stripe_url, pro
     assert payment["paymentIntentId"].startswith("pi_")
     assert payment["clientSecret"].startswith(payment["paymentIntentId"] + "_secret_")
     assert payment["expiresAt"] > placed.body["createdAt"]
-    assert stock(shop, item["productId"]) == 1  # reserved while unpaid
+    assert shop.stock_of(item) == 1  # reserved while unpaid
 
     assert pay(stripe_url, payment["paymentIntentId"], CARD_OK) == "succeeded"
     paid = wait_for_status(shop, buyer.token, placed.body["orderId"], "CONFIRMED")
 
     assert paid["status"] == "CONFIRMED"
     assert "clientSecret" not in paid["payment"]
-    assert stock(shop, item["productId"]) == 1  # sold, not given back
+    assert shop.stock_of(item) == 1  # sold, not given back
 
 
 def test_a_declined_payment_cancels_the_order_and_gives_the_stock_back(shop, stripe_url, product):
     item = product(3)
     buyer = shop.register()
-    placed = order(shop, buyer.token, item["productId"], 2).body
-    assert stock(shop, item["productId"]) == 1
+    placed = shop.order(buyer, line(item, 2)).body
+    assert shop.stock_of(item) == 1
 
     assert pay(stripe_url, placed["payment"]["paymentIntentId"], CARD_DECLINED).startswith(
         "declined"
@@ -155,20 +145,20 @@ def test_a_declined_payment_cancels_the_order_and_gives_the_stock_back(shop, str
     failed = wait_for_status(shop, buyer.token, placed["orderId"], "CANCELLED")
 
     assert failed["status"] == "CANCELLED"
-    assert stock(shop, item["productId"]) == 3
+    assert shop.stock_of(item) == 3
 
 
 def test_an_unpaid_order_expires_and_gives_the_stock_back(shop, stripe_url, product):
     item = product(2)
     buyer = shop.register()
-    placed = order(shop, buyer.token, item["productId"], 2).body
+    placed = shop.order(buyer, line(item, 2)).body
     intent = placed["payment"]["paymentIntentId"]
-    assert stock(shop, item["productId"]) == 0
+    assert shop.stock_of(item) == 0
 
     expired = wait_for_status(shop, buyer.token, placed["orderId"], "EXPIRED")
 
     assert expired["status"] == "EXPIRED"
-    assert stock(shop, item["productId"]) == 2
+    assert shop.stock_of(item) == 2
     # Expiry cancels the PaymentIntent too (just after the transaction): it can no longer be paid.
     deadline = time.monotonic() + WAIT_SECONDS
     while intent_status(stripe_url, intent) != "canceled" and time.monotonic() < deadline:
@@ -184,7 +174,7 @@ def test_an_unpaid_order_expires_and_gives_the_stock_back(shop, stripe_url, prod
 def test_a_forged_webhook_is_a_400_and_changes_nothing(shop, product, signature):
     item = product(1)
     buyer = shop.register()
-    placed = order(shop, buyer.token, item["productId"]).body
+    placed = shop.order(buyer, line(item)).body
     payload, good = signed(intent_event("payment_intent.succeeded", placed))
     if signature == "sign with another secret":
         _, signature = signed(intent_event("payment_intent.succeeded", placed), "whsec_other")
@@ -195,7 +185,7 @@ def test_a_forged_webhook_is_a_400_and_changes_nothing(shop, product, signature)
     assert reply.body["code"] == "ValidationError"
     after = shop.get(f"/orders/{placed['orderId']}", token=buyer.token).body
     assert after["status"] == "AWAITING_PAYMENT"
-    assert stock(shop, item["productId"]) == 0
+    assert shop.stock_of(item) == 0
     # The very same payload, correctly signed, is accepted: the signature made the difference.
     assert post_webhook(shop, payload, good).body == {"result": "confirmed"}
 
@@ -203,7 +193,7 @@ def test_a_forged_webhook_is_a_400_and_changes_nothing(shop, product, signature)
 def test_duplicate_and_out_of_order_webhooks_change_nothing(shop, stripe_url, product):
     item = product(2)
     buyer = shop.register()
-    placed = order(shop, buyer.token, item["productId"]).body
+    placed = shop.order(buyer, line(item)).body
     assert pay(stripe_url, placed["payment"]["paymentIntentId"], CARD_OK) == "succeeded"
     wait_for_status(shop, buyer.token, placed["orderId"], "CONFIRMED")
 
@@ -218,18 +208,18 @@ def test_duplicate_and_out_of_order_webhooks_change_nothing(shop, stripe_url, pr
     assert late_cancel.body == {"result": "ignored"}
     after = shop.get(f"/orders/{placed['orderId']}", token=buyer.token).body
     assert after["status"] == "CONFIRMED"
-    assert stock(shop, item["productId"]) == 1
+    assert shop.stock_of(item) == 1
 
 
 def test_a_customer_cancel_cancels_the_payment_intent(shop, stripe_url, product):
     item = product(1)
     buyer = shop.register()
-    placed = order(shop, buyer.token, item["productId"]).body
+    placed = shop.order(buyer, line(item)).body
 
     cancelled = shop.post(f"/orders/{placed['orderId']}/cancel", token=buyer.token)
 
     assert cancelled.status == 200 and cancelled.body["status"] == "CANCELLED"
-    assert stock(shop, item["productId"]) == 1
+    assert shop.stock_of(item) == 1
     assert intent_status(stripe_url, placed["payment"]["paymentIntentId"]) == "canceled"
 
 
@@ -237,13 +227,13 @@ def test_twenty_buyers_for_five_units_three_never_pay_three_come_back(shop, stri
     item = product(5)
     buyers = [shop.register() for _ in range(20)]
 
-    replies = race(20, lambda i: order(shop, buyers[i].token, item["productId"]))
+    replies = race(20, lambda i: shop.order(buyers[i], line(item)))
 
     placed = [(buyers[i], r.body) for i, r in enumerate(replies) if r.status == 201]
     refused = [r for r in replies if r.status != 201]
     assert len(placed) == 5
     assert {r.status for r in refused} == {409}
-    assert stock(shop, item["productId"]) == 0
+    assert shop.stock_of(item) == 0
     payers, idle = placed[:2], placed[2:]
     for _, body in payers:
         assert pay(stripe_url, body["payment"]["paymentIntentId"], CARD_OK) == "succeeded"
@@ -253,9 +243,9 @@ def test_twenty_buyers_for_five_units_three_never_pay_three_come_back(shop, stri
     for buyer, body in payers:
         paid = wait_for_status(shop, buyer.token, body["orderId"], "CONFIRMED")
         assert paid["status"] == "CONFIRMED"
-    assert stock(shop, item["productId"]) == 3
+    assert shop.stock_of(item) == 3
     latecomer = shop.register()
-    assert order(shop, latecomer.token, item["productId"], 3).status == 201
+    assert shop.order(latecomer, line(item, 3)).status == 201
 
 
 def test_the_buyer_is_emailed_when_paid_declined_or_expired(pay_stack, shop, stripe_url, product):
@@ -263,7 +253,7 @@ def test_the_buyer_is_emailed_when_paid_declined_or_expired(pay_stack, shop, str
     item = product(3)
     buyer = shop.register(name="Paula Payer")
     verify_address(stack, shop, buyer.email)  # only verified addresses get order emails
-    paid, declined, unpaid = (order(shop, buyer.token, item["productId"]).body for _ in range(3))
+    paid, declined, unpaid = (shop.order(buyer, line(item)).body for _ in range(3))
 
     assert pay(stripe_url, paid["payment"]["paymentIntentId"], CARD_OK) == "succeeded"
     assert pay(stripe_url, declined["payment"]["paymentIntentId"], CARD_DECLINED).startswith(
@@ -319,7 +309,7 @@ def test_the_browser_confirms_with_the_publishable_key_and_the_client_secret_onl
 ):
     item = product(1)
     buyer = shop.register()
-    placed = order(shop, buyer.token, item["productId"]).body
+    placed = shop.order(buyer, line(item)).body
     payment = placed["payment"]
     assert payment["publishableKey"].startswith("pk_test_")
     assert payment["apiBase"] == stripe_url

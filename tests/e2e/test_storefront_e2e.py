@@ -8,8 +8,6 @@ import uuid
 from tests.e2e.concurrency import race
 from tests.e2e.test_orders_e2e import (
     new_product,  # noqa: F401 (fixture)
-    register,
-    stock_of,
     wait_for_status,
 )
 
@@ -23,7 +21,7 @@ def fill_cart(http, buyer, product, quantity: int = 1) -> dict:
 
 
 def test_twenty_carts_racing_for_the_last_five_units(http, new_product):  # noqa: F811
-    buyers = race(20, lambda i: register(http))
+    buyers = race(20, lambda i: http.sign_up())
     product = new_product(stock=5)
     carts = [fill_cart(http, buyer, product) for buyer in buyers]
 
@@ -31,7 +29,7 @@ def test_twenty_carts_racing_for_the_last_five_units(http, new_product):  # noqa
 
     statuses = sorted(status for status, _ in results)
     assert statuses == [201] * 5 + [409] * 15, results
-    assert stock_of(http, product) == 0
+    assert http.stock_of(product) == 0
     assert len({body["orderId"] for status, body in results if status == 201}) == 5
     for buyer, cart, (status, body) in zip(buyers, carts, results, strict=True):
         _, now = http.get("/cart", token=buyer["token"])
@@ -46,7 +44,7 @@ def test_twenty_carts_racing_for_the_last_five_units(http, new_product):  # noqa
 
 
 def test_one_checkout_retried_ten_times_at_once_places_one_order(http, new_product):  # noqa: F811
-    buyer = register(http)
+    buyer = http.sign_up()
     product = new_product(stock=10)
     fill_cart(http, buyer, product, 3)
     key = {"Idempotency-Key": f"cart-{uuid.uuid4()}"}
@@ -55,13 +53,13 @@ def test_one_checkout_retried_ten_times_at_once_places_one_order(http, new_produ
 
     assert {status for status, _ in results} == {201}, results
     assert len({body["orderId"] for _, body in results}) == 1
-    assert stock_of(http, product) == 7
+    assert http.stock_of(product) == 7
     _, page = http.get("/orders", token=buyer["token"])
     assert len(page["items"]) == 1
 
 
 def test_ship_and_cancel_of_one_confirmed_order_exactly_one_wins(http, admin, new_product):  # noqa: F811
-    buyer = register(http)
+    buyer = http.sign_up()
     product = new_product(stock=4)
     fill_cart(http, buyer, product, 2)
     status, order = http.post("/cart/checkout", token=buyer["token"])
@@ -81,4 +79,4 @@ def test_ship_and_cancel_of_one_confirmed_order_exactly_one_wins(http, admin, ne
     (winner,) = [body for status, body in results if status == 200]
     _, final = http.get(path, token=buyer["token"])
     assert final["status"] == winner["status"] in ("SHIPPED", "CANCELLED")
-    assert stock_of(http, product) == (4 if final["status"] == "CANCELLED" else 2)
+    assert http.stock_of(product) == (4 if final["status"] == "CANCELLED" else 2)

@@ -4,30 +4,14 @@ from __future__ import annotations
 
 import functools
 import time
-import uuid
 from typing import Any
 
 import pytest
 
 from tests.e2e.concurrency import race
+from tests.factories import DEFAULT_PASSWORD, unique_email
 
-PASSWORD = "correct-horse-battery"
-
-
-def unique_email(prefix: str = "user") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
-
-
-def register(http, email: str | None = None, password: str = PASSWORD) -> dict[str, Any]:
-    """A new customer, signed in: their profile plus ``token`` and ``password``."""
-    email = email or unique_email()
-    status, user = http.post(
-        "/users/register", {"email": email, "name": "Ada", "password": password}
-    )
-    assert status == 201, user
-    status, login = http.post("/users/login", {"email": email, "password": password})
-    assert status == 200, login
-    return {**user, "token": login["token"], "password": password}
+PASSWORD = DEFAULT_PASSWORD  # what ShopClient.sign_up registers with
 
 
 def all_users(http, admin: str) -> list[dict[str, Any]]:
@@ -77,7 +61,7 @@ def test_register_login_and_use_the_token(http):
 
 def test_emails_are_unique_whatever_their_case(http):
     email = unique_email("unique")
-    register(http, email)
+    http.sign_up(email)
 
     status, error = http.post(
         "/users/register", {"email": email.upper(), "name": "Twin", "password": PASSWORD}
@@ -88,7 +72,7 @@ def test_emails_are_unique_whatever_their_case(http):
 
 
 def test_a_wrong_password_and_an_unknown_email_get_the_same_401(http):
-    user = register(http)
+    user = http.sign_up()
 
     wrong = http.post("/users/login", {"email": user["email"], "password": "not-the-password"})
     unknown = http.post("/users/login", {"email": unique_email("nobody"), "password": PASSWORD})
@@ -132,7 +116,7 @@ class World:
 
     @functools.cached_property
     def owner(self) -> dict[str, Any]:
-        return register(self.http)
+        return self.http.sign_up()
 
     @functools.cached_property
     def product(self) -> dict[str, Any]:
@@ -186,7 +170,7 @@ ROUTES = [
 def test_who_may_call_each_protected_route(
     http, admin, method, template, body, expected, destructive
 ):
-    stranger = register(http)["token"]
+    stranger = http.sign_up()["token"]
     world = World(http, admin)
     admin_world = World(http, admin) if destructive else world
     if body is ORDER_BODY:
@@ -207,7 +191,7 @@ def test_who_may_call_each_protected_route(
 
 
 def test_customers_cannot_list_another_users_orders(http):
-    customer, other = register(http), register(http)
+    customer, other = http.sign_up(), http.sign_up()
 
     status, error = http.get(f"/orders?userId={other['userId']}", token=customer["token"])
     assert (status, error["code"]) == (403, "Forbidden")
@@ -216,7 +200,7 @@ def test_customers_cannot_list_another_users_orders(http):
 
 
 def test_admins_manage_other_users(http, admin):
-    user = register(http)
+    user = http.sign_up()
     path = f"/users/{user['userId']}"
 
     status, body = http.get(path, token=admin)
@@ -235,7 +219,7 @@ def test_admins_manage_other_users(http, admin):
 
 
 def test_a_password_change_revokes_the_old_token(http, admin):
-    user = register(http)
+    user = http.sign_up()
     path = f"/users/{user['userId']}"
     old = user["token"]
     _, product = http.post("/products", {"name": "Bell", "price": 2, "stock": 3}, token=admin)
@@ -269,7 +253,7 @@ def test_a_password_change_revokes_the_old_token(http, admin):
 
 
 def test_a_deleted_user_is_gone_and_the_email_is_free_again(http, admin):
-    user = register(http)
+    user = http.sign_up()
     path = f"/users/{user['userId']}"
 
     assert http.delete(path, token=user["token"]) == (204, None)
@@ -282,7 +266,7 @@ def test_a_deleted_user_is_gone_and_the_email_is_free_again(http, admin):
     assert http.delete(path, token=admin)[0] == 404
     assert user["userId"] not in [u["userId"] for u in all_users(http, admin)]
 
-    again = register(http, user["email"], "another-passphrase")
+    again = http.sign_up(user["email"], "another-passphrase")
     assert again["userId"] != user["userId"]
     assert http.get(f"/users/{again['userId']}", token=again["token"])[0] == 200
     # The old token does not come back to life with the new account.
@@ -314,7 +298,7 @@ def test_twenty_simultaneous_registrations_of_one_email_create_one_user(http, ad
 
 
 def test_the_user_listing_pages_are_consistent(http, admin):
-    mine = {register(http)["userId"] for _ in range(3)}
+    mine = {http.sign_up()["userId"] for _ in range(3)}
     seen: list[str] = []
     cursor = None
     started = time.monotonic()

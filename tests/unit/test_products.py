@@ -11,16 +11,13 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from chalicelib import products
 from chalicelib.errors import Conflict, NotFound, ValidationError
 from chalicelib.models import Product
+from tests.factories import stored_product
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def new_product(**fields) -> dict:
     return products.create_product({"name": "Lamp", "price": Decimal("12.50"), **fields})
-
-
-def stored(product_id: str) -> Product:
-    return Product.get(product_id, consistent_read=True)
 
 
 def stored_count() -> int:
@@ -45,7 +42,7 @@ def test_create_returns_the_view_and_stores_it(aws):
         "createdAt": view["createdAt"],
     }
     assert ISO_UTC.match(view["createdAt"])
-    item = stored(view["productId"])
+    item = stored_product(view["productId"])
     assert (item.name, item.description, item.stock, item.version) == ("Lamp", "Warm light", 4, 1)
     assert item.price == Decimal("12.50")
     assert isinstance(item.price, Decimal)
@@ -57,7 +54,7 @@ def test_create_defaults_stock_to_zero_and_omits_missing_description(aws):
     assert view["stock"] == 0
     assert "description" not in view
     assert "updatedAt" not in view
-    assert stored(view["productId"]).description is None
+    assert stored_product(view["productId"]).description is None
 
 
 def test_each_product_gets_its_own_id(aws):
@@ -74,7 +71,7 @@ def test_price_is_an_exact_decimal_inside_and_a_plain_number_outside(aws, price,
     view = new_product(price=price)
     assert view["price"] == shown
     assert type(view["price"]) is type(shown)
-    assert stored(view["productId"]).price == Decimal(price)
+    assert stored_product(view["productId"]).price == Decimal(price)
 
 
 def test_price_with_three_decimals_is_rejected_before_anything_is_written(aws):
@@ -127,7 +124,7 @@ def test_every_update_bumps_the_version(aws):
     product_id = new_product()["productId"]
     versions = [products.update_product(product_id, {"stock": n})["version"] for n in range(3)]
     assert versions == [2, 3, 4]
-    assert stored(product_id).version == 4
+    assert stored_product(product_id).version == 4
 
 
 def test_update_unknown_product_is_not_found_and_creates_nothing(aws):
@@ -140,14 +137,14 @@ def test_update_with_bad_price_writes_nothing(aws):
     product_id = new_product(stock=4)["productId"]
     with pytest.raises(ValidationError, match="price"):
         products.update_product(product_id, {"price": Decimal("2.001"), "stock": 9})
-    item = stored(product_id)
+    item = stored_product(product_id)
     assert (item.stock, item.version, item.updated_at) == (4, 1, None)
 
 
 def test_two_writers_at_the_same_version_first_wins_second_is_refused(aws):
     """The model-level guarantee the domain relies on: PynamoDB's VersionAttribute condition."""
     product_id = new_product(stock=5)["productId"]
-    first, second = stored(product_id), stored(product_id)
+    first, second = stored_product(product_id), stored_product(product_id)
     assert first.version == second.version == 1
 
     first.update(actions=[Product.stock.set(7)])
@@ -155,13 +152,13 @@ def test_two_writers_at_the_same_version_first_wins_second_is_refused(aws):
         second.update(actions=[Product.stock.set(1)])
 
     assert caught.value.cause_response_code == "ConditionalCheckFailedException"
-    item = stored(product_id)
+    item = stored_product(product_id)
     assert (item.stock, item.version) == (7, 2)
 
 
 def test_stale_domain_update_is_a_conflict_and_does_not_overwrite(aws, monkeypatch):
     product_id = new_product(stock=5)["productId"]
-    stale = stored(product_id)  # read by the slower admin
+    stale = stored_product(product_id)  # read by the slower admin
     winner = products.update_product(product_id, {"stock": 7, "name": "Winner"})
     monkeypatch.setattr(products, "load_product", lambda _id: stale)
 
@@ -177,7 +174,7 @@ def test_stale_domain_update_is_a_conflict_and_does_not_overwrite(aws, monkeypat
 
 def test_update_racing_a_delete_does_not_resurrect_the_product(aws, monkeypatch):
     product_id = new_product(stock=5)["productId"]
-    loaded = stored(product_id)
+    loaded = stored_product(product_id)
     products.delete_product(product_id)
     monkeypatch.setattr(products, "load_product", lambda _id: loaded)
 
@@ -185,7 +182,7 @@ def test_update_racing_a_delete_does_not_resurrect_the_product(aws, monkeypatch)
         products.update_product(product_id, {"stock": 1})
 
     with pytest.raises(DoesNotExist):
-        stored(product_id)
+        stored_product(product_id)
 
 
 # --- delete ----------------------------------------------------------------------------------
@@ -257,7 +254,7 @@ def test_list_with_a_bad_cursor_is_a_validation_error(aws):
 def test_view_of_a_stored_product_uses_api_field_names(aws):
     product_id = new_product(description="d")["productId"]
     products.update_product(product_id, {"stock": 2})
-    view = products.product_view(stored(product_id))
+    view = products.product_view(stored_product(product_id))
     assert set(view) == {
         "productId",
         "name",
