@@ -1,4 +1,5 @@
-"""An order's lifecycle, as data, and the one function that changes an order's status.
+"""An order's lifecycle, as data (the one function that applies a row is
+:func:`chalicelib.order_transitions.transition`).
 
 :data:`STATUSES` lists every status with what it means; :data:`TRANSITIONS` every
 allowed change: the statuses it starts from, the status it sets, the event it leaves
@@ -12,23 +13,15 @@ enums of the schemas and the status tables in docs/events.md and docs/api.md
 A new status is one row in :data:`STATUSES`, its transition(s) in :data:`TRANSITIONS`,
 its route (app.py) and its event's wording (chalicelib/notifications.py).
 
-:func:`transition` makes every status change: cancel, ship, deliver, pay, fail and
-expire (requests and webhooks), and the subscriber's confirmation of a placed order.
+This module is data only (it imports no model and writes nothing), so the schemas, the
+views and the email wording below the domain can read it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action
-
-from chalicelib import transactions
-from chalicelib.clock import now_iso
 from chalicelib.config import get_settings
-from chalicelib.models import Order, Product
-from chalicelib.transactions import ConditionsFailed, Transaction
 
 # --- statuses ----------------------------------------------------------------------
 
@@ -197,96 +190,3 @@ def stage_event_types() -> tuple[str, ...]:
     if get_settings().payment_provider == "none":
         return EVENT_TYPES
     return EVENT_TYPES + PAYMENT_EVENT_TYPES
-
-
-# --- the transition ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Gone:
-    """This product was deleted: there is no stock to give back."""
-
-    product_id: str
-
-
-def transition(
-    order: Order,
-    step: Transition,
-    *,
-    on_fail: Exception,
-    condition: Condition | None = None,
-    actions: Sequence[Action] = (),
-) -> str:
-    """Change ``order``'s status by ``step``; returns the time stamped on it.
-
-    One write, conditional on the order still being in one of ``step.sources`` (only
-    in the status it was read in, when that was ``AWAITING_PAYMENT``: money depends on
-    it) and on ``condition``. It stamps ``updatedAt``, sets (or, for the subscriber's
-    confirmation, clears) the pending event, leaves the expiry index when the order
-    stops awaiting payment, and gives every line's stock back in the same transaction
-    when the table says so (a product deleted meanwhile is skipped). ``actions`` are
-    written with it. A failed condition raises ``on_fail``; ``order`` is updated in
-    memory only after the write succeeded.
-    """
-    at = now_iso()
-    order_id = order.order_id
-    settles_payment = order.status == AWAITING_PAYMENT or step.sources == (AWAITING_PAYMENT,)
-    writes: list[Action] = [
-        Order.status.set(step.target),
-        Order.status_shard.set(Order.status_shard_for(order_id, step.target)),
-        Order.updated_at.set(at),
-    ]
-    if step.event is None:
-        writes += [Order.pending_event.remove(), Order.event_at.remove()]
-    else:
-        writes += [
-            Order.pending_event.set(Order.pending_event_for(order_id, step.event)),
-            Order.event_at.set(at),
-        ]
-    if settles_payment:
-        writes += [Order.awaiting_shard.remove(), Order.payment_client_secret.remove()]
-    writes += actions
-    sources = (AWAITING_PAYMENT,) if order.status == AWAITING_PAYMENT else step.sources
-    allowed: Condition = (
-        Order.status == sources[0] if len(sources) == 1 else Order.status.is_in(*sources)
-    )
-    if condition is not None:
-        allowed = allowed & condition
-    if step.restocks:
-        _write_with_restock(order, writes, allowed, on_fail)
-    else:
-        transactions.update_item(order, writes, condition=allowed, on_fail=on_fail)
-    order.status = step.target
-    order.status_shard = Order.status_shard_for(order_id, step.target)
-    order.updated_at = at
-    if step.event is None:
-        order.pending_event = order.event_at = None
-    else:
-        order.pending_event = Order.pending_event_for(order_id, step.event)
-        order.event_at = at
-    if settles_payment:
-        order.awaiting_shard = order.payment_client_secret = None
-    return at
-
-
-def _write_with_restock(
-    order: Order, writes: list[Action], condition: Condition, on_fail: Exception
-) -> None:
-    """The status change and every line's stock give-back, in one transaction."""
-    restock = {line.product_id: int(line.quantity) for line in order.items}
-
-    def build(tx: Transaction) -> None:
-        tx.update(order, writes, condition=condition, on_fail=on_fail)
-        for product_id, quantity in restock.items():
-            # version=0 only makes PynamoDB bump the version (ADD 1) instead of resetting it.
-            product = Product(product_id, version=0)
-            tx.update(product, [Product.stock.add(quantity)], on_fail=_Gone(product_id))
-
-    def drop_deleted_products(failed: ConditionsFailed) -> bool:
-        # A product deleted since the order was placed has no stock to restore.
-        gone = [m.product_id for m in failed.meanings if isinstance(m, _Gone)]
-        for product_id in gone:
-            del restock[product_id]
-        return bool(gone)
-
-    transactions.write(build, retry_if=drop_deleted_products)

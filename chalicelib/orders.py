@@ -25,7 +25,6 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from chalicelib import order_lifecycle as lifecycle
 from chalicelib import payments, transactions
 from chalicelib.auth import Principal
 from chalicelib.clock import iso_z, now_iso
@@ -62,6 +61,7 @@ from chalicelib.order_lifecycle import (
     ORDER_STATUSES,
     PENDING,
 )
+from chalicelib.order_transitions import transition
 from chalicelib.order_view import order_view
 from chalicelib.pagination import paginate
 from chalicelib.roles import ADMIN
@@ -607,7 +607,7 @@ def cancel_order(caller: Principal, order: Order | None, order_id: str) -> dict[
     if order.status not in CANCELLABLE:
         raise InvalidTransition(f"order {order_id} is {order.status} and cannot be cancelled")
     was = order.status
-    lifecycle.transition(
+    transition(
         order, CANCEL, on_fail=InvalidTransition(f"order {order.order_id} was already cancelled")
     )
     metric("OrdersCancelled")
@@ -657,7 +657,7 @@ def advance_order(order: Order | None, order_id: str, status: str) -> dict[str, 
         raise InvalidTransition(
             f"order {order_id} is {order.status}; only a {required} order can become {status}"
         )
-    lifecycle.transition(
+    transition(
         order,
         step,
         on_fail=InvalidTransition(

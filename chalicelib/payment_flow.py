@@ -28,8 +28,8 @@ from chalicelib.order_lifecycle import (
     FAIL,
     PAY,
     Transition,
-    transition,
 )
+from chalicelib.order_transitions import transition
 from chalicelib.orders import cancel_intent_quietly, refund_quietly
 from chalicelib.schemas import is_id
 from chalicelib.shards import shard_keys

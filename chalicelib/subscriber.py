@@ -39,8 +39,8 @@ from chalicelib.order_lifecycle import (
     BUYER_EMAIL_STATUS,
     ORDER_PLACED,
     stage_event_types,
-    transition,
 )
+from chalicelib.order_transitions import transition
 from chalicelib.order_view import order_view
 from chalicelib.schemas import is_id
 

@@ -1,10 +1,13 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .accepted import Accepted
 from .cart import Cart
+from .cart_checkout import CartCheckout
 from .cart_line import CartLine
 from .cart_line_set import CartLineSet
 from .category import Category
 from .category_list import CategoryList
+from .email_verified import EmailVerified
 from .error import Error
 from .error_code import ErrorCode
 from .login_result import LoginResult
@@ -17,6 +20,8 @@ from .order_line import OrderLine
 from .order_line_input import OrderLineInput
 from .order_page import OrderPage
 from .order_status import OrderStatus
+from .password_reset import PasswordReset
+from .password_reset_request import PasswordResetRequest
 from .payment import Payment
 from .product import Product
 from .product_create import ProductCreate
@@ -32,14 +37,18 @@ from .user_page import UserPage
 from .user_register import UserRegister
 from .user_role import UserRole
 from .user_update import UserUpdate
+from .verify_email import VerifyEmail
 from .webhook_result import WebhookResult
 
 __all__ = (
+    "Accepted",
     "Cart",
+    "CartCheckout",
     "CartLine",
     "CartLineSet",
     "Category",
     "CategoryList",
+    "EmailVerified",
     "Error",
     "ErrorCode",
     "LoginResult",
@@ -52,6 +61,8 @@ __all__ = (
     "OrderLineInput",
     "OrderPage",
     "OrderStatus",
+    "PasswordReset",
+    "PasswordResetRequest",
     "Payment",
     "Product",
     "ProductCreate",
@@ -67,5 +78,6 @@ __all__ = (
     "UserRegister",
     "UserRole",
     "UserUpdate",
+    "VerifyEmail",
     "WebhookResult",
 )

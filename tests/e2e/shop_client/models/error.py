@@ -22,16 +22,20 @@ class Error:
             allowed. NotFound: Not found (also for resources the caller may not see). MethodNotAllowed: The path does not
             serve this method (Chalice's own check). EmailTaken: A user with this email already exists. ConcurrentUpdate:
             Changed by someone else since it was read: read it again and retry. InvalidTransition: The order's status does
-            not allow this step (for example, cancelled twice). InsufficientStock: Not enough stock for the listed
-            productIds; nothing was ordered. CartEmpty: The cart is empty: there is nothing to check out. ProductDeleted:
-            Products in the cart are no longer sold (listed in productIds). CartChanged: The cart changed during checkout:
-            review it and retry. PayloadTooLarge: Request body over 64 KiB (refused before it is parsed).
-            UnsupportedMediaType: Content-Type must be application/json. IdempotencyKeyReused: Idempotency-Key reused with a
-            different request. ServiceBusy: Busy: nothing was written; send the same request again after Retry-After.
-            TooManyAttempts: Too many wrong passwords for this account: retry after Retry-After seconds.
+            not allow this step (for example, cancelled twice). AlreadyVerified: The address is already verified: there is
+            nothing to resend. InvalidLink: A verification or password-reset link that is unknown, already used or expired.
+            InsufficientStock: Not enough stock for the listed productIds; nothing was ordered. CartEmpty: The cart is
+            empty: there is nothing to check out. ProductDeleted: Products in the cart are no longer sold (listed in
+            productIds). CartChanged: The cart changed during checkout: review it and retry. PriceChanged: The order's total
+            is not the ``expectedTotal`` the client showed its buyer. PayloadTooLarge: Request body over 64 KiB (refused
+            before it is parsed). UnsupportedMediaType: Content-Type must be application/json. IdempotencyKeyReused:
+            Idempotency-Key reused with a different request. ServiceBusy: Busy: nothing was written; send the same request
+            again after Retry-After. TooManyAttempts: Too many wrong passwords for this account: retry after Retry-After
+            seconds.
         field (str | Unset): The request field at fault
         product_ids (list[str] | Unset): Unknown products, or products lacking stock
         user_id (str | Unset): The unknown buyer
+        total (float | Unset): PriceChanged: the order's total now (expectedTotal differed)
         retryable (bool | Unset): Retrying may succeed
     """
 
@@ -40,6 +44,7 @@ class Error:
     field: str | Unset = UNSET
     product_ids: list[str] | Unset = UNSET
     user_id: str | Unset = UNSET
+    total: float | Unset = UNSET
     retryable: bool | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,6 +59,8 @@ class Error:
             product_ids = self.product_ids
 
         user_id = self.user_id
+
+        total = self.total
 
         retryable = self.retryable
 
@@ -71,6 +78,8 @@ class Error:
             field_dict["productIds"] = product_ids
         if user_id is not UNSET:
             field_dict["userId"] = user_id
+        if total is not UNSET:
+            field_dict["total"] = total
         if retryable is not UNSET:
             field_dict["retryable"] = retryable
 
@@ -89,6 +98,8 @@ class Error:
 
         user_id = d.pop("userId", UNSET)
 
+        total = d.pop("total", UNSET)
+
         retryable = d.pop("retryable", UNSET)
 
         error = cls(
@@ -97,6 +108,7 @@ class Error:
             field=field,
             product_ids=product_ids,
             user_id=user_id,
+            total=total,
             retryable=retryable,
         )
 

@@ -2,6 +2,7 @@ from enum import StrEnum
 
 
 class ErrorCode(StrEnum):
+    ALREADYVERIFIED = "AlreadyVerified"
     CARTCHANGED = "CartChanged"
     CARTEMPTY = "CartEmpty"
     CONCURRENTUPDATE = "ConcurrentUpdate"
@@ -10,10 +11,12 @@ class ErrorCode(StrEnum):
     IDEMPOTENCYKEYREUSED = "IdempotencyKeyReused"
     INSUFFICIENTSTOCK = "InsufficientStock"
     INTERNALERROR = "InternalError"
+    INVALIDLINK = "InvalidLink"
     INVALIDTRANSITION = "InvalidTransition"
     METHODNOTALLOWED = "MethodNotAllowed"
     NOTFOUND = "NotFound"
     PAYLOADTOOLARGE = "PayloadTooLarge"
+    PRICECHANGED = "PriceChanged"
     PRODUCTDELETED = "ProductDeleted"
     SERVICEBUSY = "ServiceBusy"
     TOOMANYATTEMPTS = "TooManyAttempts"

@@ -22,10 +22,12 @@ class OrderCreate:
         user_id (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by the server (format
             printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp
             without the u flag.
+        expected_total (float | Unset):
     """
 
     items: list[OrderLineInput]
     user_id: str | Unset = UNSET
+    expected_total: float | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         items = []
@@ -34,6 +36,8 @@ class OrderCreate:
             items.append(items_item)
 
         user_id = self.user_id
+
+        expected_total = self.expected_total
 
         field_dict: dict[str, Any] = {}
 
@@ -44,6 +48,8 @@ class OrderCreate:
         )
         if user_id is not UNSET:
             field_dict["userId"] = user_id
+        if expected_total is not UNSET:
+            field_dict["expectedTotal"] = expected_total
 
         return field_dict
 
@@ -61,9 +67,12 @@ class OrderCreate:
 
         user_id = d.pop("userId", UNSET)
 
+        expected_total = d.pop("expectedTotal", UNSET)
+
         order_create = cls(
             items=items,
             user_id=user_id,
+            expected_total=expected_total,
         )
 
         return order_create

@@ -21,6 +21,7 @@ class User:
         email (str):
         name (str):
         role (UserRole):
+        email_verified (bool): Only verified addresses get emails carrying order details
         created_at (datetime.datetime):
         updated_at (datetime.datetime | Unset):
     """
@@ -29,6 +30,7 @@ class User:
     email: str
     name: str
     role: UserRole
+    email_verified: bool
     created_at: datetime.datetime
     updated_at: datetime.datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -41,6 +43,8 @@ class User:
         name = self.name
 
         role = self.role.value
+
+        email_verified = self.email_verified
 
         created_at = self.created_at.isoformat()
 
@@ -56,6 +60,7 @@ class User:
                 "email": email,
                 "name": name,
                 "role": role,
+                "emailVerified": email_verified,
                 "createdAt": created_at,
             }
         )
@@ -75,6 +80,8 @@ class User:
 
         role = UserRole(d.pop("role"))
 
+        email_verified = d.pop("emailVerified")
+
         created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
 
         _updated_at = d.pop("updatedAt", UNSET)
@@ -89,6 +96,7 @@ class User:
             email=email,
             name=name,
             role=role,
+            email_verified=email_verified,
             created_at=created_at,
             updated_at=updated_at,
         )

@@ -4,6 +4,7 @@ from typing import Any
 import httpx
 
 from ...client import AuthenticatedClient, Client
+from ...models.cart_checkout import CartCheckout
 from ...models.error import Error
 from ...models.order import Order
 from ...types import UNSET, Response, Unset
@@ -11,6 +12,7 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
+    body: CartCheckout | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -21,6 +23,11 @@ def _get_kwargs(
         "method": "post",
         "url": "/cart/checkout",
     }
+
+    if not isinstance(body, Unset):
+        _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
 
     _kwargs["headers"] = headers
     return _kwargs
@@ -54,6 +61,11 @@ def _parse_response(
 
         return response_413
 
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 422:
         response_422 = Error.from_dict(response.json())
 
@@ -83,12 +95,14 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
+    body: CartCheckout | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | Order]:
     """Order what your cart holds (one transaction; the cart is emptied)
 
     Args:
         idempotency_key (str | Unset):
+        body (CartCheckout | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -99,6 +113,7 @@ def sync_detailed(
     """
 
     kwargs = _get_kwargs(
+        body=body,
         idempotency_key=idempotency_key,
     )
 
@@ -112,12 +127,14 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
+    body: CartCheckout | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | Order | None:
     """Order what your cart holds (one transaction; the cart is emptied)
 
     Args:
         idempotency_key (str | Unset):
+        body (CartCheckout | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -129,6 +146,7 @@ def sync(
 
     return sync_detailed(
         client=client,
+        body=body,
         idempotency_key=idempotency_key,
     ).parsed
 
@@ -136,12 +154,14 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
+    body: CartCheckout | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Error | Order]:
     """Order what your cart holds (one transaction; the cart is emptied)
 
     Args:
         idempotency_key (str | Unset):
+        body (CartCheckout | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -152,6 +172,7 @@ async def asyncio_detailed(
     """
 
     kwargs = _get_kwargs(
+        body=body,
         idempotency_key=idempotency_key,
     )
 
@@ -163,12 +184,14 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
+    body: CartCheckout | Unset = UNSET,
     idempotency_key: str | Unset = UNSET,
 ) -> Error | Order | None:
     """Order what your cart holds (one transaction; the cart is emptied)
 
     Args:
         idempotency_key (str | Unset):
+        body (CartCheckout | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -181,6 +204,7 @@ async def asyncio(
     return (
         await asyncio_detailed(
             client=client,
+            body=body,
             idempotency_key=idempotency_key,
         )
     ).parsed

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="CartCheckout")
+
+
+@_attrs_define
+class CartCheckout:
+    """
+    Attributes:
+        expected_total (float | Unset):
+    """
+
+    expected_total: float | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        expected_total = self.expected_total
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update({})
+        if expected_total is not UNSET:
+            field_dict["expectedTotal"] = expected_total
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        expected_total = d.pop("expectedTotal", UNSET)
+
+        cart_checkout = cls(
+            expected_total=expected_total,
+        )
+
+        return cart_checkout

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+
+T = TypeVar("T", bound="PasswordResetRequest")
+
+
+@_attrs_define
+class PasswordResetRequest:
+    """
+    Attributes:
+        email (str): Compared and stored NFKC-normalised and lower-cased. Characters beyond U+FFFF that the same rule
+            refuses are refused by the server (format printable, or printable-email for emails), not by the pattern, which
+            must compile as an ECMAScript RegExp without the u flag.
+    """
+
+    email: str
+
+    def to_dict(self) -> dict[str, Any]:
+        email = self.email
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "email": email,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        email = d.pop("email")
+
+        password_reset_request = cls(
+            email=email,
+        )
+
+        return password_reset_request
