@@ -150,6 +150,7 @@ def list_products(
     category = parse_category(category)
     prefix = _search_prefix(q)
     condition = Product.name_key.startswith(prefix) if prefix is not None else None
+    scope = "" if prefix is None else f"q={prefix}"  # a cursor resumes only the same search
     if category is None:
         keys, next_cursor = paginate(
             lambda **kw: Product.by_name.query(
@@ -159,6 +160,7 @@ def list_products(
             cursor=cursor,
             key_names={"productId", "catalogue", "nameKey"},
             fixed={"catalogue": CATALOGUE_PARTITION},
+            scope=scope,
         )
     else:
         keys, next_cursor = paginate(
@@ -167,6 +169,7 @@ def list_products(
             cursor=cursor,
             key_names={"productId", "category", "nameKey"},
             fixed={"category": category},
+            scope=scope,
         )
     ids = [p.product_id for p in keys]
     found = {p.product_id: p for p in Product.batch_get(ids)} if ids else {}

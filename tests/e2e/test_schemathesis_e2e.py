@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "3")
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261130")
 
@@ -50,7 +51,8 @@ def test_schemathesis_finds_nothing(stack, admin, tmp_path):
         capture_output=True,
         text=True,
         timeout=3000,
-        env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""},
+        # Cursor fuzzing: hostile cursors on every listing (tests/e2e/schemathesis_hooks.py).
+        env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": str(HOOKS)},
     )
     summary = run.stdout[-6000:]
     assert run.returncode == 0, f"{summary}\n{run.stderr[-2000:]}"
