@@ -164,6 +164,7 @@ def commit_order(
     order = _new_order(owner, quantities, products)
     provider = payments.provider()
     if provider is not None:
+        payments.check_chargeable(order.total)  # nothing is written for a refused total
         # Before the transaction, so the 201 carries the client secret; an intent left
         # by a failed transaction is cancelled below (and could never be paid: nobody
         # got its client secret).

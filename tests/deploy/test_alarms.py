@@ -33,6 +33,7 @@ SHOP_METRICS = {
     "LoginFailures",
     "EventsNotAnnounced",
     "EventsPublished",
+    "PaymentAmountMismatches",
 }
 
 
@@ -97,6 +98,15 @@ def expected_metric_alarms(stage: str) -> dict[str, dict[str, Any]]:
         f"{APP}-{stage}-subscriber-errors": {
             "Namespace": "Shop",
             "MetricName": "SubscriberErrors",
+            "Dimensions": shop,
+            "Statistic": "Sum",
+            "Threshold": 0,
+            "EvaluationPeriods": 1,
+        },
+        # A paid amount or currency that is not the order's (issue #23 item 4).
+        f"{APP}-{stage}-payment-amount-mismatches": {
+            "Namespace": "Shop",
+            "MetricName": "PaymentAmountMismatches",
             "Dimensions": shop,
             "Statistic": "Sum",
             "Threshold": 0,

@@ -66,6 +66,7 @@ ALARMS = {
         "api-latency-p99",
         "events-not-announced",
         "subscriber-errors",
+        "payment-amount-mismatches",
         "orders-stream-iterator-age",
         *(
             f"{function.replace('_', '-')}-{metric}"
