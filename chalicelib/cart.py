@@ -30,6 +30,7 @@ from chalicelib.errors import Conflict, NotFound, ServiceBusy, ValidationError
 from chalicelib.models import CartLine, CartRecord, Product
 from chalicelib.orders import commit_order, idempotency_key, stored_replay
 from chalicelib.schemas import MAX_CART_LINES, is_id
+from chalicelib.text import echo
 from chalicelib.transactions import ConditionsFailed, Transaction
 from chalicelib.users import authenticate_with
 
@@ -168,7 +169,7 @@ def set_line(token: str | None, product_id: str, quantity: int) -> dict[str, Any
 
     def exists() -> None:
         if not is_id(product_id) or not list(Product.batch_get([product_id])):
-            raise NotFound(f"product {product_id} not found")
+            raise NotFound(f"product {echo(product_id)} not found")
 
     return _edit(token, change, exists)
 
@@ -178,7 +179,7 @@ def remove_line(token: str | None, product_id: str) -> dict[str, Any]:
 
     def valid() -> None:
         if not is_id(product_id):
-            raise NotFound(f"product {product_id} not found")
+            raise NotFound(f"product {echo(product_id)} not found")
 
     return _edit(token, lambda quantities: quantities.pop(product_id, None), valid)
 

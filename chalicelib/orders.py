@@ -61,7 +61,7 @@ from chalicelib.pagination import paginate
 from chalicelib.roles import ADMIN
 from chalicelib.schemas import MAX_ID_LENGTH, MAX_QUANTITY, is_id
 from chalicelib.shards import PageRead, merged_page, shard_keys, sharded_key
-from chalicelib.text import first_forbidden
+from chalicelib.text import echo, first_forbidden
 from chalicelib.transactions import ConditionsFailed, Transaction
 
 logger = logging.getLogger(__name__)
@@ -143,7 +143,9 @@ def place_order(
         replay = stored_replay(caller, idem_key, request_hash) if idem_key else None
         if replay is not None:
             return replay, False
-        raise ValidationError(f"unknown product(s): {', '.join(unknown)}", productIds=unknown)
+        raise ValidationError(
+            f"unknown product(s): {', '.join(map(echo, unknown))}", productIds=unknown
+        )
     return commit_order(caller, owner, quantities, products, idem_key, request_hash)
 
 
@@ -375,7 +377,7 @@ def _visible(caller: Principal, order: Order | None, order_id: str) -> Order:
     single-order request costs one ``BatchGetItem``.
     """
     if order is None or (order.user_id != caller.user_id and not caller.is_admin):
-        raise NotFound(f"order {order_id} not found")
+        raise NotFound(f"order {echo(order_id)} not found")
     return order
 
 
@@ -599,7 +601,7 @@ def advance_order(
     if not caller.is_admin:
         raise Forbidden("only admins may ship or deliver orders")
     if order is None:
-        raise NotFound(f"order {order_id} not found")
+        raise NotFound(f"order {echo(order_id)} not found")
     required = FULFILMENT_STEPS[status]
     wrong_status = Conflict(
         f"order {order_id} is {order.status}; only a {required} order can become {status}"

@@ -31,6 +31,7 @@ from chalicelib.models import (
 )
 from chalicelib.pagination import paginate
 from chalicelib.schemas import CATEGORY_PATTERN, MAX_SEARCH_LENGTH, is_id
+from chalicelib.text import echo
 from chalicelib.transactions import Transaction
 from chalicelib.validation import money
 
@@ -58,7 +59,7 @@ def product_view(product: Product) -> dict[str, Any]:
 
 
 def _not_found(product_id: str) -> NotFound:
-    return NotFound(f"product {product_id} not found")
+    return NotFound(f"product {echo(product_id)} not found")
 
 
 def count_in_category(tx: Transaction, category: str, delta: int) -> None:
