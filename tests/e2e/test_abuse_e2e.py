@@ -93,3 +93,39 @@ def test_issued_cursors_page_on_and_are_refused_by_other_listings(http, listings
         for other, cursor in issued.items():
             if other != name and {name, other} != same_listing:
                 assert _page(http, path, token, cursor).status == 400, (name, other)
+
+
+# --- item 9: bounded keys and echoes --------------------------------------------------------
+
+
+def test_emails_over_254_bytes_once_normalised_are_a_400(http):
+    for path, body in (
+        ("/users/login", {"email": "\u3316" * 254, "password": "whatever-it-is"}),
+        (
+            "/users/register",
+            {"email": "é" * 130 + "@example.com", "name": "E", "password": "long-enough"},
+        ),
+    ):
+        reply = http.post(path, body)
+        assert reply.status == 400, (path, reply.body)
+        assert reply.body["field"] == "email" and "254 bytes" in reply.body["error"]
+
+
+def test_a_404_repeats_only_a_short_prefix_of_a_long_id(http, admin):
+    long_id = "z" * 20_000
+    for path, token in (
+        (f"/products/{long_id}", None),
+        (f"/orders/{long_id}", admin),
+        (f"/users/{long_id}", admin),
+    ):
+        reply = http.get(path, token=token)
+        assert reply.status == 404, (path, reply.body)
+        assert len(reply.body["error"]) < 80, reply.body
+
+
+def test_a_long_folded_name_is_stored_and_found(http, admin):
+    name = "\u0390" * 200  # case-folds to 1,200 bytes, over DynamoDB's 1,024 for a sort key
+    created = http.post("/products", {"name": name, "price": 3, "stock": 1}, token=admin)
+    assert created.status == 201, created.body
+    found = http.get(f"/products?q={'%CE%90' * 100}").body["items"]
+    assert created.body["productId"] in [p["productId"] for p in found]
