@@ -46,6 +46,7 @@ from chalicelib.orders import (
     replay_if_any,
 )
 from chalicelib.schemas import MAX_CART_LINES, is_id
+from chalicelib.text import echo
 from chalicelib.transactions import ConditionsFailed, Transaction
 
 CART_TTL = timedelta(days=30)
@@ -189,7 +190,7 @@ def set_line(
 
     def exists() -> None:
         if not is_id(product_id) or not list(Product.batch_get([product_id])):
-            raise NotFound(f"product {product_id} not found")
+            raise NotFound(f"product {echo(product_id)} not found")
 
     return _edit(caller, cart, change, exists)
 
@@ -199,7 +200,7 @@ def remove_line(caller: Principal, cart: CartRecord | None, product_id: str) -> 
 
     def valid() -> None:
         if not is_id(product_id):
-            raise NotFound(f"product {product_id} not found")
+            raise NotFound(f"product {echo(product_id)} not found")
 
     return _edit(caller, cart, lambda quantities: quantities.pop(product_id, None), valid)
 
@@ -245,7 +246,7 @@ def checkout(
         return place(request, caller_checked=True, also=empty_cart)
     except UnknownProducts as unknown:
         raise ProductGone(
-            f"product(s) no longer sold: {', '.join(unknown.product_ids)}; "
+            f"product(s) no longer sold: {', '.join(map(echo, unknown.product_ids))}; "
             "remove them from the cart",
             productIds=unknown.product_ids,
         ) from None

@@ -127,9 +127,20 @@ CATEGORY_PREFIX = "CATEGORY#"
 CART_PREFIX = "CART#"
 
 
+# DynamoDB refuses a sort key over 1,024 bytes (moto does not check), and case folding grows
+# a name up to 6 bytes a character: 200 x "ΐ" (U+0390) folds to 1,200 bytes.
+MAX_NAME_KEY_BYTES = 800
+
+
 def name_key(name: str) -> str:
-    """The sort key of the catalogue indexes: the name, case-folded (A to Z, any case)."""
-    return name.casefold()
+    """The sort key of the catalogue indexes: the name, case-folded (A to Z, any case),
+    cut to MAX_NAME_KEY_BYTES at a character boundary. A search prefix goes through the
+    same function, so a name still starts with every prefix it started with."""
+    folded = name.casefold()
+    raw = folded.encode("utf-8", "surrogatepass")
+    if len(raw) <= MAX_NAME_KEY_BYTES:
+        return folded
+    return raw[:MAX_NAME_KEY_BYTES].decode("utf-8", "ignore")
 
 
 class ProductsByNameIndex(GlobalSecondaryIndex["Product"]):

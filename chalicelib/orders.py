@@ -67,7 +67,7 @@ from chalicelib.pagination import paginate
 from chalicelib.roles import ADMIN
 from chalicelib.schemas import MAX_ID_LENGTH, MAX_QUANTITY, is_id
 from chalicelib.shards import PageRead, merged_page, shard_keys, sharded_key
-from chalicelib.text import first_forbidden
+from chalicelib.text import echo, first_forbidden
 from chalicelib.transactions import ConditionsFailed, Transaction
 
 logger = logging.getLogger(__name__)
@@ -106,7 +106,8 @@ class UnknownProducts(ValidationError):
     """Products the order names that the catalogue does not hold (any more)."""
 
     def __init__(self, product_ids: list[str]) -> None:
-        super().__init__(f"unknown product(s): {', '.join(product_ids)}", productIds=product_ids)
+        shown = ", ".join(map(echo, product_ids))
+        super().__init__(f"unknown product(s): {shown}", productIds=product_ids)
         self.product_ids = product_ids
 
 
@@ -263,6 +264,7 @@ def commit_order(
         )
     provider = payments.provider()
     if provider is not None:
+        payments.check_chargeable(order.total)  # nothing is written for a refused total
         # Before the transaction, so the 201 carries the client secret; an intent left
         # by a failed transaction is cancelled below (and could never be paid: nobody
         # got its client secret).
@@ -470,7 +472,7 @@ def _visible(caller: Principal, order: Order | None, order_id: str) -> Order:
     single-order request costs one ``BatchGetItem``.
     """
     if order is None or (order.user_id != caller.user_id and not caller.is_admin):
-        raise NotFound(f"order {order_id} not found")
+        raise NotFound(f"order {echo(order_id)} not found")
     return order
 
 
@@ -650,7 +652,7 @@ def advance_order(order: Order | None, order_id: str, status: str) -> dict[str, 
     concurrent cancel or second step lose.
     """
     if order is None:
-        raise NotFound(f"order {order_id} not found")
+        raise NotFound(f"order {echo(order_id)} not found")
     step = FULFILMENT_STEPS[status]
     (required,) = step.sources
     if order.status != required:

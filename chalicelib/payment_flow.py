@@ -66,6 +66,8 @@ def handle_webhook(payload: bytes | str, signature: str | None) -> dict[str, str
         logger.warning("webhook %s names no order of ours", event.event_type)
         return {"result": "ignored"}
     if event.event_type == payments.PAYMENT_SUCCEEDED:
+        if not payments.paid_in_full(event, order.total):
+            return {"result": _paid_wrong_amount(order, event)}
         return {"result": _paid(order)}
     return {"result": _released(order, FAIL)}
 
@@ -87,6 +89,25 @@ def _paid(order: Order) -> str:
         return _paid_too_late(order)
     metric("OrdersPaid")  # the orders table's stream publishes OrderPaid
     return "confirmed"
+
+
+def _paid_wrong_amount(order: Order, event: payments.WebhookEvent) -> str:
+    """Never confirm a payment of another amount or currency: refund it, log it, count it.
+
+    The order stays ``AWAITING_PAYMENT`` (its intent is spent, so nobody can pay it
+    again) until the sweep expires it and gives its stock back.
+    """
+    logger.error(
+        "payment for order %s received %s %s, expected %s %s: refunding, not confirming",
+        order.order_id,
+        event.amount_received,
+        event.currency,
+        payments.minor_units(order.total),
+        payments.CURRENCY,
+    )
+    metric("PaymentAmountMismatches")
+    refunded = refund_quietly(order, "amount or currency mismatch")
+    return "refunded" if refunded else "refund failed"
 
 
 def _paid_too_late(order: Order) -> str:

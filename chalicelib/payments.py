@@ -38,6 +38,12 @@ STRIPE_NETWORK_RETRIES = 2
 # A signed event older than this is refused (a replay); Stripe's own default.
 WEBHOOK_TOLERANCE_SECONDS = 300
 
+# The smallest and largest charge Stripe accepts in CURRENCY (USD): a total outside them
+# is refused before anything is written (docs/payments.md#totals-the-provider-refuses).
+# A zero total is below the minimum, so it is refused too: nothing is given away unpaid.
+MIN_CHARGE = Decimal("0.50")
+MAX_CHARGE = Decimal("999999.99")
+
 # The webhook events that move an order; every other type is acknowledged and ignored.
 PAYMENT_SUCCEEDED = "payment_intent.succeeded"
 PAYMENT_FAILED = "payment_intent.payment_failed"
@@ -60,6 +66,9 @@ class WebhookEvent:
     event_type: str
     intent_id: str
     order_id: str | None
+    # What the provider says it collected (minor units) and in which currency, if it says.
+    amount_received: int | None = None
+    currency: str | None = None
 
 
 class PaymentProvider(Protocol):
@@ -104,6 +113,28 @@ def browser_fields() -> dict[str, str]:
 def minor_units(amount: Decimal) -> int:
     """Cents: money is kept with at most two decimals."""
     return int((amount * 100).to_integral_value())
+
+
+def check_chargeable(total: Decimal) -> None:
+    """A 400 naming the limit when the provider would refuse to charge ``total``."""
+    currency = CURRENCY.upper()
+    if total < MIN_CHARGE:
+        raise ValidationError(
+            f"the order total {total:.2f} {currency} is below {MIN_CHARGE} {currency},"
+            " the smallest amount the payment provider charges",
+            field="total",
+        )
+    if total > MAX_CHARGE:
+        raise ValidationError(
+            f"the order total {total:.2f} {currency} is above {MAX_CHARGE:,} {currency},"
+            " the largest amount the payment provider charges; split the order",
+            field="total",
+        )
+
+
+def paid_in_full(event: WebhookEvent, total: Decimal) -> bool:
+    """Whether the provider collected exactly ``total`` in our currency (no amount: no)."""
+    return event.amount_received == minor_units(total) and event.currency == CURRENCY
 
 
 class StripeProvider:
@@ -189,11 +220,15 @@ class StripeProvider:
             obj = event["data"]["object"]
             metadata = obj.get("metadata") or {}
             order_id = metadata.get("orderId")
+            received, currency = obj.get("amount_received"), obj.get("currency")
             return WebhookEvent(
                 event_id=str(event["id"]),
                 event_type=str(event["type"]),
                 intent_id=str(obj["id"]),
                 order_id=order_id if isinstance(order_id, str) else None,
+                # bool is an int subclass: true is no amount.
+                amount_received=received if type(received) is int else None,
+                currency=currency if isinstance(currency, str) else None,
             )
         except (KeyError, TypeError, AttributeError, ValueError):
             raise ValidationError("malformed webhook event") from None

@@ -31,6 +31,7 @@ from chalicelib.models import (
 )
 from chalicelib.pagination import paginate
 from chalicelib.schemas import CATEGORY_PATTERN, MAX_SEARCH_LENGTH, is_id
+from chalicelib.text import echo
 from chalicelib.transactions import Transaction
 from chalicelib.validation import money
 
@@ -58,7 +59,7 @@ def product_view(product: Product) -> dict[str, Any]:
 
 
 def _not_found(product_id: str) -> NotFound:
-    return NotFound(f"product {product_id} not found")
+    return NotFound(f"product {echo(product_id)} not found")
 
 
 def count_in_category(tx: Transaction, category: str, delta: int) -> None:
@@ -150,6 +151,7 @@ def list_products(
     category = parse_category(category)
     prefix = _search_prefix(q)
     condition = Product.name_key.startswith(prefix) if prefix is not None else None
+    scope = "" if prefix is None else f"q={prefix}"  # a cursor resumes only the same search
     if category is None:
         keys, next_cursor = paginate(
             lambda **kw: Product.by_name.query(
@@ -159,6 +161,7 @@ def list_products(
             cursor=cursor,
             key_names={"productId", "catalogue", "nameKey"},
             fixed={"catalogue": CATALOGUE_PARTITION},
+            scope=scope,
         )
     else:
         keys, next_cursor = paginate(
@@ -167,6 +170,7 @@ def list_products(
             cursor=cursor,
             key_names={"productId", "category", "nameKey"},
             fixed={"category": category},
+            scope=scope,
         )
     ids = [p.product_id for p in keys]
     found = {p.product_id: p for p in Product.batch_get(ids)} if ids else {}

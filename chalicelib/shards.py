@@ -47,8 +47,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from chalicelib.encoding import b64url_decode, b64url_encode
 from chalicelib.errors import ValidationError
+from chalicelib.pagination import CURSOR_INVALID, seal, unseal
 
 SHARDS = 4
 """How many partitions a sharded index key is spread over (see the module docstring)."""
@@ -76,7 +76,7 @@ def shard_keys(value: str, shards: int = SHARDS) -> list[str]:
 
 
 def _invalid() -> ValidationError:
-    return ValidationError("cursor is invalid; use the nextCursor of a previous page")
+    return ValidationError(CURSOR_INVALID)
 
 
 def _valid_key(key: object, key_names: set[str]) -> bool:
@@ -94,8 +94,15 @@ def _valid_key(key: object, key_names: set[str]) -> bool:
     )
 
 
-def encode_positions(positions: list[Key | str | None]) -> str:
-    return b64url_encode(json.dumps(positions, separators=(",", ":"), sort_keys=True).encode())
+def _context(partitions: list[str], key_names: set[str]) -> str:
+    """What a merged cursor is bound to: the shards' partitions and the key attributes."""
+    return json.dumps(["shards", partitions, sorted(key_names)])
+
+
+def encode_positions(
+    positions: list[Key | str | None], partitions: list[str], key_names: set[str]
+) -> str:
+    return seal(positions, _context(partitions, key_names))
 
 
 def decode_positions(
@@ -104,12 +111,8 @@ def decode_positions(
     """Per shard: ``None`` (start), a start key, or ``"done"``; anything else is a 400."""
     if cursor is None:
         return [None] * shards
-    try:
-        if len(cursor) > 8192:
-            raise ValueError
-        positions = json.loads(b64url_decode(cursor))
-    except ValueError:
-        raise _invalid() from None
+    positions = unseal(cursor, _context(partitions, key_names))
+    # Defence in depth: a sealed cursor was written by encode_positions.
     if not isinstance(positions, list) or len(positions) != shards:
         raise _invalid()
     for partition, position in zip(partitions, positions, strict=True):
@@ -213,4 +216,4 @@ def merged_page(
         if not shard.buffer and shard.done:
             position = _DONE
         next_positions.append(position)
-    return taken, (encode_positions(next_positions) if more else None)
+    return taken, (encode_positions(next_positions, partitions, key_names) if more else None)

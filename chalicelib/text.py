@@ -17,6 +17,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 
+from chalicelib.errors import ValidationError
+
 FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs"})
 
 FORBIDDEN_RANGES = (
@@ -342,6 +344,32 @@ EMAIL_PATTERN = f"^{_EDGE}[^{_L}]+@[^{_D}]+([{_class_body(DOT_RANGES)}][^{_D}]+)
 def canonical_email(email: str) -> str:
     """NFKC, trimmed, lower-case: the one spelling an email is stored and looked up by."""
     return unicodedata.normalize("NFKC", email).strip().lower()
+
+
+# RFC 5321's limit on an address, in octets, applied to the normalised form: NFKC can grow
+# a string many times over (254 x U+FDFA becomes about 8 KB), and the email is part of a
+# DynamoDB key (2,048 bytes at most on AWS; moto does not check).
+MAX_EMAIL_BYTES = 254
+
+
+def bounded_email(email: str) -> str:
+    """:func:`canonical_email`, or a 400 when that is over MAX_EMAIL_BYTES in UTF-8."""
+    normalized = canonical_email(email)
+    if len(normalized.encode("utf-8", "surrogatepass")) > MAX_EMAIL_BYTES:
+        raise ValidationError(
+            f"email must be at most {MAX_EMAIL_BYTES} bytes once normalised (NFKC)",
+            field="email",
+        )
+    return normalized
+
+
+# How much of a client-supplied id an error message repeats: a UUID whole, never more.
+ECHO_LIMIT = 36
+
+
+def echo(value: str) -> str:
+    """``value`` as an error message may repeat it: its first ECHO_LIMIT characters."""
+    return value if len(value) <= ECHO_LIMIT else value[:ECHO_LIMIT] + "…"
 
 
 def first_forbidden(value: str) -> str | None:

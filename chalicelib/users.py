@@ -35,7 +35,7 @@ from chalicelib.observability import metric
 from chalicelib.pagination import paginate
 from chalicelib.roles import ADMIN, CUSTOMER
 from chalicelib.schemas import is_id
-from chalicelib.text import canonical_email
+from chalicelib.text import bounded_email, echo
 from chalicelib.transactions import ConditionsFailed, Transaction
 
 M = TypeVar("M", bound=Model)
@@ -44,8 +44,8 @@ _LOGIN_FAILED = "email or password is incorrect"
 
 
 def normalize_email(email: str) -> str:
-    normalized = canonical_email(email)
-    if not _EMAIL_RE.fullmatch(normalized) or len(normalized) > 254:
+    normalized = bounded_email(email)
+    if not _EMAIL_RE.fullmatch(normalized):
         raise ValidationError("email is not a valid email address")
     return normalized
 
@@ -115,7 +115,7 @@ def login(data: dict[str, Any]) -> dict[str, Any]:
     A right password adds one write (clearing the count); a locked account is a 429
     before the password is even checked.
     """
-    email = canonical_email(data["email"])
+    email = bounded_email(data["email"])
     password = data["password"]
     key = UserRecord.login_key(email)
     # A blank email has no account, and saying so reveals nothing: no AWS call at all.
@@ -197,7 +197,7 @@ def _load_visible(caller: Principal, caller_record: UserRecord, user_id: str) ->
     """The target user if the caller may see it; otherwise 404, never a hint it exists."""
     if user_id == caller.user_id:
         return caller_record
-    not_found = NotFound(f"user {user_id} not found")
+    not_found = NotFound(f"user {echo(user_id)} not found")
     if not caller.is_admin or not is_id(user_id):
         raise not_found
     try:
@@ -218,7 +218,7 @@ def get_user(
     if user_id == caller.user_id:
         return user_view(caller_record)
     if not caller.is_admin or target is None:
-        raise NotFound(f"user {user_id} not found")
+        raise NotFound(f"user {echo(user_id)} not found")
     return user_view(target)
 
 
@@ -289,7 +289,7 @@ def delete_user(caller: Principal, caller_record: UserRecord, user_id: str) -> N
     record = _load_visible(caller, caller_record, user_id)
 
     def build(tx: Transaction) -> None:
-        gone = NotFound(f"user {user_id} not found")
+        gone = NotFound(f"user {echo(user_id)} not found")
         for item in record.both_items():
             tx.delete(item, on_fail=gone)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from chalicelib.errors import NotFound
 from chalicelib.payments import browser_api_base
+from chalicelib.text import echo
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 INDEX = "index.html"
@@ -74,7 +75,7 @@ def serve(name: str, if_none_match: str | None) -> Answer:
     """The answer for the file ``name``: 200 with it, or 304 when the client's copy is current."""
     asset = assets().get(name)
     if asset is None:
-        raise NotFound(f"no page file named {name!r}")
+        raise NotFound(f"no page file named {echo(name)!r}")
     headers = {
         "Content-Type": asset.content_type,
         "Cache-Control": CACHE_CONTROL,

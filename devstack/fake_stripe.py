@@ -5,7 +5,11 @@ whole store to ``/tmp/localstripe.pickle`` after every write, which parallel sta
 would share. This runs the same aiohttp app on 127.0.0.1 with the store kept in
 memory. The local stack starts it as a subprocess (aiohttp wants its own loop).
 
-One addition, so that the web page pays the way a browser pays real Stripe:
+PaymentIntents carry ``amount_received`` as on Stripe (localstripe 1.15 has none): the
+amount of the intent's succeeded charge in minor units, else 0. The webhook compares it
+with the order's total (docs/payments.md).
+
+One more addition, so that the web page pays the way a browser pays real Stripe:
 ``POST /v1/payment_intents/{id}/confirm`` authenticated by a publishable key and the
 intent's client secret (``key=pk_...&client_secret=...&payment_method=pm_card_visa``),
 which is what Stripe.js sends. localstripe 1.15 only confirms with the secret key and
@@ -44,6 +48,20 @@ def confirm_with_client_secret(intent_id: str, data: dict[str, Any]) -> Any:
     return intent
 
 
+def install_amount_received() -> None:
+    """``PaymentIntent.amount_received``: what its succeeded charge collected, else 0."""
+    from localstripe.resources import PaymentIntent
+
+    def amount_received(intent: Any) -> int:
+        charge = intent.latest_charge
+        if charge is None or charge.status != "succeeded":
+            return 0
+        return int(charge.amount)
+
+    # A property: localstripe's export lists an object's public properties too.
+    PaymentIntent.amount_received = property(amount_received)
+
+
 def install_publishable_confirm(app: Any) -> None:
     """Serve the publishable-key confirm; every other request goes on to localstripe."""
     from aiohttp import web
@@ -73,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
 
     # In memory only: nothing shared between stacks, nothing left behind.
     resources.store.dump_to_disk = lambda: None  # type: ignore[method-assign]
+    install_amount_received()
     install_publishable_confirm(server.app)
     logging.basicConfig(level=logging.WARNING)
     web.run_app(server.app, host=args.host, port=args.port, print=None, access_log=None)

@@ -161,8 +161,15 @@ def stripe_signed(event: dict[str, Any], secret: str) -> tuple[bytes, str]:
     return payload, f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def payment_intent_event(event_type: str, order: dict[str, Any]) -> dict[str, Any]:
-    """The smallest Stripe event about an order's PaymentIntent that the webhook reads."""
+def payment_intent_event(
+    event_type: str, order: dict[str, Any], amount_received: int | None = None
+) -> dict[str, Any]:
+    """The smallest Stripe event about an order's PaymentIntent that the webhook reads.
+
+    It received the order's total in USD cents unless ``amount_received`` says otherwise.
+    """
+    if amount_received is None:
+        amount_received = int(Decimal(str(order["total"])) * 100)
     return {
         "id": "evt_1",
         "type": event_type,
@@ -170,6 +177,8 @@ def payment_intent_event(event_type: str, order: dict[str, Any]) -> dict[str, An
             "object": {
                 "id": order["payment"]["paymentIntentId"],
                 "metadata": {"orderId": order["orderId"]},
+                "amount_received": amount_received,
+                "currency": "usd",
             }
         },
     }

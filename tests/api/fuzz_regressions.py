@@ -32,13 +32,25 @@ def _cursor(key: dict) -> str:
 _TEXT = {"Content-Type": "text/plain"}
 _JWT_HEADER = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
 
+_NESTED = base64.urlsafe_b64encode(b"[" * 1200).decode().rstrip("=")
+
 REGRESSIONS: list[Regression] = [
-    # Open: a forged cursor whose key holds a lone surrogate is sent to DynamoDB as is (moto
-    # answers an empty 200 page; what AWS does with "\ud800" in a key is not known). A cursor
-    # the app never issued is a bad cursor: 400, like every other.
+    # Fixed: kept so they stay fixed.
+    # A forged cursor whose key holds a lone surrogate was sent to DynamoDB as is; cursors
+    # are sealed now (issue #23 item 1): one the app never issued is a 400 like every other.
     Regression("products-cursor-lone-surrogate", "GET",
                "/products?cursor=" + _cursor({"productId": {"S": "\ud800"}}), expect=400),
-    # Fixed: kept so they stay fixed.
+    # The attack run of issue #23: 1,200 nested '[' raised a RecursionError (500) on every
+    # listing, anonymous ones included.
+    Regression("products-cursor-nested", "GET", "/products?cursor=" + _NESTED, expect=400),
+    Regression("products-category-cursor-nested", "GET",
+               "/products?category=general&cursor=" + _NESTED, expect=400),
+    Regression("orders-cursor-nested", "GET", "/orders?cursor=" + _NESTED, "customer", expect=400),
+    Regression("all-orders-cursor-nested", "GET", "/orders?cursor=" + _NESTED, "admin",
+               expect=400),
+    Regression("orders-status-cursor-nested", "GET", "/orders?status=PENDING&cursor=" + _NESTED,
+               "admin", expect=400),
+    Regression("users-cursor-nested", "GET", "/users?cursor=" + _NESTED, "admin", expect=400),
     # An empty ?userId= reached DynamoDB as an empty key value (ValidationException, 500).
     Regression("orders-empty-userId-as-admin", "GET", "/orders?userId=", "admin", expect=400),
     # Moto answered 200, but a key value over 2048 bytes is a ValidationException (500) on

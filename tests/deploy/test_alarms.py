@@ -35,6 +35,8 @@ SHOP_METRICS = {
     "EventsPublished",
     "StreamRecordErrors",
     "PaymentRefundFailures",
+    "PaymentAmountMismatches",
+    "AccountEmailsFailed",
 }
 
 
@@ -104,12 +106,23 @@ def expected_metric_alarms(stage: str) -> dict[str, dict[str, Any]]:
             "Threshold": 0,
             "EvaluationPeriods": 1,
         },
+        # A paid amount or currency that is not the order's (issue #23 item 4).
+        f"{APP}-{stage}-payment-amount-mismatches": {
+            "Namespace": "Shop",
+            "MetricName": "PaymentAmountMismatches",
+            "Dimensions": shop,
+            "Statistic": "Sum",
+            "Threshold": 0,
+            "EvaluationPeriods": 1,
+        },
     }
     # Work lost without an error anyone sees: an order event never published, a refund
-    # never made (every counter's alarm or reason: test_every_counter_has_an_alarm_or_a_reason).
+    # never made, a verification or reset link never sent (every counter's alarm or
+    # reason: test_every_counter_has_an_alarm_or_a_reason).
     for metric, slug in (
         ("StreamRecordErrors", "stream-record-errors"),
         ("PaymentRefundFailures", "payment-refund-failures"),
+        ("AccountEmailsFailed", "account-emails-failed"),
     ):
         expected[f"{APP}-{stage}-{slug}"] = {
             "Namespace": "Shop",

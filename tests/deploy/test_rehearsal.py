@@ -76,6 +76,8 @@ ALARMS = {
         "subscriber-errors",
         "stream-record-errors",
         "payment-refund-failures",
+        "payment-amount-mismatches",
+        "account-emails-failed",
         "orders-stream-iterator-age",
         *(
             f"{function.replace('_', '-')}-{metric}"

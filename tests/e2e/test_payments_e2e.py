@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from devstack.payments import CARD_DECLINED, CARD_OK, intent_status, pay
+from devstack.payments import CARD_DECLINED, CARD_OK, LOCAL_API_KEY, intent_status, pay
 from tests.e2e.concurrency import race
 from tests.e2e.conftest import RunningStack, free_port, run_stack
 from tests.e2e.mail import emails_to, verify_address
@@ -98,6 +98,8 @@ def intent_event(event_type: str, placed: dict[str, Any]) -> dict[str, Any]:
                 "id": placed["payment"]["paymentIntentId"],
                 "object": "payment_intent",
                 "metadata": {"orderId": placed["orderId"]},
+                "amount_received": round(placed["total"] * 100),
+                "currency": "usd",
             }
         },
     }
@@ -188,6 +190,79 @@ def test_a_forged_webhook_is_a_400_and_changes_nothing(shop, product, signature)
     assert shop.stock_of(item) == 0
     # The very same payload, correctly signed, is accepted: the signature made the difference.
     assert post_webhook(shop, payload, good).body == {"result": "confirmed"}
+
+
+def _priced(shop: ShopClient, admin_token: str, price: float, stock: int = 5) -> dict[str, Any]:
+    reply = shop.post(
+        "/products", {"name": "Priced", "price": price, "stock": stock}, token=admin_token
+    )
+    assert reply.status == 201, reply.body
+    return dict(reply.body)
+
+
+@pytest.mark.parametrize(
+    ("price", "quantity", "limit"),
+    [(0, 1, "0.50 USD"), (0.25, 1, "0.50 USD"), (600_000, 2, "999,999.99 USD")],
+)
+def test_a_total_stripe_refuses_is_a_400_naming_the_limit(
+    shop, admin_token, price, quantity, limit
+):
+    """#23 item 2, before: 500 (stripe create failed: InvalidRequestError)."""
+    item = _priced(shop, admin_token, price)
+    buyer = shop.register()
+
+    placed = shop.order(buyer, line(item, quantity))
+    in_cart = shop.put(
+        f"/cart/items/{item['productId']}", {"quantity": quantity}, token=buyer.token
+    )
+    assert in_cart.status == 200, in_cart.body
+    checkout = shop.post("/cart/checkout", token=buyer.token)
+
+    for reply in (placed, checkout):
+        assert reply.status == 400, reply.body
+        assert reply.body["code"] == "ValidationError" and reply.body["field"] == "total"
+        assert limit in reply.body["error"]
+    assert shop.stock_of(item) == 5
+    assert shop.get("/orders", token=buyer.token).body["items"] == []
+    assert shop.get("/cart", token=buyer.token).body["items"][0]["quantity"] == quantity
+
+
+def test_a_payment_of_another_amount_is_refunded_never_confirmed(shop, stripe_url, admin_token):
+    """#23 item 4, before: the intent changed to 1 cent, then paid, left the order CONFIRMED."""
+    item = _priced(shop, admin_token, 1000, stock=1)
+    buyer = shop.register()
+    placed = shop.order(buyer, line(item)).body
+    intent_id = placed["payment"]["paymentIntentId"]
+    changed = _stripe_post(f"{stripe_url}/v1/payment_intents/{intent_id}", {"amount": "1"})
+    assert int(changed["amount"]) == 1
+
+    assert pay(stripe_url, intent_id, CARD_OK) == "succeeded"  # localstripe's webhook follows
+
+    refund = eventually(lambda: _refund_of(stripe_url, intent_id), WAIT_SECONDS)
+    assert refund["metadata"]["orderId"] == placed["orderId"]
+    after = shop.get(f"/orders/{placed['orderId']}", token=buyer.token).body
+    assert after["status"] == "AWAITING_PAYMENT"  # never CONFIRMED; expiry gives the stock back
+    assert wait_for_status(shop, buyer.token, placed["orderId"], "EXPIRED")["status"] == "EXPIRED"
+    assert shop.stock_of(item) == 1
+
+
+def _stripe_post(url: str, form: dict[str, str]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url,
+        data=urllib.parse.urlencode(form).encode(),
+        headers={"Authorization": f"Bearer {LOCAL_API_KEY}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return dict(json.loads(response.read()))
+
+
+def _refund_of(stripe_url: str, intent_id: str) -> dict[str, Any] | None:
+    request = urllib.request.Request(
+        f"{stripe_url}/v1/refunds?limit=100", headers={"Authorization": f"Bearer {LOCAL_API_KEY}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        refunds = json.loads(response.read())["data"]
+    return next((r for r in refunds if r.get("payment_intent") == intent_id), None)
 
 
 def test_duplicate_and_out_of_order_webhooks_change_nothing(shop, stripe_url, product):

@@ -8,17 +8,29 @@ beyond what the document declares. ``make test`` runs a bounded pass with a fixe
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from tests.e2e.schemathesis_hooks import HOSTILE_CURSORS
 
 ROOT = Path(__file__).resolve().parents[2]
+HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "3")
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261130")
 
 
-def test_schemathesis_finds_nothing(stack, admin, tmp_path):
+def test_schemathesis_finds_nothing(stack, admin):
+    # Its own directory: pytest prunes old tmp_path directories when other sessions start.
+    with tempfile.TemporaryDirectory(prefix="schemathesis-") as reports:
+        _run_and_check(stack, admin, Path(reports))
+
+
+def _run_and_check(stack, admin, reports: Path) -> None:
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
         "run",
@@ -38,9 +50,9 @@ def test_schemathesis_finds_nothing(stack, admin, tmp_path):
         "1",
         "--no-shrink",
         "--report",
-        "junit",
+        "junit,har",
         "--report-dir",
-        str(tmp_path),
+        str(reports),
     ]
     if SEED:
         command += ["--seed", SEED]
@@ -50,9 +62,22 @@ def test_schemathesis_finds_nothing(stack, admin, tmp_path):
         capture_output=True,
         text=True,
         timeout=3000,
-        env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""},
+        # Cursor fuzzing: hostile cursors on every listing (tests/e2e/schemathesis_hooks.py).
+        env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": str(HOOKS)},
     )
     summary = run.stdout[-6000:]
     assert run.returncode == 0, f"{summary}\n{run.stderr[-2000:]}"
     for phase in ("Coverage", "Fuzzing", "Stateful"):
         assert f"✅ {phase}" in summary, summary
+    # Cursor fuzzing was on: every listing got hostile cursors (and answered without a 5xx).
+    sent = [
+        urlsplit(entry["request"]["url"])
+        for har in reports.glob("har-*.json")
+        for entry in json.loads(har.read_text())["log"]["entries"]
+    ]
+    for listing in ("/products", "/orders", "/users"):
+        assert any(
+            url.path.endswith(listing)
+            and set(parse_qs(url.query).get("cursor", [])) & set(HOSTILE_CURSORS)
+            for url in sent
+        ), f"no hostile cursor reached GET {listing}"

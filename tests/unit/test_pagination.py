@@ -14,11 +14,14 @@ from pynamodb.exceptions import QueryError, ScanError
 from chalicelib.errors import ValidationError
 from chalicelib.pagination import (
     DEFAULT_LIMIT,
+    MAX_CURSOR_LENGTH,
     MAX_LIMIT,
     decode_cursor,
     encode_cursor,
     paginate,
     parse_limit,
+    seal,
+    unseal,
 )
 
 PRODUCT_KEY = {"productId"}
@@ -171,20 +174,47 @@ def test_cursor_key_value_of_1024_characters_is_accepted():
 
 def test_cursor_for_another_users_orders_is_rejected_by_fixed():
     key = {"orderId": {"S": "o"}, "userId": {"S": "bob"}, "createdAt": {"S": "c"}}
-    cursor = encode_cursor(key)
+    cursor = encode_cursor(key, ORDER_KEY, {"userId": "bob"})
     assert decode_cursor(cursor, ORDER_KEY, fixed={"userId": "bob"}) == key
     assert_invalid(cursor, ORDER_KEY, fixed={"userId": "alice"})
 
 
-def test_oversize_cursor_is_rejected_even_if_well_formed():
-    key = {
-        "orderId": {"S": "o" * 1024},
-        "userId": {"S": "u" * 1024},
-        "createdAt": {"S": "c"},
-    }
-    cursor = encode_cursor(key)
-    assert len(cursor) > 2048
-    assert_invalid(cursor, ORDER_KEY)
+def test_a_cursor_longer_than_the_limit_is_rejected_before_decoding():
+    assert_invalid("A" * (MAX_CURSOR_LENGTH + 1))
+
+
+# --- only what the server sealed opens (issue #23 item 1) ------------------------------------
+
+
+def test_a_well_formed_key_the_server_did_not_issue_is_rejected():
+    # Exactly what encode_cursor used to write: valid JSON, right key names, but no tag.
+    assert_invalid(raw_cursor({"productId": {"S": "p1"}}))
+
+
+@pytest.mark.parametrize("depth", [900, 1200, 5000])
+def test_deeply_nested_json_is_a_400_not_a_recursion_error(depth):
+    assert_invalid(raw_cursor("[" * depth))
+
+
+def test_a_sealed_cursor_opens_only_for_its_own_listing():
+    cursor = encode_cursor({"productId": {"S": "p1"}})
+    assert_invalid(cursor, {"pk"})
+    with pytest.raises(ValidationError):
+        unseal(cursor, "another listing")
+
+
+def test_flipping_any_byte_of_a_sealed_cursor_is_rejected():
+    cursor = encode_cursor({"productId": {"S": "p1"}})
+    raw = bytearray(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    for index in range(len(raw)):
+        tampered = bytearray(raw)
+        tampered[index] ^= 1
+        assert_invalid(base64.urlsafe_b64encode(bytes(tampered)).decode().rstrip("="))
+
+
+def test_seal_round_trips_any_json_value_for_its_context():
+    value = [{"k": {"S": "x"}}, "done", None]
+    assert unseal(seal(value, "ctx"), "ctx") == value
 
 
 @pytest.mark.parametrize(
