@@ -130,7 +130,6 @@ def decode_cursor(
             and len(value) == 1
             and isinstance(value.get("S"), str)
             and 0 < len(value["S"]) <= 1024
-            and value["S"].isprintable()
         ):
             raise invalid
     for name, expected in (fixed or {}).items():

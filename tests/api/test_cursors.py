@@ -111,3 +111,19 @@ def test_another_users_order_cursor_is_refused(api, listings, customer):
     cursor = _get(api, path, admin, limit="1").body["nextCursor"]
     someone = api.register()
     _bad(_get(api, "/orders", someone, cursor=cursor))
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u3000"])
+def test_a_page_ending_on_a_name_with_a_non_ascii_space_pages_on(api, admin, space):
+    """Seen in the e2e run: a product named with a no-break or ideographic space (which
+    Python's isprintable() refuses) ended the first page, and its cursor was a 400."""
+    for name in (f"A{space}lamp", "B lamp"):
+        api.create_product(admin, name=name, price=1, stock=1)
+    first = api.get("/products?limit=1")
+    assert first.status == 200 and first.body["nextCursor"], first.body
+    second = api.get(f"/products?limit=1&cursor={first.body['nextCursor']}")
+    assert second.status == 200, second.body
+    assert [p["name"] for p in first.body["items"] + second.body["items"]] == [
+        f"A{space}lamp",
+        "B lamp",
+    ]

@@ -15,8 +15,8 @@ import pytest
 
 from chalicelib import payments
 from chalicelib.models import Order
-from tests.api.test_payments import SECRET, RecordingStripe, place, stock_of
-from tests.factories import payment_intent_event, stripe_signed
+from tests.api.test_payments import SECRET, RecordingStripe
+from tests.factories import line, payment_intent_event, stripe_signed
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def _order(api, customer, product: dict[str, Any], quantity: int = 1) -> Any:
 
 def _nothing_written(api, customer, stripe, product: dict[str, Any]) -> None:
     assert stripe.calls == []  # no PaymentIntent
-    assert stock_of(api, product["productId"]) == product["stock"]
+    assert api.stock_of(product) == product["stock"]
     assert api.get("/orders", token=customer.token).body["items"] == []
 
 
@@ -129,7 +129,7 @@ def test_a_payment_of_another_amount_is_refunded_never_confirmed(
     paid,
 ):
     product = _product(api, admin, 1000, stock=1)
-    order = place(api, customer, product)
+    order = api.place_order(customer, line(product))
     assert order["total"] == 1000
     capsys.readouterr()
 
@@ -139,7 +139,7 @@ def test_a_payment_of_another_amount_is_refunded_never_confirmed(
     assert ("refund", order["payment"]["paymentIntentId"]) in stripe.calls
     stored = Order.get(order["orderId"])
     assert stored.status == "AWAITING_PAYMENT"  # never CONFIRMED; the sweep expires it
-    assert stock_of(api, product["productId"]) == 0
+    assert api.stock_of(product) == 0
     out = capsys.readouterr().out
     assert "PaymentAmountMismatches" in out and "PaymentsRefunded" in out
     # A redelivery refunds again (idempotent at Stripe) and still never confirms.
@@ -148,7 +148,7 @@ def test_a_payment_of_another_amount_is_refunded_never_confirmed(
 
 
 def test_the_exact_amount_in_usd_confirms(api, admin, customer, stripe):
-    order = place(api, customer, _product(api, admin, 1000, stock=1))
+    order = api.place_order(customer, line(_product(api, admin, 1000, stock=1)))
     reply = _succeeded(api, order, amount_received=100_000, currency="usd")
     assert reply.body == {"result": "confirmed"}
     assert not [call for call in stripe.calls if call[0] == "refund"]

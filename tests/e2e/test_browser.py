@@ -286,6 +286,9 @@ def test_a_price_change_before_checkout_is_shown_and_nothing_is_ordered(browser_
     page = browser_page
     sign_in(page, buyer.email, buyer.password)
     expect(page.get_by_role("heading", name="Products", exact=True)).to_be_visible()
+    # Found by name: other tests' products on this stack may fill the first page.
+    page.get_by_label("Search by name").fill("Reading lamp")
+    page.get_by_label("Search by name").press("Enter")
     page.get_by_role("button", name="Add Reading lamp to cart").click()
     expect(page.get_by_role("link", name="Cart (1)")).to_be_visible()
     page.get_by_role("link", name="Cart (1)").click()

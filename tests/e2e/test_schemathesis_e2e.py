@@ -13,9 +13,13 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
+from tests.e2e.conftest import RunningStack
 from tests.e2e.schemathesis_hooks import HOSTILE_CURSORS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,10 +28,20 @@ MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "3")
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261130")
 
 
-def test_schemathesis_finds_nothing(stack, admin):
+@pytest.fixture(scope="module")
+def fuzzed_stack(stack_launcher) -> Iterator[RunningStack]:
+    """A stack of its own: the fuzzer fills the catalogue and the users with whatever it
+    generates (names that sort before any other test's), which no other test should page
+    through (a browser test once looked for its product on a page of fuzzed names)."""
+    with stack_launcher() as running:
+        yield running
+
+
+def test_schemathesis_finds_nothing(fuzzed_stack):
+    admin = fuzzed_stack.client().login(fuzzed_stack.admin_email, fuzzed_stack.admin_password)
     # Its own directory: pytest prunes old tmp_path directories when other sessions start.
     with tempfile.TemporaryDirectory(prefix="schemathesis-") as reports:
-        _run_and_check(stack, admin, Path(reports))
+        _run_and_check(fuzzed_stack, admin.token, Path(reports))
 
 
 def _run_and_check(stack, admin, reports: Path) -> None:
