@@ -4,7 +4,7 @@ After :data:`THRESHOLD` consecutive wrong passwords the account is locked for
 :data:`BASE_LOCK_SECONDS`; every further failure once the lock has passed doubles the
 window, up to :data:`MAX_LOCK_SECONDS`. While locked, attempts get 429 with
 ``Retry-After`` without the password being checked, so even the right one waits.
-The way back in during a lock is a password reset (chalicelib.accounts), which clears it.
+The way back in during a lock is a password reset (chalicelib.account_links), which clears it.
 
 The state (``failedLogins``, ``lockedUntil``) lives on the login item
 (``EMAIL#<email>``). A check is *reserved* before the password is verified: one
