@@ -57,6 +57,12 @@ class Settings:
     # The web page's address, for the links in account emails (verification, password
     # reset). Never taken from a request's Host header, which a caller chooses.
     public_url: str | None = None
+    # ISO 4217 code of every price, order and charge (chalicelib/money.py lists those allowed).
+    currency: str = "USD"
+    # Whether catalogue prices already include tax (tax is then the part of the price it is).
+    prices_include_tax: bool = False
+    # How long after delivery a buyer may ask to return lines.
+    return_window_days: int = 30
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -96,7 +102,20 @@ class Settings:
             password_hashing=environ.get("PASSWORD_HASHING", "production"),
             email_sender=environ.get("EMAIL_SENDER") or None,
             public_url=environ.get("PUBLIC_URL", "").strip().rstrip("/") or None,
+            currency=environ.get("CURRENCY", "USD").strip().upper() or "USD",
+            prices_include_tax=_flag(environ.get("PRICES_INCLUDE_TAX", "false")),
+            return_window_days=int(environ.get("RETURN_WINDOW_DAYS", "30")),
         )
+
+
+def _flag(value: str) -> bool:
+    """``true``/``false`` (any case, ``1``/``0`` too); anything else stops the import."""
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no", ""):
+        return False
+    raise ValueError(f"expected true or false, not {value!r}")
 
 
 def unset_stream_arn(prefix: str) -> str:
