@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.money import AMOUNT_PATTERN, CURRENCY, EXPONENT
 from chalicelib.order_lifecycle import ORDER_STATUSES
 from chalicelib.roles import ROLES
 from chalicelib.text import (
@@ -35,6 +36,15 @@ _PLAIN = {"pattern": PLAIN_PATTERN, "format": PRINTABLE_FORMAT, "description": F
 _NAME_TEXT = {"pattern": NAME_PATTERN, "format": PRINTABLE_FORMAT, "description": FORMAT_NOTE}
 _NAME = {"type": "string", "minLength": 1, "maxLength": 200, **_NAME_TEXT}
 _PRICE = {"type": "number", "minimum": 0, "maximum": MAX_MONEY, "multipleOf": 0.01}
+# An amount of money on the wire, in requests and responses (chalicelib/money.py, docs/api.md#money).
+AMOUNT = {
+    "type": "string",
+    "pattern": AMOUNT_PATTERN,
+    "maxLength": 16,
+    "description": f"{CURRENCY}, a decimal string with at most {EXPONENT} decimals (responses:"
+    f" exactly {EXPONENT})",
+    "examples": ["19.99" if EXPONENT == 2 else "1999"],
+}
 _STOCK = {"type": "integer", "minimum": 0, "maximum": MAX_STOCK}
 _DESCRIPTION = {"type": "string", "maxLength": 2000, **_PLAIN}
 _EMAIL = {
