@@ -24,6 +24,7 @@ from pynamodb.models import Model
 
 from chalicelib import (
     account_links,
+    addresses,
     cart,
     frontdoor,
     observability,
@@ -39,6 +40,7 @@ from chalicelib import (
 from chalicelib.auth import Principal, principal_from_token, require_admin
 from chalicelib.config import get_settings
 from chalicelib.errors import (
+    AddressBookFull,
     AlreadyVerified,
     CartChanged,
     CartEmpty,
@@ -58,7 +60,7 @@ from chalicelib.http import (
     json_errors,
     register_preflight_routes,
 )
-from chalicelib.models import CartRecord, Order, UserRecord
+from chalicelib.models import AddressBook, CartRecord, Order, UserRecord
 from chalicelib.openapi import ADMIN, PUBLIC, USER, ErrorSpec, Operation
 from chalicelib.order_lifecycle import DELIVERED, SHIPPED
 from chalicelib.pagination import parse_limit
@@ -181,6 +183,7 @@ def _body(schema: str) -> dict[str, Any]:
 THE_ORDER: Reads = (Order, lambda user_id, params: orders.order_key(params["orderId"]))
 THE_USER: Reads = (UserRecord, lambda user_id, params: users.profile_key(params["userId"]))
 OWN_CART: Reads = (CartRecord, lambda user_id, params: cart.cart_key(user_id))
+THE_BOOK: Reads = (AddressBook, lambda user_id, params: addresses.book_key(params["userId"]))
 
 
 def _created(body: dict[str, Any]) -> Response:
@@ -323,6 +326,67 @@ def update_user(caller: Caller, userId: str) -> dict[str, Any]:
 def delete_user(caller: Caller, userId: str) -> Response:
     assert caller.record is not None
     users.delete_user(caller.principal, caller.record, userId)
+    return _no_content()
+
+
+# --- address book --------------------------------------------------------------
+
+
+@route(
+    "GET",
+    "/users/{userId}/addresses",
+    "List a user's addresses, the default first (that user or admin)",
+    USER,
+    response="AddressList",
+    errors=(401, 404, 503),
+    reads=THE_BOOK,
+)
+def list_addresses(caller: Caller, userId: str) -> dict[str, Any]:
+    return addresses.list_addresses(caller.principal, userId, caller.item)
+
+
+@route(
+    "POST",
+    "/users/{userId}/addresses",
+    "Add an address to the address book (that user or admin)",
+    USER,
+    request="AddressCreate",
+    status=201,
+    response="Address",
+    errors=(400, 401, 404, AddressBookFull, ConcurrentUpdate, 415, 503),
+    reads=THE_BOOK,
+)
+def add_address(caller: Caller, userId: str) -> Response:
+    body = _body("AddressCreate")
+    return _created(addresses.add_address(caller.principal, userId, caller.item, body))
+
+
+@route(
+    "PUT",
+    "/users/{userId}/addresses/{addressId}",
+    "Change an address or make it the default (that user or admin)",
+    USER,
+    request="AddressUpdate",
+    response="Address",
+    errors=(400, 401, 404, ConcurrentUpdate, 415, 503),
+    reads=THE_BOOK,
+)
+def update_address(caller: Caller, userId: str, addressId: str) -> dict[str, Any]:
+    body = _body("AddressUpdate")
+    return addresses.update_address(caller.principal, userId, caller.item, addressId, body)
+
+
+@route(
+    "DELETE",
+    "/users/{userId}/addresses/{addressId}",
+    "Delete an address; the oldest remaining becomes the default (that user or admin)",
+    USER,
+    status=204,
+    errors=(401, 404, ConcurrentUpdate, 503),
+    reads=THE_BOOK,
+)
+def delete_address(caller: Caller, userId: str, addressId: str) -> Response:
+    addresses.delete_address(caller.principal, userId, caller.item, addressId)
     return _no_content()
 
 

@@ -18,19 +18,45 @@ schema cannot say, normalised:
   leading ``+``; runs of spaces become one.
 - Every string is trimmed; an optional field left blank is absent.
 
-The address book is one item per user (:class:`chalicelib.models.AddressBook`).
+The address book is one item per user (:class:`chalicelib.models.AddressBook`), read with
+the caller's profile in one ``BatchGetItem`` (app.py). Its owner and admins may read and
+change it; anyone else gets the 404 of a user that does not exist. Each change is one
+``TransactWriteItems``: the whole book put conditional on the version read, and the owner's
+profile required to exist (a book never outlives its user: deleting the user deletes the
+book in the same transaction, :func:`chalicelib.users.delete_user`). A book changed
+concurrently is read again and the change re-applied, so two adds racing for the last
+place both see the limit: one is added, the other is a 409 ``AddressBookFull``.
+
+The first address added becomes the default; deleting the default makes the oldest
+remaining address the default.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from chalicelib.errors import ValidationError
-from chalicelib.models import AddressBook, AddressEntry
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib import transactions
+from chalicelib.auth import Principal
+from chalicelib.clock import now_iso
+from chalicelib.errors import (
+    AddressBookFull,
+    ConcurrentUpdate,
+    NotFound,
+    ValidationError,
+)
+from chalicelib.models import AddressBook, AddressEntry, UserRecord
+from chalicelib.schemas import MAX_ADDRESSES, is_id
+from chalicelib.text import echo
+from chalicelib.transactions import ConditionsFailed, Transaction
 from chalicelib.validation import validate
+
+T = TypeVar("T")
 
 
 def _codes(text: str) -> frozenset[str]:
@@ -199,3 +225,182 @@ def book_address(book: AddressBook | None, address_id: str | None) -> dict[str, 
         if entry.address_id == wanted:
             return entry_address(entry)
     return None
+
+
+# --- the address book ------------------------------------------------------------------------
+
+_WRITE_ATTEMPTS = 3
+_CHANGED = "address book changed"  # the version read is not the stored one any more
+DEFAULT_FLAG = "isDefault"
+
+
+def book_key(user_id: str) -> str | None:
+    """The users-table key of ``user_id``'s address book (``None``: no user has that id)."""
+    return AddressBook.key_for(user_id) if is_id(user_id) else None
+
+
+def address_view(entry: AddressEntry, default_id: str | None) -> dict[str, Any]:
+    return {
+        "addressId": entry.address_id,
+        **entry_address(entry),
+        DEFAULT_FLAG: entry.address_id == default_id,
+    }
+
+
+def _user_not_found(user_id: str) -> NotFound:
+    return NotFound(f"user {echo(user_id)} not found")
+
+
+def _check_visible(caller: Principal, user_id: str) -> None:
+    """Only the owner and admins see a book; to anyone else it does not exist."""
+    if user_id != caller.user_id and not (caller.is_admin and is_id(user_id)):
+        raise _user_not_found(user_id)
+
+
+def list_addresses(caller: Principal, user_id: str, book: AddressBook | None) -> dict[str, Any]:
+    """``book`` was read with the caller's profile: one call (an admin asking about a user
+    without a book: one more, to tell an empty book from an unknown user)."""
+    _check_visible(caller, user_id)
+    if book is None and user_id != caller.user_id:
+        try:
+            UserRecord.get(UserRecord.profile_key(user_id), consistent_read=True)
+        except DoesNotExist:
+            raise _user_not_found(user_id) from None
+    entries = list(book.addresses) if book is not None else []
+    default_id = book.default_id if book is not None else None
+    entries.sort(key=lambda entry: entry.address_id != default_id)  # stable: oldest first
+    return {"items": [address_view(entry, default_id) for entry in entries]}
+
+
+def _read(user_id: str) -> AddressBook | None:
+    try:
+        return AddressBook.get(AddressBook.key_for(user_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _draft(user_id: str, read: AddressBook | None) -> AddressBook:
+    """A copy of the book as read (or a new, empty one) to change and save."""
+    book = AddressBook(AddressBook.key_for(user_id), user_id=user_id, updated_at=now_iso())
+    if read is not None:
+        book.addresses = [AddressEntry(**entry.attribute_values) for entry in read.addresses]
+        book.default_id = read.default_id
+        book.version = read.version
+    return book
+
+
+def _save(book: AddressBook, read: AddressBook | None) -> None:
+    """Put the whole book if it is still the version read and its owner still exists."""
+
+    def build(tx: Transaction) -> None:
+        tx.require(
+            UserRecord,
+            UserRecord.profile_key(book.user_id),
+            on_fail=_user_not_found(book.user_id),
+        )
+        # PynamoDB adds the version condition (the version read, or none stored yet).
+        unless = None if read is None else AddressBook.version == read.version
+        tx.create(book, on_fail=_CHANGED, unless=unless)
+
+    transactions.write(build)
+
+
+def _edit(
+    caller: Principal,
+    user_id: str,
+    book: AddressBook | None,
+    change: Callable[[AddressBook], T],
+) -> T:
+    """Apply ``change`` to the book as read with the caller's profile, and save it; a book
+    changed concurrently is read again and the change applied to it afresh."""
+    _check_visible(caller, user_id)
+    read = book
+    for attempt in range(_WRITE_ATTEMPTS):
+        if attempt:
+            read = _read(user_id)
+        draft = _draft(user_id, read)
+        result = change(draft)
+        try:
+            _save(draft, read)
+        except ConditionsFailed:
+            continue
+        return result
+    raise ConcurrentUpdate("the address book keeps changing; read it again and retry")
+
+
+def _entry(book: AddressBook, address_id: str) -> AddressEntry:
+    for entry in book.addresses:
+        if entry.address_id == address_id:
+            return entry
+    raise NotFound(f"address {echo(address_id)} not found")
+
+
+def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in data.items() if name != DEFAULT_FLAG}
+
+
+def _stored(address: Mapping[str, str]) -> dict[str, str | None]:
+    """``parse_address``'s result as AddressEntry's attributes (absent fields cleared)."""
+    return {attr: address.get(name) for name, attr in FIELDS.items()}
+
+
+def add_address(
+    caller: Principal, user_id: str, book: AddressBook | None, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``data`` has passed the ``AddressCreate`` schema; two calls (the read was app.py's)."""
+    address = parse_address(_fields(data), "")
+    entry = AddressEntry(address_id=str(uuid.uuid4()), created_at=now_iso(), **_stored(address))
+
+    def add(draft: AddressBook) -> dict[str, Any]:
+        if len(draft.addresses) >= MAX_ADDRESSES:
+            raise AddressBookFull(
+                f"an address book holds at most {MAX_ADDRESSES} addresses; delete one first"
+            )
+        draft.addresses.append(entry)
+        if data.get(DEFAULT_FLAG) or draft.default_id is None:
+            draft.default_id = entry.address_id
+        return address_view(entry, draft.default_id)
+
+    return _edit(caller, user_id, book, add)
+
+
+def update_address(
+    caller: Principal,
+    user_id: str,
+    book: AddressBook | None,
+    address_id: str,
+    data: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Change some fields (the whole address is checked again) and/or make it the default."""
+
+    def update(draft: AddressBook) -> dict[str, Any]:
+        entry = _entry(draft, address_id)
+        if data.get(DEFAULT_FLAG) is False and draft.default_id == address_id:
+            raise ValidationError(
+                "the default address stays the default until another one is made the default",
+                field=DEFAULT_FLAG,
+            )
+        changes = _fields(data)
+        if changes:
+            address = parse_address({**entry_address(entry), **changes}, "")
+            for attr, value in _stored(address).items():
+                setattr(entry, attr, value)
+        if data.get(DEFAULT_FLAG):
+            draft.default_id = address_id
+        return address_view(entry, draft.default_id)
+
+    return _edit(caller, user_id, book, update)
+
+
+def delete_address(
+    caller: Principal, user_id: str, book: AddressBook | None, address_id: str
+) -> None:
+    """Deleting the default makes the oldest remaining address the default."""
+
+    def delete(draft: AddressBook) -> None:
+        entry = _entry(draft, address_id)
+        draft.addresses = [other for other in draft.addresses if other is not entry]
+        if draft.default_id == address_id:
+            draft.default_id = draft.addresses[0].address_id if draft.addresses else None
+
+    _edit(caller, user_id, book, delete)

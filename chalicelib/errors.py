@@ -117,6 +117,12 @@ class AlreadyVerified(Conflict):
     code = "AlreadyVerified"
 
 
+class AddressBookFull(Conflict):
+    """The address book already holds the most addresses it may: delete one first."""
+
+    code = "AddressBookFull"
+
+
 class InvalidLink(AppError):
     """A verification or password-reset link that is unknown, already used or expired."""
 

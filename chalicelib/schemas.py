@@ -208,6 +208,22 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {"expectedTotal": _EXPECTED_TOTAL},
         "additionalProperties": False,
     },
+    "AddressCreate": {
+        "type": "object",
+        "description": "An address (AddressInput's fields) for the address book;"
+        " isDefault: true makes it the default (the first address is the default anyway)",
+        "properties": {**ADDRESS_PROPERTIES, "isDefault": {"type": "boolean"}},
+        "required": ADDRESS_REQUIRED,
+        "additionalProperties": False,
+    },
+    "AddressUpdate": {
+        "type": "object",
+        "description": "The fields to change (an empty string clears an optional one);"
+        " isDefault: true makes the address the default",
+        "properties": {**ADDRESS_PROPERTIES, "isDefault": {"type": "boolean"}},
+        "minProperties": 1,
+        "additionalProperties": False,
+    },
     "CartLineSet": {
         "type": "object",
         "properties": {"quantity": _QUANTITY},
@@ -253,6 +269,13 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "isDefault": {"type": "boolean"},
         },
         "required": ["addressId", *ADDRESS_REQUIRED, "isDefault"],
+    },
+    "AddressList": {
+        "type": "object",
+        "description": f"The address book: at most {MAX_ADDRESSES}, the default first, then"
+        " oldest first",
+        "properties": {"items": {"type": "array", "items": ref("Address")}},
+        "required": ["items"],
     },
     "Error": {
         "type": "object",

@@ -154,6 +154,11 @@ class Transaction:
         self._transaction.delete(model, condition=condition, add_version_condition=False)
         self._added.append(("delete", on_fail))
 
+    def discard(self, model: Model) -> None:
+        """Delete ``model`` if it exists (personal data going with its user): cannot fail."""
+        self._transaction.delete(model, add_version_condition=False)
+        self._added.append(("delete", None))
+
     def _sent_positions(self) -> list[int]:
         """Positions in ``_added``, in the order the operations are sent (and reasons listed)."""
         added = [kind for kind, _ in self._added]

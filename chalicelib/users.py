@@ -30,7 +30,7 @@ from chalicelib.errors import (
     Unauthorized,
     ValidationError,
 )
-from chalicelib.models import PROFILE_PREFIX, UserRecord
+from chalicelib.models import PROFILE_PREFIX, AddressBook, UserRecord
 from chalicelib.observability import metric
 from chalicelib.pagination import paginate
 from chalicelib.roles import ADMIN, CUSTOMER
@@ -285,13 +285,16 @@ def update_user(
 
 
 def delete_user(caller: Principal, caller_record: UserRecord, user_id: str) -> None:
-    """Remove both items (tokens stop working, the email is free again); orders stay."""
+    """Remove both items (tokens stop working, the email is free again) and the address
+    book, in one transaction; orders stay. An address added concurrently either lands
+    first (and goes with the rest) or finds the profile gone (404)."""
     record = _load_visible(caller, caller_record, user_id)
 
     def build(tx: Transaction) -> None:
         gone = NotFound(f"user {echo(user_id)} not found")
         for item in record.both_items():
             tx.delete(item, on_fail=gone)
+        tx.discard(AddressBook(AddressBook.key_for(record.user_id)))
 
     transactions.write(build)
 

@@ -43,6 +43,20 @@ def line(product: dict[str, Any] | str, quantity: int = 1) -> dict[str, Any]:
     return {"productId": product_id, "quantity": quantity}
 
 
+def an_address(**changes: Any) -> dict[str, Any]:
+    """A valid US address (AddressInput), with ``changes``; a change to None drops the field."""
+    address = {
+        "name": "Ada Lovelace",
+        "line1": "1 Main Street",
+        "city": "Springfield",
+        "region": "IL",
+        "postalCode": "62701",
+        "country": "US",
+        **changes,
+    }
+    return {name: value for name, value in address.items() if value is not None}
+
+
 def token_of(buyer: Account | dict[str, Any] | str) -> str:
     """The bearer token of an ``Account``, a signed-in profile dict, or a token itself."""
     if isinstance(buyer, Account):
@@ -91,6 +105,13 @@ class ShopClient(JsonClient):
     def create_product(self, admin: Account, **fields: Any) -> dict[str, Any]:
         body = {"name": "Widget", "price": 9.99, "stock": 10, **fields}
         reply = self.post("/products", body, token=admin.token)
+        assert reply.status == 201, reply.body
+        return dict(reply.body)
+
+    def add_address(self, buyer: Account, **changes: Any) -> dict[str, Any]:
+        """``POST /users/{id}/addresses`` of ``an_address(**changes)``, asserted added (201)."""
+        path = f"/users/{buyer.user_id}/addresses"
+        reply = self.post(path, an_address(**changes), token=buyer.token)
         assert reply.status == 201, reply.body
         return dict(reply.body)
 

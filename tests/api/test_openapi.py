@@ -903,6 +903,29 @@ def test_a_realistic_session_conforms_to_the_document(api, admin, monkeypatch):
     call(403, "GET", "/orders?status=DELIVERED", token=alice_token)
     call(400, "GET", "/orders?status=LOST", token=admin.token)
 
+    # --- the address book
+    book_path = f"{alice_path}/addresses"
+    home = {"name": "Alice", "line1": "1 Rabbit Hole", "city": "Oxford", "country": "GB"}
+    call(200, "GET", book_path, token=alice_token)
+    first = call(201, "POST", book_path, home, token=alice_token).body
+    call(201, "POST", book_path, {**home, "line1": "2 Looking Glass", "isDefault": True},
+         token=admin.token)  # fmt: skip
+    call(400, "POST", book_path, {**home, "country": "XX"}, token=alice_token)
+    call(404, "POST", book_path, home, token=bob_token)
+    call(401, "GET", book_path)
+    call(415, "POST", book_path, home, token=alice_token, headers={"Content-Type": "text/csv"})
+    address_path = f"{book_path}/{first['addressId']}"
+    call(200, "PUT", address_path, {"postalCode": "OX1 1AA", "isDefault": True}, token=alice_token)
+    call(400, "PUT", address_path, {}, token=alice_token)
+    call(404, "PUT", f"{book_path}/no-such-address", {"city": "Bath"}, token=alice_token)
+    call(200, "GET", book_path, token=admin.token)
+    call(404, "GET", book_path, token=bob_token)
+    call(204, "DELETE", address_path, token=alice_token)
+    call(404, "DELETE", address_path, token=alice_token)
+    for n in range(9):
+        call(201, "POST", book_path, {**home, "line1": f"{n} High Street"}, token=alice_token)
+    call(409, "POST", book_path, home, token=alice_token)  # AddressBookFull
+
     # --- account deletion
     call(404, "DELETE", alice_path, token=bob_token)
     call(401, "DELETE", alice_path)
