@@ -484,7 +484,19 @@ def exercise_api(flows: Flows) -> dict[str, str]:
     # The product is gone: the cancellation restores no stock for it.
     call(200, "POST", "/orders/{orderId}/cancel", token=admin, orderId=mug_order["orderId"])
 
-    call(204, "DELETE", "/users/{userId}", token=bob, userId=bob_id)
+    home = {"name": "Bob", "line1": "1 Main St", "city": "Paris", "postalCode": "75001",
+            "country": "FR"}  # fmt: skip
+    addresses = "/users/{userId}/addresses"
+    address = call(201, "POST", addresses, home, token=bob, userId=bob_id).body
+    call(200, "GET", addresses, token=admin, userId=bob_id)
+    call(404, "GET", addresses, token=admin, userId="no-such-user")
+    call(404, "POST", addresses, home, token=admin, userId="no-such-user")
+    one = "/users/{userId}/addresses/{addressId}"
+    change = {"city": "Lyon", "postalCode": "69001"}
+    call(200, "PUT", one, change, token=bob, userId=bob_id, addressId=address["addressId"])
+    call(201, "POST", addresses, {**home, "isDefault": True}, token=bob, userId=bob_id)
+    call(204, "DELETE", one, token=bob, userId=bob_id, addressId=address["addressId"])
+    call(204, "DELETE", "/users/{userId}", token=bob, userId=bob_id)  # the book goes too
     call(401, "GET", "/orders", token=bob)
     return {
         "cancelled": order["orderId"],

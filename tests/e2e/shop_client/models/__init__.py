@@ -1,6 +1,11 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .accepted import Accepted
+from .address import Address
+from .address_create import AddressCreate
+from .address_input import AddressInput
+from .address_list import AddressList
+from .address_update import AddressUpdate
 from .cart import Cart
 from .cart_checkout import CartCheckout
 from .cart_line import CartLine
@@ -42,6 +47,11 @@ from .webhook_result import WebhookResult
 
 __all__ = (
     "Accepted",
+    "Address",
+    "AddressCreate",
+    "AddressInput",
+    "AddressList",
+    "AddressUpdate",
     "Cart",
     "CartCheckout",
     "CartLine",

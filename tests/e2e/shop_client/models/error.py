@@ -23,15 +23,15 @@ class Error:
             serve this method (Chalice's own check). EmailTaken: A user with this email already exists. ConcurrentUpdate:
             Changed by someone else since it was read: read it again and retry. InvalidTransition: The order's status does
             not allow this step (for example, cancelled twice). AlreadyVerified: The address is already verified: there is
-            nothing to resend. InvalidLink: A verification or password-reset link that is unknown, already used or expired.
-            InsufficientStock: Not enough stock for the listed productIds; nothing was ordered. CartEmpty: The cart is
-            empty: there is nothing to check out. ProductDeleted: Products in the cart are no longer sold (listed in
-            productIds). CartChanged: The cart changed during checkout: review it and retry. PriceChanged: The order's total
-            is not the ``expectedTotal`` the client showed its buyer. PayloadTooLarge: Request body over 64 KiB (refused
-            before it is parsed). UnsupportedMediaType: Content-Type must be application/json. IdempotencyKeyReused:
-            Idempotency-Key reused with a different request. ServiceBusy: Busy: nothing was written; send the same request
-            again after Retry-After. TooManyAttempts: Too many wrong passwords for this account: retry after Retry-After
-            seconds.
+            nothing to resend. AddressBookFull: The address book already holds the most addresses it may: delete one first.
+            InvalidLink: A verification or password-reset link that is unknown, already used or expired. InsufficientStock:
+            Not enough stock for the listed productIds; nothing was ordered. CartEmpty: The cart is empty: there is nothing
+            to check out. ProductDeleted: Products in the cart are no longer sold (listed in productIds). CartChanged: The
+            cart changed during checkout: review it and retry. PriceChanged: The order's total is not the ``expectedTotal``
+            the client showed its buyer. PayloadTooLarge: Request body over 64 KiB (refused before it is parsed).
+            UnsupportedMediaType: Content-Type must be application/json. IdempotencyKeyReused: Idempotency-Key reused with a
+            different request. ServiceBusy: Busy: nothing was written; send the same request again after Retry-After.
+            TooManyAttempts: Too many wrong passwords for this account: retry after Retry-After seconds.
         field (str | Unset): The request field at fault
         product_ids (list[str] | Unset): Unknown products, or products lacking stock
         user_id (str | Unset): The unknown buyer

@@ -2,6 +2,7 @@ from enum import StrEnum
 
 
 class ErrorCode(StrEnum):
+    ADDRESSBOOKFULL = "AddressBookFull"
     ALREADYVERIFIED = "AlreadyVerified"
     CARTCHANGED = "CartChanged"
     CARTEMPTY = "CartEmpty"
