@@ -34,7 +34,7 @@ from chalicelib import errors, schemas, text, validation
 from chalicelib.text import EMAIL_PATTERN
 from tests.api.fuzz_regressions import REGRESSIONS, Regression
 from tests.api.test_openapi import CONTRACT
-from tests.factories import Account
+from tests.factories import Account, an_address
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 FUZZ_SETTINGS = settings(
@@ -173,6 +173,8 @@ def from_schema(
         return strings
     if kind == "integer":
         return st.integers(schema.get("minimum"), schema.get("maximum"))
+    if kind == "boolean":
+        return st.booleans()
     if kind == "number":
         step = Decimal(str(schema.get("multipleOf", "0.001")))
         low = math.ceil(Decimal(str(schema.get("minimum", -(10**9)))) / step)
@@ -313,6 +315,7 @@ class World:
     emails: list[str] = field(default_factory=list)
     product_ids: list[str] = field(default_factory=list)
     order_ids: list[str] = field(default_factory=list)
+    address_ids: list[str] = field(default_factory=list)
     cursors: list[str] = field(default_factory=list)
     revoked_tokens: list[str] = field(default_factory=list)
     aws_calls: Any = None
@@ -335,6 +338,12 @@ class World:
             reply = api.request("POST", "/orders", body, token=world.accounts[role].token)
             assert reply.status == 201, reply.body
             world.order_ids.append(reply.body["orderId"])
+        customer = world.accounts["customer"]
+        reply = api.request(
+            "POST", f"/users/{customer.user_id}/addresses", an_address(), token=customer.token
+        )
+        assert reply.status == 201, reply.body
+        world.address_ids.append(reply.body["addressId"])
         for path in ("/products?limit=1", "/orders?limit=1", "/users?limit=1"):
             reply = api.request("GET", path, token=world.accounts["admin"].token)
             assert reply.body["nextCursor"], reply.body
@@ -389,6 +398,7 @@ class World:
             ("productId", self.product_ids),
             ("orderId", self.order_ids),
             ("userId", self.user_ids),
+            ("addressId", self.address_ids),
         ):
             if isinstance(body.get(key), str) and body[key] not in pool:
                 pool.append(body[key])
@@ -500,6 +510,7 @@ def _path(draw: Callable, world: World, template: str, caller: Account | None) -
         else pooled(world.user_ids),
         "productId": pooled(world.product_ids),
         "orderId": pooled(world.order_ids),
+        "addressId": pooled(world.address_ids),
     }
     path = template
     for name, ids in known.items():
@@ -552,6 +563,9 @@ def _overrides(world: World, caller: Account | None) -> dict[str, st.SearchStrat
         "email": st.one_of(pooled(world.emails), st.emails()),
         "password": st.just(PASSWORD),
         "currentPassword": st.sampled_from([PASSWORD, "wrong-password"]),
+        # Addresses: countries whose other rules random text can meet, and one it cannot.
+        "country": st.sampled_from(["GB", "ie", "DE", "XX"]),
+        "postalCode": st.sampled_from(["10115", "SW1A 1AA", " 1011 "]),
     }
 
 
