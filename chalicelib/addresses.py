@@ -122,7 +122,7 @@ _CA_FIRST = "[ABCEGHJ-NPRSTVXY]"
 _CA_LETTER = "[ABCEGHJ-NPRSTV-Z]"
 POSTAL_CODES: dict[str, PostalRule] = {
     "US": _rule(r"(\d{5})(?:[ -]?(\d{4}))?", "12345 or 12345-6789", "-"),
-    "CA": _rule(rf"({_CA_FIRST}\d{_CA_LETTER}) ?(\d{_CA_LETTER}\d)", "A1A 1A1 (K1A 0B1)", " "),
+    "CA": _rule(rf"({_CA_FIRST}\d{_CA_LETTER}) ?(\d{_CA_LETTER}\d)", "A1A 1A1", " "),
     "NL": _rule(r"([1-9]\d{3}) ?([A-Z]{2})", "1234 AB", " "),
     "JP": _rule(r"(\d{3})-?(\d{4})", "123-4567", "-"),
     "DE": _FIVE_DIGITS,
