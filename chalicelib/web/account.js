@@ -78,3 +78,91 @@ export async function resendVerification(page) {
     page.notify(error instanceof ApiError ? error.message : String(error));
   }
 }
+
+// The address book (at most 10 addresses, one the default): list, add, delete, make default.
+// The API checks and normalises every field (docs/api.md#addresses) and words each refusal.
+const ADDRESS_FIELDS = [
+  ["name", "Name", { autocomplete: "name", required: true, maxlength: 100 }],
+  ["line1", "Address line 1", { autocomplete: "address-line1", required: true, maxlength: 200 }],
+  ["line2", "Address line 2", { autocomplete: "address-line2", maxlength: 200 }, "Optional."],
+  ["city", "City", { autocomplete: "address-level2", required: true, maxlength: 100 }],
+  ["region", "State or region", { autocomplete: "address-level1", maxlength: 100 },
+    "Required in the US, Canada and Australia, as its abbreviation (IL, ON, NSW)."],
+  ["postalCode", "Postal code", { autocomplete: "postal-code", maxlength: 20 }],
+  ["country", "Country", { autocomplete: "country", required: true, maxlength: 2, minlength: 2 },
+    "Two-letter ISO code: US, GB, DE, FR, JP, ..."],
+  ["phone", "Phone", { type: "tel", autocomplete: "tel", maxlength: 32 }, "Optional."],
+];
+
+export function addressLines(address) {
+  const place = [address.postalCode, address.city, address.region].filter(Boolean).join(" ");
+  return [address.name, address.line1, address.line2, `${place}, ${address.country}`, address.phone]
+    .filter(Boolean);
+}
+
+export async function addresses(page, token) {
+  const user = session.get();
+  if (!user) {
+    return h("section", {}, h("h1", {}, "Addresses"),
+      h("p", {}, h("a", { href: "#/signin" }, "Sign in"), " to keep your addresses."));
+  }
+  const book = `/users/${encodeURIComponent(user.userId)}/addresses`;
+  const status = h("div");
+  const list = h("ul", { class: "addresses", "aria-label": "Your addresses" });
+
+  async function act(request, notice) {
+    status.replaceChildren();
+    try {
+      await request();
+      if (notice) page.notify(notice);
+      await load();
+      return true;
+    } catch (error) {
+      status.replaceChildren(failure(error));
+      return false;
+    }
+  }
+
+  function entry(address) {
+    const label = address.line1;
+    return h("li", { class: "address card", "data-address-id": address.addressId },
+      address.isDefault ? h("span", { class: "tag" }, "Default") : null,
+      h("address", {}, addressLines(address).map((text) => h("div", {}, text))),
+      h("div", { class: "actions" },
+        address.isDefault ? null : h("button", { type: "button", class: "secondary", "aria-label": `Make ${label} the default`,
+          onclick: () => act(() => api("PUT", `${book}/${encodeURIComponent(address.addressId)}`, { isDefault: true }),
+            `${label} is now your default address.`) }, "Make default"),
+        h("button", { type: "button", class: "danger", "aria-label": `Delete ${label}`,
+          onclick: () => act(() => api("DELETE", `${book}/${encodeURIComponent(address.addressId)}`),
+            `${label} is deleted.`) }, "Delete")));
+  }
+
+  async function load() {
+    const { items } = await api("GET", book);
+    if (!page.isCurrent(token)) return;
+    list.replaceChildren(...(items.length ? items.map(entry) : [h("li", { class: "empty" }, "No addresses yet.")]));
+  }
+
+  const inputs = Object.fromEntries(ADDRESS_FIELDS.map(([name, , attrs]) => [name, h("input", { name, ...attrs })]));
+  const makeDefault = h("input", { type: "checkbox", name: "isDefault" });
+  const form = h("form", { class: "stack card-form", onsubmit: async (event) => {
+    event.preventDefault();
+    const body = {};
+    for (const [name, input] of Object.entries(inputs)) if (input.value.trim()) body[name] = input.value.trim();
+    if (makeDefault.checked) body.isDefault = true;
+    if (await act(() => api("POST", book, body), `${body.line1} is added.`)) form.reset();
+  } },
+  h("fieldset", {}, h("legend", {}, "Add an address"),
+    ADDRESS_FIELDS.map(([name, label, , hint]) => field(label, inputs[name], hint)),
+    h("label", { class: "check" }, makeDefault, " Make this my default address"),
+    h("button", { type: "submit" }, "Add address")));
+
+  try {
+    await load();
+  } catch (error) {
+    status.replaceChildren(failure(error));
+  }
+  return h("section", {}, h("h1", {}, "Addresses"),
+    h("p", { class: "hint" }, "Up to 10. The default one is first; orders can be sent to any of them."),
+    list, status, form);
+}

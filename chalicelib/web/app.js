@@ -15,6 +15,7 @@ const routes = [
   [/^#\/reset-password$/, account.resetPassword],
   [/^#\/cart$/, shop.cart],
   [/^#\/orders$/, shop.orders],
+  [/^#\/addresses$/, account.addresses],
   [/^#\/admin$/, admin.products],
   [/^#\/admin\/fulfilment$/, admin.fulfilment],
   [/^#\/admin\/users$/, admin.users],
@@ -65,6 +66,7 @@ function drawNav() {
     const count = page.cartCount ? ` (${page.cartCount})` : "";
     items.push(link("#/cart", `Cart${count}`, { "data-test": "nav-cart" }));
     items.push(link("#/orders", "My orders"));
+    items.push(link("#/addresses", "Addresses"));
     if (user.role === "admin") {
       items.push(link("#/admin", "Admin: products"));
       items.push(link("#/admin/fulfilment", "Fulfilment"));

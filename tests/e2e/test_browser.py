@@ -324,6 +324,53 @@ def test_a_customer_sees_no_admin_view(browser_page, http):
     assert page.context.cookies() == []
 
 
+def test_a_customer_keeps_an_address_book(browser_page, http, screenshot):
+    """Add (a refusal worded by the API first), make default, delete: what the API stores."""
+    buyer = http.register(name="Address Keeper")
+    page = browser_page
+    sign_in(page, buyer.email, buyer.password)
+    page.get_by_role("link", name="Addresses").click()
+    expect(page.get_by_role("heading", name="Addresses")).to_be_visible()
+    expect(page.get_by_text("No addresses yet.")).to_be_visible()
+
+    def fill(line1: str, postal_code: str) -> None:
+        page.get_by_label("Name", exact=True).fill("Address Keeper")
+        page.get_by_label("Address line 1").fill(line1)
+        page.get_by_label("City").fill("Springfield")
+        page.get_by_label("State or region").fill("il")
+        page.get_by_label("Postal code").fill(postal_code)
+        page.get_by_label("Country").fill("us")
+
+    fill("1 Main Street", "6270")
+    page.get_by_role("button", name="Add address").click()
+    expect(page.get_by_role("alert")).to_contain_text("postalCode is not a postal code of US")
+    expect(page.get_by_role("alert")).to_contain_text("field: postalCode")
+    page.get_by_label("Postal code").fill("62701")
+    page.get_by_role("button", name="Add address").click()
+    addresses = page.get_by_role("list", name="Your addresses").get_by_role("listitem")
+    expect(addresses).to_have_count(1)
+    expect(addresses.first).to_contain_text("Default")
+    expect(addresses.first).to_contain_text("62701 Springfield IL, US")
+
+    fill("2 Office Park", "62702")
+    page.get_by_label("Make this my default address").check()
+    page.get_by_role("button", name="Add address").click()
+    expect(addresses).to_have_count(2)
+    expect(addresses.first).to_contain_text("2 Office Park")  # the default comes first
+    screenshot(page, "addresses", full_page=True)
+
+    page.get_by_role("button", name="Make 1 Main Street the default").click()
+    expect(page.get_by_role("status")).to_contain_text("1 Main Street is now your default")
+    expect(addresses.first).to_contain_text("1 Main Street")
+    page.get_by_role("button", name="Delete 2 Office Park").click()
+    expect(addresses).to_have_count(1)
+
+    stored = http.get(f"/users/{buyer.user_id}/addresses", token=buyer.token).body["items"]
+    assert [(a["line1"], a["postalCode"], a["isDefault"]) for a in stored] == [
+        ("1 Main Street", "62701", True)
+    ]
+
+
 @pytest.fixture(scope="module")
 def paying_stack(stack_launcher: Any) -> Iterator[tuple[RunningStack, str]]:
     """A stack that takes payments through Stripe (localstripe), and localstripe's URL."""
