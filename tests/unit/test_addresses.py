@@ -10,20 +10,12 @@ import pytest
 from chalicelib.addresses import COUNTRIES, POSTAL_CODES, REGIONS, book_address, parse_address
 from chalicelib.errors import ValidationError
 from chalicelib.models import AddressBook, AddressEntry
-
-HOME = {
-    "name": "Ada Lovelace",
-    "line1": "1 Main Street",
-    "city": "Springfield",
-    "region": "il",
-    "postalCode": "62701",
-    "country": "us",
-}
+from tests.factories import an_address
 
 
 def address(**changes: Any) -> dict[str, Any]:
-    data = {**HOME, **changes}
-    return {name: value for name, value in data.items() if value is not None}
+    """The shared valid address, as a client might type it (lower case), with ``changes``."""
+    return an_address(**{"region": "il", "country": "us", **changes})
 
 
 def refused(data: dict[str, Any], field: str = "shippingAddress") -> ValidationError:
