@@ -180,6 +180,10 @@ _OPENAPI_DOCUMENT = {
 # document says everything the server checks (the fuzzer's configuration allows exactly these).
 _CURSOR_400 = "a well-formed cursor this API did not issue for this listing"
 _LINK_400 = "a well-formed token that is unknown, already used or expired (InvalidLink)"
+_ADDRESS_400 = (
+    "a country code ISO 3166-1 does not assign, or a region or postalCode that does not fit"
+    " the country (docs/api.md#addresses)"
+)
 BAD_REQUEST_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
     ("get", "/users"): _CURSOR_400,
     ("get", "/products"): _CURSOR_400,
@@ -191,6 +195,9 @@ BAD_REQUEST_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
     ("post", "/payments/webhook"): "a Stripe-Signature that does not verify",
     ("post", "/users/verify-email"): _LINK_400,
     ("post", "/users/reset-password"): _LINK_400,
+    ("post", "/users/{userId}/addresses"): _ADDRESS_400,
+    ("put", "/users/{userId}/addresses/{addressId}"): _ADDRESS_400
+    + "; isDefault false on the default address",
 }
 _FORMAT_400 = "a character beyond U+FFFF that a field's format refuses (its description says which)"
 # A tag per area: a path's first segment, or the area it belongs to.
