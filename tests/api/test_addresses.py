@@ -70,6 +70,20 @@ def test_the_first_address_is_the_default_and_is_stored_normalised(api, customer
     assert aws_calls.dynamodb() == ["BatchGetItem"]
 
 
+def test_a_change_or_a_deletion_is_one_read_and_one_transaction(api, customer, aws_calls):
+    home = api.add_address(customer)
+    where = path(customer, home["addressId"])
+    aws_calls.clear()
+    assert api.put(where, {"city": "Chicago"}, token=customer.token).status == 200
+    assert aws_calls.dynamodb() == ["BatchGetItem", "TransactWriteItems"]
+    aws_calls.clear()
+    assert api.delete(where, token=customer.token).status == 204
+    assert aws_calls.dynamodb() == ["BatchGetItem", "TransactWriteItems"]
+    aws_calls.clear()
+    assert_error(api.delete(where, token=customer.token), 404)
+    assert aws_calls.dynamodb() == ["BatchGetItem"]  # nothing to write
+
+
 def test_an_empty_book_lists_nothing(api, customer):
     assert listed(api, customer) == []
 
