@@ -112,9 +112,12 @@ def parse(value: Any, field: str, *, maximum: Decimal = MAX_AMOUNT) -> Decimal:
     elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         parsed = Decimal(value)  # the deprecated JSON number form (docs/api.md#money)
         metric("LegacyMoneyInput")
-        if parsed.is_finite() and abs(parsed) > maximum:
-            pass  # refused below, before quantize() could overflow the context's precision
-        elif not parsed.is_finite() or parsed != parsed.quantize(QUANTUM, rounding=ROUND_HALF_EVEN):
+        # copy_abs and comparisons never round, so 1e999999999999 cannot overflow here;
+        # a too large amount is refused below, before quantize() could.
+        if not parsed.is_finite() or (
+            parsed.copy_abs() <= maximum
+            and parsed != parsed.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
+        ):
             raise ValidationError(f"{field} must have at most {EXPONENT} decimals", field=field)
     else:
         raise ValidationError(f"{field} must be a decimal string, like '19.99'", field=field)

@@ -340,6 +340,19 @@ def test_a_string_that_is_not_an_amount_names_the_field(value):
     assert error.details == {"field": "price"}
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (Decimal("1e999999999999"), "price must be at most 1000000.00"),
+        (Decimal("-1e999999999999"), "price must not be negative"),
+        (Decimal("1e-999999999999"), "price must have at most 2 decimals"),
+    ],
+)
+def test_an_extreme_exponent_is_a_400_not_an_overflow(value, message):
+    # Found by the fuzz regressions: abs() of 1e999999999999 overflows the decimal context.
+    assert rejected(money.parse, value, "price").message == message
+
+
 def test_money_does_not_round_a_float_artefact_into_place():
     # Decimal(0.1) is 0.1000000000000000055...; parse must refuse it rather than round it.
     rejected(money.parse, Decimal.from_float(0.1), "price")
