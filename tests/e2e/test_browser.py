@@ -31,14 +31,14 @@ VIEWPORT = {"width": 1280, "height": 800}
 CONFIRMATION_TIMEOUT_MS = 30_000
 
 CATALOGUE = [
-    {"name": "Ceramic mug", "category": "kitchen", "price": 9, "stock": 30,
+    {"name": "Ceramic mug", "category": "kitchen", "price": "9", "stock": 30,
      "description": "Stoneware, 350 ml. Dishwasher safe."},
-    {"name": "Chef's knife", "category": "kitchen", "price": 54.5, "stock": 5,
+    {"name": "Chef's knife", "category": "kitchen", "price": "54.5", "stock": 5,
      "description": "20 cm blade, forged steel."},
-    {"name": "Cast iron pan", "category": "kitchen", "price": 39.9, "stock": 12},
-    {"name": "Field guide to birds", "category": "books", "price": 24.95, "stock": 8},
-    {"name": "Pocket notebook", "category": "stationery", "price": 4.2, "stock": 120},
-    {"name": "Desk lamp", "category": "home", "price": 31, "stock": 0},
+    {"name": "Cast iron pan", "category": "kitchen", "price": "39.9", "stock": 12},
+    {"name": "Field guide to birds", "category": "books", "price": "24.95", "stock": 8},
+    {"name": "Pocket notebook", "category": "stationery", "price": "4.2", "stock": 120},
+    {"name": "Desk lamp", "category": "home", "price": "31", "stock": 0},
 ]  # fmt: skip
 
 
@@ -281,7 +281,7 @@ def test_an_admin_manages_products_ships_and_delivers_an_order_and_lists_users(
 def test_a_price_change_before_checkout_is_shown_and_nothing_is_ordered(browser_page, http, stack):
     """Issue #23 item 5: the page sends the total it shows; a changed price is a 409 it shows."""
     admin = http.login(stack.admin_email, stack.admin_password)
-    lamp = http.create_product(admin, name="Reading lamp", category="home", price=20, stock=5)
+    lamp = http.create_product(admin, name="Reading lamp", category="home", price="20", stock=5)
     buyer = http.register(name="Price Watcher")
     page = browser_page
     sign_in(page, buyer.email, buyer.password)
@@ -293,7 +293,7 @@ def test_a_price_change_before_checkout_is_shown_and_nothing_is_ordered(browser_
     expect(page.get_by_role("link", name="Cart (1)")).to_be_visible()
     page.get_by_role("link", name="Cart (1)").click()
     expect(page.locator("td.total")).to_have_text("20.00")
-    changed = http.put(f"/products/{lamp['productId']}", {"price": 999999}, token=admin.token)
+    changed = http.put(f"/products/{lamp['productId']}", {"price": "999999"}, token=admin.token)
     assert changed.status == 200, changed.body
 
     page.get_by_role("button", name="Check out").click()
@@ -350,7 +350,7 @@ def test_a_buyer_pays_from_the_page_with_a_test_card_and_sees_the_order_confirme
     stack, stripe_url = paying_stack
     http = stack.client()
     admin = http.login(stack.admin_email, stack.admin_password)
-    lamp = http.create_product(admin, name="Reading lamp", category="home", price=31, stock=3)
+    lamp = http.create_product(admin, name="Reading lamp", category="home", price="31", stock=3)
     buyer = http.register(name="Pat Payer")
 
     with open_page(chromium, stack.url) as page:
@@ -387,7 +387,7 @@ def test_a_declined_test_card_cancels_the_order_and_gives_the_stock_back(chromiu
     stack, _ = paying_stack
     http = stack.client()
     admin = http.login(stack.admin_email, stack.admin_password)
-    gloves = http.create_product(admin, name="Garden gloves", category="home", price=12, stock=2)
+    gloves = http.create_product(admin, name="Garden gloves", category="home", price="12", stock=2)
     buyer = http.register(name="Dee Clined")
 
     with open_page(chromium, stack.url) as page:

@@ -69,7 +69,8 @@ def test_the_shop_flow_through_the_generated_client_only(stack: RunningStack):
     admin = _signed_in(stack, stack.admin_email, stack.admin_password)
 
     product = create_product.sync(
-        client=admin, body=ProductCreate(name=f"Lamp {uuid.uuid4().hex[:8]}", price=12.5, stock=10)
+        client=admin,
+        body=ProductCreate(name=f"Lamp {uuid.uuid4().hex[:8]}", price="12.5", stock=10),
     )
     assert isinstance(product, Product), product
 

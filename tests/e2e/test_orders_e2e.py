@@ -46,8 +46,8 @@ def wait_for_status(http, token: str, order_id: str, wanted: str) -> dict[str, A
 
 
 def test_an_order_is_priced_from_the_catalogue_and_confirmed(http, admin, buyer, new_product):
-    kettle = new_product(stock=4, price=19.99, name="Kettle")
-    mug = new_product(stock=9, price=4.5, name="Mug")
+    kettle = new_product(stock=4, price="19.99", name="Kettle")
+    mug = new_product(stock=9, price="4.5", name="Mug")
 
     status, order = http.post("/orders", order_body((kettle, 2), (mug, 1)), token=buyer["token"])
 
@@ -81,7 +81,7 @@ def test_an_order_is_priced_from_the_catalogue_and_confirmed(http, admin, buyer,
     }
     # The order keeps the name and price it was placed at.
     status, _ = http.put(
-        f"/products/{kettle['productId']}", {"name": "Kettle v2", "price": 25}, token=admin
+        f"/products/{kettle['productId']}", {"name": "Kettle v2", "price": "25"}, token=admin
     )
     assert status == 200
     assert http.get(f"/orders/{order['orderId']}", token=buyer["token"]) == (200, confirmed)
@@ -180,9 +180,9 @@ def test_a_replay_after_a_cancel_answers_with_the_cancelled_order(http, buyer, n
 
 def test_a_stale_expected_total_is_a_409_with_the_new_total(http, admin, buyer, new_product):
     """Issue #23 item 5, over HTTP: POST /orders and cart checkout refuse a changed total."""
-    product = new_product(stock=5, price=20)
+    product = new_product(stock=5, price="20")
     path = f"/products/{product['productId']}"
-    assert http.put(path, {"price": 999999}, token=admin)[0] == 200
+    assert http.put(path, {"price": "999999"}, token=admin)[0] == 200
     body = {**order_body((product, 2)), "expectedTotal": 40}
 
     status, error = http.post("/orders", body, token=buyer["token"])

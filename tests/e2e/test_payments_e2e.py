@@ -66,7 +66,7 @@ def admin_token(shop: ShopClient, pay_stack) -> str:
 def product(shop: ShopClient, admin_token: str) -> Callable[[int], dict[str, Any]]:
     def create(stock: int) -> dict[str, Any]:
         reply = shop.post(
-            "/products", {"name": "Ticket", "price": 12.5, "stock": stock}, token=admin_token
+            "/products", {"name": "Ticket", "price": "12.5", "stock": stock}, token=admin_token
         )
         assert reply.status == 201, reply.body
         return dict(reply.body)
@@ -348,13 +348,14 @@ def test_the_buyer_is_emailed_when_paid_declined_or_expired(pay_stack, shop, str
     [expired_email] = received[unpaid["orderId"]]  # none said "confirmed" at placement
     assert (
         paid_email["subject"]
-        == f"Your payment for order {paid['orderId'][:8]}… was received — $12.50"
+        == f"Your payment for order {paid['orderId'][:8]}… was received — 12.50 USD"
     )
     assert "We received your payment" in paid_email["text"]
     assert (
-        declined_email["subject"] == f"Your order {declined['orderId'][:8]}… is cancelled — $12.50"
+        declined_email["subject"]
+        == f"Your order {declined['orderId'][:8]}… is cancelled — 12.50 USD"
     )
-    assert expired_email["subject"] == f"Your order {unpaid['orderId'][:8]}… expired — $12.50"
+    assert expired_email["subject"] == f"Your order {unpaid['orderId'][:8]}… expired — 12.50 USD"
     assert "not paid in time" in expired_email["text"]
     for email in (paid_email, declined_email, expired_email):
         assert email["text"].startswith("Hello,\n")  # never the name the buyer typed
