@@ -48,7 +48,6 @@ MAX_AMOUNT = Decimal(1_000_000)
 # How many digits any amount may have before its decimal point, totals included (an order of
 # 25 lines of 1000 items at MAX_AMOUNT has 11): what AMOUNT_PATTERN accepts.
 _MAX_WHOLE_DIGITS = 12
-MAX_TOTAL = Decimal(10**_MAX_WHOLE_DIGITS - 1)
 
 
 def _stage_currency() -> str:
@@ -65,6 +64,8 @@ CURRENCY = _stage_currency()
 EXPONENT = CURRENCY_EXPONENTS[CURRENCY]
 QUANTUM = Decimal(1).scaleb(-EXPONENT)  # 0.01 for USD, 1 for JPY
 ZERO = Decimal(0).quantize(QUANTUM)
+# The largest amount AMOUNT_PATTERN spells (999999999999.99): what a total may be.
+MAX_TOTAL = Decimal(10**_MAX_WHOLE_DIGITS) - QUANTUM
 
 # A non-negative amount as the API spells it: digits, then (if the currency has minor units)
 # a point and 1 to EXPONENT digits. Responses always give exactly EXPONENT digits.

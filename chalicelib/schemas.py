@@ -63,6 +63,7 @@ def amount_input(maximum: int | Decimal) -> dict[str, Any]:
     legacy = {
         "type": "number",
         "minimum": 0,
+        # Whole units: a JSON number spells no exact 999999999999.99 (the string does).
         "maximum": int(maximum),
         "deprecated": True,
         "description": _LEGACY_NUMBER,
