@@ -102,6 +102,17 @@ def test_real_answers_conform_to_their_documented_schemas(api, admin, customer, 
     )
 
 
+def test_a_price_changed_answer_conforms_and_names_the_currency(api, admin, customer, document):
+    product = api.create_product(admin, price="0.07", stock=5)
+    reply = api.order(customer, line(product, 3), expectedTotal="0.20")
+
+    assert reply.status == 409, reply.body
+    assert (reply.body["code"], reply.body["total"]) == ("PriceChanged", "0.21")
+    assert reply.body["error"] == "the total is now 0.21 USD, not 0.20 USD"
+    schema = response_schema(document, "/orders", "post", 409)
+    assert [e.message for e in validator(document, schema).iter_errors(reply.body)] == []
+
+
 @pytest.mark.parametrize("amount", AMOUNTS)
 def test_a_legacy_number_still_creates_the_exact_price_and_is_counted(api, admin, capsys, amount):
     capsys.readouterr()
