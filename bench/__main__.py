@@ -188,7 +188,7 @@ def in_process(
                 shop.call(
                     "POST",
                     "/products",
-                    {"name": f"P{i}", "price": 1.5, "stock": 1_000_000},
+                    {"name": f"P{i}", "price": "1.50", "stock": 1_000_000},
                     admin,
                     expect=201,
                 )["productId"]
@@ -541,7 +541,7 @@ def local_stack_throughput(requests: int = 400, workers: int = 8) -> tuple[float
         )
         admin = login["token"]
         _, product = call(
-            "POST", "/products", {"name": "Bench", "price": 2, "stock": 1_000_000}, admin
+            "POST", "/products", {"name": "Bench", "price": "2", "stock": 1_000_000}, admin
         )
         call(
             "POST",

@@ -108,7 +108,7 @@ def main() -> None:
             _, login = shop.call("POST", "/users/login", credentials)
             admin, admin_id = login["token"], login["userId"]
             _, product = shop.call(
-                "POST", "/products", {"name": "P", "price": 1.5, "stock": 1_000_000}, admin
+                "POST", "/products", {"name": "P", "price": "1.50", "stock": 1_000_000}, admin
             )
             product_id = product["productId"]
             order_body = {"items": [{"productId": product_id, "quantity": 1}]}

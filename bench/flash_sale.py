@@ -120,7 +120,8 @@ def flash_sale(
     stock: int,
 ) -> SaleResult:
     """Release every buyer at once on a fresh product; count the outcomes."""
-    reply = shop.post("/products", {"name": "Flash", "price": 5, "stock": stock}, token=admin_token)
+    body = {"name": "Flash", "price": "5", "stock": stock}
+    reply = shop.post("/products", body, token=admin_token)
     assert reply.status == 201, reply.body
     product_id = reply.body["productId"]
     order = {"items": [{"productId": product_id, "quantity": 1}]}

@@ -24,10 +24,9 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
-from chalicelib import transactions
+from chalicelib import money, transactions
 from chalicelib.auth import Principal
 from chalicelib.clock import now_iso
-from chalicelib.encoding import json_number
 from chalicelib.errors import (
     CartChanged,
     CartEmpty,
@@ -80,7 +79,12 @@ def cart_view(
     """The cart priced from the catalogue; reads the products unless given."""
     quantities = _quantities(cart)
     if not quantities or cart is None:
-        return {"items": [], "total": 0, "updatedAt": None}
+        return {
+            "items": [],
+            "total": money.text(0),
+            "currency": money.CURRENCY,
+            "updatedAt": None,
+        }
     if products is None:
         products = {p.product_id: p for p in Product.batch_get(list(quantities))}
     items: list[dict[str, Any]] = []
@@ -105,13 +109,18 @@ def cart_view(
             {
                 "productId": product_id,
                 "name": product.name,
-                "unitPrice": json_number(product.price),
+                "unitPrice": money.text(product.price),
                 "quantity": quantity,
-                "lineTotal": json_number(line_total),
+                "lineTotal": money.text(line_total),
                 "available": int(product.stock) >= quantity,
             }
         )
-    return {"items": items, "total": json_number(total), "updatedAt": cart.updated_at}
+    return {
+        "items": items,
+        "total": money.text(total),
+        "currency": money.CURRENCY,
+        "updatedAt": cart.updated_at,
+    }
 
 
 def get_cart(cart: CartRecord | None) -> dict[str, Any]:
@@ -213,7 +222,7 @@ def checkout(
     caller: Principal,
     cart: CartRecord | None,
     key: str | None,
-    expected_total: Decimal | int | None = None,
+    expected_total: Any = None,
 ) -> tuple[dict[str, Any], bool]:
     """The order (as ``POST /orders`` answers) and whether it was created now.
 
@@ -226,7 +235,11 @@ def checkout(
         caller.user_id,
         lines,
         idempotency(CART_ROUTE, caller.user_id, key, lines),
-        expected_total=Decimal(expected_total) if expected_total is not None else None,
+        expected_total=(
+            None
+            if expected_total is None
+            else money.parse(expected_total, "expectedTotal", maximum=money.MAX_TOTAL)
+        ),
         replay_any_body=not lines,
     )
     if cart is None or not lines:

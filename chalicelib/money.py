@@ -19,9 +19,11 @@ from typing import Any
 
 from chalicelib.config import get_settings
 from chalicelib.errors import ValidationError
+from chalicelib.observability import metric
 
 # ISO 4217 minor units of the currencies a stage may use. Only currencies whose exponent the
-# payment provider (Stripe) also uses: not ISK or HUF, which Stripe counts differently.
+# payment provider (Stripe) also uses (not ISK or HUF, which Stripe counts differently) and
+# whose smallest charge Stripe documents (chalicelib/payments.py MIN_CHARGE; not KRW).
 CURRENCY_EXPONENTS: dict[str, int] = {
     "AUD": 2,
     "CAD": 2,
@@ -32,7 +34,6 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     "GBP": 2,
     "HKD": 2,
     "JPY": 0,
-    "KRW": 0,
     "MXN": 2,
     "NOK": 2,
     "NZD": 2,
@@ -42,10 +43,11 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     "USD": 2,
 }
 
-# The largest amount any money field holds (a price, a line, a total): 1,000,000 units.
+# The largest amount a client sets (a price): 1,000,000 units.
 MAX_AMOUNT = Decimal(1_000_000)
-# How many digits an amount may have before its decimal point (MAX_AMOUNT has 7).
-_MAX_WHOLE_DIGITS = len(str(int(MAX_AMOUNT)))
+# How many digits any amount may have before its decimal point, totals included (an order of
+# 25 lines of 1000 items at MAX_AMOUNT has 11): what AMOUNT_PATTERN accepts.
+_MAX_WHOLE_DIGITS = 12
 
 
 def _stage_currency() -> str:
@@ -62,6 +64,8 @@ CURRENCY = _stage_currency()
 EXPONENT = CURRENCY_EXPONENTS[CURRENCY]
 QUANTUM = Decimal(1).scaleb(-EXPONENT)  # 0.01 for USD, 1 for JPY
 ZERO = Decimal(0).quantize(QUANTUM)
+# The largest amount AMOUNT_PATTERN spells (999999999999.99): what a total may be.
+MAX_TOTAL = Decimal(10**_MAX_WHOLE_DIGITS) - QUANTUM
 
 # A non-negative amount as the API spells it: digits, then (if the currency has minor units)
 # a point and 1 to EXPONENT digits. Responses always give exactly EXPONENT digits.
@@ -95,8 +99,9 @@ def minor_units(value: Decimal | int) -> int:
 
 def parse(value: Any, field: str, *, maximum: Decimal = MAX_AMOUNT) -> Decimal:
     """An amount from a request: a decimal string (``"19.99"``) or, for one release, the old
-    JSON number (``19.99``). More decimals than the currency has, a sign, an exponent or
-    anything over ``maximum`` is a 400 naming ``field``; nothing is ever rounded."""
+    JSON number (``19.99``, counted as ``LegacyMoneyInput``). More decimals than the
+    currency has, a sign, an exponent or anything over ``maximum`` is a 400 naming
+    ``field``; nothing is ever rounded."""
     if isinstance(value, str):
         if not _AMOUNT.fullmatch(value):
             raise ValidationError(
@@ -106,8 +111,14 @@ def parse(value: Any, field: str, *, maximum: Decimal = MAX_AMOUNT) -> Decimal:
             )
         parsed = Decimal(value)
     elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        parsed = Decimal(value)  # the deprecated JSON number form
-        if not parsed.is_finite() or parsed != parsed.quantize(QUANTUM, rounding=ROUND_HALF_EVEN):
+        parsed = Decimal(value)  # the deprecated JSON number form (docs/api.md#money)
+        metric("LegacyMoneyInput")
+        # copy_abs and comparisons never round, so 1e999999999999 cannot overflow here;
+        # a too large amount is refused below, before quantize() could.
+        if not parsed.is_finite() or (
+            parsed.copy_abs() <= maximum
+            and parsed != parsed.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
+        ):
             raise ValidationError(f"{field} must have at most {EXPONENT} decimals", field=field)
     else:
         raise ValidationError(f"{field} must be a decimal string, like '19.99'", field=field)

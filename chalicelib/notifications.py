@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.money import display
 from chalicelib.order_lifecycle import (
     ORDER_CANCELLED,
     ORDER_DELIVERED,
@@ -91,7 +92,8 @@ _LABEL_WIDTH = 2 + max(len(w.time_label) for w in _WORDING.values())
 
 
 def money(amount: Any) -> str:
-    return f"${Decimal(str(amount)):,.2f}"
+    """An amount of an order view (``"34.00"``) as people read it: ``"34.00 USD"``."""
+    return display(Decimal(str(amount)))
 
 
 def short_id(order_id: str) -> str:

@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from chalicelib import money
 from chalicelib.errors import ERRORS, AppError, meaning
 from chalicelib.pagination import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.schemas import (
@@ -184,12 +185,25 @@ _ADDRESS_400 = (
     "a country code ISO 3166-1 does not assign, or a region or postalCode that does not fit"
     " the country (docs/api.md#addresses)"
 )
+# money.parse: what JSON Schema cannot say without multipleOf (docs/api.md#money).
+_PRICE_400 = (
+    f"a price over {money.text(money.MAX_AMOUNT)}, or given as a (deprecated) number with more"
+    f" than {money.EXPONENT} decimals"
+)
+_EXPECTED_TOTAL_400 = (
+    f"an expectedTotal given as a (deprecated) number with more than {money.EXPONENT} decimals"
+)
 BAD_REQUEST_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
     ("get", "/users"): _CURSOR_400,
     ("get", "/products"): _CURSOR_400,
     ("get", "/orders"): _CURSOR_400,
     ("post", "/orders"): "an unknown productId (listed in productIds) or buyer userId; more"
-    " than 1000 of one product across lines; an Idempotency-Key with unprintable characters",
+    " than 1000 of one product across lines; an Idempotency-Key with unprintable characters; "
+    + _EXPECTED_TOTAL_400,
+    ("post", "/cart/checkout"): "an Idempotency-Key with unprintable characters; "
+    + _EXPECTED_TOTAL_400,
+    ("post", "/products"): _PRICE_400,
+    ("put", "/products/{productId}"): _PRICE_400,
     ("put", "/users/{userId}"): "password without currentPassword when changing your own;"
     " currentPassword without password",
     ("post", "/payments/webhook"): "a Stripe-Signature that does not verify",

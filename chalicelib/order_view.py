@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.encoding import json_number
+from chalicelib import money
 from chalicelib.order_lifecycle import AWAITING_PAYMENT
 from chalicelib.payments import browser_fields
 
@@ -26,12 +26,13 @@ def order_view(order: Order) -> dict[str, Any]:
                 "productId": line.product_id,
                 "name": line.name,
                 "quantity": int(line.quantity),
-                "unitPrice": json_number(line.unit_price),
-                "lineTotal": json_number(line.line_total),
+                "unitPrice": money.text(line.unit_price),
+                "lineTotal": money.text(line.line_total),
             }
             for line in order.items
         ],
-        "total": json_number(order.total),
+        "total": money.text(order.total),
+        "currency": money.CURRENCY,
         "createdAt": order.created_at,
     }
     if order.updated_at:

@@ -25,11 +25,10 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from chalicelib import payments, transactions
+from chalicelib import money, payments, transactions
 from chalicelib.auth import Principal
 from chalicelib.clock import iso_z, now_iso
 from chalicelib.config import get_settings
-from chalicelib.encoding import json_default, json_number
 from chalicelib.errors import (
     Forbidden,
     IdempotencyMismatch,
@@ -195,7 +194,11 @@ def place_order(
         owner,
         lines,
         idempotency(ORDERS_ROUTE, owner, key, lines),
-        expected_total=Decimal(expected) if expected is not None else None,
+        expected_total=(
+            None
+            if expected is None
+            else money.parse(expected, "expectedTotal", maximum=money.MAX_TOTAL)
+        ),
     )
     return place(request)
 
@@ -258,9 +261,9 @@ def commit_order(
     order = _new_order(request.owner, request.lines, products)
     if request.expected_total is not None and request.expected_total != order.total:
         raise PriceChanged(
-            f"the total is now {json_number(order.total)}, "
-            f"not {json_number(request.expected_total)}",
-            total=json_number(order.total),
+            f"the total is now {money.display(order.total)}, "
+            f"not {money.display(request.expected_total)}",
+            total=money.text(order.total),
         )
     provider = payments.provider()
     if provider is not None:
@@ -277,7 +280,7 @@ def commit_order(
             request.idempotency.key,
             request_hash=request.idempotency.request_hash,
             target_order_id=order.order_id,
-            response=json.dumps(view, default=json_default),
+            response=json.dumps(view),
         )
 
     def build(tx: Transaction) -> None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
-from chalicelib import payments
+from chalicelib import money, payments
 from chalicelib.clock import iso_z
 from chalicelib.errors import NotFound, ValidationError, is_transient
 from chalicelib.models import AWAITING_PAYMENT_KEY, Order
@@ -102,8 +102,8 @@ def _paid_wrong_amount(order: Order, event: payments.WebhookEvent) -> str:
         order.order_id,
         event.amount_received,
         event.currency,
-        payments.minor_units(order.total),
-        payments.CURRENCY,
+        money.minor_units(order.total),
+        payments.stripe_currency(),
     )
     metric("PaymentAmountMismatches")
     refunded = refund_quietly(order, "amount or currency mismatch")

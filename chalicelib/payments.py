@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
+from chalicelib import money
 from chalicelib.config import get_settings
 from chalicelib.errors import ServiceBusy, ValidationError
 
@@ -29,7 +30,6 @@ logger = logging.getLogger(__name__)
 NONE = "none"
 STRIPE = "stripe"
 PROVIDERS = (NONE, STRIPE)
-CURRENCY = "usd"
 # Where browsers (Stripe.js, or our page's test payment) reach Stripe's API.
 STRIPE_PUBLIC_API = "https://api.stripe.com"
 # A Lambda request has 29 s; Stripe's SDK would wait 80 s by default.
@@ -38,11 +38,30 @@ STRIPE_NETWORK_RETRIES = 2
 # A signed event older than this is refused (a replay); Stripe's own default.
 WEBHOOK_TOLERANCE_SECONDS = 300
 
-# The smallest and largest charge Stripe accepts in CURRENCY (USD): a total outside them
-# is refused before anything is written (docs/payments.md#totals-the-provider-refuses).
-# A zero total is below the minimum, so it is refused too: nothing is given away unpaid.
-MIN_CHARGE = Decimal("0.50")
-MAX_CHARGE = Decimal("999999.99")
+# The smallest charge Stripe accepts, per currency (docs.stripe.com/currencies, "Minimum
+# and maximum charge amounts"), and the largest in any currency: eight digits of minor
+# units. A total outside them is refused before anything is written
+# (docs/payments.md#totals-the-provider-refuses). A zero total is below the minimum, so it
+# is refused too: nothing is given away unpaid. Every currency money.py allows is here.
+MIN_CHARGE: dict[str, Decimal] = {
+    "AUD": Decimal("0.50"),
+    "CAD": Decimal("0.50"),
+    "CHF": Decimal("0.50"),
+    "CZK": Decimal("15.00"),
+    "DKK": Decimal("2.50"),
+    "EUR": Decimal("0.50"),
+    "GBP": Decimal("0.30"),
+    "HKD": Decimal("4.00"),
+    "JPY": Decimal("50"),
+    "MXN": Decimal("10.00"),
+    "NOK": Decimal("3.00"),
+    "NZD": Decimal("0.50"),
+    "PLN": Decimal("2.00"),
+    "SEK": Decimal("3.00"),
+    "SGD": Decimal("0.50"),
+    "USD": Decimal("0.50"),
+}
+MAX_CHARGE_MINOR_UNITS = 99_999_999
 
 # The webhook events that move an order; every other type is acknowledged and ignored.
 PAYMENT_SUCCEEDED = "payment_intent.succeeded"
@@ -110,23 +129,24 @@ def browser_fields() -> dict[str, str]:
     return {"publishableKey": settings.stripe_publishable_key, "apiBase": base}
 
 
-def minor_units(amount: Decimal) -> int:
-    """Cents: money is kept with at most two decimals."""
-    return int((amount * 100).to_integral_value())
+def stripe_currency() -> str:
+    """The stage's currency as Stripe spells it (lower case)."""
+    return money.CURRENCY.lower()
 
 
 def check_chargeable(total: Decimal) -> None:
     """A 400 naming the limit when the provider would refuse to charge ``total``."""
-    currency = CURRENCY.upper()
-    if total < MIN_CHARGE:
+    smallest = MIN_CHARGE[money.CURRENCY]
+    largest = Decimal(MAX_CHARGE_MINOR_UNITS).scaleb(-money.EXPONENT)
+    if total < smallest:
         raise ValidationError(
-            f"the order total {total:.2f} {currency} is below {MIN_CHARGE} {currency},"
+            f"the order total {money.display(total)} is below {money.display(smallest)},"
             " the smallest amount the payment provider charges",
             field="total",
         )
-    if total > MAX_CHARGE:
+    if money.minor_units(total) > MAX_CHARGE_MINOR_UNITS:
         raise ValidationError(
-            f"the order total {total:.2f} {currency} is above {MAX_CHARGE:,} {currency},"
+            f"the order total {money.display(total)} is above {money.display(largest)},"
             " the largest amount the payment provider charges; split the order",
             field="total",
         )
@@ -134,7 +154,7 @@ def check_chargeable(total: Decimal) -> None:
 
 def paid_in_full(event: WebhookEvent, total: Decimal) -> bool:
     """Whether the provider collected exactly ``total`` in our currency (no amount: no)."""
-    return event.amount_received == minor_units(total) and event.currency == CURRENCY
+    return event.amount_received == money.minor_units(total) and event.currency == stripe_currency()
 
 
 class StripeProvider:
@@ -173,8 +193,8 @@ class StripeProvider:
             "create",
             lambda: self._client.v1.payment_intents.create(
                 params={
-                    "amount": minor_units(amount),
-                    "currency": CURRENCY,
+                    "amount": money.minor_units(amount),
+                    "currency": stripe_currency(),
                     "metadata": {"orderId": order_id, "userId": user_id},
                 },
                 # A resent request (ours or the SDK's) finds the same intent.

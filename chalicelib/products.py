@@ -17,9 +17,8 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from chalicelib import transactions
+from chalicelib import money, transactions
 from chalicelib.clock import now_iso
-from chalicelib.encoding import json_number
 from chalicelib.errors import ConcurrentUpdate, NotFound, ValidationError
 from chalicelib.models import (
     CATALOGUE_PARTITION,
@@ -33,7 +32,6 @@ from chalicelib.pagination import paginate
 from chalicelib.schemas import CATEGORY_PATTERN, MAX_SEARCH_LENGTH, is_id
 from chalicelib.text import echo
 from chalicelib.transactions import Transaction
-from chalicelib.validation import money
 
 _CATEGORY_RE = re.compile(CATEGORY_PATTERN)
 _MAX_ATTEMPTS = 3  # reads of a product being edited concurrently, before a 409
@@ -46,7 +44,8 @@ def product_view(product: Product) -> dict[str, Any]:
         "productId": product.product_id,
         "name": product.name,
         "category": product.category_or_default,
-        "price": json_number(product.price),
+        "price": money.text(product.price),
+        "currency": money.CURRENCY,
         "stock": int(product.stock),
         "version": int(product.version),
         "createdAt": product.created_at,
@@ -90,7 +89,7 @@ def create_product(data: dict[str, Any]) -> dict[str, Any]:
         catalogue=CATALOGUE_PARTITION,
         name_key=name_key(data["name"]),
         description=data.get("description"),
-        price=money(data["price"], "price"),
+        price=money.parse(data["price"], "price"),
         stock=data.get("stock", 0),
         created_at=now_iso(),
     )
@@ -206,8 +205,9 @@ def update_product(product_id: str, data: dict[str, Any]) -> dict[str, Any]:
     ]
     if "name" in data:
         actions.append(Product.name.set(data["name"]))
-    if "price" in data:
-        actions.append(Product.price.set(money(data["price"], "price")))
+    price = money.parse(data["price"], "price") if "price" in data else None
+    if price is not None:
+        actions.append(Product.price.set(price))
     if "description" in data:
         actions.append(Product.description.set(data["description"]))
     if "stock" in data:
@@ -233,8 +233,8 @@ def update_product(product_id: str, data: dict[str, Any]) -> dict[str, Any]:
     for field in ("name", "description", "stock"):
         if field in data:
             setattr(product, field, data[field])
-    if "price" in data:
-        product.price = money(data["price"], "price")
+    if price is not None:
+        product.price = price
     return product_view(product)
 
 

@@ -36,7 +36,6 @@ from typing import Any
 from chalicelib.aws import client
 from chalicelib.clock import iso_z
 from chalicelib.config import get_settings
-from chalicelib.encoding import json_default
 from chalicelib.errors import is_transient
 from chalicelib.models import IDEMPOTENCY_PREFIX, Order
 from chalicelib.notifications import staff_email
@@ -54,7 +53,7 @@ SWEEP_BATCH = 100  # events per page of the backlog
 SWEEP_MARGIN_MS = 1_000
 SWEEP_COUNT_CAP = 1_000_000  # the count of what is left stops here ("at least")
 PUBLISH_BATCH = 10  # SNS PublishBatch's limit on entries per call
-EVENT_FIELDS = ("orderId", "userId", "total", "items", "createdAt")
+EVENT_FIELDS = ("orderId", "userId", "total", "currency", "items", "createdAt")
 # Stream record event names (REMOVE, e.g. an idempotency record's TTL expiry, announces nothing).
 _WRITES = ("INSERT", "MODIFY")
 
@@ -78,7 +77,7 @@ def sns_message(event_type: str, order: Order) -> tuple[str, str]:
     :func:`event_message`; ``email`` is the readable form. The subject is SNS's for
     every protocol; only email shows it, the others carry it beside the message.
     """
-    default = json.dumps(event_message(event_type, order), default=json_default)
+    default = json.dumps(event_message(event_type, order))
     readable = staff_email(event_type, order_view(order))
     return json.dumps({"default": default, "email": readable.text}), readable.subject
 

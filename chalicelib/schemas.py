@@ -6,9 +6,10 @@ These dictionaries are the single source for request validation
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from chalicelib.money import AMOUNT_PATTERN, CURRENCY, EXPONENT
+from chalicelib.money import AMOUNT_PATTERN, CURRENCY, EXPONENT, MAX_AMOUNT, MAX_TOTAL
 from chalicelib.order_lifecycle import ORDER_STATUSES
 from chalicelib.roles import ROLES
 from chalicelib.text import (
@@ -21,7 +22,6 @@ from chalicelib.text import (
 )
 
 MAX_ID_LENGTH = 64  # product, user and order ids; longer ones cannot exist
-MAX_MONEY = 1_000_000
 MAX_STOCK = 1_000_000
 MAX_ORDER_LINES = 25
 MAX_QUANTITY = 1000
@@ -36,9 +36,7 @@ CATEGORY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 _PLAIN = {"pattern": PLAIN_PATTERN, "format": PRINTABLE_FORMAT, "description": FORMAT_NOTE}
 _NAME_TEXT = {"pattern": NAME_PATTERN, "format": PRINTABLE_FORMAT, "description": FORMAT_NOTE}
 _NAME = {"type": "string", "minLength": 1, "maxLength": 200, **_NAME_TEXT}
-_PRICE = {"type": "number", "minimum": 0, "maximum": MAX_MONEY, "multipleOf": 0.01}
-# An amount of money on the wire, in requests and responses
-# (chalicelib/money.py, docs/api.md#money).
+# An amount of money on the wire, in requests and responses (chalicelib/money.py, docs/api.md).
 AMOUNT = {
     "type": "string",
     "pattern": AMOUNT_PATTERN,
@@ -47,6 +45,34 @@ AMOUNT = {
     f" exactly {EXPONENT})",
     "examples": ["19.99" if EXPONENT == 2 else "1999"],
 }
+# The ISO 4217 code every amount of a response is in (the stage's CURRENCY setting).
+CURRENCY_CODE = {
+    "type": "string",
+    "pattern": "^[A-Z]{3}$",
+    "description": "ISO 4217 code of every amount in this object (the stage's currency)",
+    "examples": [CURRENCY],
+}
+_LEGACY_NUMBER = (
+    "Deprecated: the JSON number form of this amount, accepted for one release and removed"
+    " in the first release after 2027-01 (docs/api.md#money). Send the decimal string."
+)
+
+
+def amount_input(maximum: int | Decimal) -> dict[str, Any]:
+    """A money field that existed before amounts were strings: the string, or for one
+    release the old JSON number (chalicelib.money.parse checks both exactly)."""
+    legacy = {
+        "type": "number",
+        "minimum": 0,
+        # Whole units: a JSON number spells no exact 999999999999.99 (the string does).
+        "maximum": int(maximum),
+        "deprecated": True,
+        "description": _LEGACY_NUMBER,
+    }
+    return {"anyOf": [AMOUNT, legacy]}
+
+
+_PRICE = amount_input(MAX_AMOUNT)
 _STOCK = {"type": "integer", "minimum": 0, "maximum": MAX_STOCK}
 _DESCRIPTION = {"type": "string", "maxLength": 2000, **_PLAIN}
 _EMAIL = {
@@ -106,7 +132,7 @@ ADDRESS_PROPERTIES: dict[str, dict[str, Any]] = {
 }
 ADDRESS_REQUIRED = ["name", "line1", "city", "country"]
 # The total the client showed its buyer: the order is refused (409 PriceChanged) if it differs.
-_EXPECTED_TOTAL = {"type": "number", "minimum": 0, "multipleOf": 0.01}
+_EXPECTED_TOTAL = amount_input(MAX_TOTAL)
 
 
 def ref(name: str) -> dict[str, str]:
@@ -253,7 +279,7 @@ SHARED_SCHEMAS: dict[str, dict[str, Any]] = {
 # Request bodies a route also takes absent (the route then uses none of their fields).
 OPTIONAL_BODIES = frozenset({"CartCheckout"})
 
-_MONEY_OUT = {"type": "number", "minimum": 0}
+_OPTIONAL_AMOUNT = {"anyOf": [AMOUNT, {"type": "null"}]}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
 
 _ADDRESS_OUT = {"type": "string"}
@@ -290,7 +316,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             },
             "userId": {"type": "string", "description": "The unknown buyer"},
             "total": {
-                "type": "number",
+                **AMOUNT,
                 "description": "PriceChanged: the order's total now (expectedTotal differed)",
             },
             "retryable": {"type": "boolean", "description": "Retrying may succeed"},
@@ -305,13 +331,23 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "name": {"type": "string"},
             "category": {"type": "string", "pattern": CATEGORY_PATTERN},
             "description": {"type": "string"},
-            "price": _MONEY_OUT,
+            "price": AMOUNT,
+            "currency": CURRENCY_CODE,
             "stock": {"type": "integer", "minimum": 0},
             "version": {"type": "integer"},
             "createdAt": _TIMESTAMP,
             "updatedAt": _TIMESTAMP,
         },
-        "required": ["productId", "name", "category", "price", "stock", "version", "createdAt"],
+        "required": [
+            "productId",
+            "name",
+            "category",
+            "price",
+            "currency",
+            "stock",
+            "version",
+            "createdAt",
+        ],
     },
     "Category": {
         "type": "object",
@@ -332,9 +368,9 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "productId": {"type": "string"},
             "name": {"type": ["string", "null"]},
-            "unitPrice": {"type": ["number", "null"], "minimum": 0},
+            "unitPrice": _OPTIONAL_AMOUNT,
             "quantity": {"type": "integer", "minimum": 1},
-            "lineTotal": {"type": ["number", "null"], "minimum": 0},
+            "lineTotal": _OPTIONAL_AMOUNT,
             "available": {"type": "boolean"},
         },
         "required": ["productId", "name", "unitPrice", "quantity", "lineTotal", "available"],
@@ -343,10 +379,11 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "properties": {
             "items": {"type": "array", "items": ref("CartLine")},
-            "total": _MONEY_OUT,
+            "total": AMOUNT,
+            "currency": CURRENCY_CODE,
             "updatedAt": {"type": ["string", "null"], "format": "date-time"},
         },
-        "required": ["items", "total", "updatedAt"],
+        "required": ["items", "total", "currency", "updatedAt"],
     },
     "User": {
         "type": "object",
@@ -395,12 +432,13 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "userId": {"type": "string"},
             "status": ref("OrderStatus"),
             "items": {"type": "array", "items": ref("OrderLine")},
-            "total": _MONEY_OUT,
+            "total": AMOUNT,
+            "currency": CURRENCY_CODE,
             "createdAt": _TIMESTAMP,
             "updatedAt": _TIMESTAMP,
             "payment": ref("Payment"),
         },
-        "required": ["orderId", "userId", "status", "items", "total", "createdAt"],
+        "required": ["orderId", "userId", "status", "items", "total", "currency", "createdAt"],
     },
     "OrderLine": {
         "type": "object",
@@ -409,8 +447,8 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "productId": {"type": "string"},
             "name": {"type": "string"},
             "quantity": {"type": "integer"},
-            "unitPrice": _MONEY_OUT,
-            "lineTotal": _MONEY_OUT,
+            "unitPrice": AMOUNT,
+            "lineTotal": AMOUNT,
         },
         "required": ["productId", "name", "quantity", "unitPrice", "lineTotal"],
     },

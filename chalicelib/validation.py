@@ -15,8 +15,9 @@ from typing import Any
 
 import fastjsonschema
 
+from chalicelib import money
 from chalicelib.errors import ValidationError
-from chalicelib.schemas import REQUEST_SCHEMAS, SHARED_SCHEMAS, resolved
+from chalicelib.schemas import AMOUNT, REQUEST_SCHEMAS, SHARED_SCHEMAS, resolved
 from chalicelib.text import EMAIL_PATTERN, FORMATS, NAME_PATTERN, first_forbidden
 
 
@@ -75,22 +76,19 @@ def _has_lone_surrogate(data: Any) -> bool:
     return False
 
 
-def _without_multiple_of(schema: Any) -> Any:
-    # fastjsonschema's multipleOf divides by a float, which Decimal refuses; the
-    # only multipleOf we use (0.01, money) is enforced exactly by ``money`` instead.
-    if isinstance(schema, dict):
-        return {k: _without_multiple_of(v) for k, v in schema.items() if k != "multipleOf"}
-    if isinstance(schema, list):
-        return [_without_multiple_of(v) for v in schema]
-    return schema
-
-
 @functools.cache
 def _validator(schema_name: str) -> Callable[[Any], Any]:
     # A request body's schema, or a named part of one (an address inside an order).
     named = REQUEST_SCHEMAS.get(schema_name) or SHARED_SCHEMAS[schema_name]
-    schema = _without_multiple_of(resolved(named))
-    return fastjsonschema.compile(schema, formats=FORMATS)
+    return fastjsonschema.compile(resolved(named), formats=FORMATS)
+
+
+def _amount_maximum(definition: Any) -> Decimal | None:
+    """The largest amount a money field (``schemas.amount_input``) takes; None: not one."""
+    options = definition.get("anyOf") if isinstance(definition, dict) else None
+    if not isinstance(options, list) or AMOUNT not in options:
+        return None
+    return max(Decimal(option.get("maximum", 0)) for option in options)
 
 
 def _field(exc: fastjsonschema.JsonSchemaValueException, at: str) -> str:
@@ -103,6 +101,12 @@ def _field(exc: fastjsonschema.JsonSchemaValueException, at: str) -> str:
 
 def _describe(exc: fastjsonschema.JsonSchemaValueException, field: str) -> str:
     message = exc.message.replace(exc.name or "data", field, 1)
+    maximum = _amount_maximum(exc.definition) if exc.rule == "anyOf" else None
+    if maximum is not None:
+        # fastjsonschema only says "cannot be validated by any definition": money.parse
+        # says what is wrong (too many decimals, negative, too large, not a string).
+        money.parse(exc.value, field, maximum=maximum)
+        return f"{field} must be a decimal string like {money.text(Decimal('19.99'))!r}"
     if exc.rule in ("pattern", "format"):
         bad = first_forbidden(exc.value) if isinstance(exc.value, str) else None
         if bad is not None:
@@ -145,15 +149,3 @@ def validate(schema_name: str, data: Any, *, at: str = "") -> dict[str, Any]:
 
 def parse_body(raw_body: bytes | str | None, schema_name: str) -> dict[str, Any]:
     return validate(schema_name, parse_json(raw_body))
-
-
-MONEY_QUANTUM = Decimal("0.01")
-
-
-def money(value: Decimal | int, field: str) -> Decimal:
-    """An amount of money with at most two decimals, as a plain ``Decimal``."""
-    amount = Decimal(value)
-    if amount != amount.quantize(MONEY_QUANTUM):
-        raise ValidationError(f"{field} must have at most two decimals")
-    # "+ 0" turns a negative zero into zero.
-    return amount.quantize(MONEY_QUANTUM) + 0

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(PRODUCTS):
             created = api.post(
                 "/products",
-                {"name": f"load-{run_id}-{i}", "price": 1.25, "stock": 1_000_000},
+                {"name": f"load-{run_id}-{i}", "price": "1.25", "stock": 1_000_000},
                 token=admin,
             )
             if created.status != 201:

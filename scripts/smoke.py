@@ -40,8 +40,8 @@ POLL_INTERVAL_SECONDS = 0.5
 
 # The two products the order buys, and how many of each.
 PRODUCTS = [
-    {"name": "Smoke test kettle", "price": 19.99, "stock": 5},
-    {"name": "Smoke test mug", "price": 4.5, "stock": 10},
+    {"name": "Smoke test kettle", "price": "19.99", "stock": 5},
+    {"name": "Smoke test mug", "price": "4.50", "stock": 10},
 ]
 QUANTITIES = [2, 1]
 
@@ -251,7 +251,8 @@ def run_flow(
         {"productId": pid, "quantity": qty}
         for pid, qty in zip(created.product_ids, QUANTITIES, strict=True)
     ]
-    total = sum(Decimal(str(p["price"])) * q for p, q in zip(PRODUCTS, QUANTITIES, strict=True))
+    # As the API spells it: a decimal string with the currency's two decimals.
+    total = f"{sum(Decimal(p['price']) * q for p, q in zip(PRODUCTS, QUANTITIES, strict=True)):.2f}"
     key = {"Idempotency-Key": f"smoke-{uuid.uuid4()}"}
     order = smoke.step(
         "POST",

@@ -103,7 +103,7 @@ class ShopClient(JsonClient):
         return Account(reply.body["userId"], email, password, reply.body["token"])
 
     def create_product(self, admin: Account, **fields: Any) -> dict[str, Any]:
-        body = {"name": "Widget", "price": 9.99, "stock": 10, **fields}
+        body = {"name": "Widget", "price": "9.99", "stock": 10, **fields}
         reply = self.post("/products", body, token=admin.token)
         assert reply.status == 201, reply.body
         return dict(reply.body)
@@ -187,10 +187,11 @@ def payment_intent_event(
 ) -> dict[str, Any]:
     """The smallest Stripe event about an order's PaymentIntent that the webhook reads.
 
-    It received the order's total in USD cents unless ``amount_received`` says otherwise.
+    It received the order's total in minor units of its (two-decimal) currency unless
+    ``amount_received`` says otherwise.
     """
     if amount_received is None:
-        amount_received = int(Decimal(str(order["total"])) * 100)
+        amount_received = int(Decimal(order["total"]).scaleb(2))
     return {
         "id": "evt_1",
         "type": event_type,
@@ -199,7 +200,7 @@ def payment_intent_event(
                 "id": order["payment"]["paymentIntentId"],
                 "metadata": {"orderId": order["orderId"]},
                 "amount_received": amount_received,
-                "currency": "usd",
+                "currency": order["currency"].lower(),
             }
         },
     }

@@ -53,7 +53,8 @@ export async function products(page) {
 
   const name = h("input", { type: "text", required: true, maxlength: 200 });
   const category = h("input", { type: "text", pattern: "[a-z0-9][a-z0-9\\-]{0,39}", value: "general", maxlength: 40 });
-  const price = h("input", { type: "number", min: 0, step: "0.01", required: true });
+  // Text, sent as typed: the API takes amounts as decimal strings ("19.99") and says what is wrong.
+  const price = h("input", { type: "text", inputmode: "decimal", required: true, maxlength: 16 });
   const stock = h("input", { type: "number", min: 0, step: 1, value: 0 });
   const description = h("textarea", { rows: 3, maxlength: 2000 });
   const legend = h("legend", {}, "New product");
@@ -76,7 +77,7 @@ export async function products(page) {
   const form = h("form", { class: "stack card-form", onsubmit: async (event) => {
     event.preventDefault();
     status.replaceChildren();
-    const payload = { name: name.value, category: category.value.trim() || "general", price: Number(price.value), stock: Number(stock.value) };
+    const payload = { name: name.value, category: category.value.trim() || "general", price: price.value.trim(), stock: Number(stock.value) };
     if (description.value) payload.description = description.value;
     try {
       const saved = editing
@@ -110,7 +111,7 @@ export async function products(page) {
     h("tr", {},
       h("th", { scope: "row" }, product.name),
       h("td", {}, product.category),
-      h("td", { class: "num" }, money(product.price)),
+      h("td", { class: "num" }, money(product.price, product.currency)),
       h("td", { class: "num" }, product.stock),
       h("td", { class: "actions" },
         h("button", { type: "button", class: "secondary", "aria-label": `Edit ${product.name}`, onclick: () => edit(product) }, "Edit"),
@@ -144,7 +145,7 @@ export async function fulfilment(page) {
       h("th", { scope: "row" }, h("code", {}, order.orderId.slice(0, 8))),
       h("td", {}, when(order.createdAt)),
       h("td", {}, order.items.map((line) => `${line.quantity} × ${line.name}`).join(", ")),
-      h("td", { class: "num" }, money(order.total)),
+      h("td", { class: "num" }, money(order.total, order.currency)),
       h("td", {}, statusBadge(order.status)),
       h("td", {}, step ? h("button", { type: "button", "aria-label": `${step[1]} order ${order.orderId.slice(0, 8)}`,
         onclick: () => advance(order, step[0]) }, step[1]) : null));

@@ -31,8 +31,10 @@ export function field(label, control, hint) {
   return h("div", { class: "field" }, parts);
 }
 
-export function money(value) {
-  return Number(value).toFixed(2);
+// An amount as the API spells it ("34.00", exact: never turned into a float) with its currency.
+export function money(amount, currency) {
+  if (amount === null || amount === undefined) return "—";
+  return currency ? `${amount} ${currency}` : String(amount);
 }
 
 export function when(iso) {

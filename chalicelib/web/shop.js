@@ -95,7 +95,7 @@ function card(page, product, status) {
   return h("li", { class: "card" },
     h("h3", {}, h("a", { href: `#/product/${encodeURIComponent(product.productId)}` }, product.name)),
     h("p", { class: "meta" }, h("span", { class: "tag" }, product.category), " ", stockText(product.stock)),
-    h("p", { class: "price" }, money(product.price)),
+    h("p", { class: "price" }, money(product.price, product.currency)),
     buy);
 }
 
@@ -122,7 +122,7 @@ export async function product(page, token, productId) {
     h("p", {}, h("a", { href: "#/" }, "← All products")),
     h("h1", {}, item.name),
     h("p", { class: "meta" }, h("span", { class: "tag" }, item.category), " ", stockText(item.stock)),
-    h("p", { class: "price big" }, money(item.price)),
+    h("p", { class: "price big" }, money(item.price, item.currency)),
     item.description ? h("p", { class: "description" }, item.description) : null,
     buy, status);
 }
@@ -178,8 +178,10 @@ export async function cart(page, token) {
   const section = h("section", {}, h("h1", {}, "Your cart"), status, body);
 
   let shownTotal = null; // what the buyer sees: checkout is refused if the total changed
+  let currency = null; // the cart's: every amount in it is in this currency
   function draw(current) {
     shownTotal = current.total;
+    currency = current.currency;
     page.setCart(current);
     if (!current.items.length) {
       body.replaceChildren(h("p", { class: "empty" }, "Your cart is empty. ", h("a", { href: "#/" }, "Browse the products"), "."));
@@ -191,9 +193,9 @@ export async function cart(page, token) {
       quantity.addEventListener("change", () => change(`/cart/items/${encodeURIComponent(line.productId)}`, "PUT", { quantity: Number(quantity.value) }));
       return h("tr", {},
         h("th", { scope: "row" }, line.name, line.available ? null : h("span", { class: "warn" }, " — not available in this quantity")),
-        h("td", { class: "num" }, money(line.unitPrice)),
+        h("td", { class: "num" }, money(line.unitPrice, currency)),
         h("td", {}, quantity),
-        h("td", { class: "num" }, money(line.lineTotal)),
+        h("td", { class: "num" }, money(line.lineTotal, currency)),
         h("td", {}, h("button", { type: "button", class: "secondary", "aria-label": `Remove ${line.name}`,
           onclick: () => change(`/cart/items/${encodeURIComponent(line.productId)}`, "DELETE") }, "Remove")));
     });
@@ -201,7 +203,7 @@ export async function cart(page, token) {
       h("table", {}, h("caption", { class: "sr-only" }, "Cart lines"),
         h("thead", {}, h("tr", {}, ["Product", "Unit price", "Quantity", "Line total", ""].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, rows),
-        h("tfoot", {}, h("tr", {}, h("th", { scope: "row", colspan: 3 }, "Total"), h("td", { class: "num total" }, money(current.total)), h("td")))),
+        h("tfoot", {}, h("tr", {}, h("th", { scope: "row", colspan: 3 }, "Total"), h("td", { class: "num total" }, money(current.total, currency)), h("td")))),
       h("div", { class: "actions" },
         h("button", { type: "button", onclick: checkout }, "Check out"),
         h("button", { type: "button", class: "secondary", onclick: empty }, "Empty cart")));
@@ -220,7 +222,7 @@ export async function cart(page, token) {
     status.replaceChildren();
     try {
       await api("DELETE", "/cart");
-      draw({ items: [], total: 0 });
+      draw({ items: [], total: null, currency });
     } catch (error) {
       status.replaceChildren(failure(error));
     }
@@ -234,15 +236,15 @@ export async function cart(page, token) {
       const order = await api("POST", "/cart/checkout", { expectedTotal: shownTotal }, { idempotencyKey: key });
       page.setCart(null);
       page.notify(order.status === AWAITING_PAYMENT
-        ? `Order ${order.orderId} placed: ${money(order.total)}. Pay for it by ${when(order.payment?.expiresAt)}; until then its stock is held for you.`
-        : `Order ${order.orderId} placed: ${money(order.total)}. It is confirmed in a moment.`);
+        ? `Order ${order.orderId} placed: ${money(order.total, order.currency)}. Pay for it by ${when(order.payment?.expiresAt)}; until then its stock is held for you.`
+        : `Order ${order.orderId} placed: ${money(order.total, order.currency)}. It is confirmed in a moment.`);
       page.go("#/orders");
     } catch (error) {
       if (error.code === "PriceChanged") {
         // Nothing was ordered: show the cart at today's prices and let the buyer decide.
         await change("/cart", "GET");
         status.replaceChildren(h("p", { class: "warn", role: "alert" },
-          `The prices changed: your cart now totals ${money(error.body.total)}. Check it, then check out again.`));
+          `The prices changed: your cart now totals ${money(error.body.total, currency)}. Check it, then check out again.`));
         return;
       }
       status.replaceChildren(failure(error));
@@ -275,8 +277,8 @@ export async function orders(page, token) {
         h("h2", {}, `Order ${order.orderId.slice(0, 8)}`), statusBadge(order.status),
         h("span", { class: "meta" }, when(order.createdAt))),
       h("ul", { class: "lines" }, order.items.map((line) =>
-        h("li", {}, `${line.quantity} × ${line.name}`, h("span", { class: "num" }, money(line.lineTotal))))),
-      h("p", { class: "order-total" }, "Total ", h("strong", {}, money(order.total))),
+        h("li", {}, `${line.quantity} × ${line.name}`, h("span", { class: "num" }, money(line.lineTotal, order.currency))))),
+      h("p", { class: "order-total" }, "Total ", h("strong", {}, money(order.total, order.currency))),
       order.status === AWAITING_PAYMENT && order.payment ? paymentBox(order) : null,
       cancel);
   }

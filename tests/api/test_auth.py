@@ -321,7 +321,7 @@ def test_a_token_claiming_admin_does_not_make_a_customer_one(api, customer):
     # Even correctly signed, the role comes from the stored user, not from the claim.
     forged = forge(customer, role="admin")
     assert api.get("/users", token=forged).status == 403
-    assert api.post("/products", {"name": "X", "price": 1}, token=forged).status == 403
+    assert api.post("/products", {"name": "X", "price": "1"}, token=forged).status == 403
 
 
 # --- who may call what -------------------------------------------------------------------
@@ -330,8 +330,8 @@ def test_a_token_claiming_admin_does_not_make_a_customer_one(api, customer):
 # themselves come from the route table (app.OPERATIONS), so a new admin route without an
 # example here fails test_every_admin_route_has_an_example.
 ADMIN_EXAMPLES = {
-    ("POST", "/products"): ({"name": "Lamp", "price": 5}, 201),
-    ("PUT", "/products/{productId}"): ({"price": 7}, 200),
+    ("POST", "/products"): ({"name": "Lamp", "price": "5"}, 201),
+    ("PUT", "/products/{productId}"): ({"price": "7"}, 200),
     ("DELETE", "/products/{productId}"): (None, 204),
     ("GET", "/users"): (None, 200),
     ("POST", "/orders/{orderId}/ship"): (None, 409),  # the order is PENDING: let in, then 409
@@ -348,7 +348,7 @@ def test_every_admin_route_has_an_example():
 
 @pytest.fixture
 def product(api, admin) -> dict:
-    return api.create_product(admin, name="Original", price=3, stock=4)
+    return api.create_product(admin, name="Original", price="3", stock=4)
 
 
 @pytest.fixture

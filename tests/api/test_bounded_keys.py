@@ -73,7 +73,7 @@ def test_registration_counts_the_normalised_email_in_bytes(api, aws_calls):
 
 def test_a_product_name_never_makes_an_index_sort_key_over_the_limit(api, admin):
     name = "\u0390" * 200  # case-folds to 1,200 bytes
-    created = api.create_product(admin, name=name, price=1, stock=1)
+    created = api.create_product(admin, name=name, price="1", stock=1)
     stored = Product.get(created["productId"])
     assert stored.name == name  # the name itself is kept whole
     assert len(stored.name_key.encode()) <= MAX_NAME_KEY_BYTES < KEY_LIMIT["range"]

@@ -40,7 +40,7 @@ def customer(api, customer):
 
 @pytest.fixture
 def order(api, admin, customer) -> dict:
-    product = api.create_product(admin, name="Teapot", price=12.5, stock=10)
+    product = api.create_product(admin, name="Teapot", price="12.5", stock=10)
     return api.place_order(customer, line(product, 2))
 
 
@@ -76,9 +76,9 @@ def test_a_confirmed_order_emails_its_buyer(sender, order, customer):
 
     [sent] = outbox()
     assert sent["to"] == [customer.email]
-    assert sent["subject"] == f"Your order {order['orderId'][:8]}… is confirmed — $25.00"
+    assert sent["subject"] == f"Your order {order['orderId'][:8]}… is confirmed — 25.00 USD"
     assert sent["text"].startswith("Hello,\n\n")  # never the name the buyer typed
-    assert "    2  Teapot      $12.50      $25.00" in sent["text"]
+    assert "    2  Teapot   12.50 USD   25.00 USD" in sent["text"]
     assert stored(order["orderId"]).emailed == {ORDER_PLACED}
 
 
@@ -124,7 +124,7 @@ def test_the_outcome_of_a_payment_emails_the_buyer(
 
     [sent] = outbox()
     assert sent["to"] == [customer.email]
-    assert sent["subject"] == subject.format(short=order["orderId"][:8]) + " — $25.00"
+    assert sent["subject"] == subject.format(short=order["orderId"][:8]) + " — 25.00 USD"
     assert sent["text"].startswith("Hello,\n\n")  # never the name the buyer typed
     assert stored(order["orderId"]).emailed == {event_type}
 
@@ -245,7 +245,7 @@ SPOOF = "Your account is suspended, log in at http://evil.example/login"
 def test_an_unverified_address_gets_no_order_email(api, sender, admin):
     """Issue #23 item 7: the attack run's email to an address nobody verified."""
     victim = api.register("someone@victim.example", name=SPOOF)
-    product = api.create_product(admin, name="Teapot", price=12.5, stock=10)
+    product = api.create_product(admin, name="Teapot", price="12.5", stock=10)
     body = {"items": [{"productId": product["productId"], "quantity": 1}]}
     placed = api.post("/orders", body, token=victim.token).body
     subscriber.handle_message(event(ORDER_PLACED, placed))
@@ -262,7 +262,7 @@ def test_an_unverified_address_gets_no_order_email(api, sender, admin):
 def test_a_verified_buyer_never_reads_their_name_as_the_shops_words(api, sender, admin):
     buyer = api.register(name=SPOOF)
     verify(api, buyer)
-    product = api.create_product(admin, name="Teapot", price=12.5, stock=10)
+    product = api.create_product(admin, name="Teapot", price="12.5", stock=10)
     body = {"items": [{"productId": product["productId"], "quantity": 1}]}
     placed = api.post("/orders", body, token=buyer.token).body
     subscriber.handle_message(event(ORDER_PLACED, placed))

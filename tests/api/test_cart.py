@@ -13,8 +13,8 @@ from tests.api.test_products import assert_error
 @pytest.fixture
 def goods(api, admin) -> list[dict]:
     return [
-        api.create_product(admin, name="Pen", price=1.5, stock=10),
-        api.create_product(admin, name="Ink", price=4, stock=2),
+        api.create_product(admin, name="Pen", price="1.50", stock=10),
+        api.create_product(admin, name="Ink", price="4.00", stock=2),
     ]
 
 
@@ -31,7 +31,8 @@ def fill(api, account, goods, quantities=(2, 1)) -> dict:
 def test_an_empty_cart(api, customer):
     assert api.get("/cart", token=customer.token).body == {
         "items": [],
-        "total": 0,
+        "total": "0.00",
+        "currency": "USD",
         "updatedAt": None,
     }
     assert_error(api.get("/cart"), 401)
@@ -40,10 +41,11 @@ def test_an_empty_cart(api, customer):
 def test_fill_read_and_remove(api, customer, goods, aws_calls):
     body = fill(api, customer, goods)
     assert [(i["name"], i["quantity"], i["lineTotal"]) for i in body["items"]] == [
-        ("Pen", 2, 3),
-        ("Ink", 1, 4),
+        ("Pen", 2, "3.00"),
+        ("Ink", 1, "4.00"),
     ]
-    assert body["total"] == 7 and body["updatedAt"]
+    assert body["total"] == "7.00" and body["updatedAt"]
+    assert body["currency"] == "USD"
     assert all(i["available"] for i in body["items"])
     aws_calls.clear()
     assert api.get("/cart", token=customer.token).body == body
@@ -63,13 +65,14 @@ def test_fill_read_and_remove(api, customer, goods, aws_calls):
 
 def test_prices_are_current_and_availability_follows_stock(api, admin, customer, goods):
     fill(api, customer, goods, (2, 3))
-    api.put(f"/products/{goods[0]['productId']}", {"price": 2}, token=admin.token)
+    api.put(f"/products/{goods[0]['productId']}", {"price": "2.00"}, token=admin.token)
     body = api.get("/cart", token=customer.token).body
-    assert body["items"][0]["unitPrice"] == 2 and body["items"][0]["available"] is True
+    assert body["items"][0]["unitPrice"] == "2.00" and body["items"][0]["available"] is True
     assert body["items"][1]["available"] is False  # 3 wanted, 2 in stock
     api.delete(f"/products/{goods[0]['productId']}", token=admin.token)
     gone = api.get("/cart", token=customer.token).body["items"][0]
     assert gone["available"] is False and gone["name"] is None
+    assert gone["unitPrice"] is None and gone["lineTotal"] is None
 
 
 def test_carts_are_private(api, customer, goods):
@@ -119,7 +122,7 @@ def test_checkout_places_the_order_and_empties_the_cart(api, customer, goods, aw
     assert reply.status == 201, reply.body
     assert aws_calls.dynamodb() == ["BatchGetItem", "BatchGetItem", "TransactWriteItems"]
     order = reply.body
-    assert order["status"] == "PENDING" and order["total"] == 7
+    assert order["status"] == "PENDING" and order["total"] == "7.00"
     assert [(i["productId"], i["quantity"]) for i in order["items"]] == [
         (goods[0]["productId"], 2),
         (goods[1]["productId"], 1),
@@ -189,7 +192,7 @@ def test_checkout_with_a_stale_expected_total_is_409_and_writes_nothing(
     api, admin, customer, goods, aws_calls
 ):
     cart = fill(api, customer, goods)
-    api.put(f"/products/{goods[0]['productId']}", {"price": 999999}, token=admin.token)
+    api.put(f"/products/{goods[0]['productId']}", {"price": "999999"}, token=admin.token)
     aws_calls.clear()
 
     reply = api.post("/cart/checkout", {"expectedTotal": cart["total"]}, token=customer.token)

@@ -36,7 +36,9 @@ UNSIGNED = {
 def listings(api, admin, customer) -> dict[str, tuple[str, Account | None]]:
     """Each listing, with the caller that reads it, holding at least two pages of 1."""
     product_ids = [
-        api.create_product(admin, name=f"Item {i}", price=1, stock=5, category="books")["productId"]
+        api.create_product(admin, name=f"Item {i}", price="1", stock=5, category="books")[
+            "productId"
+        ]
         for i in range(2)
     ]
     for product_id in product_ids:
@@ -118,7 +120,7 @@ def test_a_page_ending_on_a_name_with_a_non_ascii_space_pages_on(api, admin, spa
     """Seen in the e2e run: a product named with a no-break or ideographic space (which
     Python's isprintable() refuses) ended the first page, and its cursor was a 400."""
     for name in (f"A{space}lamp", "B lamp"):
-        api.create_product(admin, name=name, price=1, stock=1)
+        api.create_product(admin, name=name, price="1", stock=1)
     first = api.get("/products?limit=1")
     assert first.status == 200 and first.body["nextCursor"], first.body
     second = api.get(f"/products?limit=1&cursor={first.body['nextCursor']}")

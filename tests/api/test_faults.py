@@ -79,7 +79,7 @@ def published(faults: FaultInjector) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def widget(api, admin) -> dict[str, Any]:
-    return api.create_product(admin, price=4.5, stock=10)
+    return api.create_product(admin, price="4.5", stock=10)
 
 
 def order_body(product: dict[str, Any], quantity: int = 2) -> dict[str, Any]:
@@ -93,7 +93,7 @@ PROBE_BODIES = {
     "UserRegister": {"email": "probe@example.com", "name": "Probe", "password": "correct-horse"},
     "UserLogin": {"email": "admin@example.com", "password": "admin-password"},
     "UserUpdate": {"name": "Renamed"},
-    "ProductCreate": {"name": "Probe", "price": 1.5},
+    "ProductCreate": {"name": "Probe", "price": "1.5"},
     "ProductUpdate": {"stock": 3},
     "CartLineSet": {"quantity": 1},
     "VerifyEmail": {"token": PROBE_LINK},
@@ -313,7 +313,7 @@ def test_a_product_write_that_times_out_is_a_503(api, admin, widget, faults):
 def test_a_product_put_resent_after_a_lost_answer_creates_it_once(api, admin, faults):
     faults.resend("dynamodb", "TransactWriteItems")
 
-    reply = api.post("/products", {"name": "Once", "price": 2.5, "stock": 4}, token=admin.token)
+    reply = api.post("/products", {"name": "Once", "price": "2.5", "stock": 4}, token=admin.token)
 
     assert reply.status == 201, reply.body
     assert (reply.body["stock"], reply.body["version"]) == (4, 1)

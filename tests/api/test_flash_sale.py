@@ -89,7 +89,7 @@ def test_an_edit_of_the_product_during_the_sale_conflicts_too(api, admin, backof
     with contention.installed(), contention.hold(*stock_item(product)):
         reply = api.put(
             f"/products/{product['productId']}",
-            {"name": "Widget", "price": 9.99, "stock": 7},
+            {"name": "Widget", "price": "9.99", "stock": 7},
             token=admin.token,
         )
     assert reply.status == 503, reply.body

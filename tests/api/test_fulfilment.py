@@ -19,7 +19,7 @@ from tests.factories import line
 
 @pytest.fixture
 def place(api, admin, customer):
-    product = api.create_product(admin, price=2.5, stock=100)
+    product = api.create_product(admin, price="2.5", stock=100)
 
     def placed(quantity: int = 1) -> dict:
         return api.place_order(customer, line(product, quantity))

@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, event, given, note, settings
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
-from chalicelib import errors, schemas, text, validation
+from chalicelib import errors, money, schemas, text, validation
 from chalicelib.text import EMAIL_PATTERN
 from tests.api.fuzz_regressions import REGRESSIONS, Regression
 from tests.api.test_openapi import CONTRACT
@@ -130,7 +130,7 @@ def to_raw(value: Any) -> bytes:
 _SCHEMA_KEYWORDS = {
     "type", "properties", "required", "additionalProperties", "minProperties", "items",
     "minItems", "maxItems", "minLength", "maxLength", "pattern", "minimum", "maximum",
-    "multipleOf", "enum", "default", "description", "format",
+    "multipleOf", "enum", "default", "description", "format", "anyOf", "deprecated", "examples",
 }  # fmt: skip
 
 
@@ -152,6 +152,8 @@ def from_schema(
         raise NotImplementedError(f"schema keywords not understood by the fuzzer: {unknown}")
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
+    if "anyOf" in schema:
+        return st.one_of(*(from_schema(option, overrides) for option in schema["anyOf"]))
     kind = schema.get("type")
     if kind == "object":
         return _objects(schema, overrides)
@@ -167,6 +169,9 @@ def from_schema(
         if schema.get("pattern") == EMAIL_PATTERN:
             # Random text almost never is an email: start from emails instead.
             strings = st.one_of(st.emails(), strings)
+        if schema.get("pattern") == money.AMOUNT_PATTERN:
+            # Nor an amount: start from amounts ("19.99") too.
+            strings = st.one_of(st.from_regex(money.AMOUNT_PATTERN, fullmatch=True), strings)
         strings = strings.filter(lambda s: low <= len(s) <= high)
         if "pattern" in schema:
             strings = strings.filter(lambda s: re.search(schema["pattern"], s) is not None)
@@ -328,7 +333,7 @@ class World:
         world.accounts["admin"] = Account(admin.user_id, admin.email, admin.password, admin.token)
         for role in ("customer", "other"):
             world.accounts[role] = world._register()
-        for name, price, stock in (("Lamp", 12.5, 1000), ("Mug", 3, 5), ("Gone", 1, 0)):
+        for name, price, stock in (("Lamp", "12.50", 1000), ("Mug", "3", 5), ("Gone", "1", 0)):
             body = {"name": name, "price": price, "stock": stock}
             reply = api.request("POST", "/products", body, token=world.accounts["admin"].token)
             assert reply.status == 201, reply.body
@@ -722,15 +727,29 @@ def test_operation_answers_as_documented_whatever_it_is_sent(world, method, temp
     run()
 
 
-def _app_accepts(name: str, raw: bytes) -> bool:
-    """What the app's validation (and the money rule it applies next) says of a body."""
+# The money rule the document states in prose (docs/api.md#money) and the domain applies
+# with money.parse: no more decimals than the currency has, at most the field's maximum.
+# A schema cannot say it without multipleOf, which standard validators get wrong for 19.99.
+_AMOUNT_MAXIMA = {"price": money.MAX_AMOUNT, "expectedTotal": money.MAX_TOTAL}
+
+
+def _money_rule_holds(data: Any) -> bool:
     try:
-        data = validation.parse_body(raw, name)
-        if "price" in data:
-            validation.money(data["price"], "price")
+        for field, maximum in _AMOUNT_MAXIMA.items():
+            if isinstance(data, dict) and field in data:
+                money.parse(data[field], field, maximum=maximum)
     except errors.ValidationError:
         return False
     return True
+
+
+def _app_accepts(name: str, raw: bytes) -> bool:
+    """What the app's validation (and the money rule the domain applies next) says of a body."""
+    try:
+        data = validation.parse_body(raw, name)
+    except errors.ValidationError:
+        return False
+    return _money_rule_holds(data)
 
 
 def _is_integer(checker: Any, instance: Any) -> bool:
@@ -763,7 +782,7 @@ _ExactValidator = validators.extend(
 
 @functools.cache
 def _document_validator(name: str) -> Any:
-    # Numbers read exactly (Decimal), as the app reads them: 0.57 is a multiple of 0.01.
+    # Numbers read exactly (Decimal), as the app reads them.
     schema = schemas.resolved(CONTRACT.document["components"]["schemas"][name])
     return _ExactValidator(
         json.loads(json.dumps(schema), parse_float=Decimal), format_checker=_DOCUMENT_FORMATS
@@ -784,7 +803,7 @@ def _document_accepts(name: str, raw: bytes) -> bool:
         json.dumps(body, ensure_ascii=False, default=str).encode("utf-8")
     except ValueError:
         return False
-    return _document_validator(name).is_valid(body)
+    return _document_validator(name).is_valid(body) and _money_rule_holds(body)
 
 
 def _listings(world: World) -> dict[str, tuple[str, str | None]]:
@@ -908,7 +927,7 @@ def test_a_trailing_newline_is_refused_by_both(product_id):
 @pytest.mark.parametrize("name", ["lamp", "lamp \U0001f642", "lamp\U000e0001", "\U000f0000"])
 def test_a_forbidden_character_beyond_u_ffff_is_refused_by_both(name):
     # The pattern leaves these to the server, the document says so with its format.
-    raw = json.dumps({"name": name, "price": 1}, ensure_ascii=False).encode("utf-8")
+    raw = json.dumps({"name": name, "price": "1"}, ensure_ascii=False).encode("utf-8")
     accepted = _app_accepts("ProductCreate", raw)
     assert accepted == _document_accepts("ProductCreate", raw)
     assert accepted == (name in ("lamp", "lamp \U0001f642"))

@@ -83,7 +83,7 @@ def test_login_and_authenticated_routes_are_no_store_public_reads_are_not(api, a
         api.get("/users", token=admin.token),
         api.get("/orders", token=customer.token),
         api.get("/orders"),  # a 401 too
-        api.post("/products", {"name": "W", "price": 1}, token=admin.token),
+        api.post("/products", {"name": "W", "price": "1"}, token=admin.token),
     ]
     assert [r.headers.get("Cache-Control") for r in private] == ["no-store"] * len(private)
     public = [api.get("/products"), api.get("/openapi.json")]

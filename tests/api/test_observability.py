@@ -81,7 +81,7 @@ def test_the_formatter_carries_the_traceback_of_errors():
 
 
 def test_an_order_emits_emf_metrics_with_the_stage_dimension(api, admin, customer, capsys):
-    product = api.create_product(admin, price=19.99, stock=5)
+    product = api.create_product(admin, price="19.99", stock=5)
     capsys.readouterr()
     body = {"items": [{"productId": product["productId"], "quantity": 3}]}
     assert api.post("/orders", body, token=customer.token).status == 201

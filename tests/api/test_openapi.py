@@ -496,7 +496,8 @@ def test_contract_accepts_a_conforming_answer_and_rejects_others():
         "productId": "p1",
         "name": "Lamp",
         "category": "general",
-        "price": 12.5,
+        "price": "12.50",
+        "currency": "USD",
         "stock": 3,
         "version": 1,
         "createdAt": "2024-01-02T03:04:05.678Z",
@@ -505,8 +506,11 @@ def test_contract_accepts_a_conforming_answer_and_rejects_others():
     assert CONTRACT.violations("GET", "/products/{productId}", 500, {}) != []
     assert CONTRACT.violations("GET", "/products/{productId}", 200, {**product, "stock": -1})
     assert CONTRACT.violations("GET", "/products/{productId}", 200, {**product, "createdAt": "x"})
-    page = {"items": [{**product, "price": "12.50"}], "nextCursor": None}
-    assert CONTRACT.violations("GET", "/products", 200, page)
+    page = {"items": [{**product, "price": 12.5}], "nextCursor": None}
+    assert CONTRACT.violations("GET", "/products", 200, page)  # an amount is never a number
+    assert CONTRACT.violations("GET", "/products/{productId}", 200, {**product, "currency": "usd"})
+    without_currency = {k: v for k, v in product.items() if k != "currency"}
+    assert CONTRACT.violations("GET", "/products/{productId}", 200, without_currency)
     assert CONTRACT.violations("GET", "/products/{productId}", 200, {**product, "secret": 1})
     assert CONTRACT.violations("DELETE", "/products/{productId}", 204, {"a": 1})
     assert CONTRACT.violations("DELETE", "/products/{productId}", 404, {"error": "x"})
@@ -515,7 +519,8 @@ def test_contract_accepts_a_conforming_answer_and_rejects_others():
         "userId": "u1",
         "status": "PENDING",
         "items": [],
-        "total": 0,
+        "total": "0.00",
+        "currency": "USD",
         "createdAt": "2024-01-02T03:04:05Z",
     }
     assert CONTRACT.violations("POST", "/orders", 201, order, {"Idempotent-Replayed": "true"}) == []
@@ -718,10 +723,10 @@ def test_a_realistic_session_conforms_to_the_document(api, admin, monkeypatch):
     ).body["token"]
 
     # --- products
-    new_product = {"name": "Lamp", "price": 12.5, "description": "A lamp", "stock": 5}
+    new_product = {"name": "Lamp", "price": "12.50", "description": "A lamp", "stock": 5}
     lamp = call(201, "POST", "/products", new_product, token=admin.token).body
     mug = call(
-        201, "POST", "/products", {"name": "Mug", "price": 3, "stock": 5}, token=admin.token
+        201, "POST", "/products", {"name": "Mug", "price": "3", "stock": 5}, token=admin.token
     ).body
     rug = call(
         201, "POST", "/products", {"name": "Rug", "price": 0.1, "stock": 1}, token=admin.token
@@ -732,13 +737,16 @@ def test_a_realistic_session_conforms_to_the_document(api, admin, monkeypatch):
         {**new_product, "price": 1.005},
         {**new_product, "price": -1},
         {**new_product, "price": 1_000_001},
-        {**new_product, "price": "1.00"},
+        {**new_product, "price": "1.005"},
+        {**new_product, "price": "-1"},
+        {**new_product, "price": "1000001"},
+        {**new_product, "price": "1,00"},
         {**new_product, "stock": -1},
         {**new_product, "stock": 1.5},
         {**new_product, "name": ""},
         {**new_product, "colour": "red"},
-        {"price": 1},
-        {"name": "x" * 201, "price": 1},
+        {"price": "1"},
+        {"name": "x" * 201, "price": "1"},
     ):
         call(400, "POST", "/products", invalid, token=admin.token)
     call(400, "POST", "/products", raw='{"name": "N", "price": NaN}', token=admin.token)
@@ -762,13 +770,15 @@ def test_a_realistic_session_conforms_to_the_document(api, admin, monkeypatch):
     call(404, "GET", "/products/" + "p" * 100)
 
     lamp_path = f"/products/{lamp['productId']}"
-    call(200, "PUT", lamp_path, {"price": 15, "stock": 10}, token=admin.token)
+    call(200, "PUT", lamp_path, {"price": "15", "stock": 10}, token=admin.token)
+    call(200, "PUT", lamp_path, {"price": 15}, token=admin.token)  # legacy number
     call(200, "PUT", lamp_path, {"description": ""}, token=admin.token)
-    call(403, "PUT", lamp_path, {"price": 1}, token=alice_token)
-    call(401, "PUT", lamp_path, {"price": 1})
-    call(404, "PUT", "/products/no-such-product", {"price": 1}, token=admin.token)
+    call(403, "PUT", lamp_path, {"price": "1"}, token=alice_token)
+    call(401, "PUT", lamp_path, {"price": "1"})
+    call(404, "PUT", "/products/no-such-product", {"price": "1"}, token=admin.token)
     call(400, "PUT", lamp_path, {}, token=admin.token)
     call(400, "PUT", lamp_path, {"price": 0.001}, token=admin.token)
+    call(400, "PUT", lamp_path, {"price": "0.001"}, token=admin.token)
     call(400, "PUT", lamp_path, {"version": 3}, token=admin.token)
     call(
         415,
@@ -819,10 +829,11 @@ def test_a_realistic_session_conforms_to_the_document(api, admin, monkeypatch):
         {"items": [{"productId": lamp["productId"], "quantity": 1001}]},
         {"items": [{"productId": lamp["productId"], "quantity": 600}] * 2},
         {"items": [{"productId": lamp["productId"]}]},
-        {"items": [{"productId": lamp["productId"], "quantity": 1, "price": 0}]},
+        {"items": [{"productId": lamp["productId"], "quantity": 1, "price": "0"}]},
         {"items": [{"productId": "no-such-product", "quantity": 1}]},
         {"items": [line] * 26},
-        {"items": [line], "total": 0},
+        {"items": [line], "total": "0"},
+        {"items": [line], "expectedTotal": "1.001"},
         {"items": line},
     ):
         call(400, "POST", "/orders", invalid, token=alice_token)
@@ -871,7 +882,7 @@ def test_a_realistic_session_conforms_to_the_document(api, admin, monkeypatch):
     call(200, "POST", f"/orders/{bob_order['orderId']}/cancel", token=admin.token)
 
     # --- storefront: catalogue, cart, checkout, fulfilment
-    tea = {"name": "Sencha", "price": 9, "stock": 4, "category": "tea"}
+    tea = {"name": "Sencha", "price": "9", "stock": 4, "category": "tea"}
     tea_id = call(201, "POST", "/products", tea, token=admin.token).body["productId"]
     call(200, "GET", "/categories")
     call(200, "GET", "/products?category=tea&q=sen&limit=1")

@@ -109,12 +109,12 @@ def other(api):
 
 @pytest.fixture
 def widget(api, admin) -> dict:
-    return api.create_product(admin, name="Widget", price=19.99, stock=10)
+    return api.create_product(admin, name="Widget", price="19.99", stock=10)
 
 
 @pytest.fixture
 def gadget(api, admin) -> dict:
-    return api.create_product(admin, name="Gadget", price=0.1, stock=10)
+    return api.create_product(admin, name="Gadget", price="0.10", stock=10)
 
 
 @pytest.fixture
@@ -139,11 +139,12 @@ def test_order_is_placed_with_catalogue_names_and_prices(api, customer, widget):
             "productId": widget["productId"],
             "name": "Widget",
             "quantity": 3,
-            "unitPrice": 19.99,
-            "lineTotal": 59.97,
+            "unitPrice": "19.99",
+            "lineTotal": "59.97",
         }
     ]
-    assert order["total"] == 59.97
+    assert order["total"] == "59.97"
+    assert order["currency"] == "USD"
     assert datetime.fromisoformat(order["createdAt"]).tzinfo is not None
     assert order["createdAt"].endswith("Z")
     assert "Idempotent-Replayed" not in reply.headers
@@ -152,13 +153,13 @@ def test_order_is_placed_with_catalogue_names_and_prices(api, customer, widget):
 
 
 def test_totals_are_decimal_exact(api, admin, customer):
-    dime = api.create_product(admin, price=0.1, stock=5)
-    fifth = api.create_product(admin, price=0.2, stock=5)
+    dime = api.create_product(admin, price="0.10", stock=5)
+    fifth = api.create_product(admin, price="0.20", stock=5)
 
     order = api.place_order(customer, line(dime, 3), line(fifth, 1))
 
-    assert [i["lineTotal"] for i in order["items"]] == [0.3, 0.2]
-    assert order["total"] == 0.5
+    assert [i["lineTotal"] for i in order["items"]] == ["0.30", "0.20"]
+    assert order["total"] == "0.50"
     record = stored(order["orderId"])
     assert record.total == Decimal("0.5")
     assert [line.line_total for line in record.items] == [Decimal("0.3"), Decimal("0.2")]
@@ -169,21 +170,21 @@ def test_order_keeps_the_name_and_price_it_was_placed_with(api, admin, customer,
     order = api.place_order(customer, line(widget, 2))
 
     changed = api.put(
-        f"/products/{widget['productId']}", {"price": 25, "name": "Widget v2"}, token=admin.token
+        f"/products/{widget['productId']}", {"price": "25", "name": "Widget v2"}, token=admin.token
     )
     assert changed.status == 200, changed.body
 
     again = api.get(f"/orders/{order['orderId']}", token=customer.token).body
     assert again["items"][0]["name"] == "Widget"
-    assert again["items"][0]["unitPrice"] == 19.99
-    assert again["total"] == 39.98
+    assert again["items"][0]["unitPrice"] == "19.99"
+    assert again["total"] == "39.98"
     newer = api.place_order(customer, line(widget, 2))
     assert newer["items"][0]["name"] == "Widget v2"
-    assert newer["total"] == 50
+    assert newer["total"] == "50.00"
 
 
 def test_client_cannot_set_prices_or_names(api, customer, widget):
-    reply = api.order(customer, {**line(widget), "unitPrice": 0.01, "name": "Cheap"})
+    reply = api.order(customer, {**line(widget), "unitPrice": "0.01", "name": "Cheap"})
 
     assert reply.status == 400
     assert reply.body["code"] == "ValidationError"
@@ -197,12 +198,12 @@ def test_repeated_products_are_merged_into_one_line(api, customer, widget, gadge
         (widget["productId"], 5),
         (gadget["productId"], 1),
     ]
-    assert order["items"][0]["lineTotal"] == 99.95
+    assert order["items"][0]["lineTotal"] == "99.95"
     assert stocks(api, widget, gadget) == [5, 9]
 
 
 def test_merged_quantity_may_reach_but_not_exceed_the_limit(api, admin, customer):
-    bulk = api.create_product(admin, price=1, stock=5000)
+    bulk = api.create_product(admin, price="1", stock=5000)
 
     too_many = api.order(customer, line(bulk, 600), line(bulk, 401))
     assert too_many.status == 400
@@ -396,7 +397,7 @@ def test_admin_cannot_order_for_a_user_that_does_not_exist(api, admin, customer,
 
 @pytest.mark.parametrize("lines", [1, 25])
 def test_an_order_costs_one_batch_get_and_one_transaction(api, admin, customer, aws_calls, lines):
-    products = [api.create_product(admin, price=1, stock=5) for _ in range(lines)]
+    products = [api.create_product(admin, price="1", stock=5) for _ in range(lines)]
 
     aws_calls.clear()
     order = api.place_order(customer, *(line(p, 2) for p in products))
@@ -406,16 +407,16 @@ def test_an_order_costs_one_batch_get_and_one_transaction(api, admin, customer, 
     # The buyer check, the order, and one conditional decrement per product.
     assert len(transaction["TransactItems"]) == 2 + lines
     assert len(order["items"]) == lines
-    assert order["total"] == 2 * lines
+    assert order["total"] == f"{2 * lines}.00"
     assert set(stocks(api, *products)) == {3}
 
 
 def test_insufficient_stock_names_the_short_product_and_changes_nothing(
     api, admin, customer, aws_calls
 ):
-    first = api.create_product(admin, price=1, stock=5)
-    middle = api.create_product(admin, price=1, stock=1)
-    last = api.create_product(admin, price=1, stock=5)
+    first = api.create_product(admin, price="1", stock=5)
+    middle = api.create_product(admin, price="1", stock=1)
+    last = api.create_product(admin, price="1", stock=5)
     before = [stock_and_version(api, p) for p in (first, middle, last)]
 
     aws_calls.clear()
@@ -432,9 +433,9 @@ def test_insufficient_stock_names_the_short_product_and_changes_nothing(
 
 
 def test_insufficient_stock_with_an_idempotency_key_names_the_right_product(api, admin, customer):
-    first = api.create_product(admin, price=1, stock=0)
-    second = api.create_product(admin, price=1, stock=5)
-    third = api.create_product(admin, price=1, stock=0)
+    first = api.create_product(admin, price="1", stock=0)
+    second = api.create_product(admin, price="1", stock=5)
+    third = api.create_product(admin, price="1", stock=0)
 
     reply = api.order(customer, line(first), line(second), line(third), key="k")
 
@@ -444,7 +445,7 @@ def test_insufficient_stock_with_an_idempotency_key_names_the_right_product(api,
 
 
 def test_stock_never_goes_negative(api, admin, customer):
-    product = api.create_product(admin, price=1, stock=5)
+    product = api.create_product(admin, price="1", stock=5)
 
     api.place_order(customer, line(product, 3))
     assert api.order(customer, line(product, 3)).status == 409
@@ -456,7 +457,7 @@ def test_stock_never_goes_negative(api, admin, customer):
 
 def test_stock_is_checked_in_the_transaction_not_on_the_read(api, admin, customer, monkeypatch):
     """Another order takes the stock between this order's read and its transaction."""
-    product = api.create_product(admin, price=1, stock=5)
+    product = api.create_product(admin, price="1", stock=5)
     original = transactions.batch_get
 
     def read_then_race(*args, **kwargs):
@@ -563,29 +564,45 @@ def test_a_replay_after_a_cancel_shows_the_order_as_it_is_now(api, customer, wid
 def test_an_order_with_a_stale_expected_total_is_409_and_writes_nothing(
     api, admin, customer, widget, aws_calls
 ):
-    api.put(f"/products/{widget['productId']}", {"price": 999999}, token=admin.token)
+    api.put(f"/products/{widget['productId']}", {"price": "999999"}, token=admin.token)
     aws_calls.clear()
 
-    reply = api.order(customer, line(widget, 2), key="guarded", expectedTotal=2 * widget["price"])
+    reply = api.order(customer, line(widget, 2), key="guarded", expectedTotal="39.98")
 
     assert reply.status == 409, reply.body
     assert reply.body["code"] == "PriceChanged"
-    assert reply.body["total"] == 1999998
+    assert reply.body["total"] == "1999998.00"
+    assert reply.body["error"] == "the total is now 1999998.00 USD, not 39.98 USD"
     assert aws_calls.dynamodb() == ["BatchGetItem"]
     assert stocks(api, widget) == [10]
     assert own_order_ids(api, customer) == []
     # The key was not used up: the same request with the new total is placed.
-    agreed = api.order(customer, line(widget, 2), key="guarded", expectedTotal=1999998)
+    agreed = api.order(customer, line(widget, 2), key="guarded", expectedTotal="1999998.00")
     assert agreed.status == 201, agreed.body
     assert "Idempotent-Replayed" not in agreed.headers
-    assert agreed.body["total"] == 1999998
+    assert agreed.body["total"] == "1999998.00"
 
 
 def test_a_matching_expected_total_places_the_order(api, customer, widget):
-    reply = api.order(customer, line(widget, 2), expectedTotal=2 * widget["price"])
+    reply = api.order(customer, line(widget, 2), expectedTotal="39.98")
 
     assert reply.status == 201, reply.body
-    assert reply.body["total"] == 2 * widget["price"]
+    assert reply.body["total"] == "39.98"
+
+
+@pytest.mark.parametrize(
+    ("expected", "status"),
+    [('"39.98"', 201), ("39.98", 201), ("39.980", 201), ('"39.980"', 400), ("39.981", 400)],
+)
+def test_the_expected_total_is_compared_exactly_in_either_form(
+    api, customer, widget, expected, status
+):
+    # The string has at most two decimals; the deprecated number may carry a trailing zero.
+    raw = f'{{"items": [{json.dumps(line(widget, 2))}], "expectedTotal": {expected}}}'
+    reply = api.post("/orders", raw=raw, token=customer.token)
+    assert reply.status == status, reply.body
+    if status == 400:
+        assert reply.body["field"] == "expectedTotal"
 
 
 def test_a_replay_matches_the_merged_request(api, customer, widget, gadget):
@@ -599,7 +616,7 @@ def test_a_replay_matches_the_merged_request(api, customer, widget, gadget):
 
 
 def test_a_replay_still_works_when_stock_ran_out(api, admin, customer):
-    product = api.create_product(admin, price=1, stock=2)
+    product = api.create_product(admin, price="1", stock=2)
     first = api.place_order(customer, line(product, 2), key="all-of-it")
 
     replay = api.order(customer, line(product, 2), key="all-of-it")
@@ -611,12 +628,12 @@ def test_a_replay_still_works_when_stock_ran_out(api, admin, customer):
 
 def test_a_replay_returns_the_original_prices(api, admin, customer, widget):
     first = api.place_order(customer, line(widget), key="k")
-    api.put(f"/products/{widget['productId']}", {"price": 1}, token=admin.token)
+    api.put(f"/products/{widget['productId']}", {"price": "1"}, token=admin.token)
 
     replay = api.order(customer, line(widget), key="k")
 
     assert replay.body == first
-    assert replay.body["total"] == 19.99
+    assert replay.body["total"] == "19.99"
 
 
 def test_a_replay_still_works_after_a_product_was_deleted(api, admin, customer, widget, gadget):
@@ -656,7 +673,7 @@ def test_keys_are_scoped_to_the_user(api, customer, other, widget):
 
 
 def test_a_key_whose_request_failed_is_not_consumed(api, admin, customer):
-    product = api.create_product(admin, price=1, stock=1)
+    product = api.create_product(admin, price="1", stock=1)
     assert api.order(customer, line(product, 2), key="retry-me").status == 409
 
     api.put(f"/products/{product['productId']}", {"stock": 5}, token=admin.token)
@@ -1017,7 +1034,8 @@ def test_the_stream_publishes_order_placed(api, customer, widget, aws_calls, str
             "type": "OrderPlaced",
             "orderId": order["orderId"],
             "userId": customer.user_id,
-            "total": 59.97,
+            "total": "59.97",
+            "currency": "USD",
             "items": order["items"],
             "createdAt": order["createdAt"],
             "_attribute": {"DataType": "String", "StringValue": "OrderPlaced"},
@@ -1039,7 +1057,7 @@ def test_the_stream_publishes_order_cancelled(api, customer, widget, aws_calls, 
     assert (event["orderId"], event["userId"], event["total"]) == (
         order["orderId"],
         customer.user_id,
-        59.97,
+        "59.97",
     )
     assert event["items"] == order["items"]
     assert event["createdAt"] == order["createdAt"]
@@ -1095,7 +1113,8 @@ def test_events_reach_a_queue_subscribed_to_the_topic(api, customer, widget, str
     assert sorted(m["type"] for m in messages) == ["OrderCancelled", "OrderPlaced"]
     assert {m["orderId"] for m in messages} == {order["orderId"]}
     assert all(
-        set(m) == {"type", "orderId", "userId", "total", "items", "createdAt"} for m in messages
+        set(m) == {"type", "orderId", "userId", "total", "currency", "items", "createdAt"}
+        for m in messages
     )
     assert sorted(e["MessageAttributes"]["type"]["Value"] for e in envelopes) == [
         "OrderCancelled",

@@ -1,6 +1,6 @@
 """Amounts the payment provider refuses or did not get (issue #23 items 2 and 4).
 
-Item 2, before: a total Stripe refuses (0, under 0.50 or over 999,999.99 USD) reached
+Item 2, before: a total Stripe refuses (0, under 0.50 or over 999999.99 USD) reached
 ``PaymentIntent.create`` and came back as a 500. After: a 400 naming the limit, before
 any intent or write. Item 4, before: ``payment_intent.succeeded`` confirmed the order
 whatever amount was received. After: a mismatch never confirms; it refunds and counts
@@ -9,11 +9,14 @@ whatever amount was received. After: a mismatch never confirms; it refunds and c
 
 from __future__ import annotations
 
+from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from chalicelib import payments
+from chalicelib import money, payments
+from chalicelib.errors import ValidationError
 from chalicelib.models import Order
 from tests.api.test_payments import SECRET, RecordingStripe
 from tests.factories import line, payment_intent_event, stripe_signed
@@ -27,7 +30,7 @@ def stripe(monkeypatch) -> RecordingStripe:
     return fake
 
 
-def _product(api, admin, price: float | int, stock: int = 5) -> dict[str, Any]:
+def _product(api, admin, price: str, stock: int = 5) -> dict[str, Any]:
     reply = api.post(
         "/products", {"name": "Thing", "price": price, "stock": stock}, token=admin.token
     )
@@ -56,7 +59,7 @@ def _refused(reply: Any, mentions: str) -> None:
 # --- item 2: totals the provider refuses ---------------------------------------------------
 
 
-@pytest.mark.parametrize(("price", "quantity"), [(0, 1), (0.49, 1), (0.1, 4)])
+@pytest.mark.parametrize(("price", "quantity"), [("0", 1), ("0.49", 1), ("0.10", 4)])
 def test_a_total_below_the_minimum_is_refused_naming_it(
     api, admin, customer, stripe, price, quantity
 ):
@@ -66,13 +69,13 @@ def test_a_total_below_the_minimum_is_refused_naming_it(
 
 
 def test_a_total_above_the_maximum_is_refused_naming_it(api, admin, customer, stripe):
-    product = _product(api, admin, 500_000)
-    _refused(_order(api, customer, product, 2), "999,999.99 USD")
+    product = _product(api, admin, "500000")
+    _refused(_order(api, customer, product, 2), "above 999999.99 USD")
     _nothing_written(api, customer, stripe, product)
 
 
 def test_totals_at_the_limits_are_charged(api, admin, customer, stripe):
-    for price in (0.5, 999_999.99):
+    for price in ("0.50", "999999.99"):
         reply = _order(api, customer, _product(api, admin, price))
         assert reply.status == 201, reply.body
         assert reply.body["status"] == "AWAITING_PAYMENT"
@@ -80,7 +83,7 @@ def test_totals_at_the_limits_are_charged(api, admin, customer, stripe):
 
 
 def test_a_cart_checkout_with_a_refused_total_keeps_the_cart(api, admin, customer, stripe):
-    product = _product(api, admin, 0)
+    product = _product(api, admin, "0")
     line = api.put(f"/cart/items/{product['productId']}", {"quantity": 3}, token=customer.token)
     assert line.status == 200, line.body
 
@@ -91,7 +94,7 @@ def test_a_cart_checkout_with_a_refused_total_keeps_the_cart(api, admin, custome
 
 
 def test_without_a_provider_a_free_order_is_placed(api, admin, customer):
-    reply = _order(api, customer, _product(api, admin, 0))
+    reply = _order(api, customer, _product(api, admin, "0"))
     assert reply.status == 201, reply.body
     assert reply.body["status"] == "PENDING"
 
@@ -128,9 +131,9 @@ def test_a_payment_of_another_amount_is_refunded_never_confirmed(
     capsys,
     paid,
 ):
-    product = _product(api, admin, 1000, stock=1)
+    product = _product(api, admin, "1000", stock=1)
     order = api.place_order(customer, line(product))
-    assert order["total"] == 1000
+    assert order["total"] == "1000.00"
     capsys.readouterr()
 
     reply = _succeeded(api, order, **paid)
@@ -148,7 +151,72 @@ def test_a_payment_of_another_amount_is_refunded_never_confirmed(
 
 
 def test_the_exact_amount_in_usd_confirms(api, admin, customer, stripe):
-    order = api.place_order(customer, line(_product(api, admin, 1000, stock=1)))
+    order = api.place_order(customer, line(_product(api, admin, "1000", stock=1)))
     reply = _succeeded(api, order, amount_received=100_000, currency="usd")
     assert reply.body == {"result": "confirmed"}
     assert not [call for call in stripe.calls if call[0] == "refund"]
+
+
+# --- the stage's currency (issue #25 item 5) ----------------------------------------------
+
+
+def test_every_currency_a_stage_may_use_has_its_stripe_minimum():
+    # A currency without a documented minimum is not offered (money.CURRENCY_EXPONENTS).
+    assert set(payments.MIN_CHARGE) == set(money.CURRENCY_EXPONENTS)
+    for code, minimum in payments.MIN_CHARGE.items():
+        assert minimum > 0
+        assert minimum == minimum.quantize(Decimal(1).scaleb(-money.CURRENCY_EXPONENTS[code]))
+
+
+@pytest.fixture
+def yen(monkeypatch) -> None:
+    """The stage's currency as if CURRENCY=JPY (no minor unit)."""
+    monkeypatch.setattr(money, "CURRENCY", "JPY")
+    monkeypatch.setattr(money, "EXPONENT", 0)
+    monkeypatch.setattr(money, "QUANTUM", Decimal(1))
+
+
+@pytest.mark.usefixtures("yen")
+def test_the_limits_follow_the_stage_currency():
+    with pytest.raises(ValidationError, match="below 50 JPY"):
+        payments.check_chargeable(Decimal(49))
+    payments.check_chargeable(Decimal(50))
+    payments.check_chargeable(Decimal(99_999_999))
+    with pytest.raises(ValidationError, match="above 99999999 JPY"):
+        payments.check_chargeable(Decimal(100_000_000))
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount", "minor"), [("USD", "19.99", 1999), ("JPY", "1999", 1999)]
+)
+def test_stripe_is_asked_for_minor_units_in_the_stage_currency(
+    monkeypatch, currency, amount, minor
+):
+    monkeypatch.setattr(money, "CURRENCY", currency)
+    monkeypatch.setattr(money, "EXPONENT", money.CURRENCY_EXPONENTS[currency])
+    monkeypatch.setattr(money, "QUANTUM", Decimal(1).scaleb(-money.EXPONENT))
+    sent: list[dict[str, Any]] = []
+
+    def create(params: dict[str, Any], options: dict[str, Any]) -> Any:
+        sent.append(params)
+        return SimpleNamespace(id="pi_1", client_secret="pi_1_secret_s")
+
+    provider = payments.StripeProvider("sk_test_unused", SECRET)
+    provider._client = SimpleNamespace(  # type: ignore[assignment]
+        v1=SimpleNamespace(payment_intents=SimpleNamespace(create=create))
+    )
+    provider.create_intent("order-1", "user-1", Decimal(amount))
+
+    assert sent[0]["amount"] == minor
+    assert sent[0]["currency"] == currency.lower()
+
+
+def test_the_webhook_compares_minor_units_and_currency():
+    def paid(amount: Any, currency: Any) -> bool:
+        event = payments.WebhookEvent("evt", "t", "pi", "o", amount, currency)
+        return payments.paid_in_full(event, Decimal("19.99"))
+
+    assert paid(1999, "usd")
+    assert not paid(1999, "eur")
+    assert not paid(1998, "usd")
+    assert not paid(None, "usd")

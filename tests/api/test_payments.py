@@ -60,7 +60,8 @@ def webhook(api, event_type: str, order: dict[str, Any]) -> Any:
 
 @pytest.fixture
 def ticket(api, admin) -> dict[str, Any]:
-    reply = api.post("/products", {"name": "Ticket", "price": 4.5, "stock": 3}, token=admin.token)
+    body = {"name": "Ticket", "price": "4.50", "stock": 3}
+    reply = api.post("/products", body, token=admin.token)
     assert reply.status == 201, reply.body
     return dict(reply.body)
 
@@ -212,10 +213,10 @@ def test_a_replay_shows_the_client_secret_only_while_the_order_awaits_payment(
 
 
 def test_a_stale_expected_total_creates_no_payment_intent(api, admin, stripe, customer, ticket):
-    body = {"items": [{"productId": ticket["productId"], "quantity": 1}], "expectedTotal": 4}
+    body = {"items": [{"productId": ticket["productId"], "quantity": 1}], "expectedTotal": "4.00"}
 
     reply = api.post("/orders", body, token=customer.token)
 
     assert reply.status == 409 and reply.body["code"] == "PriceChanged", reply.body
-    assert reply.body["total"] == 4.5
+    assert reply.body["total"] == "4.50"
     assert stripe.calls == []

@@ -13,7 +13,7 @@ from tests.factories import line
 
 @pytest.fixture
 def widget(api, admin) -> dict:
-    return api.create_product(admin, name="Widget", price=2.5, stock=10)
+    return api.create_product(admin, name="Widget", price="2.5", stock=10)
 
 
 def _batch_tables(aws_calls) -> list[list[str]]:

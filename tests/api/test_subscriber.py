@@ -32,7 +32,7 @@ def deliver(api):
 
 @pytest.fixture
 def order(api, admin, customer) -> dict:
-    product = api.create_product(admin, price=2.5, stock=10)
+    product = api.create_product(admin, price="2.5", stock=10)
     return api.place_order(customer, line(product, 2))
 
 
@@ -73,7 +73,7 @@ def test_order_placed_confirms_the_order(api, customer, order, deliver):
 def test_the_published_message_itself_confirms_the_order(
     api, admin, customer, deliver, aws_calls, stream
 ):
-    product = api.create_product(admin, price=1, stock=1)
+    product = api.create_product(admin, price="1", stock=1)
     reply = api.post(
         "/orders",
         {"items": [{"productId": product["productId"], "quantity": 1}]},
@@ -196,7 +196,7 @@ def test_events_for_unknown_orders_create_nothing(deliver, event_type, order_id)
 
 
 def test_an_event_for_an_idempotency_record_leaves_it_alone(api, admin, customer, deliver):
-    product = api.create_product(admin, price=1, stock=1)
+    product = api.create_product(admin, price="1", stock=1)
     api.post(
         "/orders",
         {"items": [{"productId": product["productId"], "quantity": 1}]},

@@ -177,7 +177,7 @@ def _published_entries(aws_calls) -> list[dict]:
 def test_an_event_the_subscriber_gave_up_on_is_confirmed_by_the_next_sweep(
     api, admin, customer, aws_calls, monkeypatch, caplog, stream
 ):
-    product = api.create_product(admin, price=3, stock=5)
+    product = api.create_product(admin, price="3", stock=5)
     aws_calls.clear()
     reply = api.post(
         "/orders", {"items": [{"productId": product["productId"], "quantity": 1}]},

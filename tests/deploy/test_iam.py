@@ -419,17 +419,19 @@ def exercise_api(flows: Flows) -> dict[str, str]:
     call(401, "GET", "/users/{userId}", token=alice, userId=alice_id)  # revoked
     _, alice = flows.login("alice@example.com", "new-alice-password")
 
-    lamp = call(201, "POST", "/products", {"name": "Lamp", "price": 12.5, "stock": 5}, token=admin)
-    mug = call(201, "POST", "/products", {"name": "Mug", "price": 3, "stock": 1}, token=admin)
+    lamp = call(
+        201, "POST", "/products", {"name": "Lamp", "price": "12.5", "stock": 5}, token=admin
+    )
+    mug = call(201, "POST", "/products", {"name": "Mug", "price": "3", "stock": 1}, token=admin)
     lamp_id, mug_id = lamp.body["productId"], mug.body["productId"]
-    call(403, "POST", "/products", {"name": "X", "price": 1}, token=alice)
+    call(403, "POST", "/products", {"name": "X", "price": "1"}, token=alice)
     page = call(200, "GET", "/products?limit=1").body
     call(200, "GET", f"/products?limit=1&cursor={page['nextCursor']}")
     call(200, "GET", "/products/{productId}", productId=lamp_id)
     call(404, "GET", "/products/{productId}", productId="no-such-product")
-    call(200, "PUT", "/products/{productId}", {"price": 13}, token=admin, productId=lamp_id)
-    call(404, "PUT", "/products/{productId}", {"price": 1}, token=admin, productId="nope")
-    book = {"name": "Atlas", "price": 20, "stock": 3, "category": "books"}
+    call(200, "PUT", "/products/{productId}", {"price": "13"}, token=admin, productId=lamp_id)
+    call(404, "PUT", "/products/{productId}", {"price": "1"}, token=admin, productId="nope")
+    book = {"name": "Atlas", "price": "20", "stock": 3, "category": "books"}
     book_id = call(201, "POST", "/products", book, token=admin).body["productId"]
     call(200, "PUT", "/products/{productId}", {"category": "maps"}, token=admin, productId=book_id)
     call(200, "GET", "/products?category=maps&q=at")
@@ -659,7 +661,7 @@ def exercise_payments(
     call = flows.call
     _, admin = flows.login("admin@example.com", admin_password)
     _, dave = flows.login("dave@example.com", "dave-password")
-    item = call(201, "POST", "/products", {"name": "Pen", "price": 2, "stock": 9}, token=admin)
+    item = call(201, "POST", "/products", {"name": "Pen", "price": "2", "stock": 9}, token=admin)
     one = {"items": [{"productId": item.body["productId"], "quantity": 1}]}
     paid, failed, cancelled = (call(201, "POST", "/orders", one, token=dave).body for _ in "abc")
     webhook(flows, 200, "payment_intent.succeeded", paid, TEST_WEBHOOK_SECRET)

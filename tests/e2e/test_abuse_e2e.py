@@ -37,7 +37,7 @@ def listings(http: ShopClient, admin: str) -> dict[str, tuple[str, str | None]]:
     for i in range(2):
         reply = http.post(
             "/products",
-            {"name": f"Cursor item {i}", "price": 2, "stock": 5, "category": "cursors"},
+            {"name": f"Cursor item {i}", "price": "2", "stock": 5, "category": "cursors"},
             token=admin,
         )
         assert reply.status == 201, reply.body
@@ -125,7 +125,7 @@ def test_a_404_repeats_only_a_short_prefix_of_a_long_id(http, admin):
 
 def test_a_long_folded_name_is_stored_and_found(http, admin):
     name = "\u0390" * 200  # case-folds to 1,200 bytes, over DynamoDB's 1,024 for a sort key
-    created = http.post("/products", {"name": name, "price": 3, "stock": 1}, token=admin)
+    created = http.post("/products", {"name": name, "price": "3", "stock": 1}, token=admin)
     assert created.status == 201, created.body
     found = http.get(f"/products?q={'%CE%90' * 100}").body["items"]
     assert created.body["productId"] in [p["productId"] for p in found]

@@ -16,7 +16,6 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +30,14 @@ VIEWPORT = {"width": 1280, "height": 800}
 CONFIRMATION_TIMEOUT_MS = 30_000
 
 CATALOGUE = [
-    {"name": "Ceramic mug", "category": "kitchen", "price": 9, "stock": 30,
+    {"name": "Ceramic mug", "category": "kitchen", "price": "9", "stock": 30,
      "description": "Stoneware, 350 ml. Dishwasher safe."},
-    {"name": "Chef's knife", "category": "kitchen", "price": 54.5, "stock": 5,
+    {"name": "Chef's knife", "category": "kitchen", "price": "54.5", "stock": 5,
      "description": "20 cm blade, forged steel."},
-    {"name": "Cast iron pan", "category": "kitchen", "price": 39.9, "stock": 12},
-    {"name": "Field guide to birds", "category": "books", "price": 24.95, "stock": 8},
-    {"name": "Pocket notebook", "category": "stationery", "price": 4.2, "stock": 120},
-    {"name": "Desk lamp", "category": "home", "price": 31, "stock": 0},
+    {"name": "Cast iron pan", "category": "kitchen", "price": "39.9", "stock": 12},
+    {"name": "Field guide to birds", "category": "books", "price": "24.95", "stock": 8},
+    {"name": "Pocket notebook", "category": "stationery", "price": "4.2", "stock": 120},
+    {"name": "Desk lamp", "category": "home", "price": "31", "stock": 0},
 ]  # fmt: skip
 
 
@@ -150,7 +149,9 @@ def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
     expect(page.get_by_role("row")).to_have_count(4)  # header, two lines, total
     page.get_by_label("Quantity of Ceramic mug").fill("2")
     page.get_by_label("Quantity of Ceramic mug").press("Tab")
-    expect(page.locator("td.total")).to_have_text("72.50")  # 2 x 9.00 + 54.50
+    expect(page.locator("td.total")).to_have_text(
+        "72.50 USD"
+    )  # 2 x 9.00 + 54.50, as the API adds it
     page.get_by_label("Quantity of Chef's knife").fill("6")
     page.get_by_label("Quantity of Chef's knife").press("Tab")
     expect(page.get_by_role("link", name="Cart (8)")).to_be_visible()
@@ -161,7 +162,7 @@ def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
     assert http.stock_of(knife) == 5  # nothing was taken
     page.get_by_label("Quantity of Chef's knife").fill("1")
     page.get_by_label("Quantity of Chef's knife").press("Tab")
-    expect(page.locator("td.total")).to_have_text("72.50")
+    expect(page.locator("td.total")).to_have_text("72.50 USD")
     screenshot(page, "cart")
 
     # However fast the subscriber is, the page's first answer says PENDING (the real answer,
@@ -179,7 +180,7 @@ def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
     page.route(re.compile(r"/orders\?"), first_answer_pending)
     page.get_by_role("button", name="Check out").click()
     expect(page.get_by_role("heading", name="My orders")).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("placed: 72.50")
+    expect(page.get_by_role("status")).to_contain_text("placed: 72.50 USD")
     orders = page.get_by_role("list", name="Orders, newest first").locator("li.order")
     expect(orders).to_have_count(1)
     # PENDING until the event subscriber confirms it; the page polls and shows the change.
@@ -233,9 +234,9 @@ def test_an_admin_manages_products_ships_and_delivers_an_order_and_lists_users(
     page.get_by_role("button", name="Create product").click()
     expect(page.get_by_role("status")).to_contain_text("Created Linen apron")
     row = page.get_by_role("row", name=re.compile("^Linen apron"))
-    expect(row).to_contain_text("18.75")
+    expect(row).to_contain_text("18.75 USD")
     created = [p for p in http.get("/products?q=linen").body["items"] if p["name"] == "Linen apron"]
-    assert len(created) == 1 and Decimal(str(created[0]["price"])) == Decimal("18.75")
+    assert len(created) == 1 and created[0]["price"] == "18.75"
     assert created[0]["category"] == "kitchen" and created[0]["stock"] == 7
 
     # Edit it: the form fills with the product, saving changes the price.
@@ -243,8 +244,8 @@ def test_an_admin_manages_products_ships_and_delivers_an_order_and_lists_users(
     expect(page.get_by_label("Name")).to_have_value("Linen apron")
     page.get_by_label("Price").fill("19.5")
     page.get_by_role("button", name="Save changes").click()
-    expect(row).to_contain_text("19.50")
-    assert http.get(f"/products/{created[0]['productId']}").body["price"] == 19.5
+    expect(row).to_contain_text("19.50 USD")
+    assert http.get(f"/products/{created[0]['productId']}").body["price"] == "19.50"
     expect(page.get_by_role("button", name="Cancel editing")).to_be_hidden()
     screenshot(page, "admin-products", full_page=True)
 
@@ -281,7 +282,7 @@ def test_an_admin_manages_products_ships_and_delivers_an_order_and_lists_users(
 def test_a_price_change_before_checkout_is_shown_and_nothing_is_ordered(browser_page, http, stack):
     """Issue #23 item 5: the page sends the total it shows; a changed price is a 409 it shows."""
     admin = http.login(stack.admin_email, stack.admin_password)
-    lamp = http.create_product(admin, name="Reading lamp", category="home", price=20, stock=5)
+    lamp = http.create_product(admin, name="Reading lamp", category="home", price="20", stock=5)
     buyer = http.register(name="Price Watcher")
     page = browser_page
     sign_in(page, buyer.email, buyer.password)
@@ -292,21 +293,21 @@ def test_a_price_change_before_checkout_is_shown_and_nothing_is_ordered(browser_
     page.get_by_role("button", name="Add Reading lamp to cart").click()
     expect(page.get_by_role("link", name="Cart (1)")).to_be_visible()
     page.get_by_role("link", name="Cart (1)").click()
-    expect(page.locator("td.total")).to_have_text("20.00")
-    changed = http.put(f"/products/{lamp['productId']}", {"price": 999999}, token=admin.token)
+    expect(page.locator("td.total")).to_have_text("20.00 USD")
+    changed = http.put(f"/products/{lamp['productId']}", {"price": "999999"}, token=admin.token)
     assert changed.status == 200, changed.body
 
     page.get_by_role("button", name="Check out").click()
 
-    expect(page.get_by_role("alert")).to_contain_text("your cart now totals 999999.00")
-    expect(page.locator("td.total")).to_have_text("999999.00")
+    expect(page.get_by_role("alert")).to_contain_text("your cart now totals 999999.00 USD")
+    expect(page.locator("td.total")).to_have_text("999999.00 USD")
     assert http.get("/orders", token=buyer.token).body["items"] == []
     assert http.stock_of(lamp) == 5
     # Seen and accepted: the same button now orders at the new price.
     page.get_by_role("button", name="Check out").click()
     expect(page.get_by_role("heading", name="My orders")).to_be_visible()
     [order] = http.get("/orders", token=buyer.token).body["items"]
-    assert order["total"] == 999999
+    assert order["total"] == "999999.00"
 
 
 def test_a_customer_sees_no_admin_view(browser_page, http):
@@ -397,7 +398,7 @@ def test_a_buyer_pays_from_the_page_with_a_test_card_and_sees_the_order_confirme
     stack, stripe_url = paying_stack
     http = stack.client()
     admin = http.login(stack.admin_email, stack.admin_password)
-    lamp = http.create_product(admin, name="Reading lamp", category="home", price=31, stock=3)
+    lamp = http.create_product(admin, name="Reading lamp", category="home", price="31", stock=3)
     buyer = http.register(name="Pat Payer")
 
     with open_page(chromium, stack.url) as page:
@@ -434,7 +435,7 @@ def test_a_declined_test_card_cancels_the_order_and_gives_the_stock_back(chromiu
     stack, _ = paying_stack
     http = stack.client()
     admin = http.login(stack.admin_email, stack.admin_password)
-    gloves = http.create_product(admin, name="Garden gloves", category="home", price=12, stock=2)
+    gloves = http.create_product(admin, name="Garden gloves", category="home", price="12", stock=2)
     buyer = http.register(name="Dee Clined")
 
     with open_page(chromium, stack.url) as page:

@@ -28,7 +28,7 @@ def order_is_confirmed(stack: RunningStack) -> None:
         "/users/login", {"email": stack.admin_email, "password": stack.admin_password}
     )
     status, product = http.post(
-        "/products", {"name": "Kettle", "price": 20, "stock": 3}, token=admin["token"]
+        "/products", {"name": "Kettle", "price": "20", "stock": 3}, token=admin["token"]
     )
     assert status == 201, product
     email = f"buyer-{uuid.uuid4().hex[:8]}@example.com"

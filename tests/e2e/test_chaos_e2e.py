@@ -189,7 +189,7 @@ def test_a_burst_under_20_percent_throttling_loses_and_doubles_nothing(
     admin = login["token"]
     products = []
     for n in range(PRODUCTS):
-        body = {"name": f"Chaos {n}", "price": 2.5, "stock": STARTING_STOCK}
+        body = {"name": f"Chaos {n}", "price": "2.5", "stock": STARTING_STOCK}
         status, product = client.call("POST", "/products", body, token=admin)
         assert status == 201, product
         products.append(product["productId"])

@@ -69,13 +69,14 @@ def test_the_shop_flow_through_the_generated_client_only(stack: RunningStack):
     admin = _signed_in(stack, stack.admin_email, stack.admin_password)
 
     product = create_product.sync(
-        client=admin, body=ProductCreate(name=f"Lamp {uuid.uuid4().hex[:8]}", price=12.5, stock=10)
+        client=admin,
+        body=ProductCreate(name=f"Lamp {uuid.uuid4().hex[:8]}", price="12.50", stock=10),
     )
     assert isinstance(product, Product), product
 
     cart = set_cart_line.sync(product.product_id, client=customer, body=CartLineSet(quantity=3))
     assert not isinstance(cart, Error) and cart is not None, cart
-    assert cart.total == 37.5
+    assert (cart.total, cart.currency) == ("37.50", "USD")
     key = f"checkout-{uuid.uuid4()}"
     placed = checkout_cart.sync_detailed(client=customer, idempotency_key=key)
     assert placed.status_code == 201 and isinstance(placed.parsed, Order), placed

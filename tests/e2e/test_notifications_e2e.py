@@ -17,7 +17,7 @@ EMAIL_TIMEOUT_SECONDS = 1.0
 
 def place(http, admin, buyer, quantity: int = 2) -> dict[str, Any]:
     status, product = http.post(
-        "/products", {"name": "Kettle", "price": 12.5, "stock": 10}, token=admin
+        "/products", {"name": "Kettle", "price": "12.5", "stock": 10}, token=admin
     )
     assert status == 201, product
     return http.place_order(buyer, line(product, quantity))
@@ -50,9 +50,9 @@ def test_the_buyer_gets_a_confirmation_email_within_a_second(stack, http, admin)
 
     [email] = received
     assert email["text"].startswith("Hello,\n")  # never the name the buyer typed
-    assert email["subject"] == f"Your order {order['orderId'][:8]}… is confirmed — $25.00"
+    assert email["subject"] == f"Your order {order['orderId'][:8]}… is confirmed — 25.00 USD"
     assert order["orderId"] in email["text"]
-    assert "    2  Kettle      $12.50      $25.00" in email["text"]
+    assert "    2  Kettle   12.50 USD   25.00 USD" in email["text"]
     assert email["sentAt"].endswith("Z")
     wait_for_status(http, buyer["token"], order["orderId"], "CONFIRMED")
 
@@ -60,7 +60,7 @@ def test_the_buyer_gets_a_confirmation_email_within_a_second(stack, http, admin)
     assert status == 200
     later = eventually(lambda: order_emails_to(stack, buyer["email"])[1:])
     subjects = [m["subject"] for m in later]
-    assert subjects == [f"Your order {order['orderId'][:8]}… is cancelled — $25.00"]
+    assert subjects == [f"Your order {order['orderId'][:8]}… is cancelled — 25.00 USD"]
     outbox = get_json(moto_url(stack, "/_devstack/outbox"))
     assert [m["sentAt"] for m in outbox] == sorted(m["sentAt"] for m in outbox)
 
@@ -83,9 +83,9 @@ def test_an_email_subscription_on_the_topic_gets_the_readable_form(stack, http, 
             if d["to"] == staff and order["orderId"] in d["text"]
         ]
     )
-    assert delivery["subject"] == f"New order {order['orderId'][:8]}… — 3 items, $37.50"
+    assert delivery["subject"] == f"New order {order['orderId'][:8]}… — 3 items, 37.50 USD"
     assert delivery["text"].startswith(f"A new order was placed: {order['orderId']}\n")
     assert f"Buyer:     {buyer['userId']}" in delivery["text"]
-    assert "    3  Kettle      $12.50      $37.50" in delivery["text"]
+    assert "    3  Kettle   12.50 USD   37.50 USD" in delivery["text"]
     # ... while the app's own subscriber got the JSON and confirmed the order.
     wait_for_status(http, buyer["token"], order["orderId"], "CONFIRMED")

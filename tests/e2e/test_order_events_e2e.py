@@ -117,7 +117,7 @@ def shop(aws: dict[str, str]) -> Iterator[Shop]:
 def place_and_cancel(shop: Shop) -> tuple[list[str], list[str], str]:
     """Six orders placed, two of them cancelled; returns (kept, cancelled, product id)."""
     admin = shop.call("POST", "/users/login", {"email": ADMIN[0], "password": ADMIN[1]})["token"]
-    product = shop.call("POST", "/products", {"name": "Lamp", "price": 4, "stock": 50}, admin)
+    product = shop.call("POST", "/products", {"name": "Lamp", "price": "4", "stock": 50}, admin)
     line = {"items": [{"productId": product["productId"], "quantity": 2}]}
     ids = [shop.call("POST", "/orders", line, admin)["orderId"] for _ in range(6)]
     for order_id in ids[:2]:

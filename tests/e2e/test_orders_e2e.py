@@ -16,7 +16,7 @@ CONFIRM_TIMEOUT_SECONDS = 10
 
 @pytest.fixture
 def new_product(http, admin) -> Callable[..., dict[str, Any]]:
-    def create(stock: int, price: float = 7.25, name: str = "Widget") -> dict[str, Any]:
+    def create(stock: int, price: str = "7.25", name: str = "Widget") -> dict[str, Any]:
         status, body = http.post(
             "/products", {"name": name, "price": price, "stock": stock}, token=admin
         )
@@ -46,8 +46,8 @@ def wait_for_status(http, token: str, order_id: str, wanted: str) -> dict[str, A
 
 
 def test_an_order_is_priced_from_the_catalogue_and_confirmed(http, admin, buyer, new_product):
-    kettle = new_product(stock=4, price=19.99, name="Kettle")
-    mug = new_product(stock=9, price=4.5, name="Mug")
+    kettle = new_product(stock=4, price="19.99", name="Kettle")
+    mug = new_product(stock=9, price="4.50", name="Mug")
 
     status, order = http.post("/orders", order_body((kettle, 2), (mug, 1)), token=buyer["token"])
 
@@ -59,18 +59,18 @@ def test_an_order_is_priced_from_the_catalogue_and_confirmed(http, admin, buyer,
             "productId": kettle["productId"],
             "name": "Kettle",
             "quantity": 2,
-            "unitPrice": 19.99,
-            "lineTotal": 39.98,
+            "unitPrice": "19.99",
+            "lineTotal": "39.98",
         },
         {
             "productId": mug["productId"],
             "name": "Mug",
             "quantity": 1,
-            "unitPrice": 4.5,
-            "lineTotal": 4.5,
+            "unitPrice": "4.50",
+            "lineTotal": "4.50",
         },
     ]
-    assert order["total"] == 44.48
+    assert (order["total"], order["currency"]) == ("44.48", "USD")
     assert order["createdAt"].endswith("Z")
     assert (http.stock_of(kettle), http.stock_of(mug)) == (2, 8)
 
@@ -81,7 +81,7 @@ def test_an_order_is_priced_from_the_catalogue_and_confirmed(http, admin, buyer,
     }
     # The order keeps the name and price it was placed at.
     status, _ = http.put(
-        f"/products/{kettle['productId']}", {"name": "Kettle v2", "price": 25}, token=admin
+        f"/products/{kettle['productId']}", {"name": "Kettle v2", "price": "25"}, token=admin
     )
     assert status == 200
     assert http.get(f"/orders/{order['orderId']}", token=buyer["token"]) == (200, confirmed)
@@ -180,24 +180,26 @@ def test_a_replay_after_a_cancel_answers_with_the_cancelled_order(http, buyer, n
 
 def test_a_stale_expected_total_is_a_409_with_the_new_total(http, admin, buyer, new_product):
     """Issue #23 item 5, over HTTP: POST /orders and cart checkout refuse a changed total."""
-    product = new_product(stock=5, price=20)
+    product = new_product(stock=5, price="20")
     path = f"/products/{product['productId']}"
-    assert http.put(path, {"price": 999999}, token=admin)[0] == 200
-    body = {**order_body((product, 2)), "expectedTotal": 40}
+    assert http.put(path, {"price": "999999"}, token=admin)[0] == 200
+    body = {**order_body((product, 2)), "expectedTotal": "40.00"}
 
     status, error = http.post("/orders", body, token=buyer["token"])
 
-    assert (status, error["code"], error["total"]) == (409, "PriceChanged", 1999998), error
+    assert (status, error["code"], error["total"]) == (409, "PriceChanged", "1999998.00"), error
     assert (
         http.put(f"/cart/items/{product['productId']}", {"quantity": 2}, token=buyer["token"])[0]
         == 200
     )
-    status, error = http.post("/cart/checkout", {"expectedTotal": 40}, token=buyer["token"])
-    assert (status, error["code"], error["total"]) == (409, "PriceChanged", 1999998), error
+    status, error = http.post("/cart/checkout", {"expectedTotal": "40"}, token=buyer["token"])
+    assert (status, error["code"], error["total"]) == (409, "PriceChanged", "1999998.00"), error
     assert http.stock_of(product) == 5
     assert http.get("/orders", token=buyer["token"])[1]["items"] == []
-    status, order = http.post("/cart/checkout", {"expectedTotal": 1999998}, token=buyer["token"])
-    assert (status, order["total"]) == (201, 1999998), order
+    status, order = http.post(
+        "/cart/checkout", {"expectedTotal": "1999998.00"}, token=buyer["token"]
+    )
+    assert (status, order["total"]) == (201, "1999998.00"), order
 
 
 def test_a_cart_checkout_key_reused_for_another_cart_is_a_422(http, buyer, new_product):

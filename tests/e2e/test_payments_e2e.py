@@ -16,6 +16,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -66,7 +67,7 @@ def admin_token(shop: ShopClient, pay_stack) -> str:
 def product(shop: ShopClient, admin_token: str) -> Callable[[int], dict[str, Any]]:
     def create(stock: int) -> dict[str, Any]:
         reply = shop.post(
-            "/products", {"name": "Ticket", "price": 12.5, "stock": stock}, token=admin_token
+            "/products", {"name": "Ticket", "price": "12.50", "stock": stock}, token=admin_token
         )
         assert reply.status == 201, reply.body
         return dict(reply.body)
@@ -98,8 +99,8 @@ def intent_event(event_type: str, placed: dict[str, Any]) -> dict[str, Any]:
                 "id": placed["payment"]["paymentIntentId"],
                 "object": "payment_intent",
                 "metadata": {"orderId": placed["orderId"]},
-                "amount_received": round(placed["total"] * 100),
-                "currency": "usd",
+                "amount_received": int(Decimal(placed["total"]).scaleb(2)),  # minor units
+                "currency": placed["currency"].lower(),
             }
         },
     }
@@ -192,7 +193,7 @@ def test_a_forged_webhook_is_a_400_and_changes_nothing(shop, product, signature)
     assert post_webhook(shop, payload, good).body == {"result": "confirmed"}
 
 
-def _priced(shop: ShopClient, admin_token: str, price: float, stock: int = 5) -> dict[str, Any]:
+def _priced(shop: ShopClient, admin_token: str, price: str, stock: int = 5) -> dict[str, Any]:
     reply = shop.post(
         "/products", {"name": "Priced", "price": price, "stock": stock}, token=admin_token
     )
@@ -202,7 +203,7 @@ def _priced(shop: ShopClient, admin_token: str, price: float, stock: int = 5) ->
 
 @pytest.mark.parametrize(
     ("price", "quantity", "limit"),
-    [(0, 1, "0.50 USD"), (0.25, 1, "0.50 USD"), (600_000, 2, "999,999.99 USD")],
+    [("0", 1, "0.50 USD"), ("0.25", 1, "0.50 USD"), ("600000", 2, "999999.99 USD")],
 )
 def test_a_total_stripe_refuses_is_a_400_naming_the_limit(
     shop, admin_token, price, quantity, limit
@@ -229,7 +230,7 @@ def test_a_total_stripe_refuses_is_a_400_naming_the_limit(
 
 def test_a_payment_of_another_amount_is_refunded_never_confirmed(shop, stripe_url, admin_token):
     """#23 item 4, before: the intent changed to 1 cent, then paid, left the order CONFIRMED."""
-    item = _priced(shop, admin_token, 1000, stock=1)
+    item = _priced(shop, admin_token, "1000", stock=1)
     buyer = shop.register()
     placed = shop.order(buyer, line(item)).body
     intent_id = placed["payment"]["paymentIntentId"]
@@ -348,13 +349,14 @@ def test_the_buyer_is_emailed_when_paid_declined_or_expired(pay_stack, shop, str
     [expired_email] = received[unpaid["orderId"]]  # none said "confirmed" at placement
     assert (
         paid_email["subject"]
-        == f"Your payment for order {paid['orderId'][:8]}… was received — $12.50"
+        == f"Your payment for order {paid['orderId'][:8]}… was received — 12.50 USD"
     )
     assert "We received your payment" in paid_email["text"]
     assert (
-        declined_email["subject"] == f"Your order {declined['orderId'][:8]}… is cancelled — $12.50"
+        declined_email["subject"]
+        == f"Your order {declined['orderId'][:8]}… is cancelled — 12.50 USD"
     )
-    assert expired_email["subject"] == f"Your order {unpaid['orderId'][:8]}… expired — $12.50"
+    assert expired_email["subject"] == f"Your order {unpaid['orderId'][:8]}… expired — 12.50 USD"
     assert "not paid in time" in expired_email["text"]
     for email in (paid_email, declined_email, expired_email):
         assert email["text"].startswith("Hello,\n")  # never the name the buyer typed

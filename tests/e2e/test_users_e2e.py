@@ -121,7 +121,7 @@ class World:
     @functools.cached_property
     def product(self) -> dict[str, Any]:
         status, body = self.http.post(
-            "/products", {"name": "Mug", "price": 3, "stock": 100}, token=self.admin
+            "/products", {"name": "Mug", "price": "3", "stock": 100}, token=self.admin
         )
         assert status == 201, body
         return body
@@ -152,7 +152,7 @@ ROUTES = [
     ("GET", "/users/{user}", None, (401, 404, 200, 200), False),
     ("PUT", "/users/{user}", {"name": "Renamed"}, (401, 404, 200, 200), False),
     ("DELETE", "/users/{user}", None, (401, 404, 204, 204), True),
-    ("POST", "/products", {"name": "Pen", "price": 1}, (401, 403, 403, 201), False),
+    ("POST", "/products", {"name": "Pen", "price": "1"}, (401, 403, 403, 201), False),
     ("PUT", "/products/{product}", {"stock": 5}, (401, 403, 403, 200), False),
     ("DELETE", "/products/{product}", None, (401, 403, 403, 204), False),
     ("POST", "/orders", ORDER_BODY, (401, 201, 201, 201), False),
@@ -222,7 +222,7 @@ def test_a_password_change_revokes_the_old_token(http, admin):
     user = http.sign_up()
     path = f"/users/{user['userId']}"
     old = user["token"]
-    _, product = http.post("/products", {"name": "Bell", "price": 2, "stock": 3}, token=admin)
+    _, product = http.post("/products", {"name": "Bell", "price": "2", "stock": 3}, token=admin)
     new_password = "a-brand-new-passphrase"
 
     # Proving the current password is required, and checked.

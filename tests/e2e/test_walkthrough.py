@@ -71,6 +71,6 @@ def test_the_readme_taste_does_what_its_comments_say(stack):
 
 
 def test_a_shortened_order_id_in_an_email_subject_is_masked():
-    step = walkthrough.Step("echo", "Your order 2d7cf5b7… is confirmed — $30.50", None)
-    assert walkthrough.differences([step], ["Your order 00c0ffee… is confirmed — $30.50"]) == []
-    assert walkthrough.differences([step], ["Your order 00c0ffee… is cancelled — $30.50"])
+    step = walkthrough.Step("echo", "Your order 2d7cf5b7… is confirmed — 30.50 USD", None)
+    assert walkthrough.differences([step], ["Your order 00c0ffee… is confirmed — 30.50 USD"]) == []
+    assert walkthrough.differences([step], ["Your order 00c0ffee… is cancelled — 30.50 USD"])

@@ -11,7 +11,6 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import UpdateError
 
 from chalicelib import order_lifecycle, publisher, subscriber
-from chalicelib.encoding import json_default
 from chalicelib.models import Order
 from chalicelib.schemas import MAX_ID_LENGTH
 from chalicelib.shards import SHARDS
@@ -25,29 +24,38 @@ from tests.factories import make_order
 def test_event_message_carries_the_documented_fields(event_type):
     message = publisher.event_message(event_type, make_order(updated_at="2030-01-02T00:00:00.000Z"))
 
-    assert set(message) == {"type", "orderId", "userId", "total", "items", "createdAt"}
+    assert set(message) == {
+        "type",
+        "orderId",
+        "userId",
+        "total",
+        "currency",
+        "items",
+        "createdAt",
+    }
     assert message["type"] == event_type
     assert message["orderId"] == "order-1"
     assert message["userId"] == "user-1"
     assert message["createdAt"] == "2030-01-01T00:00:00.000Z"
-    # The same JSON numbers the API shows for the order.
-    assert message["total"] == 0.5
+    # The same decimal strings the API shows for the order.
+    assert message["total"] == "0.50"
+    assert message["currency"] == "USD"
     assert message["items"][0] == {
         "productId": "p1",
         "name": "Dime",
         "quantity": 3,
-        "unitPrice": 0.1,
-        "lineTotal": 0.3,
+        "unitPrice": "0.10",
+        "lineTotal": "0.30",
     }
 
 
 def test_event_message_serializes_money_exactly():
-    text = json.dumps(publisher.event_message("OrderPlaced", make_order()), default=json_default)
+    text = json.dumps(publisher.event_message("OrderPlaced", make_order()))
 
     decoded = json.loads(text)
-    assert decoded["total"] == 0.5
-    assert [i["lineTotal"] for i in decoded["items"]] == [0.3, 0.2]
-    assert '"total": 0.5,' in text
+    assert decoded["total"] == "0.50"
+    assert [i["lineTotal"] for i in decoded["items"]] == ["0.30", "0.20"]
+    assert '"total": "0.50",' in text
     assert isinstance(decoded["items"][0]["quantity"], int)
 
 
@@ -135,7 +143,7 @@ def test_fulfilment_events_only_acknowledge(updates, event_type):
 
 def test_extra_fields_are_ignored(updates):
     message = publisher.event_message("OrderPlaced", make_order())
-    raw = json.dumps({**message, "extra": 1}, default=json_default)
+    raw = json.dumps({**message, "extra": 1})
 
     assert subscriber.handle_message(raw) == "confirmed"
     assert updates.calls[0][0] == "order-1"
@@ -260,7 +268,7 @@ def test_publish_sends_the_message_with_its_type_attribute(sns):
     assert entry["MessageStructure"] == "json"
     message = json.loads(json.loads(entry["Message"])["default"])
     assert message["type"] == "OrderCancelled"
-    assert message["total"] == 0.5
+    assert message["total"] == "0.50"
 
 
 def test_publish_sends_ten_events_per_call(sns):
@@ -348,7 +356,7 @@ def test_the_status_transition_decides_the_event(event_name, old, new, expected)
     assert (event[0] if event else None) == expected
     if event:
         assert event[1].order_id == "order-1"
-        assert publisher.event_message(*event)["total"] == 0.5
+        assert publisher.event_message(*event)["total"] == "0.50"
 
 
 def test_every_status_that_announces_an_event_is_an_order_status():

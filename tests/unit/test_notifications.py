@@ -65,7 +65,7 @@ def test_every_event_type_has_a_readable_form():
 def test_new_order_subject_and_body():
     email = staff_email(ORDER_PLACED, order_view(make_order(lines=2)))
 
-    assert email.subject == "New order 1a2b3c4d… — 3 items, $59.97"
+    assert email.subject == "New order 1a2b3c4d… — 3 items, 59.97 USD"
     assert email.text == (
         f"A new order was placed: {ORDER_ID}\n"
         "\n"
@@ -74,10 +74,10 @@ def test_new_order_subject_and_body():
         "Placed:    2030-01-01T09:00:00.000Z\n"
         "\n"
         "  Qty  Item      Unit price  Line total\n"
-        "    1  Widget 1      $19.99      $19.99\n"
-        "    2  Widget 2      $19.99      $39.98\n"
+        "    1  Widget 1   19.99 USD   19.99 USD\n"
+        "    2  Widget 2   19.99 USD   39.98 USD\n"
         "\n"
-        "Total:     $59.97\n"
+        "Total:     59.97 USD\n"
     )
 
 
@@ -86,19 +86,19 @@ def test_new_order_subject_and_body():
     [
         (
             ORDER_CANCELLED,
-            "Order 1a2b3c4d… cancelled — 1 item, $19.99",
+            "Order 1a2b3c4d… cancelled — 1 item, 19.99 USD",
             f"Order {ORDER_ID} was cancelled",
             "Cancelled: 2030-01-02T10:30:00.000Z",
         ),
         (
             ORDER_SHIPPED,
-            "Order 1a2b3c4d… shipped — 1 item, $19.99",
+            "Order 1a2b3c4d… shipped — 1 item, 19.99 USD",
             f"Order {ORDER_ID} was shipped.",
             "Shipped:   2030-01-02T10:30:00.000Z",
         ),
         (
             ORDER_DELIVERED,
-            "Order 1a2b3c4d… delivered — 1 item, $19.99",
+            "Order 1a2b3c4d… delivered — 1 item, 19.99 USD",
             f"Order {ORDER_ID} was delivered.",
             "Delivered: 2030-01-02T10:30:00.000Z",
         ),
@@ -110,25 +110,25 @@ def test_later_events_read_as_what_happened_and_when(event_type, subject, headli
     assert email.subject == subject
     assert email.text.startswith(headline)
     assert time_line in email.text.splitlines()
-    assert "    1  Widget 1      $19.99      $19.99" in email.text
-    assert email.text.endswith("Total:     $19.99\n")
+    assert "    1  Widget 1   19.99 USD   19.99 USD" in email.text
+    assert email.text.endswith("Total:     19.99 USD\n")
 
 
 @pytest.mark.parametrize(
     ("event_type", "subject", "headline"),
     [
-        (ORDER_PLACED, "Your order 1a2b3c4d… is confirmed — $19.99", "It is confirmed."),
-        (ORDER_CANCELLED, "Your order 1a2b3c4d… is cancelled — $19.99", "is cancelled."),
-        (ORDER_SHIPPED, "Your order 1a2b3c4d… has shipped — $19.99", "is on its way."),
-        (ORDER_DELIVERED, "Your order 1a2b3c4d… was delivered — $19.99", "was delivered."),
+        (ORDER_PLACED, "Your order 1a2b3c4d… is confirmed — 19.99 USD", "It is confirmed."),
+        (ORDER_CANCELLED, "Your order 1a2b3c4d… is cancelled — 19.99 USD", "is cancelled."),
+        (ORDER_SHIPPED, "Your order 1a2b3c4d… has shipped — 19.99 USD", "is on its way."),
+        (ORDER_DELIVERED, "Your order 1a2b3c4d… was delivered — 19.99 USD", "was delivered."),
         (
             order_lifecycle.ORDER_PAID,
-            "Your payment for order 1a2b3c4d… was received — $19.99",
+            "Your payment for order 1a2b3c4d… was received — 19.99 USD",
             "We received your payment",
         ),
         (
             order_lifecycle.ORDER_EXPIRED,
-            "Your order 1a2b3c4d… expired — $19.99",
+            "Your order 1a2b3c4d… expired — 19.99 USD",
             "not paid in time",
         ),
     ],
@@ -141,7 +141,7 @@ def test_the_buyer_is_greeted_without_a_name_and_told_what_happened(event_type, 
     # A name is whatever the registrant typed: it never opens the shop's email (#23 item 7).
     assert (first, blank) == ("Hello,", "")
     assert headline in said and ORDER_ID in said
-    assert email.text.endswith("Total:     $19.99\n")
+    assert email.text.endswith("Total:     19.99 USD\n")
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_payment_events_email_the_buyer_with_when_it_happened(event_type, status
     assert "pi_1" not in email.text  # the payment's ids are ours, not the buyer's
 
 
-def test_money_is_shown_with_two_decimals_and_thousands():
+def test_money_is_shown_with_two_decimals_and_the_currency():
     view = order_view(
         make_order(
             lines=1,
@@ -177,7 +177,7 @@ def test_money_is_shown_with_two_decimals_and_thousands():
             total=Decimal("12345.5"),
         )
     )
-    assert staff_email(ORDER_PLACED, view).subject.endswith("1 item, $12,345.50")
+    assert staff_email(ORDER_PLACED, view).subject.endswith("1 item, 12345.50 USD")
 
 
 @pytest.mark.parametrize("event_type", RENDERED_EVENT_TYPES)

@@ -300,7 +300,7 @@ def test_unexplained_cancellations_are_not_disguised_as_client_errors():
 # --- order_view ---------------------------------------------------------------------
 
 
-def test_order_view_writes_money_as_plain_json_numbers():
+def test_order_view_writes_money_as_decimal_strings_in_the_currency():
     dime = make_order().items[0]
     ten = OrderLine(
         product_id="p2",
@@ -314,11 +314,12 @@ def test_order_view_writes_money_as_plain_json_numbers():
     view = order_view(order)
 
     assert json.dumps(view["items"][0]) == (
-        '{"productId": "p1", "name": "Dime", "quantity": 3, "unitPrice": 0.1, "lineTotal": 0.3}'
+        '{"productId": "p1", "name": "Dime", "quantity": 3, "unitPrice": "0.10",'
+        ' "lineTotal": "0.30"}'
     )
-    assert view["items"][1]["unitPrice"] == 10
-    assert isinstance(view["items"][1]["unitPrice"], int)
-    assert view["total"] == 10.3
-    assert set(view) == {"orderId", "userId", "status", "items", "total", "createdAt"}
+    assert view["items"][1]["unitPrice"] == "10.00"
+    assert view["total"] == "10.30"
+    assert view["currency"] == "USD"
+    assert set(view) == {"orderId", "userId", "status", "items", "total", "currency", "createdAt"}
     order.updated_at = "2030-01-01T00:01:00.000Z"
     assert order_view(order)["updatedAt"] == "2030-01-01T00:01:00.000Z"

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib import money
 from chalicelib.errors import ValidationError
-from chalicelib.schemas import REQUEST_SCHEMAS
-from chalicelib.validation import money, parse_body, parse_json, validate
+from chalicelib.schemas import ALL_SCHEMAS, REQUEST_SCHEMAS
+from chalicelib.validation import parse_body, parse_json, validate
 
 
 def rejected(call, *args) -> ValidationError:
@@ -166,7 +167,7 @@ def test_valid_product_is_returned_unchanged():
         ({"price": Decimal("-0.01")}, "price"),
         ({"price": Decimal("1000000.01")}, "price"),
         ({"price": Decimal("1e400")}, "price"),
-        ({"price": "3"}, "price"),
+        ({"price": "3.001"}, "price"),
         ({"price": True}, "price"),
         ({"price": None}, "price"),
         ({"stock": Decimal("1.5")}, "stock"),
@@ -194,6 +195,8 @@ def test_product_field_errors_name_the_field(schema_name, overrides, field):
         {"price": 0},
         {"price": 1_000_000},
         {"price": Decimal("0.01")},
+        {"price": "0.01"},
+        {"price": "1000000.00"},
         {"stock": 0},
         {"stock": 1_000_000},
         {"description": ""},
@@ -236,9 +239,14 @@ def test_nested_errors_name_the_path():
 
 
 def test_schemas_are_not_mutated_by_compilation():
-    # validation strips multipleOf for the compiler; the documented schema must keep it.
+    before = repr(REQUEST_SCHEMAS["ProductCreate"])
     validate("ProductCreate", valid_product())
-    assert REQUEST_SCHEMAS["ProductCreate"]["properties"]["price"]["multipleOf"] == 0.01
+    assert repr(REQUEST_SCHEMAS["ProductCreate"]) == before
+
+
+def test_no_schema_uses_multiple_of():
+    # A standard validator rejects 19.99 as "not a multiple of 0.01" (docs/api.md#money).
+    assert "multipleOf" not in repr(ALL_SCHEMAS)
 
 
 def test_parse_body_parses_then_validates():
@@ -246,18 +254,60 @@ def test_parse_body_parses_then_validates():
         "name": "Lamp",
         "price": Decimal("0.10"),
     }
-    assert (
-        "price" in rejected(parse_body, b'{"name": "Lamp", "price": "1"}', "ProductCreate").message
-    )
+    assert parse_body(b'{"name": "Lamp", "price": "0.10"}', "ProductCreate") == {
+        "name": "Lamp",
+        "price": "0.10",
+    }
+    error = rejected(parse_body, b'{"name": "Lamp", "price": "1.001"}', "ProductCreate")
+    assert error.message.startswith("price")
     assert "JSON object" in rejected(parse_body, b"[]", "ProductCreate").message
 
 
-# --- money -----------------------------------------------------------------------------------
+# --- money fields: what a bad amount is told --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("price", "message"),
+    [
+        ("19.999", "price must be a decimal string with at most 2 decimals, like '19.99'"),
+        ("-1", "price must be a decimal string with at most 2 decimals, like '19.99'"),
+        ("1e3", "price must be a decimal string with at most 2 decimals, like '19.99'"),
+        ("", "price must be a decimal string with at most 2 decimals, like '19.99'"),
+        (Decimal("-0.01"), "price must not be negative"),
+        (Decimal("1000000.01"), "price must be at most 1000000.00"),
+        (Decimal("1e400"), "price must be at most 1000000.00"),
+        (True, "price must be a decimal string, like '19.99'"),
+        (None, "price must be a decimal string, like '19.99'"),
+        ([1], "price must be a decimal string, like '19.99'"),
+    ],
+)
+def test_a_bad_amount_is_told_what_is_wrong_not_that_no_definition_matched(price, message):
+    error = rejected(validate, "ProductCreate", valid_product(price=price))
+    assert error.message == message
+    assert error.details == {"field": "price"}
+
+
+def test_a_bad_expected_total_names_its_field():
+    data = {"items": [{"productId": "p1", "quantity": 1}], "expectedTotal": "10.001"}
+    error = rejected(validate, "OrderCreate", data)
+    assert error.message.startswith("expectedTotal must be a decimal string")
+    assert error.details == {"field": "expectedTotal"}
+
+
+# --- money.parse -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
+        ("19.99", "19.99"),
+        ("0.07", "0.07"),
+        ("0.29", "0.29"),
+        ("10", "10.00"),
+        ("1.5", "1.50"),
+        ("0", "0.00"),
+        ("1000000.00", "1000000.00"),
+        # The deprecated JSON number form (as parse_json reads it).
         (Decimal("19.99"), "19.99"),
         (10, "10.00"),
         (0, "0.00"),
@@ -268,20 +318,57 @@ def test_parse_body_parses_then_validates():
         (Decimal("1000000"), "1000000.00"),
     ],
 )
-def test_money_keeps_the_exact_amount_with_two_decimals(value, expected):
-    amount = money(value, "price")
+def test_money_parse_keeps_the_exact_amount(value, expected):
+    amount = money.parse(value, "price")
     assert type(amount) is Decimal
     assert str(amount) == expected
+    assert money.text(amount) == expected
 
 
 @pytest.mark.parametrize(
     "value", [Decimal("1.234"), Decimal("0.001"), Decimal("19.999"), Decimal("1e-9")]
 )
-def test_money_with_more_than_two_decimals_names_the_field(value):
-    error = rejected(money, Decimal(value), "unitPrice")
-    assert error.message == "unitPrice must have at most two decimals"
+def test_a_legacy_number_with_more_than_two_decimals_names_the_field(value):
+    error = rejected(money.parse, value, "unitPrice")
+    assert error.message == "unitPrice must have at most 2 decimals"
+    assert error.details == {"field": "unitPrice"}
+
+
+@pytest.mark.parametrize("value", ["19.999", "01.00", "1.", ".5", "+1", "1,00", " 1", "1e2", "NaN"])
+def test_a_string_that_is_not_an_amount_names_the_field(value):
+    error = rejected(money.parse, value, "price")
+    assert error.details == {"field": "price"}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (Decimal("1e999999999999"), "price must be at most 1000000.00"),
+        (Decimal("-1e999999999999"), "price must not be negative"),
+        (Decimal("1e-999999999999"), "price must have at most 2 decimals"),
+    ],
+)
+def test_an_extreme_exponent_is_a_400_not_an_overflow(value, message):
+    # Found by the fuzz regressions: abs() of 1e999999999999 overflows the decimal context.
+    assert rejected(money.parse, value, "price").message == message
 
 
 def test_money_does_not_round_a_float_artefact_into_place():
-    # Decimal(0.1) is 0.1000000000000000055...; money must refuse it rather than round it.
-    rejected(money, Decimal.from_float(0.1), "price")
+    # Decimal(0.1) is 0.1000000000000000055...; parse must refuse it rather than round it.
+    rejected(money.parse, Decimal.from_float(0.1), "price")
+
+
+def test_a_legacy_number_is_counted_and_a_string_is_not(monkeypatch):
+    counted = []
+    monkeypatch.setattr(money, "metric", lambda name, *args: counted.append(name))
+    money.parse("19.99", "price")
+    assert counted == []
+    money.parse(Decimal("19.99"), "price")
+    assert counted == ["LegacyMoneyInput"]
+
+
+def test_the_spellings_for_the_wire_for_people_and_for_the_provider():
+    assert money.text(Decimal("34")) == "34.00"
+    assert money.text(Decimal("0.125")) == "0.12"  # half-even
+    assert money.display(Decimal("34")) == "34.00 USD"
+    assert money.minor_units(Decimal("19.99")) == 1999

@@ -19,12 +19,14 @@ class Cart:
     """
     Attributes:
         items (list[CartLine]):
-        total (float):
+        total (str): USD, a decimal string with at most 2 decimals (responses: exactly 2)
+        currency (str): ISO 4217 code of every amount in this object (the stage's currency)
         updated_at (datetime.datetime | None):
     """
 
     items: list[CartLine]
-    total: float
+    total: str
+    currency: str
     updated_at: datetime.datetime | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -35,6 +37,8 @@ class Cart:
             items.append(items_item)
 
         total = self.total
+
+        currency = self.currency
 
         updated_at: None | str
         if isinstance(self.updated_at, datetime.datetime):
@@ -48,6 +52,7 @@ class Cart:
             {
                 "items": items,
                 "total": total,
+                "currency": currency,
                 "updatedAt": updated_at,
             }
         )
@@ -68,6 +73,8 @@ class Cart:
 
         total = d.pop("total")
 
+        currency = d.pop("currency")
+
         def _parse_updated_at(data: object) -> datetime.datetime | None:
             if data is None:
                 return data
@@ -86,6 +93,7 @@ class Cart:
         cart = cls(
             items=items,
             total=total,
+            currency=currency,
             updated_at=updated_at,
         )
 

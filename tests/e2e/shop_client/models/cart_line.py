@@ -16,17 +16,17 @@ class CartLine:
     Attributes:
         product_id (str):
         name (None | str):
-        unit_price (float | None):
+        unit_price (None | str):
         quantity (int):
-        line_total (float | None):
+        line_total (None | str):
         available (bool):
     """
 
     product_id: str
     name: None | str
-    unit_price: float | None
+    unit_price: None | str
     quantity: int
-    line_total: float | None
+    line_total: None | str
     available: bool
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -36,12 +36,12 @@ class CartLine:
         name: None | str
         name = self.name
 
-        unit_price: float | None
+        unit_price: None | str
         unit_price = self.unit_price
 
         quantity = self.quantity
 
-        line_total: float | None
+        line_total: None | str
         line_total = self.line_total
 
         available = self.available
@@ -73,19 +73,19 @@ class CartLine:
 
         name = _parse_name(d.pop("name"))
 
-        def _parse_unit_price(data: object) -> float | None:
+        def _parse_unit_price(data: object) -> None | str:
             if data is None:
                 return data
-            return cast(float | None, data)
+            return cast(None | str, data)
 
         unit_price = _parse_unit_price(d.pop("unitPrice"))
 
         quantity = d.pop("quantity")
 
-        def _parse_line_total(data: object) -> float | None:
+        def _parse_line_total(data: object) -> None | str:
             if data is None:
                 return data
-            return cast(float | None, data)
+            return cast(None | str, data)
 
         line_total = _parse_line_total(d.pop("lineTotal"))
 

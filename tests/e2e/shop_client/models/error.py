@@ -35,7 +35,7 @@ class Error:
         field (str | Unset): The request field at fault
         product_ids (list[str] | Unset): Unknown products, or products lacking stock
         user_id (str | Unset): The unknown buyer
-        total (float | Unset): PriceChanged: the order's total now (expectedTotal differed)
+        total (str | Unset): PriceChanged: the order's total now (expectedTotal differed)
         retryable (bool | Unset): Retrying may succeed
     """
 
@@ -44,7 +44,7 @@ class Error:
     field: str | Unset = UNSET
     product_ids: list[str] | Unset = UNSET
     user_id: str | Unset = UNSET
-    total: float | Unset = UNSET
+    total: str | Unset = UNSET
     retryable: bool | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:

@@ -26,7 +26,8 @@ class Order:
         user_id (str):
         status (OrderStatus):
         items (list[OrderLine]):
-        total (float):
+        total (str): USD, a decimal string with at most 2 decimals (responses: exactly 2)
+        currency (str): ISO 4217 code of every amount in this object (the stage's currency)
         created_at (datetime.datetime):
         updated_at (datetime.datetime | Unset):
         payment (Payment | Unset): Only with a payment provider (docs/payments.md)
@@ -36,7 +37,8 @@ class Order:
     user_id: str
     status: OrderStatus
     items: list[OrderLine]
-    total: float
+    total: str
+    currency: str
     created_at: datetime.datetime
     updated_at: datetime.datetime | Unset = UNSET
     payment: Payment | Unset = UNSET
@@ -55,6 +57,8 @@ class Order:
             items.append(items_item)
 
         total = self.total
+
+        currency = self.currency
 
         created_at = self.created_at.isoformat()
 
@@ -75,6 +79,7 @@ class Order:
                 "status": status,
                 "items": items,
                 "total": total,
+                "currency": currency,
                 "createdAt": created_at,
             }
         )
@@ -106,6 +111,8 @@ class Order:
 
         total = d.pop("total")
 
+        currency = d.pop("currency")
+
         created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
 
         _updated_at = d.pop("updatedAt", UNSET)
@@ -128,6 +135,7 @@ class Order:
             status=status,
             items=items,
             total=total,
+            currency=currency,
             created_at=created_at,
             updated_at=updated_at,
             payment=payment,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -22,12 +22,12 @@ class OrderCreate:
         user_id (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by the server (format
             printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp
             without the u flag.
-        expected_total (float | Unset):
+        expected_total (float | str | Unset):
     """
 
     items: list[OrderLineInput]
     user_id: str | Unset = UNSET
-    expected_total: float | Unset = UNSET
+    expected_total: float | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         items = []
@@ -37,7 +37,11 @@ class OrderCreate:
 
         user_id = self.user_id
 
-        expected_total = self.expected_total
+        expected_total: float | str | Unset
+        if isinstance(self.expected_total, Unset):
+            expected_total = UNSET
+        else:
+            expected_total = self.expected_total
 
         field_dict: dict[str, Any] = {}
 
@@ -67,7 +71,12 @@ class OrderCreate:
 
         user_id = d.pop("userId", UNSET)
 
-        expected_total = d.pop("expectedTotal", UNSET)
+        def _parse_expected_total(data: object) -> float | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(float | str | Unset, data)
+
+        expected_total = _parse_expected_total(d.pop("expectedTotal", UNSET))
 
         order_create = cls(
             items=items,

@@ -17,15 +17,15 @@ class OrderLine:
         product_id (str):
         name (str):
         quantity (int):
-        unit_price (float):
-        line_total (float):
+        unit_price (str): USD, a decimal string with at most 2 decimals (responses: exactly 2)
+        line_total (str): USD, a decimal string with at most 2 decimals (responses: exactly 2)
     """
 
     product_id: str
     name: str
     quantity: int
-    unit_price: float
-    line_total: float
+    unit_price: str
+    line_total: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

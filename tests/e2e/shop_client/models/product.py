@@ -19,7 +19,8 @@ class Product:
         product_id (str):
         name (str):
         category (str):
-        price (float):
+        price (str): USD, a decimal string with at most 2 decimals (responses: exactly 2)
+        currency (str): ISO 4217 code of every amount in this object (the stage's currency)
         stock (int):
         version (int):
         created_at (datetime.datetime):
@@ -30,7 +31,8 @@ class Product:
     product_id: str
     name: str
     category: str
-    price: float
+    price: str
+    currency: str
     stock: int
     version: int
     created_at: datetime.datetime
@@ -46,6 +48,8 @@ class Product:
         category = self.category
 
         price = self.price
+
+        currency = self.currency
 
         stock = self.stock
 
@@ -67,6 +71,7 @@ class Product:
                 "name": name,
                 "category": category,
                 "price": price,
+                "currency": currency,
                 "stock": stock,
                 "version": version,
                 "createdAt": created_at,
@@ -90,6 +95,8 @@ class Product:
 
         price = d.pop("price")
 
+        currency = d.pop("currency")
+
         stock = d.pop("stock")
 
         version = d.pop("version")
@@ -110,6 +117,7 @@ class Product:
             name=name,
             category=category,
             price=price,
+            currency=currency,
             stock=stock,
             version=version,
             created_at=created_at,

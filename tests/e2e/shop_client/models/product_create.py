@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -16,7 +16,7 @@ class ProductCreate:
     Attributes:
         name (str): Characters beyond U+FFFF that the same rule refuses are refused by the server (format printable, or
             printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp without the u flag.
-        price (float):
+        price (float | str):
         description (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by the server (format
             printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp
             without the u flag.
@@ -25,7 +25,7 @@ class ProductCreate:
     """
 
     name: str
-    price: float
+    price: float | str
     description: str | Unset = UNSET
     stock: int | Unset = UNSET
     category: str | Unset = UNSET
@@ -33,6 +33,7 @@ class ProductCreate:
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
+        price: float | str
         price = self.price
 
         description = self.description
@@ -63,7 +64,10 @@ class ProductCreate:
         d = dict(src_dict)
         name = d.pop("name")
 
-        price = d.pop("price")
+        def _parse_price(data: object) -> float | str:
+            return cast(float | str, data)
+
+        price = _parse_price(d.pop("price"))
 
         description = d.pop("description", UNSET)
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -17,7 +17,7 @@ class ProductUpdate:
         name (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by the server (format
             printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp
             without the u flag.
-        price (float | Unset):
+        price (float | str | Unset):
         description (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by the server (format
             printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp
             without the u flag.
@@ -26,7 +26,7 @@ class ProductUpdate:
     """
 
     name: str | Unset = UNSET
-    price: float | Unset = UNSET
+    price: float | str | Unset = UNSET
     description: str | Unset = UNSET
     stock: int | Unset = UNSET
     category: str | Unset = UNSET
@@ -34,7 +34,11 @@ class ProductUpdate:
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        price = self.price
+        price: float | str | Unset
+        if isinstance(self.price, Unset):
+            price = UNSET
+        else:
+            price = self.price
 
         description = self.description
 
@@ -63,7 +67,12 @@ class ProductUpdate:
         d = dict(src_dict)
         name = d.pop("name", UNSET)
 
-        price = d.pop("price", UNSET)
+        def _parse_price(data: object) -> float | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(float | str | Unset, data)
+
+        price = _parse_price(d.pop("price", UNSET))
 
         description = d.pop("description", UNSET)
 
