@@ -81,7 +81,19 @@ IDEMPOTENCY_KEY = {
     "description": "Retries with the same key within 24 h return the original order.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
-_SHARED_PARAMETERS = {"limit": LIMIT, "cursor": CURSOR, "IdempotencyKey": IDEMPOTENCY_KEY}
+# A refund names itself with its key (docs/api.md#refunds): required there.
+REFUND_KEY = {
+    **IDEMPOTENCY_KEY,
+    "required": True,
+    "description": "The refund's own name: the same key on the same order refunds once, and"
+    " a retry finishes a refund left pending.",
+}
+_SHARED_PARAMETERS = {
+    "limit": LIMIT,
+    "cursor": CURSOR,
+    "IdempotencyKey": IDEMPOTENCY_KEY,
+    "RefundKey": REFUND_KEY,
+}
 
 ORDERS_USER_FILTER = {
     "name": "userId",

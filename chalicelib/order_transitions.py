@@ -42,9 +42,10 @@ def transition(
     it) and on ``condition``. It stamps ``updatedAt``, sets (or, for the subscriber's
     confirmation, clears) the pending event, leaves the expiry index when the order
     stops awaiting payment, and gives every line's stock back in the same transaction
-    when the table says so (a product deleted meanwhile is skipped). ``actions`` are
-    written with it. A failed condition raises ``on_fail``; ``order`` is updated in
-    memory only after the write succeeded.
+    when the table says so: every line, or (``restocks_returned``) the lines of the order's
+    last return that its approval marked ``restock`` (a product deleted meanwhile is
+    skipped). ``actions`` are written with it. A failed condition raises ``on_fail``;
+    ``order`` is updated in memory only after the write succeeded.
     """
     at = now_iso()
     order_id = order.order_id
@@ -70,8 +71,9 @@ def transition(
     )
     if condition is not None:
         allowed = allowed & condition
-    if step.restocks:
-        _write_with_restock(order, writes, allowed, on_fail)
+    restock = _restocked(order, step)
+    if restock:
+        _write_with_restock(order, restock, writes, allowed, on_fail)
     else:
         transactions.update_item(order, writes, condition=allowed, on_fail=on_fail)
     order.status = step.target
@@ -87,11 +89,24 @@ def transition(
     return at
 
 
+def _restocked(order: Order, step: Transition) -> dict[str, int]:
+    """What ``step`` gives back: every line, or the return's lines its approval marked."""
+    if step.restocks:
+        return {line.product_id: int(line.quantity) for line in order.items}
+    if step.restocks_returned and order.returns:
+        chosen = order.returns[-1].lines
+        return {line.product_id: int(line.quantity) for line in chosen if line.restock}
+    return {}
+
+
 def _write_with_restock(
-    order: Order, writes: list[Action], condition: Condition, on_fail: Exception
+    order: Order,
+    restock: dict[str, int],
+    writes: list[Action],
+    condition: Condition,
+    on_fail: Exception,
 ) -> None:
-    """The status change and every line's stock give-back, in one transaction."""
-    restock = {line.product_id: int(line.quantity) for line in order.items}
+    """The status change and the stock given back, in one transaction."""
 
     def build(tx: Transaction) -> None:
         tx.update(order, writes, condition=condition, on_fail=on_fail)
