@@ -117,7 +117,8 @@ def request_return(
         requested_at=now_iso(),
     )
     _apply(order, REQUEST_RETURN, [Order.returns.set((Order.returns | []).append([entry]))], None)
-    order.returns = [*(order.returns or []), entry]
+    if not order.returns or order.returns[-1].return_id != entry.return_id:
+        order.returns = [*(order.returns or []), entry]  # unless the write re-read it
     metric("ReturnsRequested")
     return order_view(order)
 
