@@ -22,9 +22,9 @@ from chalicelib.order_lifecycle import (
 )
 from tests.api.conftest import verify
 from tests.api.test_buyer_emails import outbox
+from tests.api.test_payments import webhook
 from tests.api.test_products import assert_error
 from tests.api.test_refunds import RefundingStripe
-from tests.api.test_payments import webhook
 from tests.factories import line, stored
 
 
