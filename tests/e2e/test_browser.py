@@ -307,7 +307,7 @@ def test_a_buyer_asks_a_return_and_an_admin_decides_receives_and_refunds(
         expect(page.get_by_role("status")).to_contain_text(f"Return of order {short} requested")
         expect(mine.locator(".badge")).to_have_text("RETURN_REQUESTED")
         expect(mine.get_by_role("list", name="Returns and refunds")).to_contain_text(
-            "Return of 1 × Ceramic mug: requested"
+            "Return of 1 \u00d7 Ceramic mug: requested"
         )
 
     with open_page(chromium, stack.url) as page:
@@ -317,7 +317,7 @@ def test_a_buyer_asks_a_return_and_an_admin_decides_receives_and_refunds(
         page.get_by_label("Orders with status").select_option("RETURN_REQUESTED")
         row = page.locator(f'tr[data-order-id="{order_id}"]')
         expect(row.get_by_text("Buyer: Chipped rim")).to_be_visible()
-        row.get_by_label("Restock 1 × Ceramic mug").uncheck()  # chipped: not sold again
+        row.get_by_label("Restock 1 \u00d7 Ceramic mug").uncheck()  # chipped: not sold again
         screenshot(page, "return-decision")
         row.get_by_role("button", name="Approve return").click()
         expect(page.get_by_role("status")).to_contain_text(f"Return of order {short} approved")
