@@ -130,7 +130,7 @@ def to_raw(value: Any) -> bytes:
 _SCHEMA_KEYWORDS = {
     "type", "properties", "required", "additionalProperties", "minProperties", "items",
     "minItems", "maxItems", "minLength", "maxLength", "pattern", "minimum", "maximum",
-    "multipleOf", "enum", "default", "description", "format",
+    "multipleOf", "enum", "default", "description", "format", "examples",
 }  # fmt: skip
 
 
@@ -171,6 +171,8 @@ def from_schema(
         if "pattern" in schema:
             strings = strings.filter(lambda s: re.search(schema["pattern"], s) is not None)
         return strings
+    if kind == "boolean":
+        return st.booleans()
     if kind == "integer":
         return st.integers(schema.get("minimum"), schema.get("maximum"))
     if kind == "number":
