@@ -203,6 +203,13 @@ BAD_REQUEST_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
     ("post", "/payments/webhook"): "a Stripe-Signature that does not verify",
     ("post", "/users/verify-email"): _LINK_400,
     ("post", "/users/reset-password"): _LINK_400,
+    ("post", "/orders/{orderId}/refunds"): "an amount of 0; lines naming a product the order"
+    " does not hold, or more of it than was ordered; an Idempotency-Key with unprintable"
+    " characters",
+    ("post", "/orders/{orderId}/returns"): "lines naming a product the order does not hold,"
+    " or more of it than was ordered",
+    ("post", "/orders/{orderId}/returns/approve"): "lines that do not name each returned"
+    " product exactly once",
 }
 _FORMAT_400 = "a character beyond U+FFFF that a field's format refuses (its description says which)"
 # A tag per area: a path's first segment, or the area it belongs to.
