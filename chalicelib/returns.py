@@ -10,9 +10,10 @@ their refund in that same write, through :mod:`chalicelib.refunds` (the same lim
 staff refunds); with a payment provider the refund is then sent to it.
 
 What a returned line refunds (docs/api.md#returns): its share of what was paid for the
-line, ``(lineTotal - discount + tax) * returned / ordered`` (``tax`` and ``discount`` are
-the line's own, 0 where the order has none), rounded half-even; shipping only when every
-line is returned in full. Never more than is left to refund after staff refunds.
+line, ``(lineTotal - discount + tax) * returned / ordered`` (``tax`` and ``discount``
+are the line's own, 0 where the order has none; with tax-inclusive prices ``lineTotal``
+already holds the tax), rounded half-even; shipping only when every line is returned in
+full. Never more than is left to refund after staff refunds.
 """
 
 from __future__ import annotations
@@ -209,6 +210,8 @@ def reject_return(
 def refund_due(order: Order, entry: ReturnEntry) -> Decimal:
     """What the returned lines refund (the module's docstring), before the limit."""
     ordered = {line.product_id: line for line in order.items}
+    # With tax-inclusive prices the line's total already holds its tax.
+    tax_on_top = not get_settings().prices_include_tax
     due = Decimal(0)
     whole = True
     returned = {line.product_id: int(line.quantity) for line in entry.lines}
@@ -218,11 +221,9 @@ def refund_due(order: Order, entry: ReturnEntry) -> Decimal:
             whole = False
         if quantity == 0:
             continue
-        paid = (
-            line.line_total
-            - (getattr(line, "discount", None) or 0)
-            + (getattr(line, "tax", None) or 0)
-        )
+        paid = line.line_total - (getattr(line, "discount", None) or 0)
+        if tax_on_top:
+            paid += getattr(line, "tax", None) or 0
         due += money.amount(paid * quantity / int(line.quantity))
     if whole:
         due += getattr(order, "shipping_price", None) or 0

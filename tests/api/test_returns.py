@@ -210,6 +210,10 @@ def test_the_share_of_a_line_counts_its_tax_and_discount_and_shipping_only_when_
     assert due(("a", 2)) == Decimal("7.33")
     assert due(("b", 1)) == Decimal("4.00")  # what was paid for it: less its discount
     assert due(("a", 3), ("b", 1)) == Decimal("19.99")  # everything: shipping too
+    settings = dataclasses.replace(get_settings(), prices_include_tax=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(returns, "get_settings", lambda: settings)
+        assert due(("a", 1)) == Decimal("3.33")  # the line's total already holds its tax
 
 
 # --- with a payment provider, and the buyer's emails ---------------------------
