@@ -14,12 +14,16 @@ import pytest
 from chalicelib import payments, returns, subscriber
 from chalicelib.clock import iso_z
 from chalicelib.config import get_settings
-from chalicelib.models import Order
+from chalicelib.errors import InvalidTransition
+from chalicelib.models import Order, Product
 from chalicelib.order_lifecycle import (
+    REQUEST_RETURN,
     RETURN_APPROVED_EVENT,
     RETURN_RECEIVED_EVENT,
     RETURN_REJECTED_EVENT,
 )
+from chalicelib.order_transitions import transition
+from chalicelib.transactions import ConditionsFailed
 from tests.api.conftest import verify
 from tests.api.test_buyer_emails import outbox
 from tests.api.test_payments import webhook
@@ -274,3 +278,26 @@ def test_the_buyer_is_emailed_about_each_decision_and_the_refund(
         f"Your return for order {short}… arrived",
         f"We refunded $12.50 for your order {short}…",
     ]
+
+
+def test_a_transition_writes_what_also_adds_in_its_own_transaction(
+    api, admin, customer, delivered, products, aws_calls
+):
+    """How an audit entry joins a return decision: ``transition(..., also=...)``."""
+    order = Order.get(delivered["orderId"])
+
+    def gone(tx):
+        tx.require(Product, "no-such-product", on_fail="gone")
+
+    with pytest.raises(ConditionsFailed):
+        transition(order, REQUEST_RETURN, on_fail=InvalidTransition("x"), also=gone)
+    assert stored(order.order_id).status == "DELIVERED"  # nothing written
+    aws_calls.clear()
+
+    def there(tx):
+        tx.require(Product, products[0]["productId"], on_fail="gone")
+
+    transition(order, REQUEST_RETURN, on_fail=InvalidTransition("x"), also=there)
+
+    assert aws_calls.dynamodb() == ["TransactWriteItems"]
+    assert stored(order.order_id).status == "RETURN_REQUESTED"
