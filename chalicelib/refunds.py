@@ -25,7 +25,6 @@ paid without one) the refund is a bookkeeping entry, ``succeeded`` in step 1.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,10 +44,11 @@ from chalicelib.errors import (
     RefundExceedsPaid,
     ValidationError,
 )
-from chalicelib.models import ItemCount, Order, RefundEntry
+from chalicelib.models import IDEMPOTENCY_PREFIX, ItemCount, Order, RefundEntry
 from chalicelib.observability import metric
 from chalicelib.order_lifecycle import ORDER_REFUNDED, REFUNDABLE
 from chalicelib.order_view import order_view
+from chalicelib.orders import idempotency_key
 from chalicelib.text import echo
 from chalicelib.transactions import ConditionsFailed, Transaction
 
@@ -65,15 +65,10 @@ class _Changed:
 
 
 def refund_id_for(order_id: str, key: str) -> str:
-    """The refund's id: the same ``Idempotency-Key`` on the same order names the same refund."""
-    from chalicelib.orders import MAX_IDEMPOTENCY_KEY_LENGTH
-
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
-        raise ValidationError(
-            f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LENGTH} printable characters",
-            field="Idempotency-Key",
-        )
-    return "rf-" + hashlib.sha256(f"{order_id}\n{key}".encode()).hexdigest()[:24]
+    """The refund's id: the same ``Idempotency-Key`` on the same order names the same refund
+    (the key checked and hashed as an order's is, with the order in the buyer's place)."""
+    digest = idempotency_key(order_id, key).removeprefix(IDEMPOTENCY_PREFIX)
+    return "rf-" + digest[:24]
 
 
 def item_counts(order: Order, lines: Sequence[Mapping[str, Any]], field: str) -> list[ItemCount]:
