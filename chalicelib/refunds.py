@@ -236,7 +236,10 @@ def _record(order: Order, entry: RefundEntry) -> tuple[Order, bool]:
             continue
         if entry.status == SUCCEEDED:
             metric("RefundsIssued")  # a bookkeeping entry: settled as it was recorded
-        return Order.get(order.order_id, consistent_read=True), True
+        # As written: the condition held, so the order was exactly as read plus this refund.
+        order.amount_refunded = money.amount((order.amount_refunded or money.ZERO) + entry.amount)
+        order.refunds = [*(order.refunds or []), entry]
+        return order, True
     raise ConcurrentUpdate(f"order {order.order_id} kept changing; read it again and retry")
 
 
