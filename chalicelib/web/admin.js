@@ -201,7 +201,7 @@ export async function fulfilment(page) {
         await table.load(true);
       }
     } }, field("Refund amount", amount), field("Reason", reason), h("button", { type: "submit", class: "secondary" }, "Refund"));
-    return h("details", {}, h("summary", {}, `Refund${order.amountRefunded ? ` (${money(order.amountRefunded)} so far)` : ""}`), form);
+    return h("details", {}, h("summary", {}, `Refund${order.amountRefunded ? ` (${order.amountRefunded} so far)` : ""}`), form);
   }
 
   const table = pagedTable(["Order", "Placed", "Items", "Total", "Status", ""], "/orders", () => ({ status: choice.value }), (order) => {

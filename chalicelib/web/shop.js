@@ -292,7 +292,7 @@ export async function orders(page, token) {
       rows.push(h("li", { class: "return" }, `Return of ${what}: ${ret.status}${why}`));
     }
     for (const refund of order.refunds || []) {
-      rows.push(h("li", { class: "refund" }, `Refund ${money(refund.amount)} (${refund.reason.replace("_", " ")}): ${refund.status}`));
+      rows.push(h("li", { class: "refund" }, `Refund ${refund.amount} (${refund.reason.replace("_", " ")}): ${refund.status}`));
     }
     return rows.length ? h("ul", { class: "after-sale", "aria-label": "Returns and refunds" }, rows) : null;
   }

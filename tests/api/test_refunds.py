@@ -12,6 +12,7 @@ from chalicelib import payments, publisher, refunds, subscriber
 from chalicelib.auth import Principal
 from chalicelib.errors import RefundExceedsPaid, ServiceBusy
 from chalicelib.models import Order
+from chalicelib.notifications import money as in_email
 from chalicelib.order_lifecycle import ORDER_REFUNDED
 from tests.api.conftest import verify
 from tests.api.test_buyer_emails import outbox
@@ -240,7 +241,7 @@ def test_each_refund_emails_the_buyer_once(api, admin, customer, confirmed, send
     subjects = sorted(m["subject"] for m in outbox())
     short = confirmed["orderId"][:8]
     assert subjects == [
-        f"We refunded $2.50 for your order {short}…",
-        f"We refunded $5.00 for your order {short}…",
+        f"We refunded {in_email('2.50')} for your order {short}…",
+        f"We refunded {in_email('5.00')} for your order {short}…",
     ]
     assert all(r.emailed for r in stored(confirmed["orderId"]).refunds)

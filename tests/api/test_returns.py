@@ -16,6 +16,7 @@ from chalicelib.clock import iso_z
 from chalicelib.config import get_settings
 from chalicelib.errors import InvalidTransition
 from chalicelib.models import Order, Product
+from chalicelib.notifications import money as in_email
 from chalicelib.order_lifecycle import (
     REQUEST_RETURN,
     RETURN_APPROVED_EVENT,
@@ -276,7 +277,7 @@ def test_the_buyer_is_emailed_about_each_decision_and_the_refund(
         f"Your return for order {short}… was not accepted",
         f"Your return for order {short}… is approved",
         f"Your return for order {short}… arrived",
-        f"We refunded $12.50 for your order {short}…",
+        f"We refunded {in_email('12.50')} for your order {short}…",
     ]
 
 

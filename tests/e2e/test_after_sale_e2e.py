@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.notifications import money as in_email
 from tests.e2e.concurrency import race
 from tests.e2e.mail import emails_to, verify_address
 from tests.e2e.test_notifications_e2e import eventually
@@ -73,7 +74,7 @@ def test_many_concurrent_refunds_never_exceed_and_a_repeated_key_refunds_once(ht
 
 def test_a_refund_emails_the_buyer_once(stack, http, admin, buyer):
     order = confirmed(http, admin, buyer)
-    subject = f"We refunded $5.00 for your order {order['orderId'][:8]}…"
+    subject = f"We refunded {in_email('5.00')} for your order {order['orderId'][:8]}…"
 
     assert refund(http, admin, order, "5.00", "email-1").status == 201
     assert refund(http, admin, order, "5.00", "email-1").status == 201  # the same refund
@@ -104,7 +105,7 @@ def test_a_return_is_asked_approved_received_refunded_and_emailed(stack, http, a
     approve = {"lines": [{"productId": product["productId"], "restock": True}]}
     status, body = http.post(f"{path}/returns/approve", approve, token=admin)
     assert (status, body["status"]) == (200, "RETURN_APPROVED"), body
-    approved = f"Your return for order {short}… is approved — $24.00"
+    approved = f"Your return for order {short}… is approved — {in_email('24.00')}"
     assert eventually(lambda: emails_to(stack, buyer["email"], approved))
     status, body = http.post(f"{path}/returns/receive", token=admin)
 
@@ -112,7 +113,7 @@ def test_a_return_is_asked_approved_received_refunded_and_emailed(stack, http, a
     assert [(r["amount"], r["reason"]) for r in body["refunds"]] == [("16.00", "return")]
     assert http.stock_of(product) == 9  # 10 - 3 sold + 2 back
     for subject in (
-        f"Your return for order {short}… arrived — $24.00",
-        f"We refunded $16.00 for your order {short}…",
+        f"Your return for order {short}… arrived — {in_email('24.00')}",
+        f"We refunded {in_email('16.00')} for your order {short}…",
     ):
         assert len(eventually(lambda s=subject: emails_to(stack, buyer["email"], s))) == 1
