@@ -33,6 +33,8 @@ from chalicelib import (
     payment_flow,
     products,
     publisher,
+    refunds,
+    returns,
     subscriber,
     users,
     web,
@@ -50,6 +52,9 @@ from chalicelib.errors import (
     InvalidTransition,
     PriceChanged,
     ProductGone,
+    RefundDeclined,
+    RefundExceedsPaid,
+    ReturnWindowClosed,
 )
 from chalicelib.http import (
     ANY_CONTENT,
@@ -564,6 +569,101 @@ def ship_order(caller: Caller, orderId: str) -> dict[str, Any]:
 )
 def deliver_order(caller: Caller, orderId: str) -> dict[str, Any]:
     return orders.advance_order(caller.item, orderId, DELIVERED)
+
+
+# --- after the sale: refunds and returns ----------------------------------------
+
+
+@route(
+    "POST",
+    "/orders/{orderId}/refunds",
+    "Refund a paid order in part or in full (admin)",
+    ADMIN,
+    request="RefundCreate",
+    status=201,
+    response="Order",
+    errors=(
+        400,
+        401,
+        403,
+        404,
+        InvalidTransition,
+        RefundExceedsPaid,
+        RefundDeclined,
+        ConcurrentUpdate,
+        415,
+        422,
+        503,
+    ),
+    parameters=(openapi.REFUND_KEY,),
+    headers=(openapi.IDEMPOTENT_REPLAYED,),
+    reads=THE_ORDER,
+)
+def refund_order(caller: Caller, orderId: str) -> Response:
+    body = _body("RefundCreate")
+    key = _request().headers.get("idempotency-key")
+    order, created = refunds.refund_order(caller.principal, caller.item, orderId, body, key)
+    headers: dict[str, str | list[str]] = {} if created else {"Idempotent-Replayed": "true"}
+    return Response(body=order, status_code=201, headers=headers)
+
+
+@route(
+    "POST",
+    "/orders/{orderId}/returns",
+    "Ask to return lines of your DELIVERED order, within the return window",
+    USER,
+    request="ReturnCreate",
+    status=201,
+    response="Order",
+    errors=(400, 401, 404, InvalidTransition, ReturnWindowClosed, 415, 503),
+    reads=THE_ORDER,
+)
+def request_return(caller: Caller, orderId: str) -> Response:
+    body = _body("ReturnCreate")
+    return _created(returns.request_return(caller.principal, caller.item, orderId, body))
+
+
+@route(
+    "POST",
+    "/orders/{orderId}/returns/approve",
+    "Approve the requested return, choosing restock per line (admin)",
+    ADMIN,
+    request="ReturnApprove",
+    response="Order",
+    errors=(400, 401, 403, 404, InvalidTransition, 415, 503),
+    reads=THE_ORDER,
+)
+def approve_return(caller: Caller, orderId: str) -> dict[str, Any]:
+    body = _body("ReturnApprove")
+    return returns.approve_return(caller.principal, caller.item, orderId, body)
+
+
+@route(
+    "POST",
+    "/orders/{orderId}/returns/reject",
+    "Reject the requested return, saying why: the order is DELIVERED again (admin)",
+    ADMIN,
+    request="ReturnReject",
+    response="Order",
+    errors=(400, 401, 403, 404, InvalidTransition, 415, 503),
+    reads=THE_ORDER,
+)
+def reject_return(caller: Caller, orderId: str) -> dict[str, Any]:
+    body = _body("ReturnReject")
+    return returns.reject_return(caller.principal, caller.item, orderId, body)
+
+
+@route(
+    "POST",
+    "/orders/{orderId}/returns/receive",
+    "The returned goods arrived: RETURNED, lines refunded, chosen lines restocked (admin)",
+    ADMIN,
+    response="Order",
+    errors=(401, 403, 404, InvalidTransition, ConcurrentUpdate, 503),
+    reads=THE_ORDER,
+)
+def receive_return(caller: Caller, orderId: str) -> dict[str, Any]:
+    return returns.receive_return(caller.principal, caller.item, orderId)
 
 
 # --- cart --------------------------------------------------------------------

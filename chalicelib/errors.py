@@ -160,6 +160,24 @@ class PriceChanged(Conflict):
     code = "PriceChanged"
 
 
+class RefundExceedsPaid(Conflict):
+    """The refund is more than what was paid minus what was already refunded (``refundable``)."""
+
+    code = "RefundExceedsPaid"
+
+
+class RefundDeclined(Conflict):
+    """The payment provider refused the refund; nothing was refunded (``refund`` shows it)."""
+
+    code = "RefundDeclined"
+
+
+class ReturnWindowClosed(Conflict):
+    """The order was delivered longer ago than the return window (``returnWindowDays``)."""
+
+    code = "ReturnWindowClosed"
+
+
 class PayloadTooLarge(AppError):
     """Request body over 64 KiB (refused before it is parsed)."""
 

@@ -310,6 +310,53 @@ class OrderLine(MapAttribute[str, Any]):
         super().__init__(**attributes)
 
 
+class ItemCount(MapAttribute[str, Any]):
+    """A quantity of one of the order's products: a refunded or returned line."""
+
+    product_id = UnicodeAttribute(attr_name="productId")
+    quantity = NumberAttribute()
+    restock = BooleanAttribute(null=True)  # a return's line: the approval's choice
+
+    def __init__(self, **attributes: Any) -> None:  # PynamoDB's own is unannotated
+        super().__init__(**attributes)
+
+
+class RefundEntry(MapAttribute[str, Any]):
+    """One refund of an order (chalicelib/refunds.py): only ever appended to ``refunds``."""
+
+    refund_id = UnicodeAttribute(attr_name="refundId")
+    amount = DecimalAttribute()
+    reason = UnicodeAttribute()
+    note = UnicodeAttribute(null=True)
+    lines = ListAttribute(of=ItemCount, default=list)
+    status = UnicodeAttribute()  # pending, succeeded or failed
+    provider_refund_id = UnicodeAttribute(attr_name="providerRefundId", null=True)
+    created_at = UnicodeAttribute(attr_name="createdAt")
+    by = UnicodeAttribute()  # the staff user's id, or the buyer's for a return's refund
+    emailed = BooleanAttribute(null=True)  # the buyer's email is sent or being sent
+
+    def __init__(self, **attributes: Any) -> None:  # PynamoDB's own is unannotated
+        super().__init__(**attributes)
+
+
+class ReturnEntry(MapAttribute[str, Any]):
+    """One return request of an order (chalicelib/returns.py): only the last one is open."""
+
+    return_id = UnicodeAttribute(attr_name="returnId")
+    lines = ListAttribute(of=ItemCount)
+    reason = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()  # requested, approved, rejected or received
+    requested_at = UnicodeAttribute(attr_name="requestedAt")
+    decided_at = UnicodeAttribute(attr_name="decidedAt", null=True)
+    decided_by = UnicodeAttribute(attr_name="decidedBy", null=True)
+    reject_reason = UnicodeAttribute(attr_name="rejectReason", null=True)
+    received_at = UnicodeAttribute(attr_name="receivedAt", null=True)
+    refund_id = UnicodeAttribute(attr_name="refundId", null=True)
+
+    def __init__(self, **attributes: Any) -> None:  # PynamoDB's own is unannotated
+        super().__init__(**attributes)
+
+
 class OrdersByUserIndex(GlobalSecondaryIndex["Order"]):
     class Meta:
         index_name = "byUser"
@@ -413,6 +460,12 @@ class Order(TableModel):
     # Event types whose buyer email is sent or being sent: at most one email per event.
     emailed = UnicodeSetAttribute(attr_name="emailed", null=True)
     status_shard = UnicodeAttribute(attr_name="statusShard", null=True)
+    # After the sale: refunds (appended, never removed) and what they add up to (pending
+    # ones included), the returns, and when it was delivered (the return window's start).
+    refunds = ListAttribute(of=RefundEntry, null=True)
+    amount_refunded = DecimalAttribute(attr_name="amountRefunded", null=True)
+    returns = ListAttribute(of=ReturnEntry, null=True)
+    delivered_at = UnicodeAttribute(attr_name="deliveredAt", null=True)
 
     by_user = OrdersByUserIndex()
     by_created = OrdersByCreatedIndex()

@@ -19,7 +19,12 @@ from chalicelib.order_lifecycle import (
     ORDER_EXPIRED,
     ORDER_PAID,
     ORDER_PLACED,
+    ORDER_REFUNDED,
     ORDER_SHIPPED,
+    RETURN_APPROVED_EVENT,
+    RETURN_RECEIVED_EVENT,
+    RETURN_REJECTED_EVENT,
+    RETURN_REQUESTED_EVENT,
 )
 
 # SNS: "less than 100 characters" (the API reference); SES has no tighter limit.
@@ -85,6 +90,44 @@ _WORDING: dict[str, _Wording] = {
         buyer_subject="Your order {short_id} expired",
         buyer_headline="Your order {order_id} was not paid in time and has expired.",
         time_label="Expired",
+    ),
+    # After the sale (docs/api.md#refunds, #returns).
+    RETURN_REQUESTED_EVENT: _Wording(
+        staff_subject="Return requested for order {short_id}",
+        staff_headline="The buyer of order {order_id} asked to return some of it: decide.",
+        buyer_subject="We received your return request for order {short_id}",
+        buyer_headline="We received your request to return part of order {order_id}.",
+        time_label="Requested",
+    ),
+    RETURN_APPROVED_EVENT: _Wording(
+        staff_subject="Return of order {short_id} approved",
+        staff_headline="The return of order {order_id} was approved; the goods are awaited.",
+        buyer_subject="Your return for order {short_id} is approved",
+        buyer_headline="Your return for order {order_id} is approved: please send the goods"
+        " back. We refund them when they arrive.",
+        time_label="Approved",
+    ),
+    RETURN_REJECTED_EVENT: _Wording(
+        staff_subject="Return of order {short_id} rejected",
+        staff_headline="The return of order {order_id} was rejected.",
+        buyer_subject="Your return for order {short_id} was not accepted",
+        buyer_headline="We could not accept your return for order {order_id}.",
+        time_label="Decided",
+    ),
+    RETURN_RECEIVED_EVENT: _Wording(
+        staff_subject="Return of order {short_id} received",
+        staff_headline="The returned goods of order {order_id} arrived and were refunded.",
+        buyer_subject="Your return for order {short_id} arrived",
+        buyer_headline="The goods you returned from order {order_id} arrived. Their refund"
+        " follows in a separate email.",
+        time_label="Received",
+    ),
+    ORDER_REFUNDED: _Wording(
+        staff_subject="Order {short_id} refunded",
+        staff_headline="A refund of order {order_id} went through.",
+        buyer_subject="A refund for your order {short_id}",
+        buyer_headline="We refunded part or all of your order {order_id}.",
+        time_label="Refunded",
     ),
 }
 RENDERED_EVENT_TYPES = tuple(_WORDING)
@@ -181,3 +224,24 @@ def buyer_email(event_type: str, view: dict[str, Any]) -> Email:
     headline = wording.buyer_headline.format(order_id=view["orderId"])
     body = _body(headline, event_type, view, "Hello,")
     return Email(_subject(stem, view, with_items=False), body)
+
+
+def refund_email(view: dict[str, Any], refund: dict[str, Any]) -> Email:
+    """What the buyer reads about one refund that went through (one email per refund)."""
+    amount = money(refund["amount"])
+    stem = f"We refunded {amount} for your order {short_id(view['orderId'])}"
+    subject = stem if len(stem) <= MAX_SUBJECT else stem[: MAX_SUBJECT - 1] + "…"
+    headline = (
+        f"We refunded {amount} of your order {view['orderId']}. It reaches your account"
+        " the way you paid."
+    )
+    body = _body(headline, ORDER_REFUNDED, view, "Hello,")
+    reason = str(refund["reason"]).replace("_", " ")
+    extra = [
+        f"{'Refund:':<{_LABEL_WIDTH}}{refund['refundId']}",
+        f"{'Reason:':<{_LABEL_WIDTH}}{reason}",
+        f"{'Refunded:':<{_LABEL_WIDTH}}{money(view.get('amountRefunded', refund['amount']))}"
+        " in all",
+        "",
+    ]
+    return Email(subject, body + "\n".join(extra))

@@ -82,7 +82,19 @@ IDEMPOTENCY_KEY = {
     "description": "Retries with the same key within 24 h return the original order.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
-_SHARED_PARAMETERS = {"limit": LIMIT, "cursor": CURSOR, "IdempotencyKey": IDEMPOTENCY_KEY}
+# A refund names itself with its key (docs/api.md#refunds): required there.
+REFUND_KEY = {
+    **IDEMPOTENCY_KEY,
+    "required": True,
+    "description": "The refund's own name: the same key on the same order refunds once, and"
+    " a retry finishes a refund left pending.",
+}
+_SHARED_PARAMETERS = {
+    "limit": LIMIT,
+    "cursor": CURSOR,
+    "IdempotencyKey": IDEMPOTENCY_KEY,
+    "RefundKey": REFUND_KEY,
+}
 
 ORDERS_USER_FILTER = {
     "name": "userId",
@@ -212,6 +224,13 @@ BAD_REQUEST_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
     ("post", "/users/{userId}/addresses"): _ADDRESS_400,
     ("put", "/users/{userId}/addresses/{addressId}"): _ADDRESS_400
     + "; isDefault false on the default address",
+    ("post", "/orders/{orderId}/refunds"): "an amount of 0; lines naming a product the order"
+    " does not hold, or more of it than was ordered; an Idempotency-Key with unprintable"
+    " characters",
+    ("post", "/orders/{orderId}/returns"): "lines naming a product the order does not hold,"
+    " or more of it than was ordered",
+    ("post", "/orders/{orderId}/returns/approve"): "lines that do not name each returned"
+    " product exactly once",
 }
 _FORMAT_400 = "a character beyond U+FFFF that a field's format refuses (its description says which)"
 # A tag per area: a path's first segment, or the area it belongs to.

@@ -32,6 +32,10 @@ SHIPPED = "SHIPPED"
 DELIVERED = "DELIVERED"
 CANCELLED = "CANCELLED"
 EXPIRED = "EXPIRED"
+# After the sale (docs/api.md#returns): the buyer asks, staff decide, the goods come back.
+RETURN_REQUESTED = "RETURN_REQUESTED"
+RETURN_APPROVED = "RETURN_APPROVED"
+RETURNED = "RETURNED"
 
 # Status -> what it means (the docs' status tables are checked against this wording).
 STATUSES: dict[str, str] = {
@@ -42,6 +46,9 @@ STATUSES: dict[str, str] = {
     DELIVERED: "delivered (an admin marked it)",
     CANCELLED: "cancelled by its buyer or an admin, or its payment failed; stock given back",
     EXPIRED: "not paid in time; stock given back",
+    RETURN_REQUESTED: "delivered; its buyer asked to return some lines (staff decide)",
+    RETURN_APPROVED: "delivered; staff approved the return and wait for the goods",
+    RETURNED: "the returned goods arrived: their lines were refunded, the chosen ones restocked",
 }
 ORDER_STATUSES = tuple(STATUSES)
 
@@ -54,6 +61,12 @@ ORDER_DELIVERED = "OrderDelivered"
 # With a payment provider (chalicelib/payment_flow.py): the webhook's success, and the timeout.
 ORDER_PAID = "OrderPaid"
 ORDER_EXPIRED = "OrderExpired"
+RETURN_REQUESTED_EVENT = "ReturnRequested"
+RETURN_APPROVED_EVENT = "ReturnApproved"
+RETURN_REJECTED_EVENT = "ReturnRejected"
+RETURN_RECEIVED_EVENT = "ReturnReceived"
+# Announced without a change of status (see NOTICES): a refund that went through.
+ORDER_REFUNDED = "OrderRefunded"
 
 # --- transitions -------------------------------------------------------------------
 
@@ -67,6 +80,8 @@ class Transition:
     target: str
     event: str | None  # left in ``pendingEvent`` for the stream; None: clears it
     restocks: bool = False  # every line's quantity goes back in the same transaction
+    # Only the lines of the order's return that its approval marked ``restock`` go back.
+    restocks_returned: bool = False
     emails_buyer: bool = False  # the subscriber emails the buyer about ``event``
     with_payment: bool = False  # only on stages with a payment provider
     acknowledges: str | None = None  # the subscriber makes it when handling this event
@@ -109,6 +124,27 @@ CANCEL = Transition(
 )
 SHIP = Transition("ship", (CONFIRMED,), SHIPPED, ORDER_SHIPPED, emails_buyer=True)
 DELIVER = Transition("deliver", (SHIPPED,), DELIVERED, ORDER_DELIVERED, emails_buyer=True)
+REQUEST_RETURN = Transition(
+    "request return", (DELIVERED,), RETURN_REQUESTED, RETURN_REQUESTED_EVENT
+)
+APPROVE_RETURN = Transition(
+    "approve return",
+    (RETURN_REQUESTED,),
+    RETURN_APPROVED,
+    RETURN_APPROVED_EVENT,
+    emails_buyer=True,
+)
+REJECT_RETURN = Transition(
+    "reject return", (RETURN_REQUESTED,), DELIVERED, RETURN_REJECTED_EVENT, emails_buyer=True
+)
+RECEIVE_RETURN = Transition(
+    "receive return",
+    (RETURN_APPROVED,),
+    RETURNED,
+    RETURN_RECEIVED_EVENT,
+    restocks_returned=True,
+    emails_buyer=True,
+)
 
 TRANSITIONS: tuple[Transition, ...] = (
     PLACE,
@@ -120,6 +156,23 @@ TRANSITIONS: tuple[Transition, ...] = (
     CANCEL,
     SHIP,
     DELIVER,
+    REQUEST_RETURN,
+    APPROVE_RETURN,
+    REJECT_RETURN,
+    RECEIVE_RETURN,
+)
+
+# Events announced by a write that leaves the status as it is: the write sets
+# ``pendingEvent`` to the event with a new ``eventAt`` (chalicelib/publisher.py).
+NOTICES: tuple[str, ...] = (ORDER_REFUNDED,)
+# Statuses of an order that was paid (or, without a provider, confirmed): it can be refunded.
+REFUNDABLE: tuple[str, ...] = (
+    CONFIRMED,
+    SHIPPED,
+    DELIVERED,
+    RETURN_REQUESTED,
+    RETURN_APPROVED,
+    RETURNED,
 )
 
 # --- derived -----------------------------------------------------------------------
@@ -138,11 +191,16 @@ def _events(with_payment: bool) -> tuple[str, ...]:
 
 
 # The event types every stage produces, and those only a payment provider adds.
-EVENT_TYPES = _events(with_payment=False)
+EVENT_TYPES = _events(with_payment=False) + NOTICES
 PAYMENT_EVENT_TYPES = tuple(e for e in _events(with_payment=True) if e not in EVENT_TYPES)
 # The event an order's new status announces, where the status alone says it.
 STATUS_EVENTS: dict[str, str] = {
-    step.target: step.event for step in TRANSITIONS if step.event and not step.with_payment
+    step.target: step.event
+    for step in TRANSITIONS
+    if step.event
+    and not step.with_payment
+    and {s.event for s in TRANSITIONS if s.target == step.target and not s.with_payment}
+    == {step.event}
 }
 # The subscriber's own transition for an event (None: it only acknowledges it).
 ACKNOWLEDGED_BY: dict[str, Transition] = {

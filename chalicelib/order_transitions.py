@@ -7,7 +7,7 @@ confirmation of a placed order all go through :func:`transition`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pynamodb.expressions.condition import Condition
@@ -34,6 +34,7 @@ def transition(
     on_fail: Exception,
     condition: Condition | None = None,
     actions: Sequence[Action] = (),
+    also: Callable[[Transaction], None] | None = None,
 ) -> str:
     """Change ``order``'s status by ``step``; returns the time stamped on it.
 
@@ -42,9 +43,11 @@ def transition(
     it) and on ``condition``. It stamps ``updatedAt``, sets (or, for the subscriber's
     confirmation, clears) the pending event, leaves the expiry index when the order
     stops awaiting payment, and gives every line's stock back in the same transaction
-    when the table says so (a product deleted meanwhile is skipped). ``actions`` are
-    written with it. A failed condition raises ``on_fail``; ``order`` is updated in
-    memory only after the write succeeded.
+    when the table says so: every line, or (``restocks_returned``) the lines of the order's
+    last return that its approval marked ``restock`` (a product deleted meanwhile is
+    skipped). ``actions`` are written with it, and ``also``'s operations (e.g. an audit
+    entry) in the same transaction. A failed condition raises ``on_fail``; ``order`` is
+    updated in memory only after the write succeeded.
     """
     at = now_iso()
     order_id = order.order_id
@@ -70,8 +73,9 @@ def transition(
     )
     if condition is not None:
         allowed = allowed & condition
-    if step.restocks:
-        _write_with_restock(order, writes, allowed, on_fail)
+    restock = _restocked(order, step)
+    if restock or also is not None:
+        _write_in_transaction(order, restock, writes, allowed, on_fail, also)
     else:
         transactions.update_item(order, writes, condition=allowed, on_fail=on_fail)
     order.status = step.target
@@ -87,14 +91,30 @@ def transition(
     return at
 
 
-def _write_with_restock(
-    order: Order, writes: list[Action], condition: Condition, on_fail: Exception
+def _restocked(order: Order, step: Transition) -> dict[str, int]:
+    """What ``step`` gives back: every line, or the return's lines its approval marked."""
+    if step.restocks:
+        return {line.product_id: int(line.quantity) for line in order.items}
+    if step.restocks_returned and order.returns:
+        chosen = order.returns[-1].lines
+        return {line.product_id: int(line.quantity) for line in chosen if line.restock}
+    return {}
+
+
+def _write_in_transaction(
+    order: Order,
+    restock: dict[str, int],
+    writes: list[Action],
+    condition: Condition,
+    on_fail: Exception,
+    also: Callable[[Transaction], None] | None,
 ) -> None:
-    """The status change and every line's stock give-back, in one transaction."""
-    restock = {line.product_id: int(line.quantity) for line in order.items}
+    """The status change, the stock given back and ``also``'s writes, in one transaction."""
 
     def build(tx: Transaction) -> None:
         tx.update(order, writes, condition=condition, on_fail=on_fail)
+        if also is not None:
+            also(tx)
         for product_id, quantity in restock.items():
             # version=0 only makes PynamoDB bump the version (ADD 1) instead of resetting it.
             product = Product(product_id, version=0)

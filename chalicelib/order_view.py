@@ -13,7 +13,7 @@ from chalicelib.order_lifecycle import AWAITING_PAYMENT
 from chalicelib.payments import browser_fields
 
 if TYPE_CHECKING:
-    from chalicelib.models import Order
+    from chalicelib.models import Order, RefundEntry, ReturnEntry
 
 
 def order_view(order: Order) -> dict[str, Any]:
@@ -48,4 +48,59 @@ def order_view(order: Order) -> dict[str, Any]:
             payment["clientSecret"] = order.payment_client_secret
             payment.update(browser_fields())
         view["payment"] = payment
+    if order.delivered_at:
+        view["deliveredAt"] = order.delivered_at
+    if order.amount_refunded is not None:
+        view["amountRefunded"] = money.text(order.amount_refunded)
+    if order.refunds:
+        view["refunds"] = [refund_view(refund) for refund in order.refunds]
+    if order.returns:
+        view["returns"] = [_return_view(entry) for entry in order.returns]
+    return view
+
+
+def _counts(lines: Any) -> list[dict[str, Any]]:
+    shown = []
+    for line in lines:
+        count: dict[str, Any] = {"productId": line.product_id, "quantity": int(line.quantity)}
+        if line.restock is not None:
+            count["restock"] = line.restock
+        shown.append(count)
+    return shown
+
+
+def refund_view(refund: RefundEntry) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "refundId": refund.refund_id,
+        "amount": money.text(refund.amount),
+        "reason": refund.reason,
+        "lines": _counts(refund.lines or []),
+        "status": refund.status,
+        "createdAt": refund.created_at,
+        "by": refund.by,
+    }
+    if refund.note:
+        view["note"] = refund.note
+    if refund.provider_refund_id:
+        view["providerRefundId"] = refund.provider_refund_id
+    return view
+
+
+def _return_view(entry: ReturnEntry) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "returnId": entry.return_id,
+        "lines": _counts(entry.lines),
+        "status": entry.status,
+        "requestedAt": entry.requested_at,
+    }
+    for key, value in (
+        ("reason", entry.reason),
+        ("decidedAt", entry.decided_at),
+        ("decidedBy", entry.decided_by),
+        ("rejectReason", entry.reject_reason),
+        ("receivedAt", entry.received_at),
+        ("refundId", entry.refund_id),
+    ):
+        if value is not None:
+            view[key] = value
     return view

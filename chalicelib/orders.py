@@ -55,6 +55,7 @@ from chalicelib.order_lifecycle import (
     CANCEL,
     CANCELLABLE,
     CONFIRMED,
+    DELIVERED,
     FULFILMENT_STEPS,
     ORDER_PLACED,
     ORDER_STATUSES,
@@ -662,12 +663,15 @@ def advance_order(order: Order | None, order_id: str, status: str) -> dict[str, 
         raise InvalidTransition(
             f"order {order_id} is {order.status}; only a {required} order can become {status}"
         )
+    # The return window (chalicelib/returns.py) starts at the delivery.
+    stamps = [Order.delivered_at.set(now_iso())] if status == DELIVERED else []
     transition(
         order,
         step,
         on_fail=InvalidTransition(
             f"order {order_id} is no longer {required}; it was changed meanwhile"
         ),
+        actions=stamps,
     )
     metric("Orders" + status.capitalize())
     return order_view(order)

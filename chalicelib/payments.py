@@ -69,6 +69,10 @@ PAYMENT_FAILED = "payment_intent.payment_failed"
 PAYMENT_CANCELED = "payment_intent.canceled"
 
 
+class RefundRefused(Exception):
+    """The provider refused a refund for good (e.g. more than is left of the payment)."""
+
+
 @dataclass(frozen=True)
 class Intent:
     """A payment the buyer still has to make."""
@@ -101,7 +105,16 @@ class PaymentProvider(Protocol):
         """Cancel it; ``False`` when it can no longer be cancelled (paid, already cancelled)."""
         ...
 
-    def refund_intent(self, intent_id: str, order_id: str) -> None: ...
+    def refund_intent(self, intent_id: str, order_id: str) -> None:
+        """Refund what is left of the intent's payment (a late or cancelled payment)."""
+        ...
+
+    def refund(self, intent_id: str, refund_id: str, amount: Decimal) -> str:
+        """Refund ``amount`` of the intent's payment once per ``refund_id``; the provider's id.
+
+        A permanent refusal raises :class:`RefundRefused`; a busy provider ``ServiceBusy``.
+        """
+        ...
 
     def verify_webhook(self, payload: bytes | str, signature: str | None) -> WebhookEvent:
         """The event if ``signature`` proves the provider sent ``payload``, else ValidationError."""
@@ -220,6 +233,27 @@ class StripeProvider:
                 options={"idempotency_key": f"refund-{order_id}"},
             ),
         )
+
+    def refund(self, intent_id: str, refund_id: str, amount: Decimal) -> str:
+        stripe = self._stripe
+        try:
+            created: Any = self._call(
+                "partial refund",
+                lambda: self._client.v1.refunds.create(
+                    params={
+                        "payment_intent": intent_id,
+                        "amount": money.minor_units(amount),
+                        "metadata": {"refundId": refund_id},
+                    },
+                    # A retry of the same refund (ours or the SDK's) finds the same refund.
+                    options={"idempotency_key": f"refund-{refund_id}"},
+                ),
+            )
+        except stripe.InvalidRequestError as exc:
+            raise RefundRefused(str(exc.user_message or exc.code or "refused")) from exc
+        if created.status == "failed":
+            raise RefundRefused(f"refund {created.id} failed")
+        return str(created.id)
 
     def verify_webhook(self, payload: bytes | str, signature: str | None) -> WebhookEvent:
         stripe = self._stripe

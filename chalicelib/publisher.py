@@ -40,7 +40,7 @@ from chalicelib.errors import is_transient
 from chalicelib.models import IDEMPOTENCY_PREFIX, Order
 from chalicelib.notifications import staff_email
 from chalicelib.observability import metric
-from chalicelib.order_lifecycle import announced, stage_event_types
+from chalicelib.order_lifecycle import NOTICES, announced, stage_event_types
 from chalicelib.order_view import order_view
 from chalicelib.shards import shard_keys
 
@@ -145,9 +145,9 @@ def announced_event(
 ) -> Event | None:
     """The event one orders-table stream record announces, if any.
 
-    A change of ``status`` that the lifecycle's table gives an event announces it; any
-    other change (the subscriber's acknowledgment that only clears ``pendingEvent``,
-    an idempotency record, a deletion) announces nothing.
+    A change of ``status`` that the lifecycle's table gives an event announces it, and so
+    does a notice (:func:`_notice`); any other change (the subscriber's acknowledgment
+    that only clears ``pendingEvent``, an idempotency record, a deletion) announces nothing.
     """
     if event_name not in _WRITES or not new_image:
         return None
@@ -156,12 +156,23 @@ def announced_event(
         return None
     new_status = new_image.get("status", {}).get("S")
     old_status = (old_image or {}).get("status", {}).get("S")
-    event_type = announced(old_status, new_status)
+    event_type = announced(old_status, new_status) or _notice(old_image, new_image)
     if event_type is None:
         return None
     order = Order.from_raw_data(dict(new_image))
     event_message(event_type, order)  # raises here for an order it cannot show
     return event_type, order
+
+
+def _notice(old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any]) -> str | None:
+    """A notice (e.g. ``OrderRefunded``): a write that left the status as it was but set a
+    notice's pending event with a new ``eventAt``. The subscriber's acknowledgment removes
+    both, so it announces nothing."""
+    pending = new_image.get("pendingEvent", {}).get("S", "").partition("#")[0]
+    event_at = new_image.get("eventAt", {}).get("S")
+    if pending not in NOTICES or event_at is None:
+        return None
+    return pending if (old_image or {}).get("eventAt", {}).get("S") != event_at else None
 
 
 def publish_changes(

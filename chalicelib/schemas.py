@@ -131,6 +131,16 @@ ADDRESS_PROPERTIES: dict[str, dict[str, Any]] = {
     },
 }
 ADDRESS_REQUIRED = ["name", "line1", "city", "country"]
+# Why staff refund (docs/api.md#refunds); "return" is a received return's own refund.
+REFUND_REASONS = ("customer_request", "damaged", "not_received", "wrong_item", "return", "other")
+MAX_NOTE_LENGTH = 500
+_NOTE = {"type": "string", "minLength": 1, "maxLength": MAX_NOTE_LENGTH, **_NAME_TEXT}
+_ITEM_COUNTS = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": MAX_ORDER_LINES,
+    "items": {"$ref": "#/components/schemas/OrderLineInput"},
+}
 # The total the client showed its buyer: the order is refused (409 PriceChanged) if it differs.
 _EXPECTED_TOTAL = amount_input(MAX_TOTAL)
 
@@ -256,6 +266,47 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
         "required": ["quantity"],
         "additionalProperties": False,
     },
+    "RefundCreate": {
+        "type": "object",
+        "properties": {
+            "amount": AMOUNT,
+            "reason": {"type": "string", "enum": list(REFUND_REASONS)},
+            "note": _NOTE,
+            "lines": _ITEM_COUNTS,
+        },
+        "required": ["amount", "reason"],
+        "additionalProperties": False,
+    },
+    "ReturnCreate": {
+        "type": "object",
+        "properties": {"lines": _ITEM_COUNTS, "reason": _NOTE},
+        "required": ["lines"],
+        "additionalProperties": False,
+    },
+    "ReturnApprove": {
+        "type": "object",
+        "properties": {
+            "lines": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_ORDER_LINES,
+                "items": {
+                    "type": "object",
+                    "properties": {"productId": _ID, "restock": {"type": "boolean"}},
+                    "required": ["productId", "restock"],
+                    "additionalProperties": False,
+                },
+            }
+        },
+        "required": ["lines"],
+        "additionalProperties": False,
+    },
+    "ReturnReject": {
+        "type": "object",
+        "properties": {"reason": _NOTE},
+        "required": ["reason"],
+        "additionalProperties": False,
+    },
 }
 
 # Named parts of the schemas above and below: each one schema in the document, referenced.
@@ -320,6 +371,10 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
                 "description": "PriceChanged: the order's total now (expectedTotal differed)",
             },
             "retryable": {"type": "boolean", "description": "Retrying may succeed"},
+            "refundable": {
+                **AMOUNT,
+                "description": "RefundExceedsPaid: what can still be refunded",
+            },
         },
         "required": ["error", "code"],
         "additionalProperties": False,
@@ -437,8 +492,59 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "createdAt": _TIMESTAMP,
             "updatedAt": _TIMESTAMP,
             "payment": ref("Payment"),
+            "deliveredAt": {**_TIMESTAMP, "description": "The return window starts here"},
+            "amountRefunded": {**AMOUNT, "description": "Refunds so far, pending ones included"},
+            "refunds": {"type": "array", "items": ref("Refund")},
+            "returns": {"type": "array", "items": ref("Return")},
         },
         "required": ["orderId", "userId", "status", "items", "total", "currency", "createdAt"],
+    },
+    "Refund": {
+        "type": "object",
+        "description": "A refund of the order (docs/api.md#refunds)",
+        "properties": {
+            "refundId": {"type": "string"},
+            "amount": AMOUNT,
+            "reason": {"type": "string", "enum": list(REFUND_REASONS)},
+            "note": {"type": "string"},
+            "lines": {"type": "array", "items": ref("OrderLineInput")},
+            "status": {"type": "string", "enum": ["pending", "succeeded", "failed"]},
+            "providerRefundId": {"type": "string"},
+            "createdAt": _TIMESTAMP,
+            "by": {"type": "string", "description": "Who refunded: a staff user's id"},
+        },
+        "required": ["refundId", "amount", "reason", "lines", "status", "createdAt", "by"],
+    },
+    "Return": {
+        "type": "object",
+        "description": "A return request of the order (docs/api.md#returns)",
+        "properties": {
+            "returnId": {"type": "string"},
+            "lines": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "productId": {"type": "string"},
+                        "quantity": {"type": "integer"},
+                        "restock": {"type": "boolean"},
+                    },
+                    "required": ["productId", "quantity"],
+                },
+            },
+            "reason": {"type": "string"},
+            "status": {
+                "type": "string",
+                "enum": ["requested", "approved", "rejected", "received"],
+            },
+            "requestedAt": _TIMESTAMP,
+            "decidedAt": _TIMESTAMP,
+            "decidedBy": {"type": "string"},
+            "rejectReason": {"type": "string"},
+            "receivedAt": _TIMESTAMP,
+            "refundId": {"type": "string"},
+        },
+        "required": ["returnId", "lines", "status", "requestedAt"],
     },
     "OrderLine": {
         "type": "object",

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition
@@ -30,21 +32,28 @@ from pynamodb.expressions.update import Action
 from chalicelib import mailer
 from chalicelib.config import get_settings
 from chalicelib.errors import aws_error_code
-from chalicelib.models import Order, UserRecord
-from chalicelib.notifications import buyer_email, buyer_recipient
+from chalicelib.models import Order, RefundEntry, UserRecord
+from chalicelib.notifications import Email, buyer_email, buyer_recipient, refund_email
 from chalicelib.observability import metric
 from chalicelib.order_lifecycle import (
     ACKNOWLEDGED_BY,
     AWAITING_PAYMENT,
     BUYER_EMAIL_STATUS,
     ORDER_PLACED,
+    ORDER_REFUNDED,
+    RETURN_RECEIVED_EVENT,
     stage_event_types,
 )
 from chalicelib.order_transitions import transition
-from chalicelib.order_view import order_view
+from chalicelib.order_view import order_view, refund_view
 from chalicelib.schemas import is_id
 
 logger = logging.getLogger(__name__)
+
+
+# Events after which every refund that went through and was not emailed yet is emailed:
+# a refund's own notice, and a received return (refunded in the same write without a provider).
+REFUND_EMAIL_EVENTS = (ORDER_REFUNDED, RETURN_RECEIVED_EVENT)
 
 
 class _NotPending(Exception):
@@ -86,9 +95,13 @@ def handle_message(raw: str) -> str:
         # if an earlier delivery's send failed.
         if emails and _claim_email(order, event_type):
             return "emailed" if email_buyer(order, event_type) else "ignored"
+        if event_type in REFUND_EMAIL_EVENTS and mailer.sender() is not None:
+            return "emailed" if email_refunds(order_id) else "ignored"
         return "ignored"
     if emails:
         email_buyer(order, event_type)
+    if event_type in REFUND_EMAIL_EVENTS and mailer.sender() is not None:
+        email_refunds(order_id)
     return "confirmed" if event_type in ACKNOWLEDGED_BY else "acknowledged"
 
 
@@ -147,6 +160,50 @@ def email_buyer(order: Order, event_type: str) -> bool:
     A permanent refusal and a deleted buyer keep the claim (nothing to retry); any
     other failure gives the claim back and raises, so that SNS delivers again.
     """
+    return _send(
+        order,
+        event_type,
+        lambda: buyer_email(event_type, order_view(order)),
+        lambda: _release_email(order, event_type),
+    )
+
+
+def email_refunds(order_id: str) -> bool:
+    """Email the buyer once per refund that went through and was not emailed yet.
+
+    Each email is claimed on its refund (``emailed``, a conditional update), so two
+    deliveries never send one twice; a failed send gives the claim back and raises.
+    """
+    order = Order.get(order_id, consistent_read=True)
+    sent = False
+    for index, refund in enumerate(order.refunds or []):
+        if refund.status == "succeeded" and not refund.emailed:
+            sent |= _email_refund(order, index, refund)
+    return sent
+
+
+def _email_refund(order: Order, index: int, refund: RefundEntry) -> bool:
+    entry: Any = Order.refunds[index]  # the entry's attributes as document paths
+    try:
+        order.update(
+            actions=[entry.emailed.set(True)],
+            condition=(entry.refund_id == refund.refund_id) & entry.emailed.does_not_exist(),
+        )
+    except UpdateError as exc:
+        if aws_error_code(exc) == "ConditionalCheckFailedException":
+            return False  # another delivery claimed it
+        raise
+    return _send(
+        order,
+        ORDER_REFUNDED,
+        lambda: refund_email(order_view(order), refund_view(refund)),
+        lambda: order.update(actions=[entry.emailed.remove()]),
+    )
+
+
+def _send(
+    order: Order, event_type: str, render: Callable[[], Email], release: Callable[[], Any]
+) -> bool:
     try:
         buyer = UserRecord.get(UserRecord.profile_key(order.user_id), consistent_read=True)
     except DoesNotExist:
@@ -160,7 +217,7 @@ def email_buyer(order: Order, event_type: str) -> bool:
         )
         metric("BuyerEmailsSkipped")
         return False
-    email = buyer_email(event_type, order_view(order))
+    email = render()
     try:
         mailer.send(to, email)
     except mailer.EmailRejected as rejected:
@@ -173,7 +230,11 @@ def email_buyer(order: Order, event_type: str) -> bool:
         metric("BuyerEmailsRejected")
         return False
     except Exception:
-        _release_email(order, event_type)
+        try:
+            release()
+        except Exception:
+            # The email is then lost rather than sent twice; the alarm on failures shows it.
+            logger.exception("order %s: could not release the %s email", order.order_id, event_type)
         metric("BuyerEmailsFailed")
         raise
     logger.info("order %s: emailed the buyer about %s", order.order_id, event_type)
@@ -182,8 +243,4 @@ def email_buyer(order: Order, event_type: str) -> bool:
 
 
 def _release_email(order: Order, event_type: str) -> None:
-    try:
-        order.update(actions=[Order.emailed.delete({event_type})])
-    except Exception:
-        # The email is then lost rather than sent twice; the alarm on failures shows it.
-        logger.exception("order %s: could not release the %s email", order.order_id, event_type)
+    order.update(actions=[Order.emailed.delete({event_type})])

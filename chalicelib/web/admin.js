@@ -1,10 +1,17 @@
 // The admin view: products (create, edit, delete), the fulfilment queue, the users list.
-import { api, ApiError, query, session } from "./api.js";
+import { api, ApiError, newIdempotencyKey, query, session } from "./api.js";
 import { errorBox, field, h, money, statusBadge, when } from "./dom.js";
 
 const PAGE_SIZE = 50;
-const QUEUE_STATUSES = ["CONFIRMED", "SHIPPED", "PENDING", "DELIVERED", "CANCELLED"];
-const NEXT_STEP = { CONFIRMED: ["ship", "Ship"], SHIPPED: ["deliver", "Mark delivered"] };
+const QUEUE_STATUSES = [
+  "CONFIRMED", "SHIPPED", "PENDING", "DELIVERED", "RETURN_REQUESTED", "RETURN_APPROVED", "RETURNED", "CANCELLED",
+];
+const NEXT_STEP = {
+  CONFIRMED: ["ship", "Ship"], SHIPPED: ["deliver", "Mark delivered"], RETURN_APPROVED: ["returns/receive", "Mark return received"],
+};
+// Statuses of a paid order: staff may refund it (docs/api.md#refunds).
+const REFUNDABLE = new Set(["CONFIRMED", "SHIPPED", "DELIVERED", "RETURN_REQUESTED", "RETURN_APPROVED", "RETURNED"]);
+const REFUND_REASONS = ["customer_request", "damaged", "not_received", "wrong_item", "other"];
 
 function failure(error) {
   if (error instanceof ApiError) return errorBox(error);
@@ -139,6 +146,65 @@ export async function fulfilment(page) {
     }
   }
 
+  async function post(order, path, body, options) {
+    status.replaceChildren();
+    try {
+      const updated = await api("POST", `/orders/${encodeURIComponent(order.orderId)}/${path}`, body, options);
+      return updated;
+    } catch (error) {
+      status.replaceChildren(failure(error));
+      return null;
+    }
+  }
+
+  // The requested return: restock or not per line, then approve; or reject with a reason.
+  function returnDecision(order) {
+    const short = order.orderId.slice(0, 8);
+    const open = (order.returns || []).at(-1);
+    if (!open) return null;
+    const nameOf = (id) => order.items.find((line) => line.productId === id)?.name ?? id;
+    const restock = open.lines.map((line) => [line, h("input", { type: "checkbox", checked: true })]);
+    const reason = h("input", { type: "text", maxlength: 500 });
+    const approve = async () => {
+      const lines = restock.map(([line, box]) => ({ productId: line.productId, restock: box.checked }));
+      if (await post(order, "returns/approve", { lines })) {
+        page.notify(`Return of order ${short} approved.`);
+        await table.load(true);
+      }
+    };
+    const reject = async () => {
+      if (await post(order, "returns/reject", { reason: reason.value.trim() })) {
+        page.notify(`Return of order ${short} rejected.`);
+        await table.load(true);
+      }
+    };
+    return h("fieldset", { class: "return-decision" }, h("legend", {}, `Return of order ${short}`),
+      open.reason ? h("p", { class: "meta" }, `Buyer: ${open.reason}`) : null,
+      restock.map(([line, box]) => h("label", { class: "check" }, box, ` Restock ${line.quantity} × ${nameOf(line.productId)}`)),
+      h("div", { class: "actions" }, h("button", { type: "button", onclick: approve }, "Approve return")),
+      field("Reason to reject", reason),
+      h("div", { class: "actions" }, h("button", { type: "button", class: "danger", onclick: reject }, "Reject return")));
+  }
+
+  // A refund of a paid order: amount and reason; its key is kept until it went through, so a
+  // second click (or a retry after a busy answer) is the same refund.
+  function refundForm(order) {
+    const short = order.orderId.slice(0, 8);
+    const amount = h("input", { type: "text", inputmode: "decimal", pattern: "[0-9]+(\\.[0-9]{1,2})?", required: true, size: 8 });
+    const reason = h("select", {}, REFUND_REASONS.map((r) => h("option", { value: r }, r.replace("_", " "))));
+    let key = newIdempotencyKey();
+    const form = h("form", { class: "inline refund-form", "aria-label": `Refund order ${short}`, onsubmit: async (event) => {
+      event.preventDefault();
+      const updated = await post(order, "refunds", { amount: amount.value.trim(), reason: reason.value }, { idempotencyKey: key });
+      if (updated) {
+        key = newIdempotencyKey();
+        page.notify(`Refunded ${amount.value.trim()} of order ${short}; ${updated.amountRefunded} refunded in all.`);
+        await table.load(true);
+      }
+    } }, field("Refund amount", amount), field("Reason", reason), h("button", { type: "submit", class: "secondary" }, "Refund"));
+    return h("details", {}, h("summary", {}, `Refund${order.amountRefunded ? ` (${order.amountRefunded} so far)` : ""}`), form);
+  }
+
   const table = pagedTable(["Order", "Placed", "Items", "Total", "Status", ""], "/orders", () => ({ status: choice.value }), (order) => {
     const step = NEXT_STEP[order.status];
     return h("tr", { "data-order-id": order.orderId },
@@ -148,7 +214,9 @@ export async function fulfilment(page) {
       h("td", { class: "num" }, money(order.total, order.currency)),
       h("td", {}, statusBadge(order.status)),
       h("td", {}, step ? h("button", { type: "button", "aria-label": `${step[1]} order ${order.orderId.slice(0, 8)}`,
-        onclick: () => advance(order, step[0]) }, step[1]) : null));
+        onclick: () => advance(order, step[0]) }, step[1]) : null,
+      order.status === "RETURN_REQUESTED" ? returnDecision(order) : null,
+      REFUNDABLE.has(order.status) ? refundForm(order) : null));
   }, status, "Orders in the queue");
   await table.load(true);
   return h("section", {}, h("h1", {}, "Fulfilment"),

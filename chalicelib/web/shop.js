@@ -280,7 +280,56 @@ export async function orders(page, token) {
         h("li", {}, `${line.quantity} × ${line.name}`, h("span", { class: "num" }, money(line.lineTotal, order.currency))))),
       h("p", { class: "order-total" }, "Total ", h("strong", {}, money(order.total, order.currency))),
       order.status === AWAITING_PAYMENT && order.payment ? paymentBox(order) : null,
+      afterSale(order),
+      order.status === "DELIVERED" ? returnForm(order) : null,
       cancel);
+  }
+
+  // Refunds and returns so far, as the order shows them.
+  function afterSale(order) {
+    const rows = [];
+    for (const ret of order.returns || []) {
+      const what = ret.lines.map((l) => `${l.quantity} × ${nameOf(order, l.productId)}`).join(", ");
+      const why = ret.rejectReason ? `: ${ret.rejectReason}` : "";
+      rows.push(h("li", { class: "return" }, `Return of ${what}: ${ret.status}${why}`));
+    }
+    for (const refund of order.refunds || []) {
+      rows.push(h("li", { class: "refund" }, `Refund ${refund.amount} (${refund.reason.replace("_", " ")}): ${refund.status}`));
+    }
+    return rows.length ? h("ul", { class: "after-sale", "aria-label": "Returns and refunds" }, rows) : null;
+  }
+
+  function nameOf(order, productId) {
+    return order.items.find((line) => line.productId === productId)?.name ?? productId;
+  }
+
+  // A delivered order: pick how many of each line go back, say why, send.
+  function returnForm(order) {
+    const short = order.orderId.slice(0, 8);
+    const counts = order.items.map((line) => [line, h("input", { type: "number", min: 0, max: line.quantity, step: 1, value: 0 })]);
+    const reason = h("input", { type: "text", maxlength: 500 });
+    const form = h("form", { class: "stack return-form", "aria-label": `Return items of order ${short}`, onsubmit: async (event) => {
+      event.preventDefault();
+      status.replaceChildren();
+      const lines = counts.filter(([, input]) => Number(input.value) > 0)
+        .map(([line, input]) => ({ productId: line.productId, quantity: Number(input.value) }));
+      if (!lines.length) {
+        status.replaceChildren(h("div", { class: "error", role: "alert" }, "Choose at least one item to return."));
+        return;
+      }
+      const body = reason.value.trim() ? { lines, reason: reason.value.trim() } : { lines };
+      try {
+        await api("POST", `/orders/${encodeURIComponent(order.orderId)}/returns`, body);
+        page.notify(`Return of order ${short} requested; we tell you when it is decided.`);
+        await refresh();
+      } catch (error) {
+        status.replaceChildren(failure(error));
+      }
+    } }, h("fieldset", {}, h("legend", {}, "Return items"),
+      counts.map(([line, input]) => field(`Return how many ${line.name}`, input, `of ${line.quantity}`)),
+      field("Why (optional)", reason),
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, "Request return"))));
+    return h("details", { class: "returns" }, h("summary", {}, "Return items"), form);
   }
 
   // An order waiting for its payment: until when, and (test mode only) Stripe's test cards.

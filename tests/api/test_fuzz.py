@@ -176,6 +176,8 @@ def from_schema(
         if "pattern" in schema:
             strings = strings.filter(lambda s: re.search(schema["pattern"], s) is not None)
         return strings
+    if kind == "boolean":
+        return st.booleans()
     if kind == "integer":
         return st.integers(schema.get("minimum"), schema.get("maximum"))
     if kind == "boolean":

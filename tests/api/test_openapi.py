@@ -910,6 +910,33 @@ def test_a_realistic_session_conforms_to_the_document(api, admin, monkeypatch):
     call(200, "POST", f"{placed_path}/ship", token=admin.token)
     call(200, "POST", f"{placed_path}/deliver", token=admin.token)
     call(409, "POST", f"{placed_path}/deliver", token=admin.token)
+
+    # --- after the sale: a return (rejected, asked again, approved, received), refunds
+    back = {"lines": [{"productId": tea_id, "quantity": 1}], "reason": "Too strong"}
+    returns_path = f"{placed_path}/returns"
+    call(404, "POST", returns_path, back, token=bob_token)
+    call(400, "POST", returns_path, {"lines": []}, token=alice_token)
+    call(201, "POST", returns_path, back, token=alice_token)
+    call(409, "POST", returns_path, back, token=alice_token)  # already requested
+    call(403, "POST", f"{returns_path}/reject", {"reason": "Opened"}, token=alice_token)
+    call(200, "POST", f"{returns_path}/reject", {"reason": "Opened"}, token=admin.token)
+    call(201, "POST", returns_path, back, token=alice_token)
+    call(409, "POST", f"{returns_path}/receive", token=admin.token)  # not approved yet
+    call(400, "POST", f"{returns_path}/approve", {"lines": []}, token=admin.token)
+    approve = {"lines": [{"productId": tea_id, "restock": True}]}
+    call(200, "POST", f"{returns_path}/approve", approve, token=admin.token)
+    call(200, "POST", f"{returns_path}/receive", token=admin.token)
+    refunds_path = f"{placed_path}/refunds"
+    key = {"Idempotency-Key": "refund-1"}
+    call(201, "POST", refunds_path, {"amount": "0.50", "reason": "other"}, token=admin.token,
+         headers=key)  # fmt: skip
+    call(422, "POST", refunds_path, {"amount": "0.60", "reason": "other"}, token=admin.token,
+         headers=key)  # fmt: skip
+    call(409, "POST", refunds_path, {"amount": "999.00", "reason": "other"}, token=admin.token,
+         headers={"Idempotency-Key": "refund-2"})  # fmt: skip
+    call(400, "POST", refunds_path, {"amount": "1.00", "reason": "other"}, token=admin.token)
+    call(403, "POST", refunds_path, {"amount": "1.00", "reason": "other"}, token=alice_token,
+         headers=key)  # fmt: skip
     call(200, "GET", "/orders?status=DELIVERED", token=admin.token)
     call(403, "GET", "/orders?status=DELIVERED", token=alice_token)
     call(400, "GET", "/orders?status=LOST", token=admin.token)

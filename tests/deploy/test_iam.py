@@ -566,14 +566,44 @@ def exercise_account_links(flows: Flows) -> None:
     call(400, "POST", "/users/reset-password", reset)
 
 
-def exercise_buyer_email(flows: Flows, orders: dict[str, str]) -> None:
+def exercise_buyer_email(flows: Flows, orders: dict[str, str], stream_arn: str) -> None:
     """One email: the delivered order's event again, now that the stage sends email (to
-    the buyer's address, verified first)."""
+    the buyer's address, verified first); then that order refunded and returned, and the
+    buyer emailed about each step and refund."""
     by_type = {(m["type"], m["orderId"]): m for m in flows.recorder.published}
     with buyer_emails_from(SENDER):
         exercise_account_links(flows)
         # Already handled without an email: the email is claimed, the buyer read, and sent.
-        flows.deliver(by_type[("OrderDelivered", orders["checked_out"])])
+        delivered = by_type[("OrderDelivered", orders["checked_out"])]
+        flows.deliver(delivered)
+        exercise_after_sale(flows, delivered, stream_arn)
+
+
+def exercise_after_sale(flows: Flows, delivered: dict, stream_arn: str) -> None:
+    """A staff refund, then a return rejected, asked again, approved and received (its
+    product was deleted meanwhile: nothing to restock), each event delivered."""
+    call, order_id = flows.call, delivered["orderId"]
+    _, alice = flows.login("alice@example.com", "alice-reset-password")
+    _, admin = flows.login("admin@example.com", "admin-password")
+    refund = {"amount": "0.01", "reason": "other"}
+    key = {"Idempotency-Key": "refund-1"}
+    call(
+        201, "POST", "/orders/{orderId}/refunds", refund, token=admin, orderId=order_id, headers=key
+    )
+    flows.stream(stream_arn)
+    product_id = delivered["items"][0]["productId"]
+    lines = {"lines": [{"productId": product_id, "quantity": 1}]}
+    returns = "/orders/{orderId}/returns"
+    call(201, "POST", returns, lines, token=alice, orderId=order_id)
+    call(200, "POST", returns + "/reject", {"reason": "Used"}, token=admin, orderId=order_id)
+    call(201, "POST", returns, lines, token=alice, orderId=order_id)
+    approve = {"lines": [{"productId": product_id, "restock": True}]}
+    call(200, "POST", returns + "/approve", approve, token=admin, orderId=order_id)
+    call(200, "POST", returns + "/receive", token=admin, orderId=order_id)
+    flows.stream(stream_arn)
+    for message in list(flows.recorder.published):
+        if message["orderId"] == order_id and message["type"] not in ("OrderPlaced",):
+            flows.deliver(message)
 
 
 @contextmanager
@@ -716,7 +746,7 @@ def run_all_flows() -> Exercised:
             with topic_arn_from_sts():  # as `chalice deploy` deploys it
                 flows.stream(stream_arn["OutputValue"])
             exercise_subscriber(flows, orders, stream_arn["OutputValue"])
-            exercise_buyer_email(flows, orders)
+            exercise_buyer_email(flows, orders, stream_arn["OutputValue"])
             flows.stream(stream_arn["OutputValue"])  # the acknowledgments: nothing to publish
             patch.setattr(publisher, "SWEEP_GRACE", timedelta(minutes=-10))  # everything is due
             flows.sweep()

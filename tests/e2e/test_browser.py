@@ -200,10 +200,12 @@ def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
     assert http.stock_of(mug) == 30 and http.stock_of(knife) == 5
 
 
-def confirmed_order(http: ShopClient, buyer: Account, product: dict[str, Any]) -> dict[str, Any]:
+def confirmed_order(
+    http: ShopClient, buyer: Account, product: dict[str, Any], quantity: int = 1
+) -> dict[str, Any]:
     """An order of ``buyer`` placed through the cart and confirmed by the subscriber."""
     path = f"/cart/items/{product['productId']}"
-    assert http.put(path, {"quantity": 1}, token=buyer.token).status == 200
+    assert http.put(path, {"quantity": quantity}, token=buyer.token).status == 200
     placed = http.post("/cart/checkout", token=buyer.token)
     assert placed.status == 201, placed.body
     order_path = f"/orders/{placed.body['orderId']}"
@@ -277,6 +279,98 @@ def test_an_admin_manages_products_ships_and_delivers_an_order_and_lists_users(
     page.get_by_role("link", name="Users").click()
     expect(page.get_by_role("row", name=re.compile(f"Grace Buyer {buyer.email}"))).to_be_visible()
     screenshot(page, "admin-users")
+
+
+def test_a_buyer_asks_a_return_and_an_admin_decides_receives_and_refunds(
+    chromium, stack, http, shop, screenshot
+):
+    """Issue #26: the buyer's return request, the admin's return decisions and refund."""
+    mug = shop["Ceramic mug"]
+    buyer = http.register(name="Hedy Buyer")
+    order = confirmed_order(http, buyer, mug, quantity=2)  # 18.00
+    order_id, short = order["orderId"], order["orderId"][:8]
+    admin = http.login(stack.admin_email, stack.admin_password)
+    for step in ("ship", "deliver"):
+        assert http.post(f"/orders/{order_id}/{step}", token=admin.token).status == 200
+    stock = http.stock_of(mug)
+
+    with open_page(chromium, stack.url) as page:
+        sign_in(page, buyer.email, buyer.password)
+        expect(page.get_by_role("heading", name="Products", exact=True)).to_be_visible()
+        page.get_by_role("link", name="My orders").click()
+        expect(page.get_by_role("heading", name="My orders")).to_be_visible()
+        mine = page.locator(f'li.order[data-order-id="{order_id}"]')
+        mine.get_by_text("Return items", exact=True).first.click()
+        mine.get_by_label("Return how many Ceramic mug").fill("1")
+        mine.get_by_label("Why (optional)").fill("Chipped rim")
+        screenshot(page, "return-request")
+        mine.get_by_role("button", name="Request return").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Return of order {short} requested")
+        expect(mine.locator(".badge")).to_have_text("RETURN_REQUESTED")
+        expect(mine.get_by_role("list", name="Returns and refunds")).to_contain_text(
+            "Return of 1 \u00d7 Ceramic mug: requested"
+        )
+
+    with open_page(chromium, stack.url) as page:
+        sign_in(page, stack.admin_email, stack.admin_password)
+        expect(page.get_by_role("heading", name="Products", exact=True)).to_be_visible()
+        page.get_by_role("link", name="Fulfilment").click()
+        page.get_by_label("Orders with status").select_option("RETURN_REQUESTED")
+        row = page.locator(f'tr[data-order-id="{order_id}"]')
+        expect(row.get_by_text("Buyer: Chipped rim")).to_be_visible()
+        row.get_by_label("Restock 1 \u00d7 Ceramic mug").uncheck()  # chipped: not sold again
+        screenshot(page, "return-decision")
+        row.get_by_role("button", name="Approve return").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Return of order {short} approved")
+        page.get_by_label("Orders with status").select_option("RETURN_APPROVED")
+        page.get_by_role("button", name=f"Mark return received order {short}").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Order {short} is now RETURNED")
+        page.get_by_label("Orders with status").select_option("RETURNED")
+        row.get_by_text("Refund (9.00 so far)").click()
+        row.get_by_label("Refund amount").fill("2.50")
+        row.get_by_label("Reason").select_option("damaged")
+        row.get_by_role("button", name="Refund", exact=True).click()
+        expect(page.get_by_role("status")).to_contain_text(
+            f"Refunded 2.50 of order {short}; 11.50 refunded in all"
+        )
+        row.get_by_text("Refund (11.50 so far)").click()
+        row.get_by_label("Refund amount").fill("7.00")
+        row.get_by_role("button", name="Refund", exact=True).click()
+        expect(page.get_by_role("alert")).to_contain_text("RefundExceedsPaid")
+
+    shown = http.get(f"/orders/{order_id}", token=buyer.token).body
+    assert shown["status"] == "RETURNED" and shown["amountRefunded"] == "11.50"
+    assert [(r["amount"], r["reason"]) for r in shown["refunds"]] == [
+        ("9.00", "return"),
+        ("2.50", "damaged"),
+    ]
+    assert http.stock_of(mug) == stock  # not restocked, as the admin chose
+
+
+def test_an_admin_rejects_a_return_from_the_page(chromium, stack, http, shop):
+    book = shop["Field guide to birds"]
+    buyer = http.register(name="Ida Buyer")
+    order = confirmed_order(http, buyer, book)
+    order_id, short = order["orderId"], order["orderId"][:8]
+    admin = http.login(stack.admin_email, stack.admin_password)
+    for step in ("ship", "deliver"):
+        assert http.post(f"/orders/{order_id}/{step}", token=admin.token).status == 200
+    body = {"lines": [{"productId": book["productId"], "quantity": 1}]}
+    assert http.post(f"/orders/{order_id}/returns", body, token=buyer.token).status == 201
+
+    with open_page(chromium, stack.url) as page:
+        sign_in(page, stack.admin_email, stack.admin_password)
+        expect(page.get_by_role("heading", name="Products", exact=True)).to_be_visible()
+        page.get_by_role("link", name="Fulfilment").click()
+        page.get_by_label("Orders with status").select_option("RETURN_REQUESTED")
+        row = page.locator(f'tr[data-order-id="{order_id}"]')
+        row.get_by_label("Reason to reject").fill("Used")
+        row.get_by_role("button", name="Reject return").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Return of order {short} rejected")
+
+    shown = http.get(f"/orders/{order_id}", token=buyer.token).body
+    assert shown["status"] == "DELIVERED"
+    assert shown["returns"][0]["rejectReason"] == "Used"
 
 
 def test_a_price_change_before_checkout_is_shown_and_nothing_is_ordered(browser_page, http, stack):

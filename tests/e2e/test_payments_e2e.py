@@ -400,3 +400,36 @@ def test_the_browser_confirms_with_the_publishable_key_and_the_client_secret_onl
     assert (status, intent["status"]) == (200, "succeeded")
     paid = wait_for_status(shop, buyer.token, placed["orderId"], "CONFIRMED")
     assert paid["status"] == "CONFIRMED"
+
+
+def test_a_staff_refund_goes_to_stripe_in_part_and_once(shop, stripe_url, product, admin_token):
+    buyer = shop.register()
+    placed = shop.order(buyer, line(product(3), 2)).body  # 25.00
+    intent_id = placed["payment"]["paymentIntentId"]
+    assert pay(stripe_url, intent_id, CARD_OK) == "succeeded"
+    wait_for_status(shop, buyer.token, placed["orderId"], "CONFIRMED")
+
+    def refund(key: str) -> Any:
+        return shop.post(
+            f"/orders/{placed['orderId']}/refunds",
+            {"amount": "7.25", "reason": "damaged"},
+            token=admin_token,
+            headers={"Idempotency-Key": key},
+        )
+
+    first, again = refund("stripe-1"), refund("stripe-1")
+
+    assert (first.status, again.status) == (201, 201), first.body
+    [shown] = again.body["refunds"]
+    assert shown["status"] == "succeeded" and shown["providerRefundId"].startswith("re_")
+    at_stripe = _refund_of(stripe_url, intent_id)
+    assert at_stripe is not None
+    assert (at_stripe["id"], at_stripe["amount"]) == (shown["providerRefundId"], 725)
+    assert at_stripe["metadata"] == {"refundId": shown["refundId"]}
+    too_much = shop.post(
+        f"/orders/{placed['orderId']}/refunds",
+        {"amount": "17.76", "reason": "other"},
+        token=admin_token,
+        headers={"Idempotency-Key": "stripe-2"},
+    )
+    assert too_much.status == 409 and too_much.body["refundable"] == "17.75"

@@ -54,6 +54,11 @@ def test_every_event_type_has_a_readable_form():
         ORDER_DELIVERED,
         order_lifecycle.ORDER_PAID,
         order_lifecycle.ORDER_EXPIRED,
+        order_lifecycle.RETURN_REQUESTED_EVENT,
+        order_lifecycle.RETURN_APPROVED_EVENT,
+        order_lifecycle.RETURN_REJECTED_EVENT,
+        order_lifecycle.RETURN_RECEIVED_EVENT,
+        order_lifecycle.ORDER_REFUNDED,
     }
     assert set(order_lifecycle.EVENT_TYPES + order_lifecycle.PAYMENT_EVENT_TYPES) <= set(
         RENDERED_EVENT_TYPES

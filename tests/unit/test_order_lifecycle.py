@@ -21,6 +21,13 @@ from chalicelib.notifications import RENDERED_EVENT_TYPES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 EVERY_EVENT = lifecycle.EVENT_TYPES + lifecycle.PAYMENT_EVENT_TYPES
+STATUS_CHANGE_EVENTS = tuple(e for e in EVERY_EVENT if e not in lifecycle.NOTICES)
+
+
+def _stock_back(step: lifecycle.Transition) -> str:
+    if step.restocks:
+        return "yes"
+    return "the returned lines approved for restock" if step.restocks_returned else "no"
 
 
 def transitions_table() -> str:
@@ -35,7 +42,7 @@ def transitions_table() -> str:
             event += " (payment provider)"
         rows.append(
             f"| {step.name} | {sources} | `{step.target}` | {event} | "
-            f"{'yes' if step.restocks else 'no'} | {'yes' if step.emails_buyer else 'no'} |"
+            f"{_stock_back(step)} | {'yes' if step.emails_buyer else 'no'} |"
         )
     return "\n".join(rows)
 
@@ -86,7 +93,7 @@ def test_every_status_is_reachable_and_every_transition_names_known_statuses(sta
         assert step.target in lifecycle.ORDER_STATUSES
 
 
-@pytest.mark.parametrize("event_type", EVERY_EVENT)
+@pytest.mark.parametrize("event_type", STATUS_CHANGE_EVENTS)
 def test_every_event_has_its_transition_its_wording_and_its_subscriber(event_type):
     emitted_by = [s for s in lifecycle.TRANSITIONS if s.event == event_type]
     assert emitted_by, f"no transition announces {event_type}"
@@ -99,6 +106,14 @@ def test_every_event_has_its_transition_its_wording_and_its_subscriber(event_typ
     assert event_type in lifecycle.EVENT_TYPES or event_type in lifecycle.PAYMENT_EVENT_TYPES
     if any(s.emails_buyer for s in emitted_by):
         assert event_type in lifecycle.BUYER_EMAIL_STATUS
+
+
+@pytest.mark.parametrize("event_type", lifecycle.NOTICES)
+def test_every_notice_is_no_transitions_event_and_has_its_wording(event_type):
+    assert not [s for s in lifecycle.TRANSITIONS if s.event == event_type]
+    assert event_type in RENDERED_EVENT_TYPES
+    assert event_type in lifecycle.EVENT_TYPES  # every stage's subscriber knows it
+    assert event_type not in lifecycle.BUYER_EMAIL_STATUS  # its email is per refund
 
 
 def test_a_status_change_without_an_event_announces_nothing():

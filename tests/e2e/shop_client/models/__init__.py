@@ -32,6 +32,18 @@ from .product import Product
 from .product_create import ProductCreate
 from .product_page import ProductPage
 from .product_update import ProductUpdate
+from .refund import Refund
+from .refund_create import RefundCreate
+from .refund_create_reason import RefundCreateReason
+from .refund_reason import RefundReason
+from .refund_status import RefundStatus
+from .return_ import Return
+from .return_approve import ReturnApprove
+from .return_approve_lines_item import ReturnApproveLinesItem
+from .return_create import ReturnCreate
+from .return_lines_item import ReturnLinesItem
+from .return_reject import ReturnReject
+from .return_status import ReturnStatus
 from .stripe_event import StripeEvent
 from .stripe_event_data import StripeEventData
 from .stripe_event_data_object import StripeEventDataObject
@@ -78,6 +90,18 @@ __all__ = (
     "ProductCreate",
     "ProductPage",
     "ProductUpdate",
+    "Refund",
+    "RefundCreate",
+    "RefundCreateReason",
+    "RefundReason",
+    "RefundStatus",
+    "Return",
+    "ReturnApprove",
+    "ReturnApproveLinesItem",
+    "ReturnCreate",
+    "ReturnLinesItem",
+    "ReturnReject",
+    "ReturnStatus",
     "StripeEvent",
     "StripeEventData",
     "StripeEventDataObject",

@@ -28,7 +28,10 @@ class Error:
             Not enough stock for the listed productIds; nothing was ordered. CartEmpty: The cart is empty: there is nothing
             to check out. ProductDeleted: Products in the cart are no longer sold (listed in productIds). CartChanged: The
             cart changed during checkout: review it and retry. PriceChanged: The order's total is not the ``expectedTotal``
-            the client showed its buyer. PayloadTooLarge: Request body over 64 KiB (refused before it is parsed).
+            the client showed its buyer. RefundExceedsPaid: The refund is more than what was paid minus what was already
+            refunded (``refundable``). RefundDeclined: The payment provider refused the refund; nothing was refunded
+            (``refund`` shows it). ReturnWindowClosed: The order was delivered longer ago than the return window
+            (``returnWindowDays``). PayloadTooLarge: Request body over 64 KiB (refused before it is parsed).
             UnsupportedMediaType: Content-Type must be application/json. IdempotencyKeyReused: Idempotency-Key reused with a
             different request. ServiceBusy: Busy: nothing was written; send the same request again after Retry-After.
             TooManyAttempts: Too many wrong passwords for this account: retry after Retry-After seconds.
@@ -37,6 +40,7 @@ class Error:
         user_id (str | Unset): The unknown buyer
         total (str | Unset): PriceChanged: the order's total now (expectedTotal differed)
         retryable (bool | Unset): Retrying may succeed
+        refundable (str | Unset): RefundExceedsPaid: what can still be refunded
     """
 
     error: str
@@ -46,6 +50,7 @@ class Error:
     user_id: str | Unset = UNSET
     total: str | Unset = UNSET
     retryable: bool | Unset = UNSET
+    refundable: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         error = self.error
@@ -63,6 +68,8 @@ class Error:
         total = self.total
 
         retryable = self.retryable
+
+        refundable = self.refundable
 
         field_dict: dict[str, Any] = {}
 
@@ -82,6 +89,8 @@ class Error:
             field_dict["total"] = total
         if retryable is not UNSET:
             field_dict["retryable"] = retryable
+        if refundable is not UNSET:
+            field_dict["refundable"] = refundable
 
         return field_dict
 
@@ -102,6 +111,8 @@ class Error:
 
         retryable = d.pop("retryable", UNSET)
 
+        refundable = d.pop("refundable", UNSET)
+
         error = cls(
             error=error,
             code=code,
@@ -110,6 +121,7 @@ class Error:
             user_id=user_id,
             total=total,
             retryable=retryable,
+            refundable=refundable,
         )
 
         return error

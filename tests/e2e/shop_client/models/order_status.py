@@ -8,6 +8,9 @@ class OrderStatus(StrEnum):
     DELIVERED = "DELIVERED"
     EXPIRED = "EXPIRED"
     PENDING = "PENDING"
+    RETURNED = "RETURNED"
+    RETURN_APPROVED = "RETURN_APPROVED"
+    RETURN_REQUESTED = "RETURN_REQUESTED"
     SHIPPED = "SHIPPED"
 
     def __str__(self) -> str:
