@@ -42,6 +42,7 @@ from chalicelib.orders import (
     NewOrder,
     UnknownProducts,
     idempotency,
+    parse_discount_code,
     place,
     replay_if_any,
 )
@@ -214,6 +215,7 @@ def checkout(
     cart: CartRecord | None,
     key: str | None,
     expected_total: Decimal | int | None = None,
+    discount_code: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The order (as ``POST /orders`` answers) and whether it was created now.
 
@@ -221,13 +223,15 @@ def checkout(
     cart is a 422; a retry after the first checkout emptied the cart replays that order.
     """
     lines = _quantities(cart)
+    code = parse_discount_code(discount_code)
     request = NewOrder(
         caller,
         caller.user_id,
         lines,
-        idempotency(CART_ROUTE, caller.user_id, key, lines),
+        idempotency(CART_ROUTE, caller.user_id, key, lines, code),
         expected_total=Decimal(expected_total) if expected_total is not None else None,
         replay_any_body=not lines,
+        discount_code=code,
     )
     if cart is None or not lines:
         replay = replay_if_any(request)

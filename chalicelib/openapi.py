@@ -105,6 +105,14 @@ CATEGORY_FILTER = {
     "description": "Only products of this category.",
     "schema": {"type": "string", "pattern": CATEGORY_PATTERN},
 }
+AUDIT_ENTITY_FILTER = {
+    "name": "entity",
+    "in": "query",
+    "required": False,
+    "description": "Only entries about one entity type (product, discount, user, order) or,"
+    " as type:id (product:<productId>), one entity.",
+    "schema": {"type": "string", "maxLength": 80},
+}
 NAME_SEARCH = {
     "name": "q",
     "in": "query",
@@ -358,6 +366,8 @@ def document(operations: Sequence[Operation], stage_url: str | None = None) -> d
             "UserPage": _page("User"),
             "ProductPage": _page("Product"),
             "OrderPage": _page("Order"),
+            "DiscountPage": _page("Discount"),
+            "AuditPage": _page("AuditEntry"),
             "OpenApiDocument": _OPENAPI_DOCUMENT,
         }
     )

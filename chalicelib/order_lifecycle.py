@@ -67,6 +67,7 @@ class Transition:
     target: str
     event: str | None  # left in ``pendingEvent`` for the stream; None: clears it
     restocks: bool = False  # every line's quantity goes back in the same transaction
+    releases_discount: bool = False  # the discount code's redemption is given back with it
     emails_buyer: bool = False  # the subscriber emails the buyer about ``event``
     with_payment: bool = False  # only on stages with a payment provider
     acknowledges: str | None = None  # the subscriber makes it when handling this event
@@ -87,6 +88,7 @@ FAIL = Transition(
     CANCELLED,
     ORDER_CANCELLED,
     restocks=True,
+    releases_discount=True,
     emails_buyer=True,
     with_payment=True,
 )
@@ -96,6 +98,7 @@ EXPIRE = Transition(
     EXPIRED,
     ORDER_EXPIRED,
     restocks=True,
+    releases_discount=True,
     emails_buyer=True,
     with_payment=True,
 )
@@ -105,6 +108,7 @@ CANCEL = Transition(
     CANCELLED,
     ORDER_CANCELLED,
     restocks=True,
+    releases_discount=True,
     emails_buyer=True,
 )
 SHIP = Transition("ship", (CONFIRMED,), SHIPPED, ORDER_SHIPPED, emails_buyer=True)

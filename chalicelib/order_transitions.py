@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from chalicelib import transactions
+from chalicelib import discounts, transactions
 from chalicelib.clock import now_iso
 from chalicelib.models import Order, Product
 from chalicelib.order_lifecycle import AWAITING_PAYMENT, Transition
@@ -42,7 +42,8 @@ def transition(
     it) and on ``condition``. It stamps ``updatedAt``, sets (or, for the subscriber's
     confirmation, clears) the pending event, leaves the expiry index when the order
     stops awaiting payment, and gives every line's stock back in the same transaction
-    when the table says so (a product deleted meanwhile is skipped). ``actions`` are
+    when the table says so (a product deleted meanwhile is skipped), and gives the discount
+    code's redemption back when it says so (chalicelib/discounts.py). ``actions`` are
     written with it. A failed condition raises ``on_fail``; ``order`` is updated in
     memory only after the write succeeded.
     """
@@ -70,8 +71,9 @@ def transition(
     )
     if condition is not None:
         allowed = allowed & condition
-    if step.restocks:
-        _write_with_restock(order, writes, allowed, on_fail)
+    releases = step.releases_discount and order.discount_code is not None
+    if step.restocks or releases:
+        _write_with_restock(order, writes, allowed, on_fail, step.restocks, releases)
     else:
         transactions.update_item(order, writes, condition=allowed, on_fail=on_fail)
     order.status = step.target
@@ -88,10 +90,17 @@ def transition(
 
 
 def _write_with_restock(
-    order: Order, writes: list[Action], condition: Condition, on_fail: Exception
+    order: Order,
+    writes: list[Action],
+    condition: Condition,
+    on_fail: Exception,
+    restocks: bool,
+    releases: bool,
 ) -> None:
-    """The status change and every line's stock give-back, in one transaction."""
-    restock = {line.product_id: int(line.quantity) for line in order.items}
+    """The status change, every line's stock give-back and the discount's release, in one
+    transaction."""
+    restock = {line.product_id: int(line.quantity) for line in order.items} if restocks else {}
+    released: set[str] = set()  # what the release found nothing of, on an earlier try
 
     def build(tx: Transaction) -> None:
         tx.update(order, writes, condition=condition, on_fail=on_fail)
@@ -99,12 +108,17 @@ def _write_with_restock(
             # version=0 only makes PynamoDB bump the version (ADD 1) instead of resetting it.
             product = Product(product_id, version=0)
             tx.update(product, [Product.stock.add(quantity)], on_fail=_Gone(product_id))
+        if releases:
+            discounts.release(tx, order, released)
 
     def drop_deleted_products(failed: ConditionsFailed) -> bool:
-        # A product deleted since the order was placed has no stock to restore.
+        # A product deleted since the order was placed has no stock to restore; a
+        # redemption that is not there (anymore) has nothing to give back.
         gone = [m.product_id for m in failed.meanings if isinstance(m, _Gone)]
         for product_id in gone:
             del restock[product_id]
-        return bool(gone)
+        missing = {m.what for m in failed.meanings if isinstance(m, discounts.NothingToRelease)}
+        released.update(missing)
+        return bool(gone or missing)
 
     transactions.write(build, retry_if=drop_deleted_products)

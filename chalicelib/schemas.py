@@ -28,6 +28,10 @@ MAX_QUANTITY = 1000
 MAX_CART_LINES = 25  # distinct products in a cart (one order's lines)
 MAX_SEARCH_LENGTH = 100
 CATEGORY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+# A discount code as stored and compared: upper case (chalicelib/discounts.py upper-cases it).
+DISCOUNT_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{2,31}$"
+MAX_REDEMPTIONS = 1_000_000
+MAX_DISCOUNT_SCOPE = 50  # products or categories a code may be limited to
 
 # Every string refuses control/format/private-use/surrogate characters (chalicelib.text):
 # the pattern those in the BMP, the format (enforced by the server) those beyond; names must
@@ -36,7 +40,8 @@ _PLAIN = {"pattern": PLAIN_PATTERN, "format": PRINTABLE_FORMAT, "description": F
 _NAME_TEXT = {"pattern": NAME_PATTERN, "format": PRINTABLE_FORMAT, "description": FORMAT_NOTE}
 _NAME = {"type": "string", "minLength": 1, "maxLength": 200, **_NAME_TEXT}
 _PRICE = {"type": "number", "minimum": 0, "maximum": MAX_MONEY, "multipleOf": 0.01}
-# An amount of money on the wire, in requests and responses (chalicelib/money.py, docs/api.md#money).
+# An amount of money on the wire, in requests and responses
+# (chalicelib/money.py, docs/api.md#money).
 AMOUNT = {
     "type": "string",
     "pattern": AMOUNT_PATTERN,
@@ -67,6 +72,39 @@ _LINK_TOKEN = {
     "description": "From an emailed link: <userId>.<secret>",
 }
 _QUANTITY = {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY}
+_DISCOUNT_CODE = {
+    "type": "string",
+    "minLength": 3,
+    "maxLength": 32,
+    "description": "3-32 letters, digits, - and _; any case (compared upper-cased)",
+}
+_NULL = {"type": "null"}
+_DISCOUNT_TERMS: dict[str, Any] = {
+    "percentOff": {"type": "integer", "minimum": 1, "maximum": 100},
+    "amountOff": AMOUNT,
+    "minSubtotal": AMOUNT,
+    "startsAt": {"type": "string", "format": "date-time", "maxLength": 40},
+    "endsAt": {"type": "string", "format": "date-time", "maxLength": 40},
+    "maxRedemptions": {"type": "integer", "minimum": 1, "maximum": MAX_REDEMPTIONS},
+    "oncePerCustomer": {"type": "boolean"},
+    "productIds": {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_DISCOUNT_SCOPE,
+        "uniqueItems": True,
+        "items": _ID,
+    },
+    "categories": {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_DISCOUNT_SCOPE,
+        "uniqueItems": True,
+        "items": _CATEGORY,
+    },
+}
+# What a PUT may clear by sending null.
+DISCOUNT_CLEARABLE = ("minSubtotal", "startsAt", "endsAt", "maxRedemptions", "productIds",
+                      "categories")  # fmt: skip
 # The total the client showed its buyer: the order is refused (409 PriceChanged) if it differs.
 _EXPECTED_TOTAL = {"type": "number", "minimum": 0, "multipleOf": 0.01}
 
@@ -160,6 +198,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             },
             "userId": _ID,
             "expectedTotal": _EXPECTED_TOTAL,
+            "discountCode": _DISCOUNT_CODE,
         },
         "required": ["items"],
         "additionalProperties": False,
@@ -167,7 +206,25 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     # Optional: a checkout without a body orders whatever the cart holds at today's prices.
     "CartCheckout": {
         "type": "object",
-        "properties": {"expectedTotal": _EXPECTED_TOTAL},
+        "properties": {"expectedTotal": _EXPECTED_TOTAL, "discountCode": _DISCOUNT_CODE},
+        "additionalProperties": False,
+    },
+    "DiscountCreate": {
+        "type": "object",
+        "description": "Exactly one of percentOff and amountOff; at most one of productIds"
+        " and categories (the code's scope: without one, every line)",
+        "properties": {"code": _DISCOUNT_CODE, **_DISCOUNT_TERMS},
+        "required": ["code"],
+        "additionalProperties": False,
+    },
+    "DiscountUpdate": {
+        "type": "object",
+        "description": "The fields to change; null clears " + ", ".join(DISCOUNT_CLEARABLE),
+        "properties": {
+            name: {"anyOf": [schema, _NULL]} if name in DISCOUNT_CLEARABLE else schema
+            for name, schema in _DISCOUNT_TERMS.items()
+        },
+        "minProperties": 1,
         "additionalProperties": False,
     },
     "CartLineSet": {
@@ -213,6 +270,10 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
                 "description": "PriceChanged: the order's total now (expectedTotal differed)",
             },
             "retryable": {"type": "boolean", "description": "Retrying may succeed"},
+            "reason": {
+                "type": "string",
+                "description": "DiscountUnavailable: why the code does not apply",
+            },
         },
         "required": ["error", "code"],
         "additionalProperties": False,
@@ -318,6 +379,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "createdAt": _TIMESTAMP,
             "updatedAt": _TIMESTAMP,
             "payment": ref("Payment"),
+            "discountCode": {"type": "string", "description": "The discount code redeemed"},
         },
         "required": ["orderId", "userId", "status", "items", "total", "createdAt"],
     },
@@ -330,8 +392,40 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "quantity": {"type": "integer"},
             "unitPrice": _MONEY_OUT,
             "lineTotal": _MONEY_OUT,
+            "discount": {**AMOUNT, "description": "This line's share of the discount"},
         },
         "required": ["productId", "name", "quantity", "unitPrice", "lineTotal"],
+    },
+    "Discount": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string", "pattern": DISCOUNT_CODE_PATTERN},
+            **{k: v for k, v in _DISCOUNT_TERMS.items() if k not in ("startsAt", "endsAt")},
+            "startsAt": _TIMESTAMP,
+            "endsAt": _TIMESTAMP,
+            "redemptions": {"type": "integer", "minimum": 0},
+            "retired": {"type": "boolean"},
+            "retiredAt": _TIMESTAMP,
+            "version": {"type": "integer"},
+            "createdAt": _TIMESTAMP,
+            "updatedAt": _TIMESTAMP,
+        },
+        "required": ["code", "oncePerCustomer", "redemptions", "retired", "version", "createdAt"],
+    },
+    "AuditEntry": {
+        "type": "object",
+        "description": "One staff action; before and after hold only the fields it changed",
+        "properties": {
+            "entryId": {"type": "string"},
+            "actor": {"type": "string", "description": "The staff user's id, or operator"},
+            "action": {"type": "string", "examples": ["product.update"]},
+            "entity": {"type": "string"},
+            "entityId": {"type": "string"},
+            "at": _TIMESTAMP,
+            "before": {"type": ["object", "null"]},
+            "after": {"type": ["object", "null"]},
+        },
+        "required": ["entryId", "actor", "action", "entity", "entityId", "at", "before", "after"],
     },
     "Payment": {
         "type": "object",
