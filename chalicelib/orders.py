@@ -281,14 +281,16 @@ def commit_order(
     it does not exist); one that does not apply is a 409 before anything is written.
     """
     order = _new_order(request.owner, request.lines, products)
-    if request.discount_code is not None:
-        _apply_discount(order, request.discount_code, discount, products)
+    # The price guard covers the catalogue prices the buyer saw (the cart's total), before
+    # any discount: the code's amount is the order's to compute and show.
     if request.expected_total is not None and request.expected_total != order.total:
         raise PriceChanged(
             f"the total is now {json_number(order.total)}, "
             f"not {json_number(request.expected_total)}",
             total=json_number(order.total),
         )
+    if request.discount_code is not None:
+        _apply_discount(order, request.discount_code, discount, products)
     provider = payments.provider()
     if provider is not None:
         payments.check_chargeable(order.total)  # nothing is written for a refused total
