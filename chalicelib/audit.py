@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.clock import now_iso
@@ -27,6 +28,13 @@ ENTITIES = ("product", "discount", "user", "order")
 ALL_SCOPE = "*"
 _ENTITY_FILTER = re.compile(r"^([a-z]+)(?::(.+))?$")
 _KEY_NAMES = {"pk", "auditScope", "auditAt"}
+
+
+@dataclass(frozen=True)
+class EntryWritten:
+    """The entry's (new, random) id is taken: only this request's own earlier attempt can
+    have written it (botocore resent a transaction whose answer was lost), so the change it
+    records is made too. A failed condition's meaning (chalicelib/transactions.py)."""
 
 
 def changed_fields(
@@ -78,7 +86,7 @@ def record(
             before=_json(old),
             after=_json(new),
         )
-        tx.create(item, on_fail=ValidationError("audit entry id collision; retry"))
+        tx.create(item, on_fail=EntryWritten())
 
 
 def entry_view(entry: AuditEntry) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from chalicelib.text import echo
 from chalicelib.transactions import Transaction
 
 _CODE_RE = re.compile(DISCOUNT_CODE_PATTERN)
+_TAKEN = "taken"  # a new code's item exists: another code, or our own resent attempt
 _HUNDRED = Decimal(100)
 
 # Why a code does not apply: DiscountUnavailable's ``reason`` -> its message.
@@ -206,13 +207,16 @@ def create_discount(actor: str, data: dict[str, Any]) -> dict[str, Any]:
         created_at=now_iso(),
     )
     _apply_terms(item, data)
-    taken = DiscountCodeExists(f"discount code {code} already exists")
 
     def build(tx: Transaction) -> None:
-        tx.create(item, on_fail=taken)
+        tx.create(item, on_fail=_TAKEN)
         audit.record(tx, actor, "discount.create", "discount", code, None, _terms(item))
 
-    transactions.write(build)
+    try:
+        transactions.write(build)
+    except transactions.ConditionsFailed as failed:
+        if audit.EntryWritten() not in failed.meanings:  # else: our own resent attempt landed
+            raise DiscountCodeExists(f"discount code {code} already exists") from None
     return discount_view(item)
 
 

@@ -286,6 +286,8 @@ def delete_product(product_id: str, actor: str = audit.OPERATOR) -> None:
         try:
             transactions.write(build)
             return
-        except transactions.ConditionsFailed:
+        except transactions.ConditionsFailed as failed:
+            if audit.EntryWritten() in failed.meanings:
+                return  # our own resent attempt landed: deleted, and recorded
             continue  # edited (maybe recategorised) meanwhile: read it again
     raise ConcurrentUpdate(f"product {product_id} keeps changing; retry")

@@ -1,12 +1,20 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .accepted import Accepted
+from .audit_entry import AuditEntry
+from .audit_entry_after_type_0 import AuditEntryAfterType0
+from .audit_entry_before_type_0 import AuditEntryBeforeType0
+from .audit_page import AuditPage
 from .cart import Cart
 from .cart_checkout import CartCheckout
 from .cart_line import CartLine
 from .cart_line_set import CartLineSet
 from .category import Category
 from .category_list import CategoryList
+from .discount import Discount
+from .discount_create import DiscountCreate
+from .discount_page import DiscountPage
+from .discount_update import DiscountUpdate
 from .email_verified import EmailVerified
 from .error import Error
 from .error_code import ErrorCode
@@ -42,12 +50,20 @@ from .webhook_result import WebhookResult
 
 __all__ = (
     "Accepted",
+    "AuditEntry",
+    "AuditEntryAfterType0",
+    "AuditEntryBeforeType0",
+    "AuditPage",
     "Cart",
     "CartCheckout",
     "CartLine",
     "CartLineSet",
     "Category",
     "CategoryList",
+    "Discount",
+    "DiscountCreate",
+    "DiscountPage",
+    "DiscountUpdate",
     "EmailVerified",
     "Error",
     "ErrorCode",

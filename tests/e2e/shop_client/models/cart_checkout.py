@@ -15,18 +15,24 @@ class CartCheckout:
     """
     Attributes:
         expected_total (float | Unset):
+        discount_code (str | Unset): 3-32 letters, digits, - and _; any case (compared upper-cased)
     """
 
     expected_total: float | Unset = UNSET
+    discount_code: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         expected_total = self.expected_total
+
+        discount_code = self.discount_code
 
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
         if expected_total is not UNSET:
             field_dict["expectedTotal"] = expected_total
+        if discount_code is not UNSET:
+            field_dict["discountCode"] = discount_code
 
         return field_dict
 
@@ -35,8 +41,11 @@ class CartCheckout:
         d = dict(src_dict)
         expected_total = d.pop("expectedTotal", UNSET)
 
+        discount_code = d.pop("discountCode", UNSET)
+
         cart_checkout = cls(
             expected_total=expected_total,
+            discount_code=discount_code,
         )
 
         return cart_checkout

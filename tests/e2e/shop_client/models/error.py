@@ -27,16 +27,18 @@ class Error:
             InsufficientStock: Not enough stock for the listed productIds; nothing was ordered. CartEmpty: The cart is
             empty: there is nothing to check out. ProductDeleted: Products in the cart are no longer sold (listed in
             productIds). CartChanged: The cart changed during checkout: review it and retry. PriceChanged: The order's total
-            is not the ``expectedTotal`` the client showed its buyer. PayloadTooLarge: Request body over 64 KiB (refused
-            before it is parsed). UnsupportedMediaType: Content-Type must be application/json. IdempotencyKeyReused:
-            Idempotency-Key reused with a different request. ServiceBusy: Busy: nothing was written; send the same request
-            again after Retry-After. TooManyAttempts: Too many wrong passwords for this account: retry after Retry-After
-            seconds.
+            is not the ``expectedTotal`` the client showed its buyer. DiscountUnavailable: The discount code cannot be
+            applied (``reason`` says why); nothing was ordered. DiscountCodeExists: A discount code with this code already
+            exists (retired ones too). PayloadTooLarge: Request body over 64 KiB (refused before it is parsed).
+            UnsupportedMediaType: Content-Type must be application/json. IdempotencyKeyReused: Idempotency-Key reused with a
+            different request. ServiceBusy: Busy: nothing was written; send the same request again after Retry-After.
+            TooManyAttempts: Too many wrong passwords for this account: retry after Retry-After seconds.
         field (str | Unset): The request field at fault
         product_ids (list[str] | Unset): Unknown products, or products lacking stock
         user_id (str | Unset): The unknown buyer
         total (float | Unset): PriceChanged: the order's total now (expectedTotal differed)
         retryable (bool | Unset): Retrying may succeed
+        reason (str | Unset): DiscountUnavailable: why the code does not apply
     """
 
     error: str
@@ -46,6 +48,7 @@ class Error:
     user_id: str | Unset = UNSET
     total: float | Unset = UNSET
     retryable: bool | Unset = UNSET
+    reason: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         error = self.error
@@ -63,6 +66,8 @@ class Error:
         total = self.total
 
         retryable = self.retryable
+
+        reason = self.reason
 
         field_dict: dict[str, Any] = {}
 
@@ -82,6 +87,8 @@ class Error:
             field_dict["total"] = total
         if retryable is not UNSET:
             field_dict["retryable"] = retryable
+        if reason is not UNSET:
+            field_dict["reason"] = reason
 
         return field_dict
 
@@ -102,6 +109,8 @@ class Error:
 
         retryable = d.pop("retryable", UNSET)
 
+        reason = d.pop("reason", UNSET)
+
         error = cls(
             error=error,
             code=code,
@@ -110,6 +119,7 @@ class Error:
             user_id=user_id,
             total=total,
             retryable=retryable,
+            reason=reason,
         )
 
         return error

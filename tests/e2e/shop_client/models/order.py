@@ -30,6 +30,7 @@ class Order:
         created_at (datetime.datetime):
         updated_at (datetime.datetime | Unset):
         payment (Payment | Unset): Only with a payment provider (docs/payments.md)
+        discount_code (str | Unset): The discount code redeemed
     """
 
     order_id: str
@@ -40,6 +41,7 @@ class Order:
     created_at: datetime.datetime
     updated_at: datetime.datetime | Unset = UNSET
     payment: Payment | Unset = UNSET
+    discount_code: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,6 +68,8 @@ class Order:
         if not isinstance(self.payment, Unset):
             payment = self.payment.to_dict()
 
+        discount_code = self.discount_code
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -82,6 +86,8 @@ class Order:
             field_dict["updatedAt"] = updated_at
         if payment is not UNSET:
             field_dict["payment"] = payment
+        if discount_code is not UNSET:
+            field_dict["discountCode"] = discount_code
 
         return field_dict
 
@@ -122,6 +128,8 @@ class Order:
         else:
             payment = Payment.from_dict(_payment)
 
+        discount_code = d.pop("discountCode", UNSET)
+
         order = cls(
             order_id=order_id,
             user_id=user_id,
@@ -131,6 +139,7 @@ class Order:
             created_at=created_at,
             updated_at=updated_at,
             payment=payment,
+            discount_code=discount_code,
         )
 
         order.additional_properties = d

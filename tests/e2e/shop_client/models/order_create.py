@@ -23,11 +23,13 @@ class OrderCreate:
             printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp
             without the u flag.
         expected_total (float | Unset):
+        discount_code (str | Unset): 3-32 letters, digits, - and _; any case (compared upper-cased)
     """
 
     items: list[OrderLineInput]
     user_id: str | Unset = UNSET
     expected_total: float | Unset = UNSET
+    discount_code: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         items = []
@@ -38,6 +40,8 @@ class OrderCreate:
         user_id = self.user_id
 
         expected_total = self.expected_total
+
+        discount_code = self.discount_code
 
         field_dict: dict[str, Any] = {}
 
@@ -50,6 +54,8 @@ class OrderCreate:
             field_dict["userId"] = user_id
         if expected_total is not UNSET:
             field_dict["expectedTotal"] = expected_total
+        if discount_code is not UNSET:
+            field_dict["discountCode"] = discount_code
 
         return field_dict
 
@@ -69,10 +75,13 @@ class OrderCreate:
 
         expected_total = d.pop("expectedTotal", UNSET)
 
+        discount_code = d.pop("discountCode", UNSET)
+
         order_create = cls(
             items=items,
             user_id=user_id,
             expected_total=expected_total,
+            discount_code=discount_code,
         )
 
         return order_create
