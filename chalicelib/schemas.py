@@ -79,12 +79,14 @@ _DISCOUNT_CODE = {
     "description": "3-32 letters, digits, - and _; any case (compared upper-cased)",
 }
 _NULL = {"type": "null"}
+_DATE_TIME_NOTE = "An ISO 8601 date-time with a time zone (2030-01-31T09:00:00Z)"
 _DISCOUNT_TERMS: dict[str, Any] = {
     "percentOff": {"type": "integer", "minimum": 1, "maximum": 100},
     "amountOff": AMOUNT,
     "minSubtotal": AMOUNT,
-    "startsAt": {"type": "string", "format": "date-time", "maxLength": 40},
-    "endsAt": {"type": "string", "format": "date-time", "maxLength": 40},
+    # Checked (and stored in UTC) by chalicelib/discounts.py, which words a clear 400.
+    "startsAt": {"type": "string", "maxLength": 40, "description": _DATE_TIME_NOTE},
+    "endsAt": {"type": "string", "maxLength": 40, "description": _DATE_TIME_NOTE},
     "maxRedemptions": {"type": "integer", "minimum": 1, "maximum": MAX_REDEMPTIONS},
     "oncePerCustomer": {"type": "boolean"},
     "productIds": {

@@ -338,6 +338,25 @@ def test_once_per_customer_and_a_cancel_gives_the_redemption_back(api, admin, cu
     assert code_of(api, admin, "WELCOME")["redemptions"] == 2
 
 
+def test_an_expired_unpaid_order_gives_its_redemption_back(api, admin, customer, monkeypatch):
+    from chalicelib import payment_flow, payments
+    from tests.api.test_payments import RecordingStripe
+
+    monkeypatch.setattr(payments, "provider", lambda: RecordingStripe())
+    product = api.create_product(admin, price=10, stock=5)
+    create_code(api, admin, code="UNPAID", oncePerCustomer=True, maxRedemptions=1)
+    order = api.place_order(customer, line(product), discountCode="UNPAID")
+    assert order["status"] == "AWAITING_PAYMENT"
+    assert code_of(api, admin, "UNPAID")["redemptions"] == 1
+
+    assert payment_flow.expire_unpaid(now=datetime.now(UTC) + timedelta(hours=1)) == 1
+
+    assert code_of(api, admin, "UNPAID")["redemptions"] == 0
+    assert api.stock_of(product) == 5
+    again = api.order(customer, line(product), discountCode="UNPAID")
+    assert again.status == 201, again.body  # the buyer's once-per-customer use came back too
+
+
 def test_a_replayed_order_that_took_the_last_redemption_is_its_replay_not_a_409(
     api, admin, customer
 ):

@@ -130,7 +130,7 @@ def to_raw(value: Any) -> bytes:
 _SCHEMA_KEYWORDS = {
     "type", "properties", "required", "additionalProperties", "minProperties", "items",
     "minItems", "maxItems", "minLength", "maxLength", "pattern", "minimum", "maximum",
-    "multipleOf", "enum", "default", "description", "format",
+    "multipleOf", "enum", "default", "description", "format", "examples", "uniqueItems", "anyOf",
 }  # fmt: skip
 
 
@@ -152,6 +152,8 @@ def from_schema(
         raise NotImplementedError(f"schema keywords not understood by the fuzzer: {unknown}")
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
+    if "anyOf" in schema:
+        return st.one_of([from_schema(choice, overrides) for choice in schema["anyOf"]])
     kind = schema.get("type")
     if kind == "object":
         return _objects(schema, overrides)
@@ -160,7 +162,14 @@ def from_schema(
             from_schema(schema["items"], overrides),
             min_size=schema.get("minItems", 0),
             max_size=schema.get("maxItems", 10),
+            unique_by=(lambda v: json.dumps(v, sort_keys=True))
+            if schema.get("uniqueItems")
+            else None,
         )
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "null":
+        return st.none()
     if kind == "string":
         low, high = schema.get("minLength", 0), schema.get("maxLength", 300)
         strings = texts(low, high)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from typing import Any, Self, TypeVar, cast
 
@@ -21,8 +20,8 @@ class DiscountCreate:
             percent_off (int | Unset):
             amount_off (str | Unset): USD, a decimal string with at most 2 decimals (responses: exactly 2)
             min_subtotal (str | Unset): USD, a decimal string with at most 2 decimals (responses: exactly 2)
-            starts_at (datetime.datetime | Unset):
-            ends_at (datetime.datetime | Unset):
+            starts_at (str | Unset): An ISO 8601 date-time with a time zone (2030-01-31T09:00:00Z)
+            ends_at (str | Unset): An ISO 8601 date-time with a time zone (2030-01-31T09:00:00Z)
             max_redemptions (int | Unset):
             once_per_customer (bool | Unset):
             product_ids (list[str] | Unset):
@@ -33,8 +32,8 @@ class DiscountCreate:
     percent_off: int | Unset = UNSET
     amount_off: str | Unset = UNSET
     min_subtotal: str | Unset = UNSET
-    starts_at: datetime.datetime | Unset = UNSET
-    ends_at: datetime.datetime | Unset = UNSET
+    starts_at: str | Unset = UNSET
+    ends_at: str | Unset = UNSET
     max_redemptions: int | Unset = UNSET
     once_per_customer: bool | Unset = UNSET
     product_ids: list[str] | Unset = UNSET
@@ -49,13 +48,9 @@ class DiscountCreate:
 
         min_subtotal = self.min_subtotal
 
-        starts_at: str | Unset = UNSET
-        if not isinstance(self.starts_at, Unset):
-            starts_at = self.starts_at.isoformat()
+        starts_at = self.starts_at
 
-        ends_at: str | Unset = UNSET
-        if not isinstance(self.ends_at, Unset):
-            ends_at = self.ends_at.isoformat()
+        ends_at = self.ends_at
 
         max_redemptions = self.max_redemptions
 
@@ -108,19 +103,9 @@ class DiscountCreate:
 
         min_subtotal = d.pop("minSubtotal", UNSET)
 
-        _starts_at = d.pop("startsAt", UNSET)
-        starts_at: datetime.datetime | Unset
-        if isinstance(_starts_at, Unset):
-            starts_at = UNSET
-        else:
-            starts_at = datetime.datetime.fromisoformat(_starts_at)
+        starts_at = d.pop("startsAt", UNSET)
 
-        _ends_at = d.pop("endsAt", UNSET)
-        ends_at: datetime.datetime | Unset
-        if isinstance(_ends_at, Unset):
-            ends_at = UNSET
-        else:
-            ends_at = datetime.datetime.fromisoformat(_ends_at)
+        ends_at = d.pop("endsAt", UNSET)
 
         max_redemptions = d.pop("maxRedemptions", UNSET)
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from typing import Any, Self, TypeVar, cast
 
@@ -19,8 +18,8 @@ class DiscountUpdate:
         percent_off (int | Unset):
         amount_off (str | Unset): USD, a decimal string with at most 2 decimals (responses: exactly 2)
         min_subtotal (None | str | Unset):
-        starts_at (datetime.datetime | None | Unset):
-        ends_at (datetime.datetime | None | Unset):
+        starts_at (None | str | Unset):
+        ends_at (None | str | Unset):
         max_redemptions (int | None | Unset):
         once_per_customer (bool | Unset):
         product_ids (list[str] | None | Unset):
@@ -30,8 +29,8 @@ class DiscountUpdate:
     percent_off: int | Unset = UNSET
     amount_off: str | Unset = UNSET
     min_subtotal: None | str | Unset = UNSET
-    starts_at: datetime.datetime | None | Unset = UNSET
-    ends_at: datetime.datetime | None | Unset = UNSET
+    starts_at: None | str | Unset = UNSET
+    ends_at: None | str | Unset = UNSET
     max_redemptions: int | None | Unset = UNSET
     once_per_customer: bool | Unset = UNSET
     product_ids: list[str] | None | Unset = UNSET
@@ -51,16 +50,12 @@ class DiscountUpdate:
         starts_at: None | str | Unset
         if isinstance(self.starts_at, Unset):
             starts_at = UNSET
-        elif isinstance(self.starts_at, datetime.datetime):
-            starts_at = self.starts_at.isoformat()
         else:
             starts_at = self.starts_at
 
         ends_at: None | str | Unset
         if isinstance(self.ends_at, Unset):
             ends_at = UNSET
-        elif isinstance(self.ends_at, datetime.datetime):
-            ends_at = self.ends_at.isoformat()
         else:
             ends_at = self.ends_at
 
@@ -130,37 +125,21 @@ class DiscountUpdate:
 
         min_subtotal = _parse_min_subtotal(d.pop("minSubtotal", UNSET))
 
-        def _parse_starts_at(data: object) -> datetime.datetime | None | Unset:
+        def _parse_starts_at(data: object) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                starts_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return starts_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
+            return cast(None | str | Unset, data)
 
         starts_at = _parse_starts_at(d.pop("startsAt", UNSET))
 
-        def _parse_ends_at(data: object) -> datetime.datetime | None | Unset:
+        def _parse_ends_at(data: object) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                ends_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return ends_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
+            return cast(None | str | Unset, data)
 
         ends_at = _parse_ends_at(d.pop("endsAt", UNSET))
 
