@@ -36,7 +36,7 @@ from chalicelib.errors import (
     ServiceBusy,
     ValidationError,
 )
-from chalicelib.models import CartLine, CartRecord, Product
+from chalicelib.models import CartLine, CartRecord, Product, is_product_key
 from chalicelib.orders import (
     CART_ROUTE,
     NewOrder,
@@ -190,7 +190,11 @@ def set_line(
         quantities[product_id] = quantity
 
     def exists() -> None:
-        if not is_id(product_id) or not list(Product.batch_get([product_id])):
+        if (
+            not is_id(product_id)
+            or not is_product_key(product_id)
+            or not list(Product.batch_get([product_id]))
+        ):
             raise NotFound(f"product {echo(product_id)} not found")
 
     return _edit(caller, cart, change, exists)

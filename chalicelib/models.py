@@ -238,6 +238,11 @@ DISCOUNT_LIST_PARTITION = "DISCOUNT"
 NOT_PRODUCT_PREFIXES = (CATEGORY_PREFIX, DISCOUNT_PREFIX, REDEMPTION_PREFIX)
 
 
+def is_product_key(key: str) -> bool:
+    """Whether a products-table key can be a product's (not a counter's or a code's)."""
+    return not key.startswith(NOT_PRODUCT_PREFIXES)
+
+
 class DiscountsByCodeIndex(GlobalSecondaryIndex["DiscountCode"]):
     """``byName`` read for discount codes: partition ``DISCOUNT``, by code."""
 

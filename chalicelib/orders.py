@@ -50,6 +50,7 @@ from chalicelib.models import (
     OrderLine,
     Product,
     UserRecord,
+    is_product_key,
 )
 from chalicelib.observability import metric
 from chalicelib.order_lifecycle import (
@@ -247,7 +248,11 @@ def place(
                 on_behalf = request.owner != request.caller.user_id
                 _check_caller(request.caller, read[-1], on_behalf=on_behalf)
             return _replay(record, request), False
-    products = {p.product_id: p for p in read[: len(request.lines)] if isinstance(p, Product)}
+    products = {
+        p.product_id: p
+        for p in read[: len(request.lines)]
+        if isinstance(p, Product) and is_product_key(p.product_id)
+    }
     unknown = [pid for pid in request.lines if pid not in products]
     if unknown:
         raise UnknownProducts(unknown)

@@ -25,9 +25,9 @@ from chalicelib.models import (
     CATALOGUE_PARTITION,
     CATEGORY_LIST_PARTITION,
     DEFAULT_CATEGORY,
-    NOT_PRODUCT_PREFIXES,
     CategoryCount,
     Product,
+    is_product_key,
     name_key,
 )
 from chalicelib.money import text as money_text
@@ -132,7 +132,7 @@ def load_product(product_id: str) -> Product:
 
 
 def _read(product_id: str) -> Product:
-    if not is_id(product_id) or product_id.startswith(NOT_PRODUCT_PREFIXES):
+    if not is_id(product_id) or not is_product_key(product_id):
         raise _not_found(product_id)
     try:
         return Product.get(product_id, consistent_read=True)

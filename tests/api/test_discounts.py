@@ -373,6 +373,20 @@ def test_a_replayed_order_that_took_the_last_redemption_is_its_replay_not_a_409(
     assert code_of(api, admin, "LAST")["redemptions"] == 1
 
 
+@pytest.mark.parametrize("key", ["DISCOUNT#SAVE10", "CATEGORY#general"])
+def test_a_code_s_or_a_counter_s_key_is_no_product(api, admin, customer, key):
+    api.create_product(admin)  # the general category's counter exists
+    create_code(api, admin)
+
+    ordered = api.order(customer, line(key))
+    carted = api.put(f"/cart/items/{quote(key)}", {"quantity": 1}, token=customer.token)
+
+    assert (ordered.status, ordered.body["code"]) == (400, "ValidationError"), ordered.body
+    assert ordered.body["productIds"] == [key]
+    assert carted.status == 404, carted.body
+    assert api.get(f"/products/{quote(key)}").status == 404
+
+
 def test_a_malformed_discount_code_is_a_400(api, admin, customer):
     product = api.create_product(admin, price=10, stock=5)
 
