@@ -20,13 +20,14 @@ from chalicelib.clock import now_iso
 from chalicelib.errors import ValidationError
 from chalicelib.models import AUDIT_PREFIX, AuditEntry
 from chalicelib.pagination import paginate
+from chalicelib.schemas import AUDIT_ENTITIES, AUDIT_ENTITY_PATTERN
 from chalicelib.text import echo, first_forbidden
 from chalicelib.transactions import Transaction
 
 OPERATOR = "operator"  # the actor of make scripts (scripts/promote_admin.py)
-ENTITIES = ("product", "discount", "user", "order")
+ENTITIES = AUDIT_ENTITIES
 ALL_SCOPE = "*"
-_ENTITY_FILTER = re.compile(r"^([a-z]+)(?::(.+))?$")
+_ENTITY_FILTER = re.compile(AUDIT_ENTITY_PATTERN)
 _KEY_NAMES = {"pk", "auditScope", "auditAt"}
 
 
@@ -106,14 +107,8 @@ def parse_scope(entity: str | None) -> str:
     """``?entity=product`` (one type) or ``?entity=product:<id>`` (one entity); none: all."""
     if entity is None:
         return ALL_SCOPE
-    matched = _ENTITY_FILTER.fullmatch(entity)
-    kind = matched.group(1) if matched else None
-    entity_id = matched.group(2) if matched else None
-    if (
-        kind not in ENTITIES
-        or (entity_id is not None and len(entity_id) > 64)
-        or first_forbidden(entity) is not None
-    ):
+    # fullmatch: Python's "$" also matches before a final newline.
+    if not _ENTITY_FILTER.fullmatch(entity) or first_forbidden(entity) is not None:
         raise ValidationError(
             f"entity must be one of {', '.join(ENTITIES)}, optionally followed by :<id>;"
             f" not {echo(entity)}",

@@ -28,8 +28,12 @@ MAX_QUANTITY = 1000
 MAX_CART_LINES = 25  # distinct products in a cart (one order's lines)
 MAX_SEARCH_LENGTH = 100
 CATEGORY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
-# A discount code as stored and compared: upper case (chalicelib/discounts.py upper-cases it).
+# A discount code as stored and compared: upper case (chalicelib/discounts.py upper-cases it);
+# requests may spell it in any case.
 DISCOUNT_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{2,31}$"
+DISCOUNT_CODE_INPUT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$"
+# What the audit trail records (chalicelib/audit.py) and GET /audit filters by.
+AUDIT_ENTITIES = ("product", "discount", "user", "order")
 MAX_REDEMPTIONS = 1_000_000
 MAX_DISCOUNT_SCOPE = 50  # products or categories a code may be limited to
 
@@ -74,7 +78,7 @@ _LINK_TOKEN = {
 _QUANTITY = {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY}
 _DISCOUNT_CODE = {
     "type": "string",
-    "minLength": 3,
+    "pattern": DISCOUNT_CODE_INPUT_PATTERN,
     "maxLength": 32,
     "description": "3-32 letters, digits, - and _; any case (compared upper-cased)",
 }
@@ -109,6 +113,13 @@ DISCOUNT_CLEARABLE = ("minSubtotal", "startsAt", "endsAt", "maxRedemptions", "pr
                       "categories")  # fmt: skip
 # The total the client showed its buyer: the order is refused (409 PriceChanged) if it differs.
 _EXPECTED_TOTAL = {"type": "number", "minimum": 0, "multipleOf": 0.01}
+
+
+# ?entity= of GET /audit: a type, or type:id (an id of printable characters).
+AUDIT_ENTITY_PATTERN = (
+    f"^({'|'.join(AUDIT_ENTITIES)})(:{PLAIN_PATTERN.removeprefix('^').removesuffix('*$')}"
+    f"{{1,{MAX_ID_LENGTH}}})?$"
+)
 
 
 def ref(name: str) -> dict[str, str]:

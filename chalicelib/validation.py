@@ -16,7 +16,7 @@ from typing import Any
 import fastjsonschema
 
 from chalicelib.errors import ValidationError
-from chalicelib.schemas import REQUEST_SCHEMAS, resolved
+from chalicelib.schemas import DISCOUNT_CODE_INPUT_PATTERN, REQUEST_SCHEMAS, resolved
 from chalicelib.text import EMAIL_PATTERN, FORMATS, first_forbidden
 
 
@@ -107,6 +107,8 @@ def _describe(exc: fastjsonschema.JsonSchemaValueException, field: str) -> str:
             )
         if (exc.definition or {}).get("pattern") == EMAIL_PATTERN:
             return f"{field} is not a valid email address"
+        if (exc.definition or {}).get("pattern") == DISCOUNT_CODE_INPUT_PATTERN:
+            return f"{field} must be 3-32 letters, digits, '-' or '_'"
         return f"{field} must not be blank"
     if exc.rule == "additionalProperties":
         unknown = sorted(set(exc.value) - set((exc.definition or {}).get("properties", {})))
