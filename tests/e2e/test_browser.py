@@ -346,6 +346,33 @@ def test_a_discount_code_at_checkout_is_applied_or_refused_in_the_api_s_words(
     assert placed["discountCode"] == code and placed["items"][0]["discount"] == "10.00"
 
 
+def test_an_admin_creates_and_retires_a_code_and_reads_the_audit_trail(browser_page, stack):
+    code = f"ADM-{uuid.uuid4().hex[:6]}".upper()
+    page = browser_page
+    sign_in(page, stack.admin_email, stack.admin_password)
+    # Signing in lands on the admin's products first (a navigation of its own).
+    expect(page.get_by_role("heading", name="Products", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Discount codes").click()
+    expect(page.get_by_role("heading", name="Discount codes")).to_be_visible()
+
+    page.get_by_label("Code", exact=True).fill(code.lower())
+    page.get_by_label("Kind").select_option("amountOff")
+    page.get_by_label("Value").fill("2.50")
+    page.get_by_label("Uses in total").fill("3")
+    page.get_by_role("button", name="Create code").click()
+    row = page.locator(f'tr[data-code="{code}"]')
+    expect(row).to_contain_text("2.50")
+    expect(row).to_contain_text("0 / 3")
+    row.get_by_role("button", name=f"Retire {code}").click()
+    expect(row).to_contain_text("retired")
+
+    page.get_by_role("link", name="Audit trail").click()
+    page.get_by_label("Entries about").select_option("discount")
+    first = page.get_by_role("table").locator("tbody tr").first
+    expect(first).to_contain_text("discount.retire")
+    expect(first).to_contain_text(code[:12])
+
+
 def test_a_customer_sees_no_admin_view(browser_page, http):
     buyer = http.register(name="Curious Customer")
     page = browser_page
