@@ -229,14 +229,17 @@ def test_an_amount_code_is_spread_over_the_lines_in_scope_and_never_exceeds_them
     assert float(order["total"]) == 50.0
 
 
-def test_a_checkout_applies_a_code_too(api, admin, customer):
+def test_a_checkout_applies_a_code_too(api, admin, customer, aws_calls):
     pen = api.create_product(admin, price=4.00, stock=5)
     create_code(api, admin, code="CART", amountOff="1.50")
     api.put(f"/cart/items/{pen['productId']}", {"quantity": 2}, token=customer.token)
 
+    aws_calls.clear()
     reply = api.post("/cart/checkout", {"discountCode": "cart"}, token=customer.token)
 
     assert reply.status == 201, reply.body
+    # The profile and cart, then the products and the code, then the one transaction.
+    assert aws_calls.dynamodb() == ["BatchGetItem", "BatchGetItem", "TransactWriteItems"]
     assert reply.body["discountCode"] == "CART"
     assert reply.body["items"][0]["discount"] == "1.50"
     assert float(reply.body["total"]) == 6.5
