@@ -25,7 +25,9 @@ from pynamodb.models import Model
 from chalicelib import (
     account_links,
     addresses,
+    audit,
     cart,
+    discounts,
     frontdoor,
     observability,
     openapi,
@@ -47,6 +49,8 @@ from chalicelib.errors import (
     CartChanged,
     CartEmpty,
     ConcurrentUpdate,
+    DiscountCodeExists,
+    DiscountUnavailable,
     EmailTaken,
     InsufficientStock,
     InvalidTransition,
@@ -437,7 +441,7 @@ def list_categories() -> dict[str, Any]:
     errors=(400, 401, 403, 415, 503),
 )
 def create_product(caller: Caller) -> Response:
-    return _created(products.create_product(_body("ProductCreate")))
+    return _created(products.create_product(_body("ProductCreate"), caller.principal.user_id))
 
 
 @route(
@@ -457,7 +461,7 @@ def get_product(productId: str) -> dict[str, Any]:
     errors=(400, 401, 403, 404, ConcurrentUpdate, 415, 503),
 )
 def update_product(caller: Caller, productId: str) -> dict[str, Any]:
-    return products.update_product(productId, _body("ProductUpdate"))
+    return products.update_product(productId, _body("ProductUpdate"), caller.principal.user_id)
 
 
 @route(
@@ -469,7 +473,7 @@ def update_product(caller: Caller, productId: str) -> dict[str, Any]:
     errors=(401, 403, 404, ConcurrentUpdate, 503),
 )
 def delete_product(caller: Caller, productId: str) -> Response:
-    products.delete_product(productId)
+    products.delete_product(productId, caller.principal.user_id)
     return _no_content()
 
 
@@ -484,7 +488,7 @@ def delete_product(caller: Caller, productId: str) -> Response:
     request="OrderCreate",
     status=201,
     response="Order",
-    errors=(400, 401, 403, InsufficientStock, PriceChanged, 415, 422, 503),
+    errors=(400, 401, 403, InsufficientStock, PriceChanged, DiscountUnavailable, 415, 422, 503),
     parameters=(openapi.IDEMPOTENCY_KEY,),
     headers=(openapi.IDEMPOTENT_REPLAYED,),
     # The buyer's existence and token version are checked inside the order
@@ -732,6 +736,7 @@ def clear_cart(caller: Caller) -> Response:
         CartEmpty,
         ProductGone,
         CartChanged,
+        DiscountUnavailable,
         415,
         422,
         503,
@@ -744,9 +749,91 @@ def checkout_cart(caller: Caller) -> Response:
     key = _request().headers.get("idempotency-key")
     # The body is optional: {"expectedTotal": ...} guards the price the buyer saw.
     body = _body("CartCheckout") if _request().raw_body else {}
-    order, created = cart.checkout(caller.principal, caller.item, key, body.get("expectedTotal"))
+    order, created = cart.checkout(
+        caller.principal, caller.item, key, body.get("expectedTotal"), body.get("discountCode")
+    )
     headers: dict[str, str | list[str]] = {} if created else {"Idempotent-Replayed": "true"}
     return Response(body=order, status_code=201, headers=headers)
+
+
+# --- discount codes and the audit trail (admin) ------------------------------
+
+
+@route(
+    "POST",
+    "/discounts",
+    "Create a discount code (admin)",
+    ADMIN,
+    request="DiscountCreate",
+    status=201,
+    response="Discount",
+    errors=(400, 401, 403, DiscountCodeExists, 415, 503),
+)
+def create_discount(caller: Caller) -> Response:
+    return _created(discounts.create_discount(caller.principal.user_id, _body("DiscountCreate")))
+
+
+@route(
+    "GET",
+    "/discounts",
+    "List discount codes, retired ones too (admin)",
+    ADMIN,
+    response="DiscountPage",
+    errors=(400, 401, 403, 503),
+)
+def list_discounts(caller: Caller) -> dict[str, Any]:
+    return discounts.list_discounts(parse_limit(_query()), _query().get("cursor"))
+
+
+@route(
+    "GET",
+    "/discounts/{code}",
+    "Read a discount code and its redemptions (admin)",
+    ADMIN,
+    response="Discount",
+    errors=(401, 403, 404, 503),
+)
+def get_discount(caller: Caller, code: str) -> dict[str, Any]:
+    return discounts.get_discount(code)
+
+
+@route(
+    "PUT",
+    "/discounts/{code}",
+    "Change a discount code's terms (admin)",
+    ADMIN,
+    request="DiscountUpdate",
+    response="Discount",
+    errors=(400, 401, 403, 404, ConcurrentUpdate, 415, 503),
+)
+def update_discount(caller: Caller, code: str) -> dict[str, Any]:
+    return discounts.update_discount(caller.principal.user_id, code, _body("DiscountUpdate"))
+
+
+@route(
+    "POST",
+    "/discounts/{code}/retire",
+    "Retire a discount code: kept for history, never redeemed again (admin)",
+    ADMIN,
+    response="Discount",
+    errors=(401, 403, 404, ConcurrentUpdate, 503),
+)
+def retire_discount(caller: Caller, code: str) -> dict[str, Any]:
+    return discounts.retire_discount(caller.principal.user_id, code)
+
+
+@route(
+    "GET",
+    "/audit",
+    "Staff actions, newest first (admin); entries cannot be changed or deleted",
+    ADMIN,
+    response="AuditPage",
+    errors=(400, 401, 403, 503),
+    parameters=(openapi.AUDIT_ENTITY_FILTER,),
+)
+def list_audit_entries(caller: Caller) -> dict[str, Any]:
+    query = _query()
+    return audit.list_entries(query.get("entity"), parse_limit(query), query.get("cursor"))
 
 
 # --- payments ----------------------------------------------------------------

@@ -35,12 +35,13 @@ from chalicelib.errors import (
     ServiceBusy,
     ValidationError,
 )
-from chalicelib.models import CartLine, CartRecord, Product
+from chalicelib.models import CartLine, CartRecord, Product, is_product_key
 from chalicelib.orders import (
     CART_ROUTE,
     NewOrder,
     UnknownProducts,
     idempotency,
+    parse_discount_code,
     place,
     replay_if_any,
 )
@@ -198,7 +199,11 @@ def set_line(
         quantities[product_id] = quantity
 
     def exists() -> None:
-        if not is_id(product_id) or not list(Product.batch_get([product_id])):
+        if (
+            not is_id(product_id)
+            or not is_product_key(product_id)
+            or not list(Product.batch_get([product_id]))
+        ):
             raise NotFound(f"product {echo(product_id)} not found")
 
     return _edit(caller, cart, change, exists)
@@ -223,6 +228,7 @@ def checkout(
     cart: CartRecord | None,
     key: str | None,
     expected_total: Any = None,
+    discount_code: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The order (as ``POST /orders`` answers) and whether it was created now.
 
@@ -230,17 +236,19 @@ def checkout(
     cart is a 422; a retry after the first checkout emptied the cart replays that order.
     """
     lines = _quantities(cart)
+    code = parse_discount_code(discount_code)
     request = NewOrder(
         caller,
         caller.user_id,
         lines,
-        idempotency(CART_ROUTE, caller.user_id, key, lines),
+        idempotency(CART_ROUTE, caller.user_id, key, lines, code),
         expected_total=(
             None
             if expected_total is None
             else money.parse(expected_total, "expectedTotal", maximum=money.MAX_TOTAL)
         ),
         replay_any_body=not lines,
+        discount_code=code,
     )
     if cart is None or not lines:
         replay = replay_if_any(request)

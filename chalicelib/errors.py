@@ -178,6 +178,18 @@ class ReturnWindowClosed(Conflict):
     code = "ReturnWindowClosed"
 
 
+class DiscountUnavailable(Conflict):
+    """The discount code cannot be applied (``reason`` says why); nothing was ordered."""
+
+    code = "DiscountUnavailable"
+
+
+class DiscountCodeExists(Conflict):
+    """A discount code with this code already exists (retired ones too)."""
+
+    code = "DiscountCodeExists"
+
+
 class PayloadTooLarge(AppError):
     """Request body over 64 KiB (refused before it is parsed)."""
 

@@ -230,6 +230,119 @@ class CategoryCount(TableModel):
         return CATEGORY_PREFIX + slug
 
 
+DISCOUNT_PREFIX = "DISCOUNT#"
+REDEMPTION_PREFIX = "REDEEMED#"
+# The ``catalogue`` value of discount codes: the keys-only ``byName`` index lists them under
+# it, by code, apart from the products (a redemption changes no key, so never writes there).
+DISCOUNT_LIST_PARTITION = "DISCOUNT"
+# Keys of the products table that are not products (a product id never starts with these).
+NOT_PRODUCT_PREFIXES = (CATEGORY_PREFIX, DISCOUNT_PREFIX, REDEMPTION_PREFIX)
+
+
+def is_product_key(key: str) -> bool:
+    """Whether a products-table key can be a product's (not a counter's or a code's)."""
+    return not key.startswith(NOT_PRODUCT_PREFIXES)
+
+
+class DiscountsByCodeIndex(GlobalSecondaryIndex["DiscountCode"]):
+    """``byName`` read for discount codes: partition ``DISCOUNT``, by code."""
+
+    class Meta:
+        index_name = "byName"
+        projection = KeysOnlyProjection()
+
+    catalogue = UnicodeAttribute(hash_key=True)
+    name_key = UnicodeAttribute(range_key=True, attr_name="nameKey")
+
+
+class DiscountCode(TableModel):
+    """A discount code, in the products table under ``DISCOUNT#<code>``: read in the same
+    ``BatchGetItem`` as an order's products, and its ``redemptions`` counted in the order's
+    transaction. ``version`` is bumped by edits only (not by redemptions)."""
+
+    class Meta(SdkTiming):
+        table_name = get_settings().products_table
+
+    key = UnicodeAttribute(hash_key=True, attr_name="productId")
+    code = UnicodeAttribute()
+    catalogue = UnicodeAttribute(default=DISCOUNT_LIST_PARTITION)
+    name_key = UnicodeAttribute(attr_name="nameKey")  # the code: the listing's order
+    percent_off = NumberAttribute(attr_name="percentOff", null=True)
+    amount_off = DecimalAttribute(attr_name="amountOff", null=True)
+    min_subtotal = DecimalAttribute(attr_name="minSubtotal", null=True)
+    starts_at = UnicodeAttribute(attr_name="startsAt", null=True)
+    ends_at = UnicodeAttribute(attr_name="endsAt", null=True)
+    max_redemptions = NumberAttribute(attr_name="maxRedemptions", null=True)
+    once_per_customer = BooleanAttribute(attr_name="oncePerCustomer", default=False)
+    product_ids = UnicodeSetAttribute(attr_name="productIds", null=True)
+    categories = UnicodeSetAttribute(null=True)
+    redemptions = NumberAttribute(default=0)
+    retired_at = UnicodeAttribute(attr_name="retiredAt", null=True)
+    version = NumberAttribute(default=1)
+    created_at = UnicodeAttribute(attr_name="createdAt")
+    updated_at = UnicodeAttribute(attr_name="updatedAt", null=True)
+
+    by_code = DiscountsByCodeIndex()
+
+    @staticmethod
+    def key_for(code: str) -> str:
+        return DISCOUNT_PREFIX + code
+
+
+class DiscountRedemption(TableModel):
+    """A once-per-customer code's use by one buyer, in the products table under
+    ``REDEEMED#<code>#<userId>``: created (only if absent) in the order's transaction,
+    deleted when that order is cancelled or expires."""
+
+    class Meta(SdkTiming):
+        table_name = get_settings().products_table
+
+    key = UnicodeAttribute(hash_key=True, attr_name="productId")
+    order_id = UnicodeAttribute(attr_name="orderId")
+    created_at = UnicodeAttribute(attr_name="createdAt")
+
+    @staticmethod
+    def key_for(code: str, user_id: str) -> str:
+        return f"{REDEMPTION_PREFIX}{code}#{user_id}"
+
+
+AUDIT_PREFIX = "AUDIT#"
+
+
+class AuditIndex(GlobalSecondaryIndex["AuditEntry"]):
+    """Sparse: only audit entries, newest first within one scope (everything, one entity
+    type, one entity). Written only by staff actions, so a scope of few values is safe."""
+
+    class Meta:
+        index_name = "audit"
+        projection = AllProjection()
+
+    scope = UnicodeAttribute(hash_key=True, attr_name="auditScope")
+    sort_key = UnicodeAttribute(range_key=True, attr_name="auditAt")
+
+
+class AuditEntry(TableModel):
+    """One staff action (chalicelib/audit.py), in the users table under
+    ``AUDIT#<entryId>#<n>``: written once per scope it is listed in, never changed."""
+
+    class Meta(SdkTiming):
+        table_name = get_settings().users_table
+
+    pk = UnicodeAttribute(hash_key=True)
+    scope = UnicodeAttribute(attr_name="auditScope")
+    sort_key = UnicodeAttribute(attr_name="auditAt")  # "<at>#<entryId>": newest first, unique
+    entry_id = UnicodeAttribute(attr_name="entryId")
+    actor = UnicodeAttribute()
+    action = UnicodeAttribute()
+    entity = UnicodeAttribute()
+    entity_id = UnicodeAttribute(attr_name="entityId")
+    at = UnicodeAttribute()
+    before = UnicodeAttribute(null=True)  # JSON of the changed fields as they were
+    after = UnicodeAttribute(null=True)  # JSON of the changed fields as they became
+
+    by_scope = AuditIndex()
+
+
 class CartLine(MapAttribute[str, Any]):
     product_id = UnicodeAttribute(attr_name="productId")
     quantity = NumberAttribute()
@@ -305,6 +418,8 @@ class OrderLine(MapAttribute[str, Any]):
     quantity = NumberAttribute()
     unit_price = DecimalAttribute(attr_name="unitPrice")
     line_total = DecimalAttribute(attr_name="lineTotal")
+    # The line's share of the order's discount (chalicelib/discounts.py); absent: none.
+    discount = DecimalAttribute(null=True)
 
     def __init__(self, **attributes: Any) -> None:  # PynamoDB's own is unannotated
         super().__init__(**attributes)
@@ -466,6 +581,9 @@ class Order(TableModel):
     amount_refunded = DecimalAttribute(attr_name="amountRefunded", null=True)
     returns = ListAttribute(of=ReturnEntry, null=True)
     delivered_at = UnicodeAttribute(attr_name="deliveredAt", null=True)
+    # A discount code's redemption (chalicelib/discounts.py): the code and the amount off.
+    discount = DecimalAttribute(null=True)
+    discount_code = UnicodeAttribute(attr_name="discountCode", null=True)
 
     by_user = OrdersByUserIndex()
     by_created = OrdersByCreatedIndex()
@@ -518,4 +636,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     CategoryCount,
     Order,
     IdempotencyRecord,
+    DiscountCode,
+    DiscountRedemption,
+    AuditEntry,
 )

@@ -21,6 +21,7 @@ from chalicelib.errors import ERRORS, AppError, meaning
 from chalicelib.pagination import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.schemas import (
     ALL_SCHEMAS,
+    AUDIT_ENTITY_PATTERN,
     CATEGORY_PATTERN,
     MAX_SEARCH_LENGTH,
     OPTIONAL_BODIES,
@@ -118,6 +119,14 @@ CATEGORY_FILTER = {
     "description": "Only products of this category.",
     "schema": {"type": "string", "pattern": CATEGORY_PATTERN},
 }
+AUDIT_ENTITY_FILTER = {
+    "name": "entity",
+    "in": "query",
+    "required": False,
+    "description": "Only entries about one entity type (product, discount, user, order) or,"
+    " as type:id (product:<productId>), one entity.",
+    "schema": {"type": "string", "pattern": AUDIT_ENTITY_PATTERN, "maxLength": 80},
+}
 NAME_SEARCH = {
     "name": "q",
     "in": "query",
@@ -192,6 +201,11 @@ _OPENAPI_DOCUMENT = {
 # What the server refuses (400) on a request the schemas admit: stated per operation, so the
 # document says everything the server checks (the fuzzer's configuration allows exactly these).
 _CURSOR_400 = "a well-formed cursor this API did not issue for this listing"
+_DISCOUNT_400 = (
+    "a code without exactly one of percentOff and amountOff, or with both productIds and"
+    " categories; an amountOff of zero; a startsAt or endsAt that is no ISO 8601 date-time"
+    " with a time zone, or an endsAt not after startsAt"
+)
 _LINK_400 = "a well-formed token that is unknown, already used or expired (InvalidLink)"
 _ADDRESS_400 = (
     "a country code ISO 3166-1 does not assign, or a region or postalCode that does not fit"
@@ -219,6 +233,10 @@ BAD_REQUEST_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
     ("put", "/users/{userId}"): "password without currentPassword when changing your own;"
     " currentPassword without password",
     ("post", "/payments/webhook"): "a Stripe-Signature that does not verify",
+    ("get", "/discounts"): _CURSOR_400,
+    ("get", "/audit"): _CURSOR_400,
+    ("post", "/discounts"): _DISCOUNT_400,
+    ("put", "/discounts/{code}"): _DISCOUNT_400,
     ("post", "/users/verify-email"): _LINK_400,
     ("post", "/users/reset-password"): _LINK_400,
     ("post", "/users/{userId}/addresses"): _ADDRESS_400,
@@ -240,6 +258,8 @@ TAGS: dict[str, str] = {
     "orders": "Placing, reading, cancelling and fulfilling orders",
     "cart": "The signed-in customer's cart and its checkout",
     "payments": "Notifications from the payment provider",
+    "discounts": "Discount codes (admins)",
+    "audit": "The audit trail of staff actions (admins)",
     "meta": "This document",
 }
 _AREA = {"categories": "products", "openapi.json": "meta"}
@@ -398,6 +418,8 @@ def document(operations: Sequence[Operation], stage_url: str | None = None) -> d
             "UserPage": _page("User"),
             "ProductPage": _page("Product"),
             "OrderPage": _page("Order"),
+            "DiscountPage": _page("Discount"),
+            "AuditPage": _page("AuditEntry"),
             "OpenApiDocument": _OPENAPI_DOCUMENT,
         }
     )

@@ -82,6 +82,7 @@ class Transition:
     restocks: bool = False  # every line's quantity goes back in the same transaction
     # Only the lines of the order's return that its approval marked ``restock`` go back.
     restocks_returned: bool = False
+    releases_discount: bool = False  # the discount code's redemption is given back with it
     emails_buyer: bool = False  # the subscriber emails the buyer about ``event``
     with_payment: bool = False  # only on stages with a payment provider
     acknowledges: str | None = None  # the subscriber makes it when handling this event
@@ -102,6 +103,7 @@ FAIL = Transition(
     CANCELLED,
     ORDER_CANCELLED,
     restocks=True,
+    releases_discount=True,
     emails_buyer=True,
     with_payment=True,
 )
@@ -111,6 +113,7 @@ EXPIRE = Transition(
     EXPIRED,
     ORDER_EXPIRED,
     restocks=True,
+    releases_discount=True,
     emails_buyer=True,
     with_payment=True,
 )
@@ -120,6 +123,7 @@ CANCEL = Transition(
     CANCELLED,
     ORDER_CANCELLED,
     restocks=True,
+    releases_discount=True,
     emails_buyer=True,
 )
 SHIP = Transition("ship", (CONFIRMED,), SHIPPED, ORDER_SHIPPED, emails_buyer=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from chalicelib import transactions
+from chalicelib import discounts, transactions
 from chalicelib.clock import now_iso
 from chalicelib.models import Order, Product
 from chalicelib.order_lifecycle import AWAITING_PAYMENT, Transition
@@ -45,9 +45,10 @@ def transition(
     stops awaiting payment, and gives every line's stock back in the same transaction
     when the table says so: every line, or (``restocks_returned``) the lines of the order's
     last return that its approval marked ``restock`` (a product deleted meanwhile is
-    skipped). ``actions`` are written with it, and ``also``'s operations (e.g. an audit
-    entry) in the same transaction. A failed condition raises ``on_fail``; ``order`` is
-    updated in memory only after the write succeeded.
+    skipped), and gives the discount code's redemption back when it says so
+    (chalicelib/discounts.py). ``actions`` are written with it, and ``also``'s operations
+    (e.g. an audit entry) in the same transaction. A failed condition raises ``on_fail``;
+    ``order`` is updated in memory only after the write succeeded.
     """
     at = now_iso()
     order_id = order.order_id
@@ -74,8 +75,9 @@ def transition(
     if condition is not None:
         allowed = allowed & condition
     restock = _restocked(order, step)
-    if restock or also is not None:
-        _write_in_transaction(order, restock, writes, allowed, on_fail, also)
+    releases = step.releases_discount and order.discount_code is not None
+    if restock or releases or also is not None:
+        _write_in_transaction(order, restock, writes, allowed, on_fail, also, releases)
     else:
         transactions.update_item(order, writes, condition=allowed, on_fail=on_fail)
     order.status = step.target
@@ -108,8 +110,11 @@ def _write_in_transaction(
     condition: Condition,
     on_fail: Exception,
     also: Callable[[Transaction], None] | None,
+    releases: bool,
 ) -> None:
-    """The status change, the stock given back and ``also``'s writes, in one transaction."""
+    """The status change, the stock given back, the discount's release and ``also``'s
+    writes, in one transaction."""
+    released: set[str] = set()  # what the release found nothing of, on an earlier try
 
     def build(tx: Transaction) -> None:
         tx.update(order, writes, condition=condition, on_fail=on_fail)
@@ -119,12 +124,17 @@ def _write_in_transaction(
             # version=0 only makes PynamoDB bump the version (ADD 1) instead of resetting it.
             product = Product(product_id, version=0)
             tx.update(product, [Product.stock.add(quantity)], on_fail=_Gone(product_id))
+        if releases:
+            discounts.release(tx, order, released)
 
     def drop_deleted_products(failed: ConditionsFailed) -> bool:
-        # A product deleted since the order was placed has no stock to restore.
+        # A product deleted since the order was placed has no stock to restore; a
+        # redemption that is not there (anymore) has nothing to give back.
         gone = [m.product_id for m in failed.meanings if isinstance(m, _Gone)]
         for product_id in gone:
             del restock[product_id]
-        return bool(gone)
+        missing = {m.what for m in failed.meanings if isinstance(m, discounts.NothingToRelease)}
+        released.update(missing)
+        return bool(gone or missing)
 
     transactions.write(build, retry_if=drop_deleted_products)

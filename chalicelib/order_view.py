@@ -13,7 +13,20 @@ from chalicelib.order_lifecycle import AWAITING_PAYMENT
 from chalicelib.payments import browser_fields
 
 if TYPE_CHECKING:
-    from chalicelib.models import Order, RefundEntry, ReturnEntry
+    from chalicelib.models import Order, OrderLine, RefundEntry, ReturnEntry
+
+
+def _line_view(line: OrderLine) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "productId": line.product_id,
+        "name": line.name,
+        "quantity": int(line.quantity),
+        "unitPrice": money.text(line.unit_price),
+        "lineTotal": money.text(line.line_total),
+    }
+    if line.discount is not None:
+        view["discount"] = money.text(line.discount)
+    return view
 
 
 def order_view(order: Order) -> dict[str, Any]:
@@ -21,22 +34,15 @@ def order_view(order: Order) -> dict[str, Any]:
         "orderId": order.order_id,
         "userId": order.user_id,
         "status": order.status,
-        "items": [
-            {
-                "productId": line.product_id,
-                "name": line.name,
-                "quantity": int(line.quantity),
-                "unitPrice": money.text(line.unit_price),
-                "lineTotal": money.text(line.line_total),
-            }
-            for line in order.items
-        ],
+        "items": [_line_view(line) for line in order.items],
         "total": money.text(order.total),
         "currency": money.CURRENCY,
         "createdAt": order.created_at,
     }
     if order.updated_at:
         view["updatedAt"] = order.updated_at
+    if order.discount_code:
+        view["discountCode"] = order.discount_code
     if order.payment_intent_id:
         payment: dict[str, Any] = {
             "provider": order.payment_provider,

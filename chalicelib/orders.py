@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -25,7 +25,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from chalicelib import money, payments, transactions
+from chalicelib import discounts, money, payments, transactions
 from chalicelib.auth import Principal
 from chalicelib.clock import iso_z, now_iso
 from chalicelib.config import get_settings
@@ -43,11 +43,13 @@ from chalicelib.models import (
     AWAITING_PAYMENT_KEY,
     IDEMPOTENCY_PREFIX,
     ORDER_LIST_PARTITION,
+    DiscountCode,
     IdempotencyRecord,
     Order,
     OrderLine,
     Product,
     UserRecord,
+    is_product_key,
 )
 from chalicelib.observability import metric
 from chalicelib.order_lifecycle import (
@@ -135,6 +137,7 @@ class NewOrder:
     idempotency: Idempotency | None = None
     expected_total: Decimal | None = None  # the price guard: 409 PriceChanged if it differs
     replay_any_body: bool = False  # a cart retry after its checkout emptied the cart
+    discount_code: str | None = None  # normalised (discounts.normalise_code)
 
 
 def merge_lines(items: list[dict[str, Any]]) -> dict[str, int]:
@@ -167,13 +170,21 @@ def idempotency_key(owner: str, key: str) -> str:
 
 
 def idempotency(
-    route: str, owner: str, key: str | None, lines: Mapping[str, int]
+    route: str,
+    owner: str,
+    key: str | None,
+    lines: Mapping[str, int],
+    discount_code: str | None = None,
 ) -> Idempotency | None:
-    """The key and the hash of what it was sent with: the route, the buyer and the lines."""
+    """The key and the hash of what it was sent with: the route, the buyer, the lines and
+    the discount code."""
     if key is None:
         return None
-    canonical = {"userId": owner, "items": sorted(lines.items())}
-    request_hash = hashlib.sha256(json.dumps({"route": route, **canonical}).encode()).hexdigest()
+    canonical: dict[str, Any] = {"userId": owner, "items": sorted(lines.items())}
+    sent = {"route": route, **canonical}
+    if discount_code is not None:
+        sent["discountCode"] = discount_code
+    request_hash = hashlib.sha256(json.dumps(sent).encode()).hexdigest()
     # Before: POST /orders hashed without the route, cart checkout hashed a constant.
     legacy = hashlib.sha256(json.dumps(canonical).encode()).hexdigest()
     return Idempotency(
@@ -190,18 +201,25 @@ def place_order(
     owner = _owner(caller, data)
     lines = merge_lines(data["items"])
     expected = data.get("expectedTotal")
+    code = parse_discount_code(data.get("discountCode"))
     request = NewOrder(
         caller,
         owner,
         lines,
-        idempotency(ORDERS_ROUTE, owner, key, lines),
+        idempotency(ORDERS_ROUTE, owner, key, lines, code),
         expected_total=(
             None
             if expected is None
             else money.parse(expected, "expectedTotal", maximum=money.MAX_TOTAL)
         ),
+        discount_code=code,
     )
     return place(request)
+
+
+def parse_discount_code(raw: str | None) -> str | None:
+    """A request's ``discountCode``, normalised (None: none given)."""
+    return None if raw is None else discounts.normalise_code(raw, "discountCode")
 
 
 def place(
@@ -218,6 +236,9 @@ def place(
     the caller's profile was already read (cart checkout).
     """
     keys: list[tuple[type[Model], str]] = [(Product, pid) for pid in request.lines]
+    code = request.discount_code
+    if code is not None:
+        keys.append((DiscountCode, DiscountCode.key_for(code)))
     idem = request.idempotency
     if idem is not None:
         keys.append((IdempotencyRecord, idem.key))
@@ -225,17 +246,24 @@ def place(
             keys.append((UserRecord, UserRecord.profile_key(request.caller.user_id)))
     read = transactions.batch_get(keys)
     if idem is not None:
-        record = read[len(request.lines)]
+        record = read[len(request.lines) + (code is not None)]
         if isinstance(record, IdempotencyRecord) and record.expires_at >= datetime.now(UTC):
             if not caller_checked:
                 on_behalf = request.owner != request.caller.user_id
                 _check_caller(request.caller, read[-1], on_behalf=on_behalf)
             return _replay(record, request), False
-    products = {p.product_id: p for p in read[: len(request.lines)] if isinstance(p, Product)}
+    products = {
+        p.product_id: p
+        for p in read[: len(request.lines)]
+        if isinstance(p, Product) and is_product_key(p.product_id)
+    }
     unknown = [pid for pid in request.lines if pid not in products]
     if unknown:
         raise UnknownProducts(unknown)
-    return commit_order(request, products, also)
+    discount = read[len(request.lines)] if code is not None else None
+    return commit_order(
+        request, products, also, discount if isinstance(discount, DiscountCode) else None
+    )
 
 
 def replay_if_any(request: NewOrder) -> dict[str, Any] | None:
@@ -252,20 +280,26 @@ def commit_order(
     request: NewOrder,
     products: Mapping[str, Product],
     also: Callable[[Transaction], None] | None = None,
+    discount: DiscountCode | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Write the order in one transaction (with ``also``'s operations) and announce it.
 
     ``also`` may add operations whose failure meanings are types of its own; a failure of
-    one of them that is not explained by a replay or missing stock raises
-    ``ConditionsFailed``.
+    one of them that is not explained by a replay, missing stock or the discount code
+    raises ``ConditionsFailed``. ``discount``: the code ``request`` names, as read (None:
+    it does not exist); one that does not apply is a 409 before anything is written.
     """
     order = _new_order(request.owner, request.lines, products)
+    # The price guard covers the catalogue prices the buyer saw (the cart's total), before
+    # any discount: the code's amount is the order's to compute and show.
     if request.expected_total is not None and request.expected_total != order.total:
         raise PriceChanged(
             f"the total is now {money.display(order.total)}, "
             f"not {money.display(request.expected_total)}",
             total=money.text(order.total),
         )
+    if request.discount_code is not None:
+        _apply_discount(order, request.discount_code, discount, products)
     provider = payments.provider()
     if provider is not None:
         payments.check_chargeable(order.total)  # nothing is written for a refused total
@@ -286,6 +320,8 @@ def commit_order(
 
     def build(tx: Transaction) -> None:
         _build_order(tx, request, order, record, products)
+        if discount is not None:
+            discounts.redeem(tx, discount, order, order.created_at)
         if also is not None:
             also(tx)
 
@@ -296,7 +332,7 @@ def commit_order(
             _cancel_unused_intent(order)
             if StaleCaller() in failed.meanings:
                 _raise_stale_caller(request.caller)
-            return _explain_cancellation(failed, request), False
+            return _explain_cancellation(failed, request, _discount_lines(order, products)), False
     except (ValidationError, Unauthorized):
         _cancel_unused_intent(order)
         raise
@@ -332,6 +368,34 @@ def _new_order(owner: str, quantities: Mapping[str, int], products: Mapping[str,
         status_shard=Order.status_shard_for(order_id, PENDING),
         list_partition=Order.list_partition_for(order_id),
     )
+
+
+def _discount_lines(order: Order, products: Mapping[str, Product]) -> list[discounts.Line]:
+    return [
+        discounts.Line(
+            line.product_id, products[line.product_id].category_or_default, line.line_total
+        )
+        for line in order.items
+    ]
+
+
+def _apply_discount(
+    order: Order, code: str, item: DiscountCode | None, products: Mapping[str, Product]
+) -> None:
+    """Take the code's discount off ``order`` (per line), or refuse it: 409, nothing written."""
+    lines = _discount_lines(order, products)
+    reason = discounts.unavailable(item, lines, order.created_at)
+    if reason is not None:
+        metric("DiscountsRefused")
+        raise discounts.unavailable_error(code, reason)
+    assert item is not None
+    off = discounts.allocate(item, lines)
+    for line in order.items:
+        if line.product_id in off:
+            line.discount = off[line.product_id]
+    order.discount = sum(off.values(), Decimal(0))
+    order.discount_code = code
+    order.total = order.total - order.discount
 
 
 def _await_payment(
@@ -417,8 +481,11 @@ def _build_order(
     tx.create(order, on_fail=AlreadyPlaced())
 
 
-def _explain_cancellation(failed: ConditionsFailed, request: NewOrder) -> dict[str, Any]:
-    """A replay of the first request with this Idempotency-Key, or the products short of stock."""
+def _explain_cancellation(
+    failed: ConditionsFailed, request: NewOrder, lines: Sequence[discounts.Line] = ()
+) -> dict[str, Any]:
+    """A replay of the first request with this Idempotency-Key, or the products short of
+    stock, or the discount code refused (``lines``: the order's, to say why)."""
     idem = request.idempotency
     if idem is not None and Replay() in failed.meanings:
         raw = failed.reason(Replay()).raw_item
@@ -430,6 +497,12 @@ def _explain_cancellation(failed: ConditionsFailed, request: NewOrder) -> dict[s
         raise InsufficientStock(
             f"insufficient stock for product(s): {', '.join(short)}", productIds=short
         )
+    code = request.discount_code
+    if code is not None and {discounts.CodeRefused(), discounts.AlreadyRedeemed()} & set(
+        failed.meanings
+    ):
+        metric("DiscountsRefused")
+        raise discounts.refusal(code, failed.meanings, lines)
     raise failed
 
 

@@ -17,7 +17,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from chalicelib import money, transactions
+from chalicelib import audit, money, transactions
 from chalicelib.clock import now_iso
 from chalicelib.errors import ConcurrentUpdate, NotFound, ValidationError
 from chalicelib.models import (
@@ -26,6 +26,7 @@ from chalicelib.models import (
     DEFAULT_CATEGORY,
     CategoryCount,
     Product,
+    is_product_key,
     name_key,
 )
 from chalicelib.pagination import paginate
@@ -57,6 +58,17 @@ def product_view(product: Product) -> dict[str, Any]:
     return view
 
 
+def _audited(product: Product) -> dict[str, Any]:
+    """What the audit trail records of a product (chalicelib/audit.py)."""
+    return {
+        "name": product.name,
+        "category": product.category_or_default,
+        "description": product.description,
+        "price": money.text(product.price),
+        "stock": int(product.stock),
+    }
+
+
 def _not_found(product_id: str) -> NotFound:
     return NotFound(f"product {echo(product_id)} not found")
 
@@ -79,8 +91,9 @@ def _indexed(product: Product) -> bool:
     return product.name_key is not None
 
 
-def create_product(data: dict[str, Any]) -> dict[str, Any]:
-    """``data`` has passed the ``ProductCreate`` schema; the category count moves with it."""
+def create_product(data: dict[str, Any], actor: str = audit.OPERATOR) -> dict[str, Any]:
+    """``data`` has passed the ``ProductCreate`` schema; the category count and the audit
+    entry of ``actor`` (who creates it) are written with it."""
     category = data.get("category", DEFAULT_CATEGORY)
     product = Product(
         str(uuid.uuid4()),
@@ -97,6 +110,9 @@ def create_product(data: dict[str, Any]) -> dict[str, Any]:
     def build(tx: Transaction) -> None:
         tx.create(product, on_fail=_LANDED)
         count_in_category(tx, category, 1)
+        audit.record(
+            tx, actor, "product.create", "product", product.product_id, None, _audited(product)
+        )
 
     try:
         transactions.write(build)
@@ -114,7 +130,7 @@ def load_product(product_id: str) -> Product:
 
 
 def _read(product_id: str) -> Product:
-    if not is_id(product_id):
+    if not is_id(product_id) or not is_product_key(product_id):
         raise _not_found(product_id)
     try:
         return Product.get(product_id, consistent_read=True)
@@ -186,12 +202,16 @@ def list_categories() -> dict[str, Any]:
     return {"items": [{"category": c.slug, "count": int(c.product_count)} for c in counters]}
 
 
-def update_product(product_id: str, data: dict[str, Any]) -> dict[str, Any]:
+def update_product(
+    product_id: str, data: dict[str, Any], actor: str = audit.OPERATOR
+) -> dict[str, Any]:
     """Read, then write conditional on the version read: a concurrent edit makes this a 409.
 
-    A category change moves one unit between the two counters in the same transaction.
+    A category change moves one unit between the two counters in the same transaction,
+    and ``actor``'s audit entry (the fields changed) is written with it.
     """
     product = load_product(product_id)
+    before = _audited(product)
     old_category = product.category_or_default
     new_category = data.get("category", old_category)
     was_indexed = _indexed(product)
@@ -217,8 +237,14 @@ def update_product(product_id: str, data: dict[str, Any]) -> dict[str, Any]:
     )
     read_version = int(product.version)
 
+    after: dict[str, Any] = {**before, "category": new_category}
+    after.update((f, data[f]) for f in ("name", "description", "stock") if f in data)
+    if price is not None:
+        after["price"] = money.text(price)
+
     def build(tx: Transaction) -> None:
         tx.update(product, actions, condition=Product.version == read_version, on_fail=changed)
+        audit.record(tx, actor, "product.update", "product", product_id, before, after)
         if not was_indexed:
             # A row from before categories starts being counted now (make migrate does the rest).
             count_in_category(tx, new_category, 1)
@@ -238,8 +264,9 @@ def update_product(product_id: str, data: dict[str, Any]) -> dict[str, Any]:
     return product_view(product)
 
 
-def delete_product(product_id: str) -> None:
-    """Delete the product and uncount it in one transaction (a read first: which category)."""
+def delete_product(product_id: str, actor: str = audit.OPERATOR) -> None:
+    """Delete the product, uncount it and record ``actor``'s audit entry in one transaction
+    (a read first: which category)."""
     for _ in range(_MAX_ATTEMPTS):
         product = _read(product_id)
         unchanged: Condition = Product.version == int(product.version)
@@ -249,12 +276,17 @@ def delete_product(product_id: str) -> None:
         ) -> None:
             # Missing now (deleted meanwhile) also fails here; the next read answers 404.
             tx.delete(product, condition=unchanged, on_fail=_CHANGED)
+            audit.record(
+                tx, actor, "product.delete", "product", product_id, _audited(product), None
+            )
             if _indexed(product):
                 count_in_category(tx, product.category_or_default, -1)
 
         try:
             transactions.write(build)
             return
-        except transactions.ConditionsFailed:
+        except transactions.ConditionsFailed as failed:
+            if audit.EntryWritten() in failed.meanings:
+                return  # our own resent attempt landed: deleted, and recorded
             continue  # edited (maybe recategorised) meanwhile: read it again
     raise ConcurrentUpdate(f"product {product_id} keeps changing; retry")

@@ -29,6 +29,14 @@ MAX_CART_LINES = 25  # distinct products in a cart (one order's lines)
 MAX_SEARCH_LENGTH = 100
 MAX_ADDRESSES = 10  # addresses in one user's address book
 CATEGORY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+# A discount code as stored and compared: upper case (chalicelib/discounts.py upper-cases it);
+# requests may spell it in any case.
+DISCOUNT_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{2,31}$"
+DISCOUNT_CODE_INPUT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$"
+# What the audit trail records (chalicelib/audit.py) and GET /audit filters by.
+AUDIT_ENTITIES = ("product", "discount", "user", "order")
+MAX_REDEMPTIONS = 1_000_000
+MAX_DISCOUNT_SCOPE = 50  # products or categories a code may be limited to
 
 # Every string refuses control/format/private-use/surrogate characters (chalicelib.text):
 # the pattern those in the BMP, the format (enforced by the server) those beyond; names must
@@ -141,8 +149,50 @@ _ITEM_COUNTS = {
     "maxItems": MAX_ORDER_LINES,
     "items": {"$ref": "#/components/schemas/OrderLineInput"},
 }
+_DISCOUNT_CODE = {
+    "type": "string",
+    "pattern": DISCOUNT_CODE_INPUT_PATTERN,
+    "maxLength": 32,
+    "description": "3-32 letters, digits, - and _; any case (compared upper-cased)",
+}
+_NULL = {"type": "null"}
+_DATE_TIME_NOTE = "An ISO 8601 date-time with a time zone (2030-01-31T09:00:00Z)"
+_DISCOUNT_TERMS: dict[str, Any] = {
+    "percentOff": {"type": "integer", "minimum": 1, "maximum": 100},
+    "amountOff": AMOUNT,
+    "minSubtotal": AMOUNT,
+    # Checked (and stored in UTC) by chalicelib/discounts.py, which words a clear 400.
+    "startsAt": {"type": "string", "maxLength": 40, "description": _DATE_TIME_NOTE},
+    "endsAt": {"type": "string", "maxLength": 40, "description": _DATE_TIME_NOTE},
+    "maxRedemptions": {"type": "integer", "minimum": 1, "maximum": MAX_REDEMPTIONS},
+    "oncePerCustomer": {"type": "boolean"},
+    "productIds": {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_DISCOUNT_SCOPE,
+        "uniqueItems": True,
+        "items": _ID,
+    },
+    "categories": {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_DISCOUNT_SCOPE,
+        "uniqueItems": True,
+        "items": _CATEGORY,
+    },
+}
+# What a PUT may clear by sending null.
+DISCOUNT_CLEARABLE = ("minSubtotal", "startsAt", "endsAt", "maxRedemptions", "productIds",
+                      "categories")  # fmt: skip
 # The total the client showed its buyer: the order is refused (409 PriceChanged) if it differs.
 _EXPECTED_TOTAL = amount_input(MAX_TOTAL)
+
+
+# ?entity= of GET /audit: a type, or type:id (an id of printable characters).
+AUDIT_ENTITY_PATTERN = (
+    f"^({'|'.join(AUDIT_ENTITIES)})(:{PLAIN_PATTERN.removeprefix('^').removesuffix('*$')}"
+    f"{{1,{MAX_ID_LENGTH}}})?$"
+)
 
 
 def ref(name: str) -> dict[str, str]:
@@ -234,6 +284,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             },
             "userId": _ID,
             "expectedTotal": _EXPECTED_TOTAL,
+            "discountCode": _DISCOUNT_CODE,
         },
         "required": ["items"],
         "additionalProperties": False,
@@ -241,7 +292,25 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     # Optional: a checkout without a body orders whatever the cart holds at today's prices.
     "CartCheckout": {
         "type": "object",
-        "properties": {"expectedTotal": _EXPECTED_TOTAL},
+        "properties": {"expectedTotal": _EXPECTED_TOTAL, "discountCode": _DISCOUNT_CODE},
+        "additionalProperties": False,
+    },
+    "DiscountCreate": {
+        "type": "object",
+        "description": "Exactly one of percentOff and amountOff; at most one of productIds"
+        " and categories (the code's scope: without one, every line)",
+        "properties": {"code": _DISCOUNT_CODE, **_DISCOUNT_TERMS},
+        "required": ["code"],
+        "additionalProperties": False,
+    },
+    "DiscountUpdate": {
+        "type": "object",
+        "description": "The fields to change; null clears " + ", ".join(DISCOUNT_CLEARABLE),
+        "properties": {
+            name: {"anyOf": [schema, _NULL]} if name in DISCOUNT_CLEARABLE else schema
+            for name, schema in _DISCOUNT_TERMS.items()
+        },
+        "minProperties": 1,
         "additionalProperties": False,
     },
     "AddressCreate": {
@@ -375,6 +444,10 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
                 **AMOUNT,
                 "description": "RefundExceedsPaid: what can still be refunded",
             },
+            "reason": {
+                "type": "string",
+                "description": "DiscountUnavailable: why the code does not apply",
+            },
         },
         "required": ["error", "code"],
         "additionalProperties": False,
@@ -496,6 +569,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "amountRefunded": {**AMOUNT, "description": "Refunds so far, pending ones included"},
             "refunds": {"type": "array", "items": ref("Refund")},
             "returns": {"type": "array", "items": ref("Return")},
+            "discountCode": {"type": "string", "description": "The discount code redeemed"},
         },
         "required": ["orderId", "userId", "status", "items", "total", "currency", "createdAt"],
     },
@@ -555,8 +629,40 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "quantity": {"type": "integer"},
             "unitPrice": AMOUNT,
             "lineTotal": AMOUNT,
+            "discount": {**AMOUNT, "description": "This line's share of the discount"},
         },
         "required": ["productId", "name", "quantity", "unitPrice", "lineTotal"],
+    },
+    "Discount": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string", "pattern": DISCOUNT_CODE_PATTERN},
+            **{k: v for k, v in _DISCOUNT_TERMS.items() if k not in ("startsAt", "endsAt")},
+            "startsAt": _TIMESTAMP,
+            "endsAt": _TIMESTAMP,
+            "redemptions": {"type": "integer", "minimum": 0},
+            "retired": {"type": "boolean"},
+            "retiredAt": _TIMESTAMP,
+            "version": {"type": "integer"},
+            "createdAt": _TIMESTAMP,
+            "updatedAt": _TIMESTAMP,
+        },
+        "required": ["code", "oncePerCustomer", "redemptions", "retired", "version", "createdAt"],
+    },
+    "AuditEntry": {
+        "type": "object",
+        "description": "One staff action; before and after hold only the fields it changed",
+        "properties": {
+            "entryId": {"type": "string"},
+            "actor": {"type": "string", "description": "The staff user's id, or operator"},
+            "action": {"type": "string", "examples": ["product.update"]},
+            "entity": {"type": "string"},
+            "entityId": {"type": "string"},
+            "at": _TIMESTAMP,
+            "before": {"type": ["object", "null"]},
+            "after": {"type": ["object", "null"]},
+        },
+        "required": ["entryId", "actor", "action", "entity", "entityId", "at", "before", "after"],
     },
     "Payment": {
         "type": "object",

@@ -159,6 +159,12 @@ class Transaction:
         self._transaction.delete(model, add_version_condition=False)
         self._added.append(("delete", None))
 
+    def delete_if_present(self, model: Model, *, on_fail: object, condition: Condition) -> None:
+        """Delete ``model`` if it meets ``condition``; an absent item is fine (nothing to do)."""
+        condition = _key_attribute(type(model)).does_not_exist() | condition
+        self._transaction.delete(model, condition=condition, add_version_condition=False)
+        self._added.append(("delete", on_fail))
+
     def _sent_positions(self) -> list[int]:
         """Positions in ``_added``, in the order the operations are sent (and reasons listed)."""
         added = [kind for kind, _ in self._added]

@@ -20,7 +20,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
-from chalicelib import account_links, login_backoff, passwords, transactions
+from chalicelib import account_links, audit, login_backoff, passwords, transactions
 from chalicelib.auth import Principal, issue_token, principal_from_token
 from chalicelib.clock import now_iso
 from chalicelib.errors import (
@@ -234,8 +234,13 @@ def list_users(limit: int, cursor: str | None) -> dict[str, Any]:
     return {"items": [user_view(u) for u in items], "nextCursor": next_cursor}
 
 
-def _write_both(record: UserRecord, actions: list[Action]) -> None:
-    """Apply ``actions`` to both items, conditional on nobody having changed them meanwhile."""
+def _write_both(
+    record: UserRecord,
+    actions: list[Action],
+    also: Callable[[Transaction], None] | None = None,
+) -> None:
+    """Apply ``actions`` to both items, conditional on nobody having changed them meanwhile
+    (with ``also``'s operations, e.g. an audit entry, in the same transaction)."""
     unchanged = UserRecord.token_version == record.token_version
     updated_at: str | None = record.updated_at  # null=True: PynamoDB types it as str
     if updated_at is None:
@@ -247,6 +252,8 @@ def _write_both(record: UserRecord, actions: list[Action]) -> None:
         changed = ConcurrentUpdate("the user was changed concurrently; read it again and retry")
         for item in record.both_items():
             tx.update(item, actions, condition=unchanged, on_fail=changed)
+        if also is not None:
+            also(tx)
 
     transactions.write(build)
 
@@ -299,8 +306,9 @@ def delete_user(caller: Principal, caller_record: UserRecord, user_id: str) -> N
     transactions.write(build)
 
 
-def promote_to_admin(email: str) -> dict[str, Any]:
-    """Operator action (``make promote-admin``), never reachable through the API."""
+def promote_to_admin(email: str, actor: str = audit.OPERATOR) -> dict[str, Any]:
+    """Operator action (``make promote-admin``), never reachable through the API; the role
+    change and its audit entry are one transaction."""
     try:
         record = UserRecord.get(UserRecord.login_key(normalize_email(email)), consistent_read=True)
     except DoesNotExist:
@@ -314,6 +322,15 @@ def promote_to_admin(email: str) -> dict[str, Any]:
                 UserRecord.updated_at.set(now_iso()),
                 UserRecord.token_version.add(1),
             ],
+            lambda tx: audit.record(
+                tx,
+                actor,
+                "user.role",
+                "user",
+                record.user_id,
+                {"role": record.role},
+                {"role": ADMIN},
+            ),
         )
         record.role = ADMIN
     return user_view(record)

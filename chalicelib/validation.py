@@ -17,7 +17,13 @@ import fastjsonschema
 
 from chalicelib import money
 from chalicelib.errors import ValidationError
-from chalicelib.schemas import AMOUNT, REQUEST_SCHEMAS, SHARED_SCHEMAS, resolved
+from chalicelib.schemas import (
+    AMOUNT,
+    DISCOUNT_CODE_INPUT_PATTERN,
+    REQUEST_SCHEMAS,
+    SHARED_SCHEMAS,
+    resolved,
+)
 from chalicelib.text import EMAIL_PATTERN, FORMATS, NAME_PATTERN, first_forbidden
 
 
@@ -117,6 +123,8 @@ def _describe(exc: fastjsonschema.JsonSchemaValueException, field: str) -> str:
         definition = exc.definition or {}
         if definition.get("pattern") == EMAIL_PATTERN:
             return f"{field} is not a valid email address"
+        if definition.get("pattern") == DISCOUNT_CODE_INPUT_PATTERN:
+            return f"{field} must be 3-32 letters, digits, '-' or '_'"
         if definition.get("pattern") == NAME_PATTERN:
             return f"{field} must not be blank"
         if "description" in definition:  # a field with its own pattern says what it takes

@@ -61,14 +61,14 @@ def _scan(
 
 def migrate_products(start: dict[str, Any] | None = None) -> Tally:
     from chalicelib import transactions
-    from chalicelib.models import CATALOGUE_PARTITION, CATEGORY_PREFIX, Product, name_key
+    from chalicelib.models import CATALOGUE_PARTITION, NOT_PRODUCT_PREFIXES, Product, name_key
     from chalicelib.products import count_in_category
     from chalicelib.transactions import ConditionsFailed, Transaction
 
     tally = Tally()
 
     def visit(raw: dict[str, Any]) -> None:
-        if raw["productId"]["S"].startswith(CATEGORY_PREFIX) or "nameKey" in raw:
+        if raw["productId"]["S"].startswith(NOT_PRODUCT_PREFIXES) or "nameKey" in raw:
             return
         tally.examined += 1
         product = Product.from_raw_data(raw)

@@ -1,4 +1,5 @@
-// The admin view: products (create, edit, delete), the fulfilment queue, the users list.
+// The admin view: products (create, edit, delete), the fulfilment queue, the users list,
+// discount codes (create, retire) and the audit trail.
 import { api, ApiError, newIdempotencyKey, query, session } from "./api.js";
 import { errorBox, field, h, money, statusBadge, when } from "./dom.js";
 
@@ -234,4 +235,82 @@ export async function users(page) {
   status, "Users");
   await table.load(true);
   return h("section", {}, h("h1", {}, "Users"), status, table.element);
+}
+
+// Discount codes: create one (percent or amount off, an optional limit), list them, retire one.
+export async function discounts(page) {
+  const denied = adminOnly("Discount codes");
+  if (denied) return denied;
+  const status = h("div");
+  const code = h("input", { type: "text", required: true, maxlength: 32, pattern: "[A-Za-z0-9][A-Za-z0-9_\\-]{2,31}" });
+  const kind = h("select", {}, h("option", { value: "percentOff" }, "percent off"), h("option", { value: "amountOff" }, "amount off"));
+  const value = h("input", { type: "number", min: 0.01, step: "0.01", required: true });
+  const limit = h("input", { type: "number", min: 1, step: 1 });
+  const once = h("input", { type: "checkbox" });
+
+  const form = h("form", { class: "stack card-form", onsubmit: async (event) => {
+    event.preventDefault();
+    status.replaceChildren();
+    const payload = { code: code.value.trim(), oncePerCustomer: once.checked };
+    payload[kind.value] = kind.value === "percentOff" ? Number(value.value) : String(value.value);
+    if (limit.value) payload.maxRedemptions = Number(limit.value);
+    try {
+      const saved = await api("POST", "/discounts", payload);
+      page.notify(`Created ${saved.code}.`);
+      form.reset();
+      await table.load(true);
+    } catch (error) {
+      status.replaceChildren(failure(error));
+    }
+  } }, h("fieldset", {}, h("legend", {}, "New discount code"),
+    h("div", { class: "row" }, field("Code", code, "3-32 letters, digits, - or _."), field("Kind", kind), field("Value", value)),
+    h("div", { class: "row" }, field("Uses in total", limit, "Empty: no limit."), field("Once per customer", once)),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Create code"))));
+
+  async function retire(discount) {
+    status.replaceChildren();
+    try {
+      await api("POST", `/discounts/${encodeURIComponent(discount.code)}/retire`);
+      page.notify(`Retired ${discount.code}.`);
+      await table.load(true);
+    } catch (error) {
+      status.replaceChildren(failure(error));
+    }
+  }
+
+  const table = pagedTable(["Code", "Discount", "Used", "Status", ""], "/discounts", () => ({}), (discount) =>
+    h("tr", { "data-code": discount.code },
+      h("th", { scope: "row" }, h("code", {}, discount.code)),
+      h("td", {}, discount.percentOff ? `${discount.percentOff} %` : money(discount.amountOff)),
+      h("td", { class: "num" }, discount.maxRedemptions ? `${discount.redemptions} / ${discount.maxRedemptions}` : `${discount.redemptions}`),
+      h("td", {}, discount.retired ? "retired" : "active"),
+      h("td", {}, discount.retired ? null : h("button", { type: "button", class: "danger", "aria-label": `Retire ${discount.code}`,
+        onclick: () => retire(discount) }, "Retire"))),
+  status, "Discount codes");
+  await table.load(true);
+  return h("section", {}, h("h1", {}, "Discount codes"), form, status, table.element);
+}
+
+// The audit trail, newest first, optionally of one entity type.
+export async function audit(page) {
+  const denied = adminOnly("Audit trail");
+  if (denied) return denied;
+  const status = h("div");
+  const entity = h("select", { onchange: () => table.load(true) },
+    [["", "everything"], ["product", "products"], ["discount", "discount codes"], ["user", "users"], ["order", "orders"]]
+      .map(([v, text]) => h("option", { value: v }, text)));
+  const changes = (fields) => (fields ? Object.entries(fields).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", ") : "—");
+  const table = pagedTable(["When", "Who", "Action", "Entity", "Before", "After"], "/audit",
+    () => (entity.value ? { entity: entity.value } : {}), (entry) =>
+      h("tr", {},
+        h("td", {}, when(entry.at)),
+        h("td", {}, h("code", {}, entry.actor.slice(0, 8))),
+        h("th", { scope: "row" }, entry.action),
+        h("td", {}, `${entry.entity} `, h("code", {}, entry.entityId.slice(0, 12))),
+        h("td", {}, changes(entry.before)),
+        h("td", {}, changes(entry.after))),
+  status, "Audit entries, newest first");
+  await table.load(true);
+  return h("section", {}, h("h1", {}, "Audit trail"),
+    h("div", { class: "inline" }, field("Entries about", entity)), status, table.element);
 }

@@ -19,6 +19,8 @@ const routes = [
   [/^#\/admin$/, admin.products],
   [/^#\/admin\/fulfilment$/, admin.fulfilment],
   [/^#\/admin\/users$/, admin.users],
+  [/^#\/admin\/discounts$/, admin.discounts],
+  [/^#\/admin\/audit$/, admin.audit],
 ];
 
 const view = document.getElementById("view");
@@ -71,6 +73,8 @@ function drawNav() {
       items.push(link("#/admin", "Admin: products"));
       items.push(link("#/admin/fulfilment", "Fulfilment"));
       items.push(link("#/admin/users", "Users"));
+      items.push(link("#/admin/discounts", "Discount codes"));
+      items.push(link("#/admin/audit", "Audit trail"));
     }
     if (user.emailVerified === false) {
       items.push(h("li", {}, h("button", { type: "button", class: "link", "data-test": "resend-verification",

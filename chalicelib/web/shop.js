@@ -171,6 +171,11 @@ export async function register(page) {
     h("p", {}, "Have an account? ", h("a", { href: "#/signin" }, "Sign in"), "."));
 }
 
+// The order's discount: its totals' when the API gives them, else the sum of its lines'.
+function discountOf(order) {
+  return order.totals.discount; // the server's exact amount, never summed here
+}
+
 export async function cart(page, token) {
   if (!session.get()) return needsSignIn("Your cart");
   const status = h("div");
@@ -179,6 +184,9 @@ export async function cart(page, token) {
 
   let shownTotal = null; // what the buyer sees: checkout is refused if the total changed
   let currency = null; // the cart's: every amount in it is in this currency
+  // The discount code field keeps what the buyer typed across redraws of the cart.
+  const code = h("input", { type: "text", id: "discount-code", maxlength: 32, autocomplete: "off",
+    spellcheck: "false", placeholder: "e.g. WELCOME10" });
   function draw(current) {
     shownTotal = current.total;
     currency = current.currency;
@@ -204,6 +212,8 @@ export async function cart(page, token) {
         h("thead", {}, h("tr", {}, ["Product", "Unit price", "Quantity", "Line total", ""].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, rows),
         h("tfoot", {}, h("tr", {}, h("th", { scope: "row", colspan: 3 }, "Total"), h("td", { class: "num total" }, money(current.total, currency)), h("td")))),
+      h("p", { class: "discount-field" }, h("label", { for: "discount-code" }, "Discount code "), code,
+        h("span", { class: "hint" }, " (optional; applied when you check out)")),
       h("div", { class: "actions" },
         h("button", { type: "button", onclick: checkout }, "Check out"),
         h("button", { type: "button", class: "secondary", onclick: empty }, "Empty cart")));
@@ -233,11 +243,14 @@ export async function cart(page, token) {
   async function checkout() {
     status.replaceChildren();
     try {
-      const order = await api("POST", "/cart/checkout", { expectedTotal: shownTotal }, { idempotencyKey: key });
+      const payload = { expectedTotal: shownTotal };
+      if (code.value.trim()) payload.discountCode = code.value.trim();
+      const order = await api("POST", "/cart/checkout", payload, { idempotencyKey: key });
       page.setCart(null);
+      const saved = order.discountCode ? ` (${order.discountCode}: ${money(discountOf(order), order.currency)} off)` : "";
       page.notify(order.status === AWAITING_PAYMENT
-        ? `Order ${order.orderId} placed: ${money(order.total, order.currency)}. Pay for it by ${when(order.payment?.expiresAt)}; until then its stock is held for you.`
-        : `Order ${order.orderId} placed: ${money(order.total, order.currency)}. It is confirmed in a moment.`);
+        ? `Order ${order.orderId} placed: ${money(order.total, order.currency)}${saved}. Pay for it by ${when(order.payment?.expiresAt)}; until then its stock is held for you.`
+        : `Order ${order.orderId} placed: ${money(order.total, order.currency)}${saved}. It is confirmed in a moment.`);
       page.go("#/orders");
     } catch (error) {
       if (error.code === "PriceChanged") {
@@ -277,7 +290,11 @@ export async function orders(page, token) {
         h("h2", {}, `Order ${order.orderId.slice(0, 8)}`), statusBadge(order.status),
         h("span", { class: "meta" }, when(order.createdAt))),
       h("ul", { class: "lines" }, order.items.map((line) =>
-        h("li", {}, `${line.quantity} × ${line.name}`, h("span", { class: "num" }, money(line.lineTotal, order.currency))))),
+        h("li", {}, `${line.quantity} × ${line.name}`, h("span", { class: "num" }, money(line.lineTotal, order.currency)),
+          line.discount ? h("span", { class: "num discount" }, ` −${money(line.discount, order.currency)}`) : null))),
+      order.discountCode
+        ? h("p", { class: "order-discount" }, `Discount ${order.discountCode}: −${money(discountOf(order), order.currency)}`)
+        : null,
       h("p", { class: "order-total" }, "Total ", h("strong", {}, money(order.total, order.currency))),
       order.status === AWAITING_PAYMENT && order.payment ? paymentBox(order) : null,
       afterSale(order),

@@ -336,6 +336,12 @@ ADMIN_EXAMPLES = {
     ("GET", "/users"): (None, 200),
     ("POST", "/orders/{orderId}/ship"): (None, 409),  # the order is PENDING: let in, then 409
     ("POST", "/orders/{orderId}/deliver"): (None, 409),
+    ("POST", "/discounts"): ({"code": "NEW10", "percentOff": 10}, 201),
+    ("GET", "/discounts"): (None, 200),
+    ("GET", "/discounts/{code}"): (None, 200),
+    ("PUT", "/discounts/{code}"): ({"percentOff": 20}, 200),
+    ("POST", "/discounts/{code}/retire"): (None, 200),
+    ("GET", "/audit"): (None, 200),
 }
 ADMIN_ONLY = sorted(
     (op.method.upper(), op.path) for op in app_module.OPERATIONS if op.access == openapi.ADMIN
@@ -352,11 +358,17 @@ def product(api, admin) -> dict:
 
 
 @pytest.fixture
-def ids(api, customer, product) -> dict:
+def ids(api, admin, customer, product) -> dict:
     body = {"items": [{"productId": product["productId"], "quantity": 1}]}
     order = api.post("/orders", body, token=customer.token)
     assert order.status == 201, order.body
-    return {"productId": product["productId"], "orderId": order.body["orderId"]}
+    code = api.post("/discounts", {"code": "AUTH10", "percentOff": 10}, token=admin.token)
+    assert code.status == 201, code.body
+    return {
+        "productId": product["productId"],
+        "orderId": order.body["orderId"],
+        "code": code.body["code"],
+    }
 
 
 @pytest.fixture

@@ -327,6 +327,23 @@ def test_a_product_put_resent_after_a_lost_answer_creates_it_once(api, admin, fa
     assert api.get("/categories").body == {"items": [{"category": "general", "count": 1}]}
 
 
+def test_a_product_delete_and_a_discount_code_resent_after_a_lost_answer_succeed_once(
+    api, admin, faults
+):
+    """Their audit entry's fresh id tells the transaction's own landed attempt apart."""
+    product = api.create_product(admin)
+    faults.resend("dynamodb", "TransactWriteItems")
+    deleted = api.delete(f"/products/{product['productId']}", token=admin.token)
+    faults.resend("dynamodb", "TransactWriteItems")
+    created = api.post("/discounts", {"code": "ONCE", "percentOff": 5}, token=admin.token)
+
+    assert deleted.status == 204, deleted.body
+    assert created.status == 201, created.body
+    assert [k for k, _, how in faults.injected()] == ["dynamodb", "dynamodb"]
+    actions = [e["action"] for e in api.get("/audit", token=admin.token).body["items"]]
+    assert actions == ["discount.create", "product.delete", "product.create"]
+
+
 # --- publish ----------------------------------------------------------------------------
 
 

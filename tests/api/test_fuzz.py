@@ -131,6 +131,7 @@ _SCHEMA_KEYWORDS = {
     "type", "properties", "required", "additionalProperties", "minProperties", "items",
     "minItems", "maxItems", "minLength", "maxLength", "pattern", "minimum", "maximum",
     "multipleOf", "enum", "default", "description", "format", "anyOf", "deprecated", "examples",
+    "uniqueItems",
 }  # fmt: skip
 
 
@@ -162,7 +163,14 @@ def from_schema(
             from_schema(schema["items"], overrides),
             min_size=schema.get("minItems", 0),
             max_size=schema.get("maxItems", 10),
+            unique_by=(lambda v: json.dumps(v, sort_keys=True))
+            if schema.get("uniqueItems")
+            else None,
         )
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "null":
+        return st.none()
     if kind == "string":
         low, high = schema.get("minLength", 0), schema.get("maxLength", 300)
         strings = texts(low, high)

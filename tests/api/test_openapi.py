@@ -963,6 +963,37 @@ def test_a_realistic_session_conforms_to_the_document(api, admin, monkeypatch):
     for n in range(9):
         call(201, "POST", book_path, {**home, "line1": f"{n} High Street"}, token=alice_token)
     call(409, "POST", book_path, home, token=alice_token)  # AddressBookFull
+    # --- discount codes and the audit trail
+    code = {"code": "spring", "percentOff": 10, "maxRedemptions": 1, "oncePerCustomer": True}
+    call(201, "POST", "/discounts", code, token=admin.token)
+    call(201, "POST", "/discounts", {"code": "flat", "amountOff": "2.50"}, token=admin.token)
+    call(409, "POST", "/discounts", code, token=admin.token)
+    call(400, "POST", "/discounts", {"code": "x", "percentOff": 10}, token=admin.token)
+    call(400, "POST", "/discounts", {"code": "both", "percentOff": 1, "amountOff": "1"},
+         token=admin.token)  # fmt: skip
+    call(403, "POST", "/discounts", code, token=alice_token)
+    call(401, "GET", "/discounts")
+    call(415, "POST", "/discounts", code, token=admin.token, headers={"Content-Type": "text/plain"})
+    _walk_pages(call, "/discounts", admin.token, expect_at_least=2)
+    call(200, "GET", "/discounts/SPRING", token=admin.token)
+    call(404, "GET", "/discounts/NOPE", token=admin.token)
+    call(200, "PUT", "/discounts/FLAT", {"minSubtotal": "1", "endsAt": None}, token=admin.token)
+    call(400, "PUT", "/discounts/FLAT", {}, token=admin.token)
+    call(404, "PUT", "/discounts/NOPE", {"percentOff": 5}, token=admin.token)
+    call(200, "POST", "/discounts/FLAT/retire", token=admin.token)
+    call(404, "POST", "/discounts/NOPE/retire", token=admin.token)
+    call(200, "PUT", line_path, {"quantity": 1}, token=alice_token)
+    call(409, "POST", "/cart/checkout", {"discountCode": "flat"}, token=alice_token)  # retired
+    call(201, "POST", "/cart/checkout", {"discountCode": "spring"}, token=alice_token)
+    tea_line = {"productId": tea_id, "quantity": 1}
+    call(409, "POST", "/orders", {"items": [tea_line], "discountCode": "spring"},
+         token=bob_token)  # fmt: skip
+    call(400, "POST", "/orders", {"items": [tea_line], "discountCode": "?"}, token=bob_token)
+    call(200, "GET", "/audit", token=admin.token)
+    call(200, "GET", "/audit?entity=discount:SPRING", token=admin.token)
+    call(400, "GET", "/audit?entity=nothing", token=admin.token)
+    call(403, "GET", "/audit", token=alice_token)
+    _walk_pages(call, "/audit?entity=product", admin.token, expect_at_least=3)
 
     # --- account deletion
     call(404, "DELETE", alice_path, token=bob_token)

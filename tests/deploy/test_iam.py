@@ -498,6 +498,19 @@ def exercise_api(flows: Flows) -> dict[str, str]:
     call(200, "PUT", one, change, token=bob, userId=bob_id, addressId=address["addressId"])
     call(201, "POST", addresses, {**home, "isDefault": True}, token=bob, userId=bob_id)
     call(204, "DELETE", one, token=bob, userId=bob_id, addressId=address["addressId"])
+    # Discount codes (products table, byName) and the audit trail (users table, audit index).
+    code = {"code": "iam10", "percentOff": 10, "oncePerCustomer": True}
+    call(201, "POST", "/discounts", code, token=admin)
+    call(200, "GET", "/discounts", token=admin)
+    call(200, "PUT", "/discounts/{code}", {"maxRedemptions": 5}, token=admin, code="IAM10")
+    with_code = {"items": [{"productId": lamp_id, "quantity": 1}], "discountCode": "iam10"}
+    coded = call(201, "POST", "/orders", with_code, token=alice).body
+    assert call(409, "POST", "/orders", with_code, token=alice).body["reason"] == "already-used"
+    call(200, "POST", "/orders/{orderId}/cancel", token=alice, orderId=coded["orderId"])
+    call(200, "POST", "/discounts/{code}/retire", token=admin, code="IAM10")
+    call(200, "GET", "/discounts/{code}", token=admin, code="IAM10")
+    call(200, "GET", "/audit?entity=discount", token=admin)
+
     call(204, "DELETE", "/users/{userId}", token=bob, userId=bob_id)  # the book goes too
     call(401, "GET", "/orders", token=bob)
     return {

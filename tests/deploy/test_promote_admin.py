@@ -66,7 +66,7 @@ def users_with_email(endpoint: str, email: str) -> list[dict]:
     table = boto3.resource("dynamodb", region_name=REGION, endpoint_url=endpoint).Table(
         "shop-dev-users"
     )
-    return [item for item in table.scan()["Items"] if item["email"] == email]
+    return [item for item in table.scan()["Items"] if item.get("email") == email]
 
 
 def test_promotes_a_registered_user_on_the_stages_tables(endpoint):
@@ -82,6 +82,13 @@ def test_promotes_a_registered_user_on_the_stages_tables(endpoint):
     assert len(items) == 2  # the profile and the login record, both promoted
     assert {item["role"] for item in items} == {"admin"}
     assert {int(item["tokenVersion"]) for item in items} == {1}  # earlier tokens revoked
+    # The role change's audit entry, written in the same transaction (one item per listing).
+    table = boto3.resource("dynamodb", region_name=REGION, endpoint_url=endpoint).Table(
+        "shop-dev-users"
+    )
+    entries = [i for i in table.scan()["Items"] if i.get("action") == "user.role"]
+    assert {(e["actor"], e["entityId"]) for e in entries} == {("operator", items[0]["userId"])}
+    assert len(entries) == 3
 
 
 def test_an_unknown_email_is_an_error(endpoint):

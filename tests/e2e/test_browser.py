@@ -15,6 +15,7 @@ import contextlib
 import os
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -402,6 +403,69 @@ def test_a_price_change_before_checkout_is_shown_and_nothing_is_ordered(browser_
     expect(page.get_by_role("heading", name="My orders")).to_be_visible()
     [order] = http.get("/orders", token=buyer.token).body["items"]
     assert order["total"] == "999999.00"
+
+
+def test_a_discount_code_at_checkout_is_applied_or_refused_in_the_api_s_words(
+    browser_page, http, stack
+):
+    """Issue #26: the cart's code field; a code that does not apply orders nothing."""
+    admin = http.login(stack.admin_email, stack.admin_password)
+    kettle = http.create_product(admin, name="Copper kettle", category="home", price=40, stock=5)
+    code = f"PAGE-{uuid.uuid4().hex[:6]}".upper()
+    made = http.post("/discounts", {"code": code, "percentOff": 25}, token=admin.token)
+    assert made.status == 201, made.body
+    buyer = http.register(name="Code Typer")
+    page = browser_page
+    sign_in(page, buyer.email, buyer.password)
+    page.get_by_label("Search by name").fill("Copper kettle")
+    page.get_by_label("Search by name").press("Enter")
+    page.get_by_role("button", name="Add Copper kettle to cart").click()
+    page.get_by_role("link", name="Cart (1)").click()
+    expect(page.locator("td.total")).to_have_text("40.00")
+
+    page.get_by_label("Discount code").fill("NO-SUCH-CODE")
+    page.get_by_role("button", name="Check out").click()
+    expect(page.get_by_text("there is no such discount code")).to_be_visible()
+    assert http.get("/orders", token=buyer.token).body["items"] == []
+    assert http.stock_of(kettle) == 5
+
+    page.get_by_label("Discount code").fill(code.lower())
+    page.get_by_role("button", name="Check out").click()
+
+    expect(page.get_by_role("heading", name="My orders")).to_be_visible()
+    expect(page.get_by_text(f"({code}: 10.00 off)")).to_be_visible()
+    order = page.get_by_role("list", name="Orders, newest first").locator("li.order").first
+    expect(order.locator(".order-discount")).to_have_text(f"Discount {code}: \u221210.00")
+    expect(order.locator(".order-total")).to_contain_text("30.00")
+    [placed] = http.get("/orders", token=buyer.token).body["items"]
+    assert placed["discountCode"] == code and placed["items"][0]["discount"] == "10.00"
+
+
+def test_an_admin_creates_and_retires_a_code_and_reads_the_audit_trail(browser_page, stack):
+    code = f"ADM-{uuid.uuid4().hex[:6]}".upper()
+    page = browser_page
+    sign_in(page, stack.admin_email, stack.admin_password)
+    # Signing in lands on the admin's products first (a navigation of its own).
+    expect(page.get_by_role("heading", name="Products", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Discount codes").click()
+    expect(page.get_by_role("heading", name="Discount codes")).to_be_visible()
+
+    page.get_by_label("Code", exact=True).fill(code.lower())
+    page.get_by_label("Kind").select_option("amountOff")
+    page.get_by_label("Value").fill("2.50")
+    page.get_by_label("Uses in total").fill("3")
+    page.get_by_role("button", name="Create code").click()
+    row = page.locator(f'tr[data-code="{code}"]')
+    expect(row).to_contain_text("2.50")
+    expect(row).to_contain_text("0 / 3")
+    row.get_by_role("button", name=f"Retire {code}").click()
+    expect(row).to_contain_text("retired")
+
+    page.get_by_role("link", name="Audit trail").click()
+    page.get_by_label("Entries about").select_option("discount")
+    first = page.get_by_role("table").locator("tbody tr").first
+    expect(first).to_contain_text("discount.retire")
+    expect(first).to_contain_text(code[:12])
 
 
 def test_a_customer_sees_no_admin_view(browser_page, http):

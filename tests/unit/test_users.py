@@ -305,7 +305,14 @@ def test_ensure_admin_promotes_an_existing_user_without_touching_the_password(ta
     promoted = users.ensure_admin("ann@example.com", "seed-password")
     assert promoted["userId"] == user["userId"]
     assert promoted["role"] == ADMIN
-    assert len(all_items(table)) == 2
+    items = all_items(table)
+    assert len([i for i in items if not i["pk"].startswith("AUDIT#")]) == 2
+    # The role change's audit entry (one item per listing), by the operator.
+    audited = [i for i in items if i["pk"].startswith("AUDIT#")]
+    assert {(i["action"], i["actor"], i["entityId"]) for i in audited} == {
+        ("user.role", "operator", user["userId"])
+    }
+    assert len(audited) == 3
     _, (caller, _) = signed_in("ann@example.com", PASSWORD)
     assert caller.is_admin
     with pytest.raises(Unauthorized):

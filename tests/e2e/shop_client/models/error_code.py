@@ -7,6 +7,8 @@ class ErrorCode(StrEnum):
     CARTCHANGED = "CartChanged"
     CARTEMPTY = "CartEmpty"
     CONCURRENTUPDATE = "ConcurrentUpdate"
+    DISCOUNTCODEEXISTS = "DiscountCodeExists"
+    DISCOUNTUNAVAILABLE = "DiscountUnavailable"
     EMAILTAKEN = "EmailTaken"
     FORBIDDEN = "Forbidden"
     IDEMPOTENCYKEYREUSED = "IdempotencyKeyReused"

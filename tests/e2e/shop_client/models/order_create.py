@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 
@@ -22,12 +22,14 @@ class OrderCreate:
         user_id (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by the server (format
             printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp
             without the u flag.
-        expected_total (float | str | Unset):
+        expected_total (float | Unset):
+        discount_code (str | Unset): 3-32 letters, digits, - and _; any case (compared upper-cased)
     """
 
     items: list[OrderLineInput]
     user_id: str | Unset = UNSET
-    expected_total: float | str | Unset = UNSET
+    expected_total: float | Unset = UNSET
+    discount_code: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         items = []
@@ -37,11 +39,9 @@ class OrderCreate:
 
         user_id = self.user_id
 
-        expected_total: float | str | Unset
-        if isinstance(self.expected_total, Unset):
-            expected_total = UNSET
-        else:
-            expected_total = self.expected_total
+        expected_total = self.expected_total
+
+        discount_code = self.discount_code
 
         field_dict: dict[str, Any] = {}
 
@@ -54,6 +54,8 @@ class OrderCreate:
             field_dict["userId"] = user_id
         if expected_total is not UNSET:
             field_dict["expectedTotal"] = expected_total
+        if discount_code is not UNSET:
+            field_dict["discountCode"] = discount_code
 
         return field_dict
 
@@ -71,17 +73,15 @@ class OrderCreate:
 
         user_id = d.pop("userId", UNSET)
 
-        def _parse_expected_total(data: object) -> float | str | Unset:
-            if isinstance(data, Unset):
-                return data
-            return cast(float | str | Unset, data)
+        expected_total = d.pop("expectedTotal", UNSET)
 
-        expected_total = _parse_expected_total(d.pop("expectedTotal", UNSET))
+        discount_code = d.pop("discountCode", UNSET)
 
         order_create = cls(
             items=items,
             user_id=user_id,
             expected_total=expected_total,
+            discount_code=discount_code,
         )
 
         return order_create

@@ -6,6 +6,8 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="OrderLine")
 
 
@@ -17,15 +19,17 @@ class OrderLine:
         product_id (str):
         name (str):
         quantity (int):
-        unit_price (str): USD, a decimal string with at most 2 decimals (responses: exactly 2)
-        line_total (str): USD, a decimal string with at most 2 decimals (responses: exactly 2)
+        unit_price (float):
+        line_total (float):
+        discount (str | Unset): This line's share of the discount
     """
 
     product_id: str
     name: str
     quantity: int
-    unit_price: str
-    line_total: str
+    unit_price: float
+    line_total: float
+    discount: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -39,6 +43,8 @@ class OrderLine:
 
         line_total = self.line_total
 
+        discount = self.discount
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -50,6 +56,8 @@ class OrderLine:
                 "lineTotal": line_total,
             }
         )
+        if discount is not UNSET:
+            field_dict["discount"] = discount
 
         return field_dict
 
@@ -66,12 +74,15 @@ class OrderLine:
 
         line_total = d.pop("lineTotal")
 
+        discount = d.pop("discount", UNSET)
+
         order_line = cls(
             product_id=product_id,
             name=name,
             quantity=quantity,
             unit_price=unit_price,
             line_total=line_total,
+            discount=discount,
         )
 
         order_line.additional_properties = d
