@@ -1,6 +1,11 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .accepted import Accepted
+from .address import Address
+from .address_create import AddressCreate
+from .address_input import AddressInput
+from .address_list import AddressList
+from .address_update import AddressUpdate
 from .audit_entry import AuditEntry
 from .audit_entry_after_type_0 import AuditEntryAfterType0
 from .audit_entry_before_type_0 import AuditEntryBeforeType0
@@ -35,6 +40,18 @@ from .product import Product
 from .product_create import ProductCreate
 from .product_page import ProductPage
 from .product_update import ProductUpdate
+from .refund import Refund
+from .refund_create import RefundCreate
+from .refund_create_reason import RefundCreateReason
+from .refund_reason import RefundReason
+from .refund_status import RefundStatus
+from .return_ import Return
+from .return_approve import ReturnApprove
+from .return_approve_lines_item import ReturnApproveLinesItem
+from .return_create import ReturnCreate
+from .return_lines_item import ReturnLinesItem
+from .return_reject import ReturnReject
+from .return_status import ReturnStatus
 from .stripe_event import StripeEvent
 from .stripe_event_data import StripeEventData
 from .stripe_event_data_object import StripeEventDataObject
@@ -50,6 +67,11 @@ from .webhook_result import WebhookResult
 
 __all__ = (
     "Accepted",
+    "Address",
+    "AddressCreate",
+    "AddressInput",
+    "AddressList",
+    "AddressUpdate",
     "AuditEntry",
     "AuditEntryAfterType0",
     "AuditEntryBeforeType0",
@@ -84,6 +106,18 @@ __all__ = (
     "ProductCreate",
     "ProductPage",
     "ProductUpdate",
+    "Refund",
+    "RefundCreate",
+    "RefundCreateReason",
+    "RefundReason",
+    "RefundStatus",
+    "Return",
+    "ReturnApprove",
+    "ReturnApproveLinesItem",
+    "ReturnCreate",
+    "ReturnLinesItem",
+    "ReturnReject",
+    "ReturnStatus",
     "StripeEvent",
     "StripeEventData",
     "StripeEventDataObject",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -14,15 +14,19 @@ T = TypeVar("T", bound="CartCheckout")
 class CartCheckout:
     """
     Attributes:
-        expected_total (float | Unset):
+        expected_total (float | str | Unset):
         discount_code (str | Unset): 3-32 letters, digits, - and _; any case (compared upper-cased)
     """
 
-    expected_total: float | Unset = UNSET
+    expected_total: float | str | Unset = UNSET
     discount_code: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        expected_total = self.expected_total
+        expected_total: float | str | Unset
+        if isinstance(self.expected_total, Unset):
+            expected_total = UNSET
+        else:
+            expected_total = self.expected_total
 
         discount_code = self.discount_code
 
@@ -39,7 +43,13 @@ class CartCheckout:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        expected_total = d.pop("expectedTotal", UNSET)
+
+        def _parse_expected_total(data: object) -> float | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(float | str | Unset, data)
+
+        expected_total = _parse_expected_total(d.pop("expectedTotal", UNSET))
 
         discount_code = d.pop("discountCode", UNSET)
 

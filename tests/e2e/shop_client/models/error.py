@@ -23,21 +23,26 @@ class Error:
             serve this method (Chalice's own check). EmailTaken: A user with this email already exists. ConcurrentUpdate:
             Changed by someone else since it was read: read it again and retry. InvalidTransition: The order's status does
             not allow this step (for example, cancelled twice). AlreadyVerified: The address is already verified: there is
-            nothing to resend. InvalidLink: A verification or password-reset link that is unknown, already used or expired.
-            InsufficientStock: Not enough stock for the listed productIds; nothing was ordered. CartEmpty: The cart is
-            empty: there is nothing to check out. ProductDeleted: Products in the cart are no longer sold (listed in
-            productIds). CartChanged: The cart changed during checkout: review it and retry. PriceChanged: The order's total
-            is not the ``expectedTotal`` the client showed its buyer. DiscountUnavailable: The discount code cannot be
-            applied (``reason`` says why); nothing was ordered. DiscountCodeExists: A discount code with this code already
-            exists (retired ones too). PayloadTooLarge: Request body over 64 KiB (refused before it is parsed).
-            UnsupportedMediaType: Content-Type must be application/json. IdempotencyKeyReused: Idempotency-Key reused with a
-            different request. ServiceBusy: Busy: nothing was written; send the same request again after Retry-After.
-            TooManyAttempts: Too many wrong passwords for this account: retry after Retry-After seconds.
+            nothing to resend. AddressBookFull: The address book already holds the most addresses it may: delete one first.
+            InvalidLink: A verification or password-reset link that is unknown, already used or expired. InsufficientStock:
+            Not enough stock for the listed productIds; nothing was ordered. CartEmpty: The cart is empty: there is nothing
+            to check out. ProductDeleted: Products in the cart are no longer sold (listed in productIds). CartChanged: The
+            cart changed during checkout: review it and retry. PriceChanged: The order's total is not the ``expectedTotal``
+            the client showed its buyer. RefundExceedsPaid: The refund is more than what was paid minus what was already
+            refunded (``refundable``). RefundDeclined: The payment provider refused the refund; nothing was refunded
+            (``refund`` shows it). ReturnWindowClosed: The order was delivered longer ago than the return window
+            (``returnWindowDays``). DiscountUnavailable: The discount code cannot be applied (``reason`` says why); nothing
+            was ordered. DiscountCodeExists: A discount code with this code already exists (retired ones too).
+            PayloadTooLarge: Request body over 64 KiB (refused before it is parsed). UnsupportedMediaType: Content-Type must
+            be application/json. IdempotencyKeyReused: Idempotency-Key reused with a different request. ServiceBusy: Busy:
+            nothing was written; send the same request again after Retry-After. TooManyAttempts: Too many wrong passwords
+            for this account: retry after Retry-After seconds.
         field (str | Unset): The request field at fault
         product_ids (list[str] | Unset): Unknown products, or products lacking stock
         user_id (str | Unset): The unknown buyer
-        total (float | Unset): PriceChanged: the order's total now (expectedTotal differed)
+        total (str | Unset): PriceChanged: the order's total now (expectedTotal differed)
         retryable (bool | Unset): Retrying may succeed
+        refundable (str | Unset): RefundExceedsPaid: what can still be refunded
         reason (str | Unset): DiscountUnavailable: why the code does not apply
     """
 
@@ -46,8 +51,9 @@ class Error:
     field: str | Unset = UNSET
     product_ids: list[str] | Unset = UNSET
     user_id: str | Unset = UNSET
-    total: float | Unset = UNSET
+    total: str | Unset = UNSET
     retryable: bool | Unset = UNSET
+    refundable: str | Unset = UNSET
     reason: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -66,6 +72,8 @@ class Error:
         total = self.total
 
         retryable = self.retryable
+
+        refundable = self.refundable
 
         reason = self.reason
 
@@ -87,6 +95,8 @@ class Error:
             field_dict["total"] = total
         if retryable is not UNSET:
             field_dict["retryable"] = retryable
+        if refundable is not UNSET:
+            field_dict["refundable"] = refundable
         if reason is not UNSET:
             field_dict["reason"] = reason
 
@@ -109,6 +119,8 @@ class Error:
 
         retryable = d.pop("retryable", UNSET)
 
+        refundable = d.pop("refundable", UNSET)
+
         reason = d.pop("reason", UNSET)
 
         error = cls(
@@ -119,6 +131,7 @@ class Error:
             user_id=user_id,
             total=total,
             retryable=retryable,
+            refundable=refundable,
             reason=reason,
         )
 

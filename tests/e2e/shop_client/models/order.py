@@ -13,6 +13,8 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.order_line import OrderLine
     from ..models.payment import Payment
+    from ..models.refund import Refund
+    from ..models.return_ import Return
 
 
 T = TypeVar("T", bound="Order")
@@ -26,10 +28,15 @@ class Order:
         user_id (str):
         status (OrderStatus):
         items (list[OrderLine]):
-        total (float):
+        total (str): USD, a decimal string with at most 2 decimals (responses: exactly 2)
+        currency (str): ISO 4217 code of every amount in this object (the stage's currency)
         created_at (datetime.datetime):
         updated_at (datetime.datetime | Unset):
         payment (Payment | Unset): Only with a payment provider (docs/payments.md)
+        delivered_at (datetime.datetime | Unset): The return window starts here
+        amount_refunded (str | Unset): Refunds so far, pending ones included
+        refunds (list[Refund] | Unset):
+        returns (list[Return] | Unset):
         discount_code (str | Unset): The discount code redeemed
     """
 
@@ -37,10 +44,15 @@ class Order:
     user_id: str
     status: OrderStatus
     items: list[OrderLine]
-    total: float
+    total: str
+    currency: str
     created_at: datetime.datetime
     updated_at: datetime.datetime | Unset = UNSET
     payment: Payment | Unset = UNSET
+    delivered_at: datetime.datetime | Unset = UNSET
+    amount_refunded: str | Unset = UNSET
+    refunds: list[Refund] | Unset = UNSET
+    returns: list[Return] | Unset = UNSET
     discount_code: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -58,6 +70,8 @@ class Order:
 
         total = self.total
 
+        currency = self.currency
+
         created_at = self.created_at.isoformat()
 
         updated_at: str | Unset = UNSET
@@ -67,6 +81,26 @@ class Order:
         payment: dict[str, Any] | Unset = UNSET
         if not isinstance(self.payment, Unset):
             payment = self.payment.to_dict()
+
+        delivered_at: str | Unset = UNSET
+        if not isinstance(self.delivered_at, Unset):
+            delivered_at = self.delivered_at.isoformat()
+
+        amount_refunded = self.amount_refunded
+
+        refunds: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.refunds, Unset):
+            refunds = []
+            for refunds_item_data in self.refunds:
+                refunds_item = refunds_item_data.to_dict()
+                refunds.append(refunds_item)
+
+        returns: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.returns, Unset):
+            returns = []
+            for returns_item_data in self.returns:
+                returns_item = returns_item_data.to_dict()
+                returns.append(returns_item)
 
         discount_code = self.discount_code
 
@@ -79,6 +113,7 @@ class Order:
                 "status": status,
                 "items": items,
                 "total": total,
+                "currency": currency,
                 "createdAt": created_at,
             }
         )
@@ -86,6 +121,14 @@ class Order:
             field_dict["updatedAt"] = updated_at
         if payment is not UNSET:
             field_dict["payment"] = payment
+        if delivered_at is not UNSET:
+            field_dict["deliveredAt"] = delivered_at
+        if amount_refunded is not UNSET:
+            field_dict["amountRefunded"] = amount_refunded
+        if refunds is not UNSET:
+            field_dict["refunds"] = refunds
+        if returns is not UNSET:
+            field_dict["returns"] = returns
         if discount_code is not UNSET:
             field_dict["discountCode"] = discount_code
 
@@ -95,6 +138,8 @@ class Order:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.order_line import OrderLine
         from ..models.payment import Payment
+        from ..models.refund import Refund
+        from ..models.return_ import Return
 
         d = dict(src_dict)
         order_id = d.pop("orderId")
@@ -112,6 +157,8 @@ class Order:
 
         total = d.pop("total")
 
+        currency = d.pop("currency")
+
         created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
 
         _updated_at = d.pop("updatedAt", UNSET)
@@ -128,6 +175,33 @@ class Order:
         else:
             payment = Payment.from_dict(_payment)
 
+        _delivered_at = d.pop("deliveredAt", UNSET)
+        delivered_at: datetime.datetime | Unset
+        if isinstance(_delivered_at, Unset):
+            delivered_at = UNSET
+        else:
+            delivered_at = datetime.datetime.fromisoformat(_delivered_at)
+
+        amount_refunded = d.pop("amountRefunded", UNSET)
+
+        _refunds = d.pop("refunds", UNSET)
+        refunds: list[Refund] | Unset = UNSET
+        if _refunds is not UNSET:
+            refunds = []
+            for refunds_item_data in _refunds:
+                refunds_item = Refund.from_dict(refunds_item_data)
+
+                refunds.append(refunds_item)
+
+        _returns = d.pop("returns", UNSET)
+        returns: list[Return] | Unset = UNSET
+        if _returns is not UNSET:
+            returns = []
+            for returns_item_data in _returns:
+                returns_item = Return.from_dict(returns_item_data)
+
+                returns.append(returns_item)
+
         discount_code = d.pop("discountCode", UNSET)
 
         order = cls(
@@ -136,9 +210,14 @@ class Order:
             status=status,
             items=items,
             total=total,
+            currency=currency,
             created_at=created_at,
             updated_at=updated_at,
             payment=payment,
+            delivered_at=delivered_at,
+            amount_refunded=amount_refunded,
+            refunds=refunds,
+            returns=returns,
             discount_code=discount_code,
         )
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -22,13 +22,13 @@ class OrderCreate:
         user_id (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by the server (format
             printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp
             without the u flag.
-        expected_total (float | Unset):
+        expected_total (float | str | Unset):
         discount_code (str | Unset): 3-32 letters, digits, - and _; any case (compared upper-cased)
     """
 
     items: list[OrderLineInput]
     user_id: str | Unset = UNSET
-    expected_total: float | Unset = UNSET
+    expected_total: float | str | Unset = UNSET
     discount_code: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -39,7 +39,11 @@ class OrderCreate:
 
         user_id = self.user_id
 
-        expected_total = self.expected_total
+        expected_total: float | str | Unset
+        if isinstance(self.expected_total, Unset):
+            expected_total = UNSET
+        else:
+            expected_total = self.expected_total
 
         discount_code = self.discount_code
 
@@ -73,7 +77,12 @@ class OrderCreate:
 
         user_id = d.pop("userId", UNSET)
 
-        expected_total = d.pop("expectedTotal", UNSET)
+        def _parse_expected_total(data: object) -> float | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(float | str | Unset, data)
+
+        expected_total = _parse_expected_total(d.pop("expectedTotal", UNSET))
 
         discount_code = d.pop("discountCode", UNSET)
 

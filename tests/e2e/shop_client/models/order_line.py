@@ -19,16 +19,16 @@ class OrderLine:
         product_id (str):
         name (str):
         quantity (int):
-        unit_price (float):
-        line_total (float):
+        unit_price (str): USD, a decimal string with at most 2 decimals (responses: exactly 2)
+        line_total (str): USD, a decimal string with at most 2 decimals (responses: exactly 2)
         discount (str | Unset): This line's share of the discount
     """
 
     product_id: str
     name: str
     quantity: int
-    unit_price: float
-    line_total: float
+    unit_price: str
+    line_total: str
     discount: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
