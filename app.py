@@ -32,6 +32,7 @@ from chalicelib import (
     payment_flow,
     products,
     publisher,
+    rates,
     subscriber,
     users,
     web,
@@ -583,6 +584,22 @@ def checkout_cart(caller: Caller) -> Response:
     order, created = cart.checkout(caller.principal, caller.item, key, body.get("expectedTotal"))
     headers: dict[str, str | list[str]] = {} if created else {"Idempotent-Replayed": "true"}
     return Response(body=order, status_code=201, headers=headers)
+
+
+# --- shipping ----------------------------------------------------------------
+
+
+@route(
+    "GET",
+    "/shipping/options",
+    "Shipping methods to a country, priced for a subtotal",
+    PUBLIC,
+    response="ShippingOptions",
+    errors=(400, 503),
+    parameters=(openapi.SHIPPING_COUNTRY, openapi.SHIPPING_SUBTOTAL),
+)
+def shipping_options() -> dict[str, Any]:
+    return rates.shipping_options(_query())
 
 
 # --- payments ----------------------------------------------------------------

@@ -20,6 +20,7 @@ from chalicelib.errors import ERRORS, AppError, meaning
 from chalicelib.pagination import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.schemas import (
     ALL_SCHEMAS,
+    AMOUNT,
     CATEGORY_PATTERN,
     MAX_SEARCH_LENGTH,
     OPTIONAL_BODIES,
@@ -111,6 +112,20 @@ NAME_SEARCH = {
     "required": False,
     "description": "Only products whose name starts with this text, ignoring case.",
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_SEARCH_LENGTH},
+}
+SHIPPING_COUNTRY = {
+    "name": "country",
+    "in": "query",
+    "required": True,
+    "description": "Where to: ISO 3166-1 alpha-2 (any case); nowhere shipped to: no options.",
+    "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+}
+SHIPPING_SUBTOTAL = {
+    "name": "subtotal",
+    "in": "query",
+    "required": False,
+    "description": "The goods after discounts (free shipping from a threshold); default 0.",
+    "schema": AMOUNT,
 }
 STRIPE_SIGNATURE = {
     "name": "Stripe-Signature",

@@ -36,7 +36,8 @@ _PLAIN = {"pattern": PLAIN_PATTERN, "format": PRINTABLE_FORMAT, "description": F
 _NAME_TEXT = {"pattern": NAME_PATTERN, "format": PRINTABLE_FORMAT, "description": FORMAT_NOTE}
 _NAME = {"type": "string", "minLength": 1, "maxLength": 200, **_NAME_TEXT}
 _PRICE = {"type": "number", "minimum": 0, "maximum": MAX_MONEY, "multipleOf": 0.01}
-# An amount of money on the wire, in requests and responses (chalicelib/money.py, docs/api.md#money).
+# An amount of money on the wire, in requests and responses
+# (chalicelib/money.py, docs/api.md#money).
 AMOUNT = {
     "type": "string",
     "pattern": AMOUNT_PATTERN,
@@ -332,6 +333,33 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "lineTotal": _MONEY_OUT,
         },
         "required": ["productId", "name", "quantity", "unitPrice", "lineTotal"],
+    },
+    "ShippingOption": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "description": "The order's shippingMethod"},
+            "name": {"type": "string"},
+            "price": AMOUNT,
+            "estimatedDays": {
+                "type": "object",
+                "properties": {
+                    "min": {"type": "integer", "minimum": 0},
+                    "max": {"type": "integer", "minimum": 0},
+                },
+                "required": ["min", "max"],
+            },
+        },
+        "required": ["id", "name", "price", "estimatedDays"],
+    },
+    "ShippingOptions": {
+        "type": "object",
+        "description": "The first option is the default of an order that names none",
+        "properties": {
+            "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+            "currency": {"type": "string", "enum": [CURRENCY]},
+            "items": {"type": "array", "items": ref("ShippingOption")},
+        },
+        "required": ["country", "currency", "items"],
     },
     "Payment": {
         "type": "object",
