@@ -262,6 +262,8 @@ class OrderLine(MapAttribute[str, Any]):
     quantity = NumberAttribute()
     unit_price = DecimalAttribute(attr_name="unitPrice")
     line_total = DecimalAttribute(attr_name="lineTotal")
+    # The line's tax (chalicelib/pricing.py); absent on orders placed before tax existed.
+    tax = DecimalAttribute(null=True)
 
     def __init__(self, **attributes: Any) -> None:  # PynamoDB's own is unannotated
         super().__init__(**attributes)
@@ -370,6 +372,20 @@ class Order(TableModel):
     # Event types whose buyer email is sent or being sent: at most one email per event.
     emailed = UnicodeSetAttribute(attr_name="emailed", null=True)
     status_shard = UnicodeAttribute(attr_name="statusShard", null=True)
+    # The money breakdown (chalicelib/pricing.py): total = subtotal + shippingPrice + tax -
+    # discount. All absent on legacy orders (placed before shipping and tax; they were USD).
+    currency = UnicodeAttribute(null=True)
+    subtotal = DecimalAttribute(null=True)
+    shipping_price = DecimalAttribute(attr_name="shippingPrice", null=True)
+    tax = DecimalAttribute(null=True)
+    discount = DecimalAttribute(null=True)
+    # A copy of where it goes (later edits to the address book never change it) and how.
+    shipping_address = MapAttribute[str, Any](attr_name="shippingAddress", null=True)
+    shipping_method = UnicodeAttribute(attr_name="shippingMethod", null=True)
+    shipping_method_name = UnicodeAttribute(attr_name="shippingMethodName", null=True)
+    # Recorded by the ship step (both optional).
+    carrier = UnicodeAttribute(null=True)
+    tracking_number = UnicodeAttribute(attr_name="trackingNumber", null=True)
 
     by_user = OrdersByUserIndex()
     by_created = OrdersByCreatedIndex()

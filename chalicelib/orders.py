@@ -17,7 +17,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,7 +25,8 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from chalicelib import payments, transactions
+from chalicelib import money, payments, pricing, rates, transactions
+from chalicelib.addresses import book_address, parse_address
 from chalicelib.auth import Principal
 from chalicelib.clock import iso_z, now_iso
 from chalicelib.config import get_settings
@@ -44,6 +45,7 @@ from chalicelib.models import (
     AWAITING_PAYMENT_KEY,
     IDEMPOTENCY_PREFIX,
     ORDER_LIST_PARTITION,
+    AddressBook,
     IdempotencyRecord,
     Order,
     OrderLine,
@@ -121,6 +123,37 @@ class Idempotency:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """Where and how an order ships, as the request says: an address typed in
+    (``shippingAddress``, parsed), or one of the buyer's book (``addressId``; neither: the
+    book's default), and a method id (``None``: the zone's default, its first method)."""
+
+    address: Mapping[str, str] | None = None
+    address_id: str | None = None
+    method_id: str | None = None
+
+    @classmethod
+    def from_body(cls, data: Mapping[str, Any]) -> Delivery:
+        """From an order or checkout body (already schema-checked)."""
+        address = None
+        if data.get("shippingAddress") is not None:
+            if data.get("addressId") is not None:
+                raise ValidationError(
+                    "give shippingAddress or addressId, not both", field="addressId"
+                )
+            address = parse_address(data["shippingAddress"], "shippingAddress")
+        return cls(address, data.get("addressId"), data.get("shippingMethod"))
+
+    def canonical(self) -> dict[str, Any]:
+        """What an ``Idempotency-Key`` stands for, besides the lines."""
+        return {
+            "shippingAddress": dict(self.address) if self.address is not None else None,
+            "addressId": self.address_id,
+            "shippingMethod": self.method_id,
+        }
+
+
+@dataclass(frozen=True)
 class NewOrder:
     """The order being placed, whichever route places it (``POST /orders``, cart checkout).
 
@@ -135,6 +168,7 @@ class NewOrder:
     idempotency: Idempotency | None = None
     expected_total: Decimal | None = None  # the price guard: 409 PriceChanged if it differs
     replay_any_body: bool = False  # a cart retry after its checkout emptied the cart
+    delivery: Delivery = Delivery()
 
 
 def merge_lines(items: list[dict[str, Any]]) -> dict[str, int]:
@@ -166,21 +200,29 @@ def idempotency_key(owner: str, key: str) -> str:
     return IDEMPOTENCY_PREFIX + hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
 
 
+def _sha256(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value).encode()).hexdigest()
+
+
 def idempotency(
-    route: str, owner: str, key: str | None, lines: Mapping[str, int]
+    route: str,
+    owner: str,
+    key: str | None,
+    lines: Mapping[str, int],
+    delivery: Delivery | None = None,
 ) -> Idempotency | None:
-    """The key and the hash of what it was sent with: the route, the buyer and the lines."""
+    """The key and the hash of what it was sent with: the route, the buyer, the lines and
+    where and how they ship."""
     if key is None:
         return None
     canonical = {"userId": owner, "items": sorted(lines.items())}
-    request_hash = hashlib.sha256(json.dumps({"route": route, **canonical}).encode()).hexdigest()
-    # Before: POST /orders hashed without the route, cart checkout hashed a constant.
-    legacy = hashlib.sha256(json.dumps(canonical).encode()).hexdigest()
-    return Idempotency(
-        idempotency_key(owner, key),
-        request_hash,
-        legacy_hashes=(legacy,) if route == ORDERS_ROUTE else ("cart-checkout",),
-    )
+    shipping = (delivery or Delivery()).canonical()
+    request_hash = _sha256({"route": route, **canonical, "delivery": shipping})
+    # Records written before delivery existed (24 h) hashed the route and lines only; before
+    # that, POST /orders hashed without the route and cart checkout hashed a constant.
+    older = _sha256({"route": route, **canonical})
+    legacy = (_sha256(canonical),) if route == ORDERS_ROUTE else ("cart-checkout",)
+    return Idempotency(idempotency_key(owner, key), request_hash, legacy_hashes=(older, *legacy))
 
 
 def place_order(
@@ -190,12 +232,14 @@ def place_order(
     owner = _owner(caller, data)
     lines = merge_lines(data["items"])
     expected = data.get("expectedTotal")
+    delivery = Delivery.from_body(data)
     request = NewOrder(
         caller,
         owner,
         lines,
-        idempotency(ORDERS_ROUTE, owner, key, lines),
+        idempotency(ORDERS_ROUTE, owner, key, lines, delivery),
         expected_total=Decimal(expected) if expected is not None else None,
+        delivery=delivery,
     )
     return place(request)
 
@@ -208,30 +252,56 @@ def place(
 ) -> tuple[dict[str, Any], bool]:
     """Read the products (and a live idempotency record), then commit the order.
 
-    Two calls: one ``BatchGetItem`` (the products, and with an ``Idempotency-Key`` its
-    record and the caller's profile) and the order transaction; a replay found by the
-    read costs the order's ``GetItem`` instead of the transaction. ``caller_checked``:
-    the caller's profile was already read (cart checkout).
+    Two calls: one ``BatchGetItem`` (the products; the buyer's address book unless the
+    address is typed in; with an ``Idempotency-Key`` its record and the caller's profile)
+    and the order transaction; a replay found by the read costs the order's ``GetItem``
+    instead of the transaction. ``caller_checked``: the caller's profile was already read
+    (cart checkout). Shipping and tax come from configuration (:mod:`chalicelib.rates`).
     """
     keys: list[tuple[type[Model], str]] = [(Product, pid) for pid in request.lines]
     idem = request.idempotency
+    book_key = None
+    if request.delivery.address is None:
+        book_key = (AddressBook, AddressBook.key_for(request.owner))
+        keys.append(book_key)
     if idem is not None:
         keys.append((IdempotencyRecord, idem.key))
         if not caller_checked:
             keys.append((UserRecord, UserRecord.profile_key(request.caller.user_id)))
-    read = transactions.batch_get(keys)
+    read = dict(zip(keys, transactions.batch_get(keys), strict=True))
     if idem is not None:
-        record = read[len(request.lines)]
+        record = read[(IdempotencyRecord, idem.key)]
         if isinstance(record, IdempotencyRecord) and record.expires_at >= datetime.now(UTC):
             if not caller_checked:
                 on_behalf = request.owner != request.caller.user_id
-                _check_caller(request.caller, read[-1], on_behalf=on_behalf)
+                profile = read[(UserRecord, UserRecord.profile_key(request.caller.user_id))]
+                _check_caller(request.caller, profile, on_behalf=on_behalf)
             return _replay(record, request), False
-    products = {p.product_id: p for p in read[: len(request.lines)] if isinstance(p, Product)}
+    products = {pid: p for pid in request.lines if isinstance(p := read[(Product, pid)], Product)}
     unknown = [pid for pid in request.lines if pid not in products]
     if unknown:
         raise UnknownProducts(unknown)
+    if book_key is not None:
+        book = read[book_key]
+        address = book_address(book if isinstance(book, AddressBook) else None,
+                               request.delivery.address_id)  # fmt: skip
+        request = replace(request, delivery=replace(request.delivery, address=_found(
+            address, request.delivery.address_id)))  # fmt: skip
     return commit_order(request, products, also)
+
+
+def _found(address: Mapping[str, str] | None, address_id: str | None) -> Mapping[str, str]:
+    """The book's address, or a 400 naming what is missing."""
+    if address is not None:
+        return address
+    if address_id is not None:
+        raise ValidationError(
+            f"addressId {echo(address_id)} is not in your address book", field="addressId"
+        )
+    raise ValidationError(
+        "shippingAddress is required (or an addressId, or a default address in your book)",
+        field="shippingAddress",
+    )
 
 
 def replay_if_any(request: NewOrder) -> dict[str, Any] | None:
@@ -255,7 +325,7 @@ def commit_order(
     one of them that is not explained by a replay or missing stock raises
     ``ConditionsFailed``.
     """
-    order = _new_order(request.owner, request.lines, products)
+    order = _new_order(request, products)
     if request.expected_total is not None and request.expected_total != order.total:
         raise PriceChanged(
             f"the total is now {json_number(order.total)}, "
@@ -302,26 +372,56 @@ def commit_order(
     return view, True
 
 
-def _new_order(owner: str, quantities: Mapping[str, int], products: Mapping[str, Product]) -> Order:
+def quote(
+    quantities: Mapping[str, int],
+    products: Mapping[str, Product],
+    address: Mapping[str, str],
+    method_id: str | None,
+) -> tuple[rates.ShippingMethod, pricing.Totals]:
+    """The method (a 400 if it does not serve the address) and the priced lines and totals."""
+    country = address["country"]
+    method = rates.method_for(country, method_id)
+    totals = pricing.price(
+        [pricing.Line(pid, q, products[pid].price) for pid, q in quantities.items()],
+        method,
+        rates.tax_rate(country, address.get("region")),
+        prices_include_tax=get_settings().prices_include_tax,
+    )
+    return method, totals
+
+
+def _new_order(request: NewOrder, products: Mapping[str, Product]) -> Order:
     """A ``PENDING`` order priced from the catalogue, not yet written."""
+    address = request.delivery.address
+    assert address is not None, "place() resolves the address first"
+    method, totals = quote(request.lines, products, address, request.delivery.method_id)
     lines = [
         OrderLine(
-            product_id=product_id,
-            name=products[product_id].name,
-            quantity=quantity,
-            unit_price=products[product_id].price,
-            line_total=products[product_id].price * quantity,
+            product_id=line.product_id,
+            name=products[line.product_id].name,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            line_total=line.line_total,
+            tax=line.tax,
         )
-        for product_id, quantity in quantities.items()
+        for line in totals.lines
     ]
     created_at = now_iso()
     order_id = str(uuid.uuid4())
     return Order(
         order_id,
-        user_id=owner,
+        user_id=request.owner,
         status=PENDING,
         items=lines,
-        total=sum((line.line_total for line in lines), Decimal("0")),
+        total=totals.total,
+        currency=money.CURRENCY,
+        subtotal=totals.subtotal,
+        shipping_price=totals.shipping,
+        tax=totals.tax,
+        discount=totals.discount,
+        shipping_address=dict(address),
+        shipping_method=method.method_id,
+        shipping_method_name=method.name,
         created_at=created_at,
         pending_event=Order.pending_event_for(order_id, ORDER_PLACED),
         event_at=created_at,
@@ -644,12 +744,18 @@ def order_key(order_id: str) -> str | None:
     return order_id
 
 
-def advance_order(order: Order | None, order_id: str, status: str) -> dict[str, Any]:
+def advance_order(
+    order: Order | None,
+    order_id: str,
+    status: str,
+    fulfilment: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Admin fulfilment step (``SHIPPED``, ``DELIVERED``): one conditional write.
 
     Only admins get here (the route declares it). ``order`` was read together with the
     caller's profile; the write's condition on the status it requires is what makes a
-    concurrent cancel or second step lose.
+    concurrent cancel or second step lose. ``fulfilment``: the ship step's ``carrier``
+    and ``trackingNumber`` (schema-checked, both optional), written with the status.
     """
     if order is None:
         raise NotFound(f"order {echo(order_id)} not found")
@@ -659,12 +765,21 @@ def advance_order(order: Order | None, order_id: str, status: str) -> dict[str, 
         raise InvalidTransition(
             f"order {order_id} is {order.status}; only a {required} order can become {status}"
         )
+    given = fulfilment or {}
+    carrier = (given.get("carrier") or "").strip() or None
+    tracking = (given.get("trackingNumber") or "").strip() or None
+    actions = [Order.carrier.set(carrier)] if carrier else []
+    if tracking:
+        actions.append(Order.tracking_number.set(tracking))
     transition(
         order,
         step,
         on_fail=InvalidTransition(
             f"order {order_id} is no longer {required}; it was changed meanwhile"
         ),
+        actions=actions,
     )
+    order.carrier = carrier or order.carrier
+    order.tracking_number = tracking or order.tracking_number
     metric("Orders" + status.capitalize())
     return order_view(order)

@@ -23,11 +23,11 @@ import fastjsonschema
 from chalicelib import money
 from chalicelib.config import get_settings
 from chalicelib.errors import ValidationError
+from chalicelib.schemas import SHIPPING_METHOD_PATTERN
 
 STAGES_DIR = Path(__file__).parent / "stages"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 _COUNTRY = re.compile(COUNTRY_PATTERN)
-METHOD_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 # A tax rate as a fraction: "0.0725" is 7.25 %; at most 6 decimals, below 1.
 _RATE = {"type": "string", "pattern": r"^0(\.[0-9]{1,6})?$"}
 _AMOUNT = {"type": "string", "pattern": money.AMOUNT_PATTERN}
@@ -43,7 +43,7 @@ _SHIPPING_SCHEMA = {
             "items": {
                 "type": "object",
                 "properties": {
-                    "id": {"type": "string", "pattern": METHOD_ID_PATTERN},
+                    "id": {"type": "string", "pattern": SHIPPING_METHOD_PATTERN},
                     "name": {"type": "string", "minLength": 1, "maxLength": 100},
                     "countries": {
                         "type": "array",
@@ -56,7 +56,7 @@ _SHIPPING_SCHEMA = {
                         "items": {
                             "type": "object",
                             "properties": {
-                                "id": {"type": "string", "pattern": METHOD_ID_PATTERN},
+                                "id": {"type": "string", "pattern": SHIPPING_METHOD_PATTERN},
                                 "name": {"type": "string", "minLength": 1, "maxLength": 100},
                                 "price": _AMOUNT,
                                 "freeOver": _AMOUNT,

@@ -68,6 +68,25 @@ _LINK_TOKEN = {
     "description": "From an emailed link: <userId>.<secret>",
 }
 _QUANTITY = {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY}
+# A shipping method's id (chalicelib/stages/<stage>/shipping.json; GET /shipping/options).
+SHIPPING_METHOD_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+# Where and how an order ships (POST /orders, POST /cart/checkout): docs/api.md#shipping.
+_DELIVERY = {
+    "shippingAddress": {
+        "$ref": "#/components/schemas/AddressInput",
+        "description": "Where to (a copy is stored with the order); or addressId",
+    },
+    "addressId": {
+        **_ID,
+        "description": "An address of your book; with neither, the book's default address",
+    },
+    "shippingMethod": {
+        "type": "string",
+        "pattern": SHIPPING_METHOD_PATTERN,
+        "description": "An id of GET /shipping/options for the address's country;"
+        " absent: that list's first (the zone's default)",
+    },
+}
 # The total the client showed its buyer: the order is refused (409 PriceChanged) if it differs.
 _EXPECTED_TOTAL = {"type": "number", "minimum": 0, "multipleOf": 0.01}
 
@@ -161,6 +180,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             },
             "userId": _ID,
             "expectedTotal": _EXPECTED_TOTAL,
+            **_DELIVERY,
         },
         "required": ["items"],
         "additionalProperties": False,
@@ -168,7 +188,16 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     # Optional: a checkout without a body orders whatever the cart holds at today's prices.
     "CartCheckout": {
         "type": "object",
-        "properties": {"expectedTotal": _EXPECTED_TOTAL},
+        "properties": {"expectedTotal": _EXPECTED_TOTAL, **_DELIVERY},
+        "additionalProperties": False,
+    },
+    # Optional: the ship step records what the admin knows of the parcel.
+    "ShipOrder": {
+        "type": "object",
+        "properties": {
+            "carrier": {"type": "string", "minLength": 1, "maxLength": 50, **_PLAIN},
+            "trackingNumber": {"type": "string", "minLength": 1, "maxLength": 100, **_PLAIN},
+        },
         "additionalProperties": False,
     },
     "CartLineSet": {
@@ -191,7 +220,7 @@ SHARED_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 # Request bodies a route also takes absent (the route then uses none of their fields).
-OPTIONAL_BODIES = frozenset({"CartCheckout"})
+OPTIONAL_BODIES = frozenset({"CartCheckout", "ShipOrder"})
 
 _MONEY_OUT = {"type": "number", "minimum": 0}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
@@ -265,8 +294,26 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "items": {"type": "array", "items": ref("CartLine")},
             "total": _MONEY_OUT,
             "updatedAt": {"type": ["string", "null"], "format": "date-time"},
+            "totals": ref("Totals"),
+            "totalsFor": {
+                "description": "Where totals were priced for: the default address of your"
+                " book and its zone's default method; null: no default address, so"
+                " shipping and tax are 0 until checkout (docs/api.md#cart-totals)",
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "properties": {
+                            "country": {"type": "string"},
+                            "region": {"type": "string"},
+                            "shippingMethod": {"type": "string"},
+                        },
+                        "required": ["country", "shippingMethod"],
+                    },
+                    {"type": "null"},
+                ],
+            },
         },
-        "required": ["items", "total", "updatedAt"],
+        "required": ["items", "total", "updatedAt", "totals", "totalsFor"],
     },
     "User": {
         "type": "object",
@@ -319,8 +366,76 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "createdAt": _TIMESTAMP,
             "updatedAt": _TIMESTAMP,
             "payment": ref("Payment"),
+            "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            "totals": ref("Totals"),
+            "legacy": {
+                "type": "boolean",
+                "enum": [True],
+                "description": "Placed before shipping and tax: totals derived (docs/api.md)",
+            },
+            "shippingAddress": {"oneOf": [ref("ShippingAddress"), {"type": "null"}]},
+            "shippingMethod": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+                        "required": ["id", "name"],
+                    },
+                    {"type": "null"},
+                ]
+            },
+            "fulfilment": {
+                "type": "object",
+                "description": "What the ship step recorded (either may be null)",
+                "properties": {
+                    "carrier": {"type": ["string", "null"]},
+                    "trackingNumber": {"type": ["string", "null"]},
+                },
+                "required": ["carrier", "trackingNumber"],
+            },
         },
-        "required": ["orderId", "userId", "status", "items", "total", "createdAt"],
+        "required": [
+            "orderId",
+            "userId",
+            "status",
+            "items",
+            "total",
+            "createdAt",
+            "currency",
+            "totals",
+            "shippingAddress",
+            "shippingMethod",
+        ],
+    },
+    "Totals": {
+        "type": "object",
+        "description": "total = subtotal + shipping + tax - discount (docs/api.md#totals)",
+        "properties": {
+            "subtotal": AMOUNT,
+            "shipping": AMOUNT,
+            "tax": AMOUNT,
+            "discount": AMOUNT,
+            "total": AMOUNT,
+        },
+        "required": ["subtotal", "shipping", "tax", "discount", "total"],
+    },
+    "ShippingAddress": {
+        "type": "object",
+        "description": "The copy stored with the order",
+        "properties": {
+            name: {"type": "string"}
+            for name in (
+                "name",
+                "line1",
+                "line2",
+                "city",
+                "region",
+                "postalCode",
+                "country",
+                "phone",
+            )
+        },
+        "required": ["name", "line1", "city", "country"],
     },
     "OrderLine": {
         "type": "object",
@@ -331,6 +446,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "quantity": {"type": "integer"},
             "unitPrice": _MONEY_OUT,
             "lineTotal": _MONEY_OUT,
+            "tax": {**AMOUNT, "description": "The line's tax (absent on legacy orders)"},
         },
         "required": ["productId", "name", "quantity", "unitPrice", "lineTotal"],
     },
