@@ -125,6 +125,7 @@ CATALOGUE_PARTITION = "PRODUCT"
 CATEGORY_LIST_PARTITION = "CATEGORY"
 CATEGORY_PREFIX = "CATEGORY#"
 CART_PREFIX = "CART#"
+ADDRESSES_PREFIX = "ADDRESSES#"
 
 
 # DynamoDB refuses a sort key over 1,024 bytes (moto does not check), and case folding grows
@@ -254,6 +255,48 @@ class CartRecord(TableModel):
     @staticmethod
     def key_for(user_id: str) -> str:
         return CART_PREFIX + user_id
+
+
+class AddressEntry(MapAttribute[str, Any]):
+    """One address of an address book, as :func:`chalicelib.addresses.parse_address` made it."""
+
+    address_id = UnicodeAttribute(attr_name="addressId")
+    name = UnicodeAttribute()
+    line1 = UnicodeAttribute()
+    line2 = UnicodeAttribute(null=True)
+    city = UnicodeAttribute()
+    region = UnicodeAttribute(null=True)
+    postal_code = UnicodeAttribute(attr_name="postalCode", null=True)
+    country = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(attr_name="createdAt")
+
+    def __init__(self, **attributes: Any) -> None:  # PynamoDB's own is unannotated
+        super().__init__(**attributes)
+
+
+class AddressBook(TableModel):
+    """A user's address book, in the users table under ``ADDRESSES#<userId>``.
+
+    One item per user, so placing an order reads it in the same ``BatchGetItem`` as the
+    profile. ``addresses`` are in the order they were added (oldest first); at most
+    ``schemas.MAX_ADDRESSES``. Every change is a whole-item put conditional on the
+    ``version`` read (optimistic locking: two tabs cannot lose each other's edits).
+    """
+
+    class Meta(SdkTiming):
+        table_name = get_settings().users_table
+
+    pk = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute(attr_name="userId")
+    addresses = ListAttribute(of=AddressEntry, default=list)
+    default_id = UnicodeAttribute(attr_name="defaultAddressId", null=True)
+    updated_at = UnicodeAttribute(attr_name="updatedAt")
+    version = VersionAttribute()
+
+    @staticmethod
+    def key_for(user_id: str) -> str:
+        return ADDRESSES_PREFIX + user_id
 
 
 class OrderLine(MapAttribute[str, Any]):
@@ -433,6 +476,7 @@ class IdempotencyRecord(TableModel):
 ALL_MODELS: tuple[type[Model], ...] = (
     UserRecord,
     CartRecord,
+    AddressBook,
     Product,
     CategoryCount,
     Order,

@@ -27,6 +27,7 @@ MAX_ORDER_LINES = 25
 MAX_QUANTITY = 1000
 MAX_CART_LINES = 25  # distinct products in a cart (one order's lines)
 MAX_SEARCH_LENGTH = 100
+MAX_ADDRESSES = 10  # addresses in one user's address book
 CATEGORY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
 # Every string refuses control/format/private-use/surrogate characters (chalicelib.text):
@@ -68,6 +69,42 @@ _LINK_TOKEN = {
     "description": "From an emailed link: <userId>.<secret>",
 }
 _QUANTITY = {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY}
+# A postal address (chalicelib/addresses.py adds what a schema cannot say: the country list,
+# each country's postal-code and region rules; docs/api.md#addresses).
+_ADDRESS_TEXT = {"type": "string", "minLength": 1, "maxLength": 200, **_NAME_TEXT}
+_ADDRESS_OPTIONAL = {"type": "string", "maxLength": 200, **_PLAIN}
+ADDRESS_PROPERTIES: dict[str, dict[str, Any]] = {
+    "name": {"type": "string", "minLength": 1, "maxLength": 100, **_NAME_TEXT},
+    "line1": _ADDRESS_TEXT,
+    "line2": _ADDRESS_OPTIONAL,
+    "city": {"type": "string", "minLength": 1, "maxLength": 100, **_NAME_TEXT},
+    "region": {
+        "type": "string",
+        "maxLength": 100,
+        **_PLAIN,
+        "description": "State, province or territory: required for US, CA and AU, as its"
+        " postal abbreviation (CA, ON, NSW). " + FORMAT_NOTE,
+    },
+    "postalCode": {
+        "type": "string",
+        "maxLength": 20,
+        **_PLAIN,
+        "description": "Required and checked for the countries listed in docs/api.md#addresses"
+        " (normalised: 12345-6789, K1A 0B1, 1234 AB, 123-4567). " + FORMAT_NOTE,
+    },
+    "country": {
+        "type": "string",
+        "pattern": "^[A-Za-z]{2}$",
+        "description": "ISO 3166-1 alpha-2 code, any case (stored upper-case)",
+    },
+    "phone": {
+        "type": "string",
+        "maxLength": 32,
+        "pattern": r"^ *\+?[0-9() -]*$",
+        "description": "Digits, spaces, ( ) and -, an optional leading +: 4 to 15 digits",
+    },
+}
+ADDRESS_REQUIRED = ["name", "line1", "city", "country"]
 # A shipping method's id (chalicelib/stages/<stage>/shipping.json; GET /shipping/options).
 SHIPPING_METHOD_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 # Where and how an order ships (POST /orders, POST /cart/checkout): docs/api.md#shipping.
@@ -217,6 +254,13 @@ SHARED_SCHEMAS: dict[str, dict[str, Any]] = {
         "additionalProperties": False,
     },
     "OrderStatus": {"type": "string", "enum": list(ORDER_STATUSES)},
+    "AddressInput": {
+        "type": "object",
+        "description": "A postal address (docs/api.md#addresses)",
+        "properties": ADDRESS_PROPERTIES,
+        "required": ADDRESS_REQUIRED,
+        "additionalProperties": False,
+    },
 }
 
 # Request bodies a route also takes absent (the route then uses none of their fields).
@@ -225,7 +269,20 @@ OPTIONAL_BODIES = frozenset({"CartCheckout", "ShipOrder"})
 _MONEY_OUT = {"type": "number", "minimum": 0}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
 
+_ADDRESS_OUT = {"type": "string"}
+
 RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
+    "Address": {
+        "type": "object",
+        "description": "An address of the address book, normalised (docs/api.md#addresses)",
+        "properties": {
+            "addressId": {"type": "string"},
+            **{name: _ADDRESS_OUT for name in ADDRESS_PROPERTIES},
+            "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+            "isDefault": {"type": "boolean"},
+        },
+        "required": ["addressId", *ADDRESS_REQUIRED, "isDefault"],
+    },
     "Error": {
         "type": "object",
         "properties": {

@@ -16,8 +16,8 @@ from typing import Any
 import fastjsonschema
 
 from chalicelib.errors import ValidationError
-from chalicelib.schemas import REQUEST_SCHEMAS, resolved
-from chalicelib.text import EMAIL_PATTERN, FORMATS, first_forbidden
+from chalicelib.schemas import REQUEST_SCHEMAS, SHARED_SCHEMAS, resolved
+from chalicelib.text import EMAIL_PATTERN, FORMATS, NAME_PATTERN, first_forbidden
 
 
 def _reject_constant(name: str) -> Any:
@@ -87,13 +87,18 @@ def _without_multiple_of(schema: Any) -> Any:
 
 @functools.cache
 def _validator(schema_name: str) -> Callable[[Any], Any]:
-    schema = _without_multiple_of(resolved(REQUEST_SCHEMAS[schema_name]))
+    # A request body's schema, or a named part of one (an address inside an order).
+    named = REQUEST_SCHEMAS.get(schema_name) or SHARED_SCHEMAS[schema_name]
+    schema = _without_multiple_of(resolved(named))
     return fastjsonschema.compile(schema, formats=FORMATS)
 
 
-def _field(exc: fastjsonschema.JsonSchemaValueException) -> str:
+def _field(exc: fastjsonschema.JsonSchemaValueException, at: str) -> str:
     name = exc.name or "data"
-    return "body" if name == "data" else name.removeprefix("data.")
+    if name == "data":
+        return at or "body"
+    inner = name.removeprefix("data.")
+    return f"{at}.{inner}" if at else inner
 
 
 def _describe(exc: fastjsonschema.JsonSchemaValueException, field: str) -> str:
@@ -105,9 +110,13 @@ def _describe(exc: fastjsonschema.JsonSchemaValueException, field: str) -> str:
                 f"{field} must not contain control, format, private-use or surrogate"
                 f" characters (found U+{ord(bad):04X})"
             )
-        if (exc.definition or {}).get("pattern") == EMAIL_PATTERN:
+        definition = exc.definition or {}
+        if definition.get("pattern") == EMAIL_PATTERN:
             return f"{field} is not a valid email address"
-        return f"{field} must not be blank"
+        if definition.get("pattern") == NAME_PATTERN:
+            return f"{field} must not be blank"
+        if "description" in definition:  # a field with its own pattern says what it takes
+            return f"{field} is not valid: {definition['description']}"
     if exc.rule == "additionalProperties":
         unknown = sorted(set(exc.value) - set((exc.definition or {}).get("properties", {})))
         where = "" if field == "body" else f" in {field}"
@@ -115,14 +124,20 @@ def _describe(exc: fastjsonschema.JsonSchemaValueException, field: str) -> str:
     return message
 
 
-def validate(schema_name: str, data: Any) -> dict[str, Any]:
-    """Validate ``data`` against a named request schema; 400 naming the field if it fails."""
+def validate(schema_name: str, data: Any, *, at: str = "") -> dict[str, Any]:
+    """Validate ``data`` against a named schema; 400 naming the field if it fails.
+
+    ``at``: where ``data`` sits in the request (``shippingAddress``), prefixed to the
+    field an error names; empty for a whole request body.
+    """
     if not isinstance(data, dict):
+        if at:
+            raise ValidationError(f"{at} must be a JSON object", field=at)
         raise ValidationError("request body must be a JSON object")
     try:
         _validator(schema_name)(data)
     except fastjsonschema.JsonSchemaValueException as exc:
-        field = _field(exc)
+        field = _field(exc, at)
         details = {} if field == "body" else {"field": field}
         raise ValidationError(_describe(exc, field), **details) from None
     return data

@@ -19,6 +19,7 @@ from pynamodb.models import Model
 from chalicelib.config import get_settings
 from chalicelib.models import (
     ALL_MODELS,
+    AddressBook,
     CartRecord,
     CategoryCount,
     IdempotencyRecord,
@@ -87,6 +88,7 @@ def test_every_model_is_listed_and_orders_share_a_table():
     assert names == {
         "UserRecord",
         "CartRecord",
+        "AddressBook",
         "Product",
         "CategoryCount",
         "Order",
@@ -94,6 +96,7 @@ def test_every_model_is_listed_and_orders_share_a_table():
     }
     assert IdempotencyRecord.Meta.table_name == Order.Meta.table_name
     assert CartRecord.Meta.table_name == UserRecord.Meta.table_name
+    assert AddressBook.Meta.table_name == UserRecord.Meta.table_name
     assert CategoryCount.Meta.table_name == Product.Meta.table_name
 
 
