@@ -480,14 +480,17 @@ def cancel_order(caller: Caller, orderId: str) -> dict[str, Any]:
 @route(
     "POST",
     "/orders/{orderId}/ship",
-    "Ship a CONFIRMED order (admin)",
+    "Ship a CONFIRMED order, with its carrier and tracking number if known (admin)",
     ADMIN,
+    request="ShipOrder",
     response="Order",
-    errors=(401, 403, 404, InvalidTransition, 503),
+    errors=(400, 401, 403, 404, InvalidTransition, 415, 503),
     reads=THE_ORDER,
 )
 def ship_order(caller: Caller, orderId: str) -> dict[str, Any]:
-    return orders.advance_order(caller.item, orderId, SHIPPED)
+    # The body is optional: {"carrier": ..., "trackingNumber": ...}.
+    body = _body("ShipOrder") if _request().raw_body else {}
+    return orders.advance_order(caller.item, orderId, SHIPPED, body)
 
 
 @route(
@@ -579,9 +582,10 @@ def clear_cart(caller: Caller) -> Response:
 )
 def checkout_cart(caller: Caller) -> Response:
     key = _request().headers.get("idempotency-key")
-    # The body is optional: {"expectedTotal": ...} guards the price the buyer saw.
+    # The body is optional: {"expectedTotal": ...} guards the price the buyer saw; where
+    # and how it ships (default: the book's default address, the zone's default method).
     body = _body("CartCheckout") if _request().raw_body else {}
-    order, created = cart.checkout(caller.principal, caller.item, key, body.get("expectedTotal"))
+    order, created = cart.checkout(caller.principal, caller.item, key, body)
     headers: dict[str, str | list[str]] = {} if created else {"Idempotent-Replayed": "true"}
     return Response(body=order, status_code=201, headers=headers)
 

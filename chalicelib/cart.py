@@ -15,7 +15,7 @@ the cart conditional on it being the cart that was read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -23,8 +23,10 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
 
-from chalicelib import transactions
+from chalicelib import pricing, transactions
+from chalicelib.addresses import book_address
 from chalicelib.auth import Principal
 from chalicelib.clock import now_iso
 from chalicelib.encoding import json_number
@@ -36,15 +38,18 @@ from chalicelib.errors import (
     ServiceBusy,
     ValidationError,
 )
-from chalicelib.models import CartLine, CartRecord, Product
+from chalicelib.models import AddressBook, CartLine, CartRecord, Product
 from chalicelib.orders import (
     CART_ROUTE,
+    Delivery,
     NewOrder,
     UnknownProducts,
     idempotency,
     place,
+    quote,
     replay_if_any,
 )
+from chalicelib.rates import NO_TAX
 from chalicelib.schemas import MAX_CART_LINES, is_id
 from chalicelib.text import echo
 from chalicelib.transactions import ConditionsFailed, Transaction
@@ -77,12 +82,24 @@ def _quantities(cart: CartRecord | None) -> dict[str, int]:
 def cart_view(
     cart: CartRecord | None, products: dict[str, Product] | None = None
 ) -> dict[str, Any]:
-    """The cart priced from the catalogue; reads the products unless given."""
+    """The cart priced from the catalogue, with ``totals`` for the buyer's default address
+    (see :func:`_totals`); reads the products and the address book in one batch."""
     quantities = _quantities(cart)
     if not quantities or cart is None:
-        return {"items": [], "total": 0, "updatedAt": None}
+        return {
+            "items": [],
+            "total": 0,
+            "updatedAt": None,
+            "totals": pricing.price([], None, NO_TAX).view(),
+            "totalsFor": None,
+        }
+    book: AddressBook | None = None
     if products is None:
-        products = {p.product_id: p for p in Product.batch_get(list(quantities))}
+        keys: list[tuple[type[Model], str]] = [(Product, pid) for pid in quantities]
+        keys.append((AddressBook, AddressBook.key_for(cart.user_id)))
+        *found, read_book = transactions.batch_get(keys)
+        products = {p.product_id: p for p in found if isinstance(p, Product)}
+        book = read_book if isinstance(read_book, AddressBook) else None
     items: list[dict[str, Any]] = []
     total = Decimal("0")
     for product_id, quantity in quantities.items():
@@ -111,11 +128,42 @@ def cart_view(
                 "available": int(product.stock) >= quantity,
             }
         )
-    return {"items": items, "total": json_number(total), "updatedAt": cart.updated_at}
+    priced = {pid: q for pid, q in quantities.items() if pid in products}
+    totals, priced_for = _totals(priced, products, book_address(book, None))
+    return {
+        "items": items,
+        "total": json_number(total),
+        "updatedAt": cart.updated_at,
+        "totals": totals,
+        "totalsFor": priced_for,
+    }
+
+
+def _totals(
+    quantities: Mapping[str, int],
+    products: Mapping[str, Product],
+    address: Mapping[str, str] | None,
+) -> tuple[dict[str, str], dict[str, str] | None]:
+    """What checkout would charge for the products still sold: priced for the book's
+    default address and its default (cheapest) method; without a default address (or one the
+    shop does not ship to), shipping and tax are 0 and ``totalsFor`` is None."""
+    if address is not None:
+        try:
+            method, totals = quote(quantities, products, address, None)
+        except ValidationError:
+            pass  # nothing ships there: checkout will say so, with the field
+        else:
+            where = {"country": address["country"], "shippingMethod": method.method_id}
+            if address.get("region"):
+                where["region"] = address["region"]
+            return totals.view(), where
+    lines = [pricing.Line(pid, q, products[pid].price) for pid, q in quantities.items()]
+    return pricing.price(lines, None, NO_TAX).view(), None
 
 
 def get_cart(cart: CartRecord | None) -> dict[str, Any]:
-    """Two calls: profile and cart in one batch (app.py), then one batch of the products."""
+    """Two calls: profile and cart in one batch (app.py), then one batch of the products
+    and the address book."""
     return cart_view(cart)
 
 
@@ -213,21 +261,27 @@ def checkout(
     caller: Principal,
     cart: CartRecord | None,
     key: str | None,
-    expected_total: Decimal | int | None = None,
+    body: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The order (as ``POST /orders`` answers) and whether it was created now.
 
-    An ``Idempotency-Key`` stands for the cart's content: the same key with a different
-    cart is a 422; a retry after the first checkout emptied the cart replays that order.
+    ``body``: the ``CartCheckout`` fields (``expectedTotal``, where and how it ships).
+    An ``Idempotency-Key`` stands for the cart's content and delivery: the same key with a
+    different cart is a 422; a retry after the first checkout emptied the cart replays
+    that order.
     """
+    body = body or {}
     lines = _quantities(cart)
+    expected_total = body.get("expectedTotal")
+    delivery = Delivery.from_body(body)
     request = NewOrder(
         caller,
         caller.user_id,
         lines,
-        idempotency(CART_ROUTE, caller.user_id, key, lines),
+        idempotency(CART_ROUTE, caller.user_id, key, lines, delivery),
         expected_total=Decimal(expected_total) if expected_total is not None else None,
         replay_any_body=not lines,
+        delivery=delivery,
     )
     if cart is None or not lines:
         replay = replay_if_any(request)

@@ -6,6 +6,7 @@ Shared by :mod:`chalicelib.orders`, :mod:`chalicelib.publisher` and
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import money
@@ -63,7 +64,8 @@ LEGACY_CURRENCY = "USD"
 def money_view(order: Order) -> dict[str, Any]:
     """``currency`` and ``totals``; a legacy order's are derived: its subtotal is its total,
     and shipping, tax and discount are 0 (it had none), with ``legacy: true``."""
-    if order.subtotal is None:
+    subtotal: Decimal | None = order.subtotal  # null on legacy orders (typed non-null)
+    if subtotal is None:
         zero = money.text(0)
         return {
             "currency": order.currency or LEGACY_CURRENCY,
@@ -79,7 +81,7 @@ def money_view(order: Order) -> dict[str, Any]:
     return {
         "currency": order.currency or LEGACY_CURRENCY,
         "totals": {
-            "subtotal": money.text(order.subtotal),
+            "subtotal": money.text(subtotal),
             "shipping": money.text(order.shipping_price or 0),
             "tax": money.text(order.tax or 0),
             "discount": money.text(order.discount or 0),

@@ -126,7 +126,7 @@ class Idempotency:
 class Delivery:
     """Where and how an order ships, as the request says: an address typed in
     (``shippingAddress``, parsed), or one of the buyer's book (``addressId``; neither: the
-    book's default), and a method id (``None``: the zone's default, its first method)."""
+    book's default), and a method id (``None``: the cheapest, :func:`rates.method_for`)."""
 
     address: Mapping[str, str] | None = None
     address_id: str | None = None

@@ -139,8 +139,8 @@ NO_TAX = TaxRate(Decimal(0), False)
 
 @dataclass(frozen=True)
 class Rates:
-    """One stage's tables: methods per country (the zone's order; the first is the default)
-    and tax per country, with per-region overrides."""
+    """One stage's tables: methods per country (in the zone's order) and tax per country,
+    with per-region overrides."""
 
     methods: Mapping[str, tuple[ShippingMethod, ...]]
     tax: Mapping[str, TaxRate]
@@ -241,7 +241,8 @@ def methods_for(country: str, rates: Rates = RATES) -> tuple[ShippingMethod, ...
 def method_for(
     country: str, method_id: str | None, field: str = "shippingMethod", rates: Rates = RATES
 ) -> ShippingMethod:
-    """The chosen method, or the zone's default (its first) when none was chosen.
+    """The chosen method, or the default when none was chosen: the method with the lowest
+    flat price (the first listed among equals).
 
     A country the shop does not ship to, or a method that does not serve it, is a 400
     naming ``field`` (the country's when nothing ships there)."""
@@ -252,7 +253,7 @@ def method_for(
             field="shippingAddress.country",
         )
     if method_id is None:
-        return methods[0]
+        return min(methods, key=lambda method: method.price)  # min keeps the first of equals
     for method in methods:
         if method.method_id == method_id:
             return method

@@ -121,7 +121,7 @@ _DELIVERY = {
         "type": "string",
         "pattern": SHIPPING_METHOD_PATTERN,
         "description": "An id of GET /shipping/options for the address's country;"
-        " absent: that list's first (the zone's default)",
+        " absent: the one with the lowest flat price",
     },
 }
 # The total the client showed its buyer: the order is refused (409 PriceChanged) if it differs.
@@ -354,7 +354,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "totals": ref("Totals"),
             "totalsFor": {
                 "description": "Where totals were priced for: the default address of your"
-                " book and its zone's default method; null: no default address, so"
+                " book and its cheapest method; null: no default address, so"
                 " shipping and tax are 0 until checkout (docs/api.md#cart-totals)",
                 "oneOf": [
                     {
@@ -526,7 +526,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
     },
     "ShippingOptions": {
         "type": "object",
-        "description": "The first option is the default of an order that names none",
+        "description": "An order naming none ships by the lowest flat price",
         "properties": {
             "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
             "currency": {"type": "string", "enum": [CURRENCY]},

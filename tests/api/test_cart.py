@@ -33,6 +33,8 @@ def test_an_empty_cart(api, customer):
         "items": [],
         "total": 0,
         "updatedAt": None,
+        "totals": dict.fromkeys(("subtotal", "shipping", "tax", "discount", "total"), "0.00"),
+        "totalsFor": None,
     }
     assert_error(api.get("/cart"), 401)
 

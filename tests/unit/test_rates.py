@@ -81,9 +81,10 @@ def test_a_missing_file_or_broken_json_is_named(tmp_path):
         rates.load(directory)
 
 
-def test_the_default_method_is_the_zones_first_and_others_must_serve_the_country():
-    assert rates.method_for("US", None).method_id == "standard"
-    assert rates.method_for("US", "pickup").price == 0
+def test_the_default_method_is_the_cheapest_and_others_must_serve_the_country():
+    assert rates.method_for("US", None).method_id == "pickup"
+    assert rates.method_for("GB", None).method_id == "standard"
+    assert rates.method_for("US", "express").price == Decimal("19.99")
     with pytest.raises(ValidationError) as wrong:
         rates.method_for("GB", "pickup")
     assert wrong.value.details["field"] == "shippingMethod"
