@@ -116,13 +116,11 @@ class ShopClient(JsonClient):
     ) -> Reply:
         """``POST /orders`` with these ``line(...)``s (and an ``Idempotency-Key``), as answered.
 
-        Shipped to :data:`ADDRESS` by :data:`PICKUP` unless ``extra`` names an address
-        (``shippingAddress`` or ``addressId``) or a ``shippingMethod``."""
+        Collected (:data:`PICKUP`) at :data:`ADDRESS` unless ``extra`` names an address
+        (``shippingAddress`` or ``addressId``); ``extra`` may name a ``shippingMethod``."""
         headers = {"Idempotency-Key": key} if key is not None else None
-        delivery = (
-            {} if {"shippingAddress", "addressId"} & set(extra) else {"shippingAddress": ADDRESS}
-        )
-        delivery.setdefault("shippingMethod", PICKUP)
+        named = {"shippingAddress", "addressId"} & set(extra)
+        delivery = {} if named else {"shippingAddress": ADDRESS, "shippingMethod": PICKUP}
         body = {"items": list(lines), **delivery, **extra}
         return self.post("/orders", body, token=token_of(buyer), headers=headers)
 
@@ -150,6 +148,9 @@ def give_default_address(user_id: str, address: dict[str, str] | None = None) ->
     entry = {"postal_code": (address or ADDRESS)["postalCode"]} | {
         key: value for key, value in (address or ADDRESS).items() if key != "postalCode"
     }
+    AddressBook(AddressBook.key_for(user_id)).delete(
+        add_version_condition=False
+    )  # a new book, whatever was there
     AddressBook(
         AddressBook.key_for(user_id),
         user_id=user_id,
