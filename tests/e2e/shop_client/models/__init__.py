@@ -1,10 +1,13 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .accepted import Accepted
+from .address import Address
+from .address_input import AddressInput
 from .cart import Cart
 from .cart_checkout import CartCheckout
 from .cart_line import CartLine
 from .cart_line_set import CartLineSet
+from .cart_totals_for_type_0 import CartTotalsForType0
 from .category import Category
 from .category_list import CategoryList
 from .email_verified import EmailVerified
@@ -16,9 +19,11 @@ from .open_api_document_info import OpenApiDocumentInfo
 from .open_api_document_paths import OpenApiDocumentPaths
 from .order import Order
 from .order_create import OrderCreate
+from .order_fulfilment import OrderFulfilment
 from .order_line import OrderLine
 from .order_line_input import OrderLineInput
 from .order_page import OrderPage
+from .order_shipping_method_type_0 import OrderShippingMethodType0
 from .order_status import OrderStatus
 from .password_reset import PasswordReset
 from .password_reset_request import PasswordResetRequest
@@ -27,10 +32,17 @@ from .product import Product
 from .product_create import ProductCreate
 from .product_page import ProductPage
 from .product_update import ProductUpdate
+from .ship_order import ShipOrder
+from .shipping_address import ShippingAddress
+from .shipping_option import ShippingOption
+from .shipping_option_estimated_days import ShippingOptionEstimatedDays
+from .shipping_options import ShippingOptions
+from .shipping_options_currency import ShippingOptionsCurrency
 from .stripe_event import StripeEvent
 from .stripe_event_data import StripeEventData
 from .stripe_event_data_object import StripeEventDataObject
 from .stripe_event_data_object_metadata import StripeEventDataObjectMetadata
+from .totals import Totals
 from .user import User
 from .user_login import UserLogin
 from .user_page import UserPage
@@ -42,10 +54,13 @@ from .webhook_result import WebhookResult
 
 __all__ = (
     "Accepted",
+    "Address",
+    "AddressInput",
     "Cart",
     "CartCheckout",
     "CartLine",
     "CartLineSet",
+    "CartTotalsForType0",
     "Category",
     "CategoryList",
     "EmailVerified",
@@ -57,9 +72,11 @@ __all__ = (
     "OpenApiDocumentPaths",
     "Order",
     "OrderCreate",
+    "OrderFulfilment",
     "OrderLine",
     "OrderLineInput",
     "OrderPage",
+    "OrderShippingMethodType0",
     "OrderStatus",
     "PasswordReset",
     "PasswordResetRequest",
@@ -68,10 +85,17 @@ __all__ = (
     "ProductCreate",
     "ProductPage",
     "ProductUpdate",
+    "ShipOrder",
+    "ShippingAddress",
+    "ShippingOption",
+    "ShippingOptionEstimatedDays",
+    "ShippingOptions",
+    "ShippingOptionsCurrency",
     "StripeEvent",
     "StripeEventData",
     "StripeEventDataObject",
     "StripeEventDataObjectMetadata",
+    "Totals",
     "User",
     "UserLogin",
     "UserPage",

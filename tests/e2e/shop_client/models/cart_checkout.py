@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.address_input import AddressInput
+
 
 T = TypeVar("T", bound="CartCheckout")
 
@@ -15,28 +19,65 @@ class CartCheckout:
     """
     Attributes:
         expected_total (float | Unset):
+        shipping_address (AddressInput | Unset): A postal address (docs/api.md#addresses)
+        address_id (str | Unset): An address of your book; with neither, the book's default address
+        shipping_method (str | Unset): An id of GET /shipping/options for the address's country; absent: the one with
+            the lowest flat price
     """
 
     expected_total: float | Unset = UNSET
+    shipping_address: AddressInput | Unset = UNSET
+    address_id: str | Unset = UNSET
+    shipping_method: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         expected_total = self.expected_total
+
+        shipping_address: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.shipping_address, Unset):
+            shipping_address = self.shipping_address.to_dict()
+
+        address_id = self.address_id
+
+        shipping_method = self.shipping_method
 
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
         if expected_total is not UNSET:
             field_dict["expectedTotal"] = expected_total
+        if shipping_address is not UNSET:
+            field_dict["shippingAddress"] = shipping_address
+        if address_id is not UNSET:
+            field_dict["addressId"] = address_id
+        if shipping_method is not UNSET:
+            field_dict["shippingMethod"] = shipping_method
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.address_input import AddressInput
+
         d = dict(src_dict)
         expected_total = d.pop("expectedTotal", UNSET)
 
+        _shipping_address = d.pop("shippingAddress", UNSET)
+        shipping_address: AddressInput | Unset
+        if isinstance(_shipping_address, Unset):
+            shipping_address = UNSET
+        else:
+            shipping_address = AddressInput.from_dict(_shipping_address)
+
+        address_id = d.pop("addressId", UNSET)
+
+        shipping_method = d.pop("shippingMethod", UNSET)
+
         cart_checkout = cls(
             expected_total=expected_total,
+            shipping_address=shipping_address,
+            address_id=address_id,
+            shipping_method=shipping_method,
         )
 
         return cart_checkout

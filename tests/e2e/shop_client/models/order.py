@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,8 +11,12 @@ from ..models.order_status import OrderStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.order_fulfilment import OrderFulfilment
     from ..models.order_line import OrderLine
+    from ..models.order_shipping_method_type_0 import OrderShippingMethodType0
     from ..models.payment import Payment
+    from ..models.shipping_address import ShippingAddress
+    from ..models.totals import Totals
 
 
 T = TypeVar("T", bound="Order")
@@ -28,8 +32,14 @@ class Order:
         items (list[OrderLine]):
         total (float):
         created_at (datetime.datetime):
+        currency (str):
+        totals (Totals): total = subtotal + shipping + tax - discount (docs/api.md#totals)
+        shipping_address (None | ShippingAddress):
+        shipping_method (None | OrderShippingMethodType0):
         updated_at (datetime.datetime | Unset):
         payment (Payment | Unset): Only with a payment provider (docs/payments.md)
+        legacy (bool | Unset): Placed before shipping and tax: totals derived (docs/api.md)
+        fulfilment (OrderFulfilment | Unset): What the ship step recorded (either may be null)
     """
 
     order_id: str
@@ -38,11 +48,20 @@ class Order:
     items: list[OrderLine]
     total: float
     created_at: datetime.datetime
+    currency: str
+    totals: Totals
+    shipping_address: None | ShippingAddress
+    shipping_method: None | OrderShippingMethodType0
     updated_at: datetime.datetime | Unset = UNSET
     payment: Payment | Unset = UNSET
+    legacy: bool | Unset = UNSET
+    fulfilment: OrderFulfilment | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.order_shipping_method_type_0 import OrderShippingMethodType0
+        from ..models.shipping_address import ShippingAddress
+
         order_id = self.order_id
 
         user_id = self.user_id
@@ -58,6 +77,22 @@ class Order:
 
         created_at = self.created_at.isoformat()
 
+        currency = self.currency
+
+        totals = self.totals.to_dict()
+
+        shipping_address: dict[str, Any] | None
+        if isinstance(self.shipping_address, ShippingAddress):
+            shipping_address = self.shipping_address.to_dict()
+        else:
+            shipping_address = self.shipping_address
+
+        shipping_method: dict[str, Any] | None
+        if isinstance(self.shipping_method, OrderShippingMethodType0):
+            shipping_method = self.shipping_method.to_dict()
+        else:
+            shipping_method = self.shipping_method
+
         updated_at: str | Unset = UNSET
         if not isinstance(self.updated_at, Unset):
             updated_at = self.updated_at.isoformat()
@@ -65,6 +100,12 @@ class Order:
         payment: dict[str, Any] | Unset = UNSET
         if not isinstance(self.payment, Unset):
             payment = self.payment.to_dict()
+
+        legacy = self.legacy
+
+        fulfilment: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.fulfilment, Unset):
+            fulfilment = self.fulfilment.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -76,19 +117,31 @@ class Order:
                 "items": items,
                 "total": total,
                 "createdAt": created_at,
+                "currency": currency,
+                "totals": totals,
+                "shippingAddress": shipping_address,
+                "shippingMethod": shipping_method,
             }
         )
         if updated_at is not UNSET:
             field_dict["updatedAt"] = updated_at
         if payment is not UNSET:
             field_dict["payment"] = payment
+        if legacy is not UNSET:
+            field_dict["legacy"] = legacy
+        if fulfilment is not UNSET:
+            field_dict["fulfilment"] = fulfilment
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.order_fulfilment import OrderFulfilment
         from ..models.order_line import OrderLine
+        from ..models.order_shipping_method_type_0 import OrderShippingMethodType0
         from ..models.payment import Payment
+        from ..models.shipping_address import ShippingAddress
+        from ..models.totals import Totals
 
         d = dict(src_dict)
         order_id = d.pop("orderId")
@@ -108,6 +161,40 @@ class Order:
 
         created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
 
+        currency = d.pop("currency")
+
+        totals = Totals.from_dict(d.pop("totals"))
+
+        def _parse_shipping_address(data: object) -> None | ShippingAddress:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                shipping_address_type_0 = ShippingAddress.from_dict(data)
+
+                return shipping_address_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | ShippingAddress, data)
+
+        shipping_address = _parse_shipping_address(d.pop("shippingAddress"))
+
+        def _parse_shipping_method(data: object) -> None | OrderShippingMethodType0:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                shipping_method_type_0 = OrderShippingMethodType0.from_dict(data)
+
+                return shipping_method_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | OrderShippingMethodType0, data)
+
+        shipping_method = _parse_shipping_method(d.pop("shippingMethod"))
+
         _updated_at = d.pop("updatedAt", UNSET)
         updated_at: datetime.datetime | Unset
         if isinstance(_updated_at, Unset):
@@ -122,6 +209,15 @@ class Order:
         else:
             payment = Payment.from_dict(_payment)
 
+        legacy = d.pop("legacy", UNSET)
+
+        _fulfilment = d.pop("fulfilment", UNSET)
+        fulfilment: OrderFulfilment | Unset
+        if isinstance(_fulfilment, Unset):
+            fulfilment = UNSET
+        else:
+            fulfilment = OrderFulfilment.from_dict(_fulfilment)
+
         order = cls(
             order_id=order_id,
             user_id=user_id,
@@ -129,8 +225,14 @@ class Order:
             items=items,
             total=total,
             created_at=created_at,
+            currency=currency,
+            totals=totals,
+            shipping_address=shipping_address,
+            shipping_method=shipping_method,
             updated_at=updated_at,
             payment=payment,
+            legacy=legacy,
+            fulfilment=fulfilment,
         )
 
         order.additional_properties = d

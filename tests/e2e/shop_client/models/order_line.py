@@ -6,6 +6,8 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="OrderLine")
 
 
@@ -19,6 +21,7 @@ class OrderLine:
         quantity (int):
         unit_price (float):
         line_total (float):
+        tax (str | Unset): The line's tax (absent on legacy orders)
     """
 
     product_id: str
@@ -26,6 +29,7 @@ class OrderLine:
     quantity: int
     unit_price: float
     line_total: float
+    tax: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -39,6 +43,8 @@ class OrderLine:
 
         line_total = self.line_total
 
+        tax = self.tax
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -50,6 +56,8 @@ class OrderLine:
                 "lineTotal": line_total,
             }
         )
+        if tax is not UNSET:
+            field_dict["tax"] = tax
 
         return field_dict
 
@@ -66,12 +74,15 @@ class OrderLine:
 
         line_total = d.pop("lineTotal")
 
+        tax = d.pop("tax", UNSET)
+
         order_line = cls(
             product_id=product_id,
             name=name,
             quantity=quantity,
             unit_price=unit_price,
             line_total=line_total,
+            tax=tax,
         )
 
         order_line.additional_properties = d
