@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ROOT, RunningStack, chromium_or_skip, free_port
-from tests.factories import Account, ShopClient, unique_email
+from tests.factories import DELIVERY, Account, ShopClient, unique_email
 
 DOCS_IMG = ROOT / "docs" / "img"
 VIEWPORT = {"width": 1280, "height": 800}
@@ -203,7 +203,7 @@ def confirmed_order(http: ShopClient, buyer: Account, product: dict[str, Any]) -
     """An order of ``buyer`` placed through the cart and confirmed by the subscriber."""
     path = f"/cart/items/{product['productId']}"
     assert http.put(path, {"quantity": 1}, token=buyer.token).status == 200
-    placed = http.post("/cart/checkout", token=buyer.token)
+    placed = http.post("/cart/checkout", DELIVERY, token=buyer.token)
     assert placed.status == 201, placed.body
     order_path = f"/orders/{placed.body['orderId']}"
     for _ in range(300):  # bounded by count, not by the clock

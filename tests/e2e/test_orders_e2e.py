@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.concurrency import race
+from tests.factories import DELIVERY
 
 CONFIRM_TIMEOUT_SECONDS = 10
 
@@ -32,7 +33,7 @@ def buyer(http) -> dict[str, Any]:
 
 
 def order_body(*lines: tuple[dict[str, Any], int]) -> dict[str, Any]:
-    return {"items": [{"productId": p["productId"], "quantity": q} for p, q in lines]}
+    return {"items": [{"productId": p["productId"], "quantity": q} for p, q in lines], **DELIVERY}
 
 
 def wait_for_status(http, token: str, order_id: str, wanted: str) -> dict[str, Any]:
@@ -192,11 +193,15 @@ def test_a_stale_expected_total_is_a_409_with_the_new_total(http, admin, buyer, 
         http.put(f"/cart/items/{product['productId']}", {"quantity": 2}, token=buyer["token"])[0]
         == 200
     )
-    status, error = http.post("/cart/checkout", {"expectedTotal": 40}, token=buyer["token"])
+    status, error = http.post(
+        "/cart/checkout", {"expectedTotal": 40, **DELIVERY}, token=buyer["token"]
+    )
     assert (status, error["code"], error["total"]) == (409, "PriceChanged", 1999998), error
     assert http.stock_of(product) == 5
     assert http.get("/orders", token=buyer["token"])[1]["items"] == []
-    status, order = http.post("/cart/checkout", {"expectedTotal": 1999998}, token=buyer["token"])
+    status, order = http.post(
+        "/cart/checkout", {"expectedTotal": 1999998, **DELIVERY}, token=buyer["token"]
+    )
     assert (status, order["total"]) == (201, 1999998), order
 
 
@@ -206,13 +211,13 @@ def test_a_cart_checkout_key_reused_for_another_cart_is_a_422(http, buyer, new_p
     line = f"/cart/items/{product['productId']}"
     key = {"Idempotency-Key": f"cart-{uuid.uuid4()}"}
     assert http.put(line, {"quantity": 1}, token=buyer["token"])[0] == 200
-    status, first = http.post("/cart/checkout", token=buyer["token"], headers=key)
+    status, first = http.post("/cart/checkout", DELIVERY, token=buyer["token"], headers=key)
     assert status == 201, first
-    status, again = http.post("/cart/checkout", token=buyer["token"], headers=key)
+    status, again = http.post("/cart/checkout", DELIVERY, token=buyer["token"], headers=key)
     assert (status, again["orderId"]) == (201, first["orderId"])  # emptied cart: a retry
     assert http.put(line, {"quantity": 3}, token=buyer["token"])[0] == 200
 
-    status, error = http.post("/cart/checkout", token=buyer["token"], headers=key)
+    status, error = http.post("/cart/checkout", DELIVERY, token=buyer["token"], headers=key)
 
     assert (status, error["code"]) == (422, "IdempotencyKeyReused"), error
     assert http.stock_of(product) == 8
