@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.concurrency import race
-from tests.factories import DELIVERY
+from tests.factories import ADDRESS, DELIVERY
 
 CONFIRM_TIMEOUT_SECONDS = 10
 
@@ -50,7 +50,11 @@ def test_an_order_is_priced_from_the_catalogue_and_confirmed(http, admin, buyer,
     kettle = new_product(stock=4, price=19.99, name="Kettle")
     mug = new_product(stock=9, price=4.5, name="Mug")
 
-    status, order = http.post("/orders", order_body((kettle, 2), (mug, 1)), token=buyer["token"])
+    # To California by post: 7.25 % per line (shipping untaxed there), 5.99 under 75.00.
+    oakland = {**ADDRESS, "city": "Oakland", "region": "CA", "postalCode": "94612"}
+    body = {**order_body((kettle, 2), (mug, 1)), "shippingAddress": oakland,
+            "shippingMethod": "standard"}  # fmt: skip
+    status, order = http.post("/orders", body, token=buyer["token"])
 
     assert status == 201, order
     assert order["userId"] == buyer["userId"]
@@ -62,6 +66,7 @@ def test_an_order_is_priced_from_the_catalogue_and_confirmed(http, admin, buyer,
             "quantity": 2,
             "unitPrice": 19.99,
             "lineTotal": 39.98,
+            "tax": "2.90",  # 2.89855
         },
         {
             "productId": mug["productId"],
@@ -69,9 +74,18 @@ def test_an_order_is_priced_from_the_catalogue_and_confirmed(http, admin, buyer,
             "quantity": 1,
             "unitPrice": 4.5,
             "lineTotal": 4.5,
+            "tax": "0.33",  # 0.32625
         },
     ]
-    assert order["total"] == 44.48
+    assert order["totals"] == {
+        "subtotal": "44.48",
+        "shipping": "5.99",
+        "tax": "3.23",
+        "discount": "0.00",
+        "total": "53.70",
+    }
+    assert order["total"] == 53.70  # what is charged
+    assert order["shippingAddress"] == oakland
     assert order["createdAt"].endswith("Z")
     assert (http.stock_of(kettle), http.stock_of(mug)) == (2, 8)
 
