@@ -583,7 +583,7 @@ def clear_cart(caller: Caller) -> Response:
 def checkout_cart(caller: Caller) -> Response:
     key = _request().headers.get("idempotency-key")
     # The body is optional: {"expectedTotal": ...} guards the price the buyer saw; where
-    # and how it ships (default: the book's default address, the zone's default method).
+    # and how it ships (default: the book's default address, the cheapest method).
     body = _body("CartCheckout") if _request().raw_body else {}
     order, created = cart.checkout(caller.principal, caller.item, key, body)
     headers: dict[str, str | list[str]] = {} if created else {"Idempotent-Replayed": "true"}

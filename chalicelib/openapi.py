@@ -195,12 +195,20 @@ _OPENAPI_DOCUMENT = {
 # document says everything the server checks (the fuzzer's configuration allows exactly these).
 _CURSOR_400 = "a well-formed cursor this API did not issue for this listing"
 _LINK_400 = "a well-formed token that is unknown, already used or expired (InvalidLink)"
+_DELIVERY_400 = (
+    "no address (none typed in, no addressId, no default address in the book), an addressId"
+    " not in the book, or both; an address its country's rules refuse (country code, region,"
+    " postal code); a country nothing ships to; a shippingMethod not serving the country"
+)
 BAD_REQUEST_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
     ("get", "/users"): _CURSOR_400,
     ("get", "/products"): _CURSOR_400,
     ("get", "/orders"): _CURSOR_400,
     ("post", "/orders"): "an unknown productId (listed in productIds) or buyer userId; more"
-    " than 1000 of one product across lines; an Idempotency-Key with unprintable characters",
+    " than 1000 of one product across lines; an Idempotency-Key with unprintable characters; "
+    + _DELIVERY_400,
+    ("post", "/cart/checkout"): _DELIVERY_400,
+    ("get", "/shipping/options"): "a subtotal over 1000000",
     ("put", "/users/{userId}"): "password without currentPassword when changing your own;"
     " currentPassword without password",
     ("post", "/payments/webhook"): "a Stripe-Signature that does not verify",
@@ -215,6 +223,7 @@ TAGS: dict[str, str] = {
     "orders": "Placing, reading, cancelling and fulfilling orders",
     "cart": "The signed-in customer's cart and its checkout",
     "payments": "Notifications from the payment provider",
+    "shipping": "Where orders ship, and for how much (configuration, no table read)",
     "meta": "This document",
 }
 _AREA = {"categories": "products", "openapi.json": "meta"}
