@@ -512,14 +512,15 @@ def deliver_order(caller: Caller, orderId: str) -> dict[str, Any]:
 @route(
     "GET",
     "/cart",
-    "Read your cart, priced now",
+    "Read your cart, priced now (for your default address, or the destination asked)",
     USER,
     response="Cart",
-    errors=(401, 503),
+    errors=(400, 401, 503),
+    parameters=(openapi.CART_COUNTRY, openapi.CART_REGION, openapi.CART_SHIPPING_METHOD),
     reads=OWN_CART,
 )
 def get_cart(caller: Caller) -> dict[str, Any]:
-    return cart.get_cart(caller.item)
+    return cart.get_cart(caller.item, _query())
 
 
 @route(

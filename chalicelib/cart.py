@@ -15,6 +15,7 @@ the cart conditional on it being the cart that was read.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,12 +50,14 @@ from chalicelib.orders import (
     quote,
     replay_if_any,
 )
-from chalicelib.rates import NO_TAX
-from chalicelib.schemas import MAX_CART_LINES, is_id
+from chalicelib.rates import NO_TAX, check_country
+from chalicelib.schemas import MAX_CART_LINES, SHIPPING_METHOD_PATTERN, is_id
 from chalicelib.text import echo
 from chalicelib.transactions import ConditionsFailed, Transaction
 
 CART_TTL = timedelta(days=30)
+MAX_REGION_LENGTH = 100  # as an address's region (schemas.ADDRESS_PROPERTIES)
+SHIPPING_METHOD = re.compile(SHIPPING_METHOD_PATTERN)
 _WRITE_ATTEMPTS = 3
 
 
@@ -80,10 +83,13 @@ def _quantities(cart: CartRecord | None) -> dict[str, int]:
 
 
 def cart_view(
-    cart: CartRecord | None, products: dict[str, Product] | None = None
+    cart: CartRecord | None,
+    products: dict[str, Product] | None = None,
+    destination: Destination | None = None,
 ) -> dict[str, Any]:
-    """The cart priced from the catalogue, with ``totals`` for the buyer's default address
-    (see :func:`_totals`); reads the products and the address book in one batch."""
+    """The cart priced from the catalogue, with ``totals`` for ``destination`` or else the
+    buyer's default address (see :func:`_totals`); reads the products and the address book
+    in one batch."""
     quantities = _quantities(cart)
     if not quantities or cart is None:
         return {
@@ -129,7 +135,12 @@ def cart_view(
             }
         )
     priced = {pid: q for pid, q in quantities.items() if pid in products}
-    totals, priced_for = _totals(priced, products, book_address(book, None))
+    address: Mapping[str, str] | None = book_address(book, None)
+    method_id = None
+    if destination is not None:
+        address = destination.address or address
+        method_id = destination.method_id
+    totals, priced_for = _totals(priced, products, address, method_id)
     return {
         "items": items,
         "total": json_number(total),
@@ -143,15 +154,18 @@ def _totals(
     quantities: Mapping[str, int],
     products: Mapping[str, Product],
     address: Mapping[str, str] | None,
+    method_id: str | None,
 ) -> tuple[dict[str, str], dict[str, str] | None]:
-    """What checkout would charge for the products still sold: priced for the book's
-    default address and its default (cheapest) method; without a default address (or one the
-    shop does not ship to), shipping and tax are 0 and ``totalsFor`` is None."""
+    """What checkout would charge for the products still sold: priced for ``address`` and
+    the method (default: the cheapest); without an address (or one the shop does not ship
+    to), shipping and tax are 0 and ``totalsFor`` is None."""
     if address is not None:
         try:
-            method, totals = quote(quantities, products, address, None)
+            method, totals = quote(quantities, products, address, method_id)
         except ValidationError:
-            pass  # nothing ships there: checkout will say so, with the field
+            if method_id is not None:
+                raise  # a method the caller chose that does not serve the destination
+            # nothing ships there: checkout will say so, with the field
         else:
             where = {"country": address["country"], "shippingMethod": method.method_id}
             if address.get("region"):
@@ -161,10 +175,41 @@ def _totals(
     return pricing.price(lines, None, NO_TAX).view(), None
 
 
-def get_cart(cart: CartRecord | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Destination:
+    """Where the buyer asks the cart to be priced for (``GET /cart?country=&region=&
+    shippingMethod=``): the country and region are all tax and shipping depend on."""
+
+    address: Mapping[str, str] | None
+    method_id: str | None
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> Destination | None:
+        if not {"country", "region", "shippingMethod"} & set(query):
+            return None
+        address = None
+        if "country" in query:
+            address = {"country": check_country(query["country"])}
+            region = query.get("region", "")
+            if len(region) > MAX_REGION_LENGTH or not region.isprintable():
+                raise ValidationError(
+                    f"region must be at most {MAX_REGION_LENGTH} printable characters",
+                    field="region",
+                )
+            if region.strip():
+                address["region"] = region.strip().upper()
+        elif "region" in query:
+            raise ValidationError("region needs a country", field="region")
+        method_id = query.get("shippingMethod")
+        if method_id is not None and not SHIPPING_METHOD.fullmatch(method_id):
+            raise ValidationError("shippingMethod is not a method id", field="shippingMethod")
+        return cls(address, method_id)
+
+
+def get_cart(cart: CartRecord | None, query: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Two calls: profile and cart in one batch (app.py), then one batch of the products
-    and the address book."""
-    return cart_view(cart)
+    and the address book. ``query``: price it for a destination (:class:`Destination`)."""
+    return cart_view(cart, destination=Destination.from_query(query or {}))
 
 
 def _save(caller: Principal, read: CartRecord | None, quantities: dict[str, int]) -> CartRecord:

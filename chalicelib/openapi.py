@@ -25,6 +25,7 @@ from chalicelib.schemas import (
     MAX_SEARCH_LENGTH,
     OPTIONAL_BODIES,
     REQUEST_SCHEMAS,
+    SHIPPING_METHOD_PATTERN,
     ref,
     resolved,
 )
@@ -127,6 +128,25 @@ SHIPPING_SUBTOTAL = {
     "description": "The goods after discounts (free shipping from a threshold); default 0.",
     "schema": AMOUNT,
 }
+CART_COUNTRY = {
+    **SHIPPING_COUNTRY,
+    "required": False,
+    "description": "Price the cart's totals for this country (else your default address's).",
+}
+CART_REGION = {
+    "name": "region",
+    "in": "query",
+    "required": False,
+    "description": "With country: the address's region (state, province), for its tax.",
+    "schema": {"type": "string", "maxLength": 100},
+}
+CART_SHIPPING_METHOD = {
+    "name": "shippingMethod",
+    "in": "query",
+    "required": False,
+    "description": "Price the cart with this shipping method (default: the cheapest).",
+    "schema": {"type": "string", "pattern": SHIPPING_METHOD_PATTERN},
+}
 STRIPE_SIGNATURE = {
     "name": "Stripe-Signature",
     "in": "header",
@@ -209,6 +229,8 @@ BAD_REQUEST_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
     + _DELIVERY_400,
     ("post", "/cart/checkout"): _DELIVERY_400,
     ("get", "/shipping/options"): "a subtotal over 1000000",
+    ("get", "/cart"): "a shippingMethod not serving the country; a region without a country,"
+    " or with unprintable characters",
     ("put", "/users/{userId}"): "password without currentPassword when changing your own;"
     " currentPassword without password",
     ("post", "/payments/webhook"): "a Stripe-Signature that does not verify",

@@ -265,3 +265,30 @@ def test_a_legacy_order_reads_marked_with_derived_totals(api, customer):
     assert view["currency"] == "USD"
     assert view["totals"]["subtotal"] == view["totals"]["total"] == "0.50"
     assert view["shippingAddress"] is None
+
+
+def test_the_cart_is_priced_for_the_destination_asked(api, customer, lamp, aws_calls):
+    api.put(f"/cart/items/{lamp['productId']}", {"quantity": 2}, token=customer.token)
+    aws_calls.clear()
+    cart = api.get("/cart?country=us&region=ca&shippingMethod=standard", token=customer.token)
+    assert cart.status == 200, cart.body
+    assert aws_calls.dynamodb() == ["BatchGetItem", "BatchGetItem"]
+    assert cart.body["totalsFor"] == {"country": "US", "region": "CA", "shippingMethod": "standard"}
+    assert cart.body["totals"]["total"] == "27.44"  # what the checkout below charges
+    placed = api.post(
+        "/cart/checkout",
+        {"expectedTotal": 27.44, "shippingAddress": TO_CALIFORNIA, "shippingMethod": "standard"},
+        token=customer.token,
+    )
+    assert placed.status == 201, placed.body
+    api.put(f"/cart/items/{lamp['productId']}", {"quantity": 1}, token=customer.token)
+    express = api.get("/cart?shippingMethod=express", token=customer.token).body  # the book's
+    assert express["totalsFor"] == {"country": "US", "region": "OR", "shippingMethod": "express"}
+    assert express["totals"]["total"] == "29.99"
+    for query, field in [
+        ("country=GB&shippingMethod=pickup", "shippingMethod"),
+        ("region=CA", "region"),
+        ("country=USA", "country"),
+    ]:
+        reply = api.get(f"/cart?{query}", token=customer.token)
+        assert reply.status == 400 and reply.body["field"] == field, (query, reply.body)
