@@ -292,3 +292,22 @@ def test_the_cart_is_priced_for_the_destination_asked(api, customer, lamp, aws_c
     ]:
         reply = api.get(f"/cart?{query}", token=customer.token)
         assert reply.status == 400 and reply.body["field"] == field, (query, reply.body)
+
+
+def test_the_payment_charges_the_total_with_shipping_and_tax(api, customer, lamp, monkeypatch):
+    from chalicelib import money, payments
+
+    charged: list[Decimal] = []
+
+    class Recording(payments.StripeProvider):
+        def create_intent(self, order_id: str, user_id: str, amount: Decimal) -> payments.Intent:
+            charged.append(amount)
+            return payments.Intent(f"pi_{order_id[:8]}", f"pi_{order_id[:8]}_secret_s")
+
+    monkeypatch.setattr(payments, "provider", lambda: Recording("sk_test_unused", "whsec_x"))
+    order = api.place_order(
+        customer, line(lamp, 2), shippingAddress=TO_CALIFORNIA, shippingMethod="standard"
+    )
+    assert order["status"] == "AWAITING_PAYMENT"
+    assert charged == [Decimal("27.44")]
+    assert money.minor_units(charged[0]) == 2744
