@@ -377,14 +377,17 @@ def quote(
     products: Mapping[str, Product],
     address: Mapping[str, str],
     method_id: str | None,
+    line_discounts: Mapping[str, Decimal] | None = None,
 ) -> tuple[rates.ShippingMethod, pricing.Totals]:
-    """The method (a 400 if it does not serve the address) and the priced lines and totals."""
+    """The method (a 400 if it does not serve the address) and the priced lines and totals;
+    ``line_discounts``: the amount off each line (a discount code's allocation), before tax."""
     country = address["country"]
     method = rates.method_for(country, method_id)
     totals = pricing.price(
         [pricing.Line(pid, q, products[pid].price) for pid, q in quantities.items()],
         method,
         rates.tax_rate(country, address.get("region")),
+        line_discounts=line_discounts,
         prices_include_tax=get_settings().prices_include_tax,
     )
     return method, totals
