@@ -35,6 +35,7 @@ from chalicelib import (
     payment_flow,
     products,
     publisher,
+    rates,
     refunds,
     returns,
     subscriber,
@@ -552,14 +553,17 @@ def cancel_order(caller: Caller, orderId: str) -> dict[str, Any]:
 @route(
     "POST",
     "/orders/{orderId}/ship",
-    "Ship a CONFIRMED order (admin)",
+    "Ship a CONFIRMED order, with its carrier and tracking number if known (admin)",
     ADMIN,
+    request="ShipOrder",
     response="Order",
-    errors=(401, 403, 404, InvalidTransition, 503),
+    errors=(400, 401, 403, 404, InvalidTransition, 415, 503),
     reads=THE_ORDER,
 )
 def ship_order(caller: Caller, orderId: str) -> dict[str, Any]:
-    return orders.advance_order(caller.item, orderId, SHIPPED)
+    # The body is optional: {"carrier": ..., "trackingNumber": ...}.
+    body = _body("ShipOrder") if _request().raw_body else {}
+    return orders.advance_order(caller.item, orderId, SHIPPED, body)
 
 
 @route(
@@ -676,14 +680,15 @@ def receive_return(caller: Caller, orderId: str) -> dict[str, Any]:
 @route(
     "GET",
     "/cart",
-    "Read your cart, priced now",
+    "Read your cart, priced now (for your default address, or the destination asked)",
     USER,
     response="Cart",
-    errors=(401, 503),
+    errors=(400, 401, 503),
+    parameters=(openapi.CART_COUNTRY, openapi.CART_REGION, openapi.CART_SHIPPING_METHOD),
     reads=OWN_CART,
 )
 def get_cart(caller: Caller) -> dict[str, Any]:
-    return cart.get_cart(caller.item)
+    return cart.get_cart(caller.item, _query())
 
 
 @route(
@@ -747,11 +752,10 @@ def clear_cart(caller: Caller) -> Response:
 )
 def checkout_cart(caller: Caller) -> Response:
     key = _request().headers.get("idempotency-key")
-    # The body is optional: {"expectedTotal": ...} guards the price the buyer saw.
+    # The body is optional: {"expectedTotal": ...} guards the price the buyer saw; where
+    # and how it ships (default: the book's default address, the cheapest method).
     body = _body("CartCheckout") if _request().raw_body else {}
-    order, created = cart.checkout(
-        caller.principal, caller.item, key, body.get("expectedTotal"), body.get("discountCode")
-    )
+    order, created = cart.checkout(caller.principal, caller.item, key, body)
     headers: dict[str, str | list[str]] = {} if created else {"Idempotent-Replayed": "true"}
     return Response(body=order, status_code=201, headers=headers)
 
@@ -771,6 +775,9 @@ def checkout_cart(caller: Caller) -> Response:
 )
 def create_discount(caller: Caller) -> Response:
     return _created(discounts.create_discount(caller.principal.user_id, _body("DiscountCreate")))
+
+
+# --- shipping ----------------------------------------------------------------
 
 
 @route(
@@ -834,6 +841,19 @@ def retire_discount(caller: Caller, code: str) -> dict[str, Any]:
 def list_audit_entries(caller: Caller) -> dict[str, Any]:
     query = _query()
     return audit.list_entries(query.get("entity"), parse_limit(query), query.get("cursor"))
+
+
+@route(
+    "GET",
+    "/shipping/options",
+    "Shipping methods to a country, priced for a subtotal",
+    PUBLIC,
+    response="ShippingOptions",
+    errors=(400, 503),
+    parameters=(openapi.SHIPPING_COUNTRY, openapi.SHIPPING_SUBTOTAL),
+)
+def shipping_options() -> dict[str, Any]:
+    return rates.shipping_options(_query())
 
 
 # --- payments ----------------------------------------------------------------

@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from scripts.smoke import SHIP_TO
+
 REGION = "us-east-1"
 SECRET_ID = "shop/faults/token-signing"
 
@@ -40,6 +42,7 @@ def _environment(endpoint_url: str) -> None:
             "AWS_ENDPOINT_URL": endpoint_url,
             "APP_NAME": "shop",
             "APP_STAGE": "faults",
+            "RATES_STAGE": "local",
             "TOKEN_SECRET_ID": SECRET_ID,
             "LOG_LEVEL": "CRITICAL",
             "NO_PROXY": "127.0.0.1,localhost",
@@ -111,7 +114,10 @@ def main() -> None:
                 "POST", "/products", {"name": "P", "price": "1.50", "stock": 1_000_000}, admin
             )
             product_id = product["productId"]
-            order_body = {"items": [{"productId": product_id, "quantity": 1}]}
+            order_body = {
+                "items": [{"productId": product_id, "quantity": 1}],
+                "shippingAddress": SHIP_TO,
+            }
 
             def fresh_order() -> str:
                 _, order = shop.call("POST", "/orders", order_body, admin)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from devstack.contention import TransactionContention
 from scripts.http_client import JsonClient, UrllibTransport
+from scripts.smoke import SHIP_TO
 
 BUYER_PASSWORD = "flash-sale-buyer"
 
@@ -124,7 +125,7 @@ def flash_sale(
     reply = shop.post("/products", body, token=admin_token)
     assert reply.status == 201, reply.body
     product_id = reply.body["productId"]
-    order = {"items": [{"productId": product_id, "quantity": 1}]}
+    order = {"items": [{"productId": product_id, "quantity": 1}], "shippingAddress": SHIP_TO}
     result = SaleResult(len(buyer_tokens), orders_per_buyer, stock)
     lock = threading.Lock()
     start = threading.Barrier(len(buyer_tokens))

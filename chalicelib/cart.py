@@ -15,7 +15,8 @@ the cart conditional on it being the cart that was read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -23,8 +24,10 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
 
-from chalicelib import money, transactions
+from chalicelib import money, pricing, transactions
+from chalicelib.addresses import book_address
 from chalicelib.auth import Principal
 from chalicelib.clock import now_iso
 from chalicelib.errors import (
@@ -35,21 +38,26 @@ from chalicelib.errors import (
     ServiceBusy,
     ValidationError,
 )
-from chalicelib.models import CartLine, CartRecord, Product, is_product_key
+from chalicelib.models import AddressBook, CartLine, CartRecord, Product, is_product_key
 from chalicelib.orders import (
     CART_ROUTE,
+    Delivery,
     NewOrder,
     UnknownProducts,
     idempotency,
     parse_discount_code,
     place,
+    quote,
     replay_if_any,
 )
-from chalicelib.schemas import MAX_CART_LINES, is_id
+from chalicelib.rates import NO_TAX, check_country
+from chalicelib.schemas import MAX_CART_LINES, SHIPPING_METHOD_PATTERN, is_id
 from chalicelib.text import echo
 from chalicelib.transactions import ConditionsFailed, Transaction
 
 CART_TTL = timedelta(days=30)
+MAX_REGION_LENGTH = 100  # as an address's region (schemas.ADDRESS_PROPERTIES)
+SHIPPING_METHOD = re.compile(SHIPPING_METHOD_PATTERN)
 _WRITE_ATTEMPTS = 3
 
 
@@ -75,9 +83,13 @@ def _quantities(cart: CartRecord | None) -> dict[str, int]:
 
 
 def cart_view(
-    cart: CartRecord | None, products: dict[str, Product] | None = None
+    cart: CartRecord | None,
+    products: dict[str, Product] | None = None,
+    destination: Destination | None = None,
 ) -> dict[str, Any]:
-    """The cart priced from the catalogue; reads the products unless given."""
+    """The cart priced from the catalogue, with ``totals`` for ``destination`` or else the
+    buyer's default address (see :func:`_totals`); reads the products and the address book
+    in one batch."""
     quantities = _quantities(cart)
     if not quantities or cart is None:
         return {
@@ -85,9 +97,16 @@ def cart_view(
             "total": money.text(0),
             "currency": money.CURRENCY,
             "updatedAt": None,
+            "totals": pricing.price([], None, NO_TAX).view(),
+            "totalsFor": None,
         }
+    book: AddressBook | None = None
     if products is None:
-        products = {p.product_id: p for p in Product.batch_get(list(quantities))}
+        keys: list[tuple[type[Model], str]] = [(Product, pid) for pid in quantities]
+        keys.append((AddressBook, AddressBook.key_for(cart.user_id)))
+        *found, read_book = transactions.batch_get(keys)
+        products = {p.product_id: p for p in found if isinstance(p, Product)}
+        book = read_book if isinstance(read_book, AddressBook) else None
     items: list[dict[str, Any]] = []
     total = Decimal("0")
     for product_id, quantity in quantities.items():
@@ -116,17 +135,83 @@ def cart_view(
                 "available": int(product.stock) >= quantity,
             }
         )
+    priced = {pid: q for pid, q in quantities.items() if pid in products}
+    address: Mapping[str, str] | None = book_address(book, None)
+    method_id = None
+    if destination is not None:
+        address = destination.address or address
+        method_id = destination.method_id
+    totals, priced_for = _totals(priced, products, address, method_id)
     return {
         "items": items,
         "total": money.text(total),
         "currency": money.CURRENCY,
         "updatedAt": cart.updated_at,
+        "totals": totals,
+        "totalsFor": priced_for,
     }
 
 
-def get_cart(cart: CartRecord | None) -> dict[str, Any]:
-    """Two calls: profile and cart in one batch (app.py), then one batch of the products."""
-    return cart_view(cart)
+def _totals(
+    quantities: Mapping[str, int],
+    products: Mapping[str, Product],
+    address: Mapping[str, str] | None,
+    method_id: str | None,
+) -> tuple[dict[str, str], dict[str, str] | None]:
+    """What checkout would charge for the products still sold: priced for ``address`` and
+    the method (default: the cheapest); without an address (or one the shop does not ship
+    to), shipping and tax are 0 and ``totalsFor`` is None."""
+    if address is not None:
+        try:
+            method, totals = quote(quantities, products, address, method_id)
+        except ValidationError:
+            if method_id is not None:
+                raise  # a method the caller chose that does not serve the destination
+            # nothing ships there: checkout will say so, with the field
+        else:
+            where = {"country": address["country"], "shippingMethod": method.method_id}
+            if address.get("region"):
+                where["region"] = address["region"]
+            return totals.view(), where
+    lines = [pricing.Line(pid, q, products[pid].price) for pid, q in quantities.items()]
+    return pricing.price(lines, None, NO_TAX).view(), None
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where the buyer asks the cart to be priced for (``GET /cart?country=&region=&
+    shippingMethod=``): the country and region are all tax and shipping depend on."""
+
+    address: Mapping[str, str] | None
+    method_id: str | None
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> Destination | None:
+        if not {"country", "region", "shippingMethod"} & set(query):
+            return None
+        address = None
+        if "country" in query:
+            address = {"country": check_country(query["country"])}
+            region = query.get("region", "")
+            if len(region) > MAX_REGION_LENGTH or not region.isprintable():
+                raise ValidationError(
+                    f"region must be at most {MAX_REGION_LENGTH} printable characters",
+                    field="region",
+                )
+            if region.strip():
+                address["region"] = region.strip().upper()
+        elif "region" in query:
+            raise ValidationError("region needs a country", field="region")
+        method_id = query.get("shippingMethod")
+        if method_id is not None and not SHIPPING_METHOD.fullmatch(method_id):
+            raise ValidationError("shippingMethod is not a method id", field="shippingMethod")
+        return cls(address, method_id)
+
+
+def get_cart(cart: CartRecord | None, query: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Two calls: profile and cart in one batch (app.py), then one batch of the products
+    and the address book. ``query``: price it for a destination (:class:`Destination`)."""
+    return cart_view(cart, destination=Destination.from_query(query or {}))
 
 
 def _save(caller: Principal, read: CartRecord | None, quantities: dict[str, int]) -> CartRecord:
@@ -227,27 +312,32 @@ def checkout(
     caller: Principal,
     cart: CartRecord | None,
     key: str | None,
-    expected_total: Any = None,
-    discount_code: str | None = None,
+    body: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The order (as ``POST /orders`` answers) and whether it was created now.
 
-    An ``Idempotency-Key`` stands for the cart's content: the same key with a different
-    cart is a 422; a retry after the first checkout emptied the cart replays that order.
+    ``body``: the ``CartCheckout`` fields (``expectedTotal``, where and how it ships).
+    An ``Idempotency-Key`` stands for the cart's content and delivery: the same key with a
+    different cart is a 422; a retry after the first checkout emptied the cart replays
+    that order.
     """
+    body = body or {}
     lines = _quantities(cart)
-    code = parse_discount_code(discount_code)
+    expected_total = body.get("expectedTotal")
+    delivery = Delivery.from_body(body)
+    code = parse_discount_code(body.get("discountCode"))
     request = NewOrder(
         caller,
         caller.user_id,
         lines,
-        idempotency(CART_ROUTE, caller.user_id, key, lines, code),
+        idempotency(CART_ROUTE, caller.user_id, key, lines, delivery, code),
         expected_total=(
             None
             if expected_total is None
             else money.parse(expected_total, "expectedTotal", maximum=money.MAX_TOTAL)
         ),
         replay_any_body=not lines,
+        delivery=delivery,
         discount_code=code,
     )
     if cart is None or not lines:

@@ -63,6 +63,8 @@ class Settings:
     prices_include_tax: bool = False
     # How long after delivery a buyer may ask to return lines.
     return_window_days: int = 30
+    # Whose shipping and tax files (chalicelib/stages/<name>/) this stage prices with.
+    rates_stage: str = "local"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -105,6 +107,7 @@ class Settings:
             currency=environ.get("CURRENCY", "USD").strip().upper() or "USD",
             prices_include_tax=_flag(environ.get("PRICES_INCLUDE_TAX", "false")),
             return_window_days=int(environ.get("RETURN_WINDOW_DAYS", "30")),
+            rates_stage=environ.get("RATES_STAGE", "").strip() or stage,
         )
 
 

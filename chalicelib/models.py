@@ -418,6 +418,8 @@ class OrderLine(MapAttribute[str, Any]):
     quantity = NumberAttribute()
     unit_price = DecimalAttribute(attr_name="unitPrice")
     line_total = DecimalAttribute(attr_name="lineTotal")
+    # The line's tax (chalicelib/pricing.py); absent on orders placed before tax existed.
+    tax = DecimalAttribute(null=True)
     # The line's share of the order's discount (chalicelib/discounts.py); absent: none.
     discount = DecimalAttribute(null=True)
 
@@ -581,9 +583,23 @@ class Order(TableModel):
     amount_refunded = DecimalAttribute(attr_name="amountRefunded", null=True)
     returns = ListAttribute(of=ReturnEntry, null=True)
     delivered_at = UnicodeAttribute(attr_name="deliveredAt", null=True)
-    # A discount code's redemption (chalicelib/discounts.py): the code and the amount off.
-    discount = DecimalAttribute(null=True)
+    # A discount code's redemption (chalicelib/discounts.py): the code (the amount off is
+    # ``discount`` above, one per line in OrderLine.discount).
     discount_code = UnicodeAttribute(attr_name="discountCode", null=True)
+    # The money breakdown (chalicelib/pricing.py): total = subtotal + shippingPrice + tax -
+    # discount. All absent on legacy orders (placed before shipping and tax; they were USD).
+    currency = UnicodeAttribute(null=True)
+    subtotal = DecimalAttribute(null=True)
+    shipping_price = DecimalAttribute(attr_name="shippingPrice", null=True)
+    tax = DecimalAttribute(null=True)
+    discount = DecimalAttribute(null=True)
+    # A copy of where it goes (later edits to the address book never change it) and how.
+    shipping_address = MapAttribute[str, Any](attr_name="shippingAddress", null=True)
+    shipping_method = UnicodeAttribute(attr_name="shippingMethod", null=True)
+    shipping_method_name = UnicodeAttribute(attr_name="shippingMethodName", null=True)
+    # Recorded by the ship step (both optional).
+    carrier = UnicodeAttribute(null=True)
+    tracking_number = UnicodeAttribute(attr_name="trackingNumber", null=True)
 
     by_user = OrdersByUserIndex()
     by_created = OrdersByCreatedIndex()

@@ -192,8 +192,58 @@ def _body(headline: str, event_type: str, view: dict[str, Any], greeting: str | 
         (wording.time_label + ":", _event_time(event_type, view)),
     ]
     parts += [f"{label:<{_LABEL_WIDTH}}{value}" for label, value in labelled]
-    parts += ["", *_lines(view), "", f"{'Total:':<{_LABEL_WIDTH}}{money(view['total'])}", ""]
+    parts += ["", *_lines(view), "", *_breakdown(view), "", *_delivery(view)]
     return "\n".join(parts).lstrip("\n")
+
+
+def _breakdown(view: dict[str, Any]) -> list[str]:
+    """Subtotal, shipping, tax, a discount if any, and the total (legacy orders: the total)."""
+    totals = view.get("totals")
+    if not totals or view.get("legacy"):
+        return [f"{'Total:':<{_LABEL_WIDTH}}{money(view['total'])}"]
+    rows = [("Subtotal:", totals["subtotal"]), ("Shipping:", totals["shipping"]),
+            ("Tax:", totals["tax"])]  # fmt: skip
+    if Decimal(totals["discount"]):
+        rows.append(("Discount:", "-" + money(totals["discount"])))
+    rows.append(("Total:", totals["total"]))
+    return [
+        f"{label:<{_LABEL_WIDTH}}{value if value.startswith('-') else money(value)}"
+        for label, value in rows
+    ]
+
+
+def _delivery(view: dict[str, Any]) -> list[str]:
+    """Where and how it ships, and the parcel once shipped.
+
+    The address is what the buyer typed: it is quoted, indented under a label that says
+    so, one field a line (no field can hold a line break), never woven into a sentence,
+    so it cannot read as the shop's own words.
+    """
+    lines: list[str] = []
+    method = view.get("shippingMethod")
+    if method:
+        lines.append(f"{'Delivery:':<{_LABEL_WIDTH}}{method['name']}")
+    address = view.get("shippingAddress")
+    if address:
+        lines.append("Ship to (as entered):")
+        city = " ".join(
+            part for part in (address.get("city"), address.get("region"),
+                              address.get("postalCode")) if part
+        )  # fmt: skip
+        fields = [address.get("name"), address.get("line1"), address.get("line2"), city,
+                  address.get("country")]  # fmt: skip
+        lines += [f"  | {value}" for value in fields if value]
+    parcel = view.get("fulfilment")
+    if parcel:
+        lines += [
+            f"{label:<{_LABEL_WIDTH}}{value}"
+            for label, value in (
+                ("Carrier:", parcel.get("carrier")),
+                ("Tracking:", parcel.get("trackingNumber")),
+            )
+            if value
+        ]
+    return [*lines, ""] if lines else []
 
 
 def staff_email(event_type: str, view: dict[str, Any]) -> Email:

@@ -21,11 +21,13 @@ from chalicelib.errors import ERRORS, AppError, meaning
 from chalicelib.pagination import CURSOR_PATTERN, DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.schemas import (
     ALL_SCHEMAS,
+    AMOUNT,
     AUDIT_ENTITY_PATTERN,
     CATEGORY_PATTERN,
     MAX_SEARCH_LENGTH,
     OPTIONAL_BODIES,
     REQUEST_SCHEMAS,
+    SHIPPING_METHOD_PATTERN,
     ref,
     resolved,
 )
@@ -134,6 +136,39 @@ NAME_SEARCH = {
     "description": "Only products whose name starts with this text, ignoring case.",
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_SEARCH_LENGTH},
 }
+SHIPPING_COUNTRY = {
+    "name": "country",
+    "in": "query",
+    "required": True,
+    "description": "Where to: ISO 3166-1 alpha-2 (any case); nowhere shipped to: no options.",
+    "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+}
+SHIPPING_SUBTOTAL = {
+    "name": "subtotal",
+    "in": "query",
+    "required": False,
+    "description": "The goods after discounts (free shipping from a threshold); default 0.",
+    "schema": AMOUNT,
+}
+CART_COUNTRY = {
+    **SHIPPING_COUNTRY,
+    "required": False,
+    "description": "Price the cart's totals for this country (else your default address's).",
+}
+CART_REGION = {
+    "name": "region",
+    "in": "query",
+    "required": False,
+    "description": "With country: the address's region (state, province), for its tax.",
+    "schema": {"type": "string", "maxLength": 100},
+}
+CART_SHIPPING_METHOD = {
+    "name": "shippingMethod",
+    "in": "query",
+    "required": False,
+    "description": "Price the cart with this shipping method (default: the cheapest).",
+    "schema": {"type": "string", "pattern": SHIPPING_METHOD_PATTERN},
+}
 STRIPE_SIGNATURE = {
     "name": "Stripe-Signature",
     "in": "header",
@@ -219,17 +254,29 @@ _PRICE_400 = (
 _EXPECTED_TOTAL_400 = (
     f"an expectedTotal given as a (deprecated) number with more than {money.EXPONENT} decimals"
 )
+_DELIVERY_400 = (
+    "no address (none typed in, no addressId, no default address in the book), an addressId"
+    " not in the book, or both; an address its country's rules refuse (country code, region,"
+    " postal code); a country nothing ships to; a shippingMethod not serving the country"
+)
 BAD_REQUEST_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
     ("get", "/users"): _CURSOR_400,
     ("get", "/products"): _CURSOR_400,
     ("get", "/orders"): _CURSOR_400,
     ("post", "/orders"): "an unknown productId (listed in productIds) or buyer userId; more"
     " than 1000 of one product across lines; an Idempotency-Key with unprintable characters; "
-    + _EXPECTED_TOTAL_400,
+    + _EXPECTED_TOTAL_400
+    + "; "
+    + _DELIVERY_400,
     ("post", "/cart/checkout"): "an Idempotency-Key with unprintable characters; "
-    + _EXPECTED_TOTAL_400,
+    + _EXPECTED_TOTAL_400
+    + "; "
+    + _DELIVERY_400,
     ("post", "/products"): _PRICE_400,
     ("put", "/products/{productId}"): _PRICE_400,
+    ("get", "/shipping/options"): "a subtotal over 1000000",
+    ("get", "/cart"): "a shippingMethod not serving the country; a region without a country,"
+    " or with unprintable characters",
     ("put", "/users/{userId}"): "password without currentPassword when changing your own;"
     " currentPassword without password",
     ("post", "/payments/webhook"): "a Stripe-Signature that does not verify",
@@ -260,6 +307,7 @@ TAGS: dict[str, str] = {
     "payments": "Notifications from the payment provider",
     "discounts": "Discount codes (admins)",
     "audit": "The audit trail of staff actions (admins)",
+    "shipping": "Where orders ship, and for how much (configuration, no table read)",
     "meta": "This document",
 }
 _AREA = {"categories": "products", "openapi.json": "meta"}

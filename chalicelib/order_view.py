@@ -6,6 +6,7 @@ Shared by :mod:`chalicelib.orders`, :mod:`chalicelib.publisher` and
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import money
@@ -24,6 +25,8 @@ def _line_view(line: OrderLine) -> dict[str, Any]:
         "unitPrice": money.text(line.unit_price),
         "lineTotal": money.text(line.line_total),
     }
+    if line.tax is not None:
+        view["tax"] = money.text(line.tax)
     if line.discount is not None:
         view["discount"] = money.text(line.discount)
     return view
@@ -36,13 +39,16 @@ def order_view(order: Order) -> dict[str, Any]:
         "status": order.status,
         "items": [_line_view(line) for line in order.items],
         "total": money.text(order.total),
-        "currency": money.CURRENCY,
         "createdAt": order.created_at,
+        **money_view(order),
+        **delivery_view(order),
     }
     if order.updated_at:
         view["updatedAt"] = order.updated_at
     if order.discount_code:
         view["discountCode"] = order.discount_code
+    if order.carrier or order.tracking_number:
+        view["fulfilment"] = {"carrier": order.carrier, "trackingNumber": order.tracking_number}
     if order.payment_intent_id:
         payment: dict[str, Any] = {
             "provider": order.payment_provider,
@@ -110,3 +116,53 @@ def _return_view(entry: ReturnEntry) -> dict[str, Any]:
         if value is not None:
             view[key] = value
     return view
+
+
+# Orders placed before shipping and tax store only ``total``, in US dollars (every stage was).
+LEGACY_CURRENCY = "USD"
+
+
+def money_view(order: Order) -> dict[str, Any]:
+    """``currency`` and ``totals``; a legacy order's are derived: its subtotal is its total,
+    and shipping, tax and discount are 0 (it had none), with ``legacy: true``."""
+    subtotal: Decimal | None = order.subtotal  # null on legacy orders (typed non-null)
+    if subtotal is None:
+        zero = money.text(0)
+        return {
+            "currency": order.currency or LEGACY_CURRENCY,
+            "totals": {
+                "subtotal": money.text(order.total),
+                "shipping": zero,
+                "tax": zero,
+                "discount": zero,
+                "total": money.text(order.total),
+            },
+            "legacy": True,
+        }
+    return {
+        "currency": order.currency or LEGACY_CURRENCY,
+        "totals": {
+            "subtotal": money.text(subtotal),
+            "shipping": money.text(order.shipping_price or 0),
+            "tax": money.text(order.tax or 0),
+            "discount": money.text(order.discount or 0),
+            "total": money.text(order.total),
+        },
+    }
+
+
+def stored_map(value: Any) -> dict[str, Any]:
+    """A raw ``MapAttribute``'s content, whether read from the table or set in memory."""
+    return dict(value.as_dict() if hasattr(value, "as_dict") else value)
+
+
+def delivery_view(order: Order) -> dict[str, Any]:
+    """The stored copy of the address and the method (null on legacy orders)."""
+    address = order.shipping_address
+    method = order.shipping_method
+    return {
+        "shippingAddress": None if address is None else stored_map(address),
+        "shippingMethod": None
+        if method is None
+        else {"id": method, "name": order.shipping_method_name or method},
+    }

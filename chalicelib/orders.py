@@ -17,7 +17,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,7 +25,8 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from chalicelib import discounts, money, payments, transactions
+from chalicelib import discounts, money, payments, pricing, rates, transactions
+from chalicelib.addresses import book_address, parse_address
 from chalicelib.auth import Principal
 from chalicelib.clock import iso_z, now_iso
 from chalicelib.config import get_settings
@@ -43,6 +44,7 @@ from chalicelib.models import (
     AWAITING_PAYMENT_KEY,
     IDEMPOTENCY_PREFIX,
     ORDER_LIST_PARTITION,
+    AddressBook,
     DiscountCode,
     IdempotencyRecord,
     Order,
@@ -123,6 +125,37 @@ class Idempotency:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """Where and how an order ships, as the request says: an address typed in
+    (``shippingAddress``, parsed), or one of the buyer's book (``addressId``; neither: the
+    book's default), and a method id (``None``: the cheapest, :func:`rates.method_for`)."""
+
+    address: Mapping[str, str] | None = None
+    address_id: str | None = None
+    method_id: str | None = None
+
+    @classmethod
+    def from_body(cls, data: Mapping[str, Any]) -> Delivery:
+        """From an order or checkout body (already schema-checked)."""
+        address = None
+        if data.get("shippingAddress") is not None:
+            if data.get("addressId") is not None:
+                raise ValidationError(
+                    "give shippingAddress or addressId, not both", field="addressId"
+                )
+            address = parse_address(data["shippingAddress"], "shippingAddress")
+        return cls(address, data.get("addressId"), data.get("shippingMethod"))
+
+    def canonical(self) -> dict[str, Any]:
+        """What an ``Idempotency-Key`` stands for, besides the lines."""
+        return {
+            "shippingAddress": dict(self.address) if self.address is not None else None,
+            "addressId": self.address_id,
+            "shippingMethod": self.method_id,
+        }
+
+
+@dataclass(frozen=True)
 class NewOrder:
     """The order being placed, whichever route places it (``POST /orders``, cart checkout).
 
@@ -137,6 +170,7 @@ class NewOrder:
     idempotency: Idempotency | None = None
     expected_total: Decimal | None = None  # the price guard: 409 PriceChanged if it differs
     replay_any_body: bool = False  # a cart retry after its checkout emptied the cart
+    delivery: Delivery = Delivery()
     discount_code: str | None = None  # normalised (discounts.normalise_code)
 
 
@@ -169,29 +203,33 @@ def idempotency_key(owner: str, key: str) -> str:
     return IDEMPOTENCY_PREFIX + hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
 
 
+def _sha256(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value).encode()).hexdigest()
+
+
 def idempotency(
     route: str,
     owner: str,
     key: str | None,
     lines: Mapping[str, int],
+    delivery: Delivery | None = None,
     discount_code: str | None = None,
 ) -> Idempotency | None:
-    """The key and the hash of what it was sent with: the route, the buyer, the lines and
-    the discount code."""
+    """The key and the hash of what it was sent with: the route, the buyer, the lines, where
+    and how they ship, and the discount code."""
     if key is None:
         return None
-    canonical: dict[str, Any] = {"userId": owner, "items": sorted(lines.items())}
-    sent = {"route": route, **canonical}
+    canonical = {"userId": owner, "items": sorted(lines.items())}
+    shipping = (delivery or Delivery()).canonical()
+    sent: dict[str, Any] = {"route": route, **canonical, "delivery": shipping}
     if discount_code is not None:
         sent["discountCode"] = discount_code
-    request_hash = hashlib.sha256(json.dumps(sent).encode()).hexdigest()
-    # Before: POST /orders hashed without the route, cart checkout hashed a constant.
-    legacy = hashlib.sha256(json.dumps(canonical).encode()).hexdigest()
-    return Idempotency(
-        idempotency_key(owner, key),
-        request_hash,
-        legacy_hashes=(legacy,) if route == ORDERS_ROUTE else ("cart-checkout",),
-    )
+    request_hash = _sha256(sent)
+    # Records written before delivery existed (24 h) hashed the route and lines only; before
+    # that, POST /orders hashed without the route and cart checkout hashed a constant.
+    older = _sha256({"route": route, **canonical})
+    legacy = (_sha256(canonical),) if route == ORDERS_ROUTE else ("cart-checkout",)
+    return Idempotency(idempotency_key(owner, key), request_hash, legacy_hashes=(older, *legacy))
 
 
 def place_order(
@@ -201,17 +239,19 @@ def place_order(
     owner = _owner(caller, data)
     lines = merge_lines(data["items"])
     expected = data.get("expectedTotal")
+    delivery = Delivery.from_body(data)
     code = parse_discount_code(data.get("discountCode"))
     request = NewOrder(
         caller,
         owner,
         lines,
-        idempotency(ORDERS_ROUTE, owner, key, lines, code),
+        idempotency(ORDERS_ROUTE, owner, key, lines, delivery, code),
         expected_total=(
             None
             if expected is None
             else money.parse(expected, "expectedTotal", maximum=money.MAX_TOTAL)
         ),
+        delivery=delivery,
         discount_code=code,
     )
     return place(request)
@@ -230,39 +270,65 @@ def place(
 ) -> tuple[dict[str, Any], bool]:
     """Read the products (and a live idempotency record), then commit the order.
 
-    Two calls: one ``BatchGetItem`` (the products, and with an ``Idempotency-Key`` its
-    record and the caller's profile) and the order transaction; a replay found by the
-    read costs the order's ``GetItem`` instead of the transaction. ``caller_checked``:
-    the caller's profile was already read (cart checkout).
+    Two calls: one ``BatchGetItem`` (the products; the buyer's address book unless the
+    address is typed in; with an ``Idempotency-Key`` its record and the caller's profile)
+    and the order transaction; a replay found by the read costs the order's ``GetItem``
+    instead of the transaction. ``caller_checked``: the caller's profile was already read
+    (cart checkout). Shipping and tax come from configuration (:mod:`chalicelib.rates`).
     """
+    not_products = [pid for pid in request.lines if not is_product_key(pid)]
+    if not_products:  # a discount code's or a counter's key: never read as a product
+        raise UnknownProducts(not_products)
     keys: list[tuple[type[Model], str]] = [(Product, pid) for pid in request.lines]
-    code = request.discount_code
-    if code is not None:
-        keys.append((DiscountCode, DiscountCode.key_for(code)))
+    code_key = None
+    if request.discount_code is not None:
+        code_key = (DiscountCode, DiscountCode.key_for(request.discount_code))
+        keys.append(code_key)
     idem = request.idempotency
+    book_key = None
+    if request.delivery.address is None:
+        book_key = (AddressBook, AddressBook.key_for(request.owner))
+        keys.append(book_key)
     if idem is not None:
         keys.append((IdempotencyRecord, idem.key))
         if not caller_checked:
             keys.append((UserRecord, UserRecord.profile_key(request.caller.user_id)))
-    read = transactions.batch_get(keys)
+    read = dict(zip(keys, transactions.batch_get(keys), strict=True))
     if idem is not None:
-        record = read[len(request.lines) + (code is not None)]
+        record = read[(IdempotencyRecord, idem.key)]
         if isinstance(record, IdempotencyRecord) and record.expires_at >= datetime.now(UTC):
             if not caller_checked:
                 on_behalf = request.owner != request.caller.user_id
-                _check_caller(request.caller, read[-1], on_behalf=on_behalf)
+                profile = read[(UserRecord, UserRecord.profile_key(request.caller.user_id))]
+                _check_caller(request.caller, profile, on_behalf=on_behalf)
             return _replay(record, request), False
-    products = {
-        p.product_id: p
-        for p in read[: len(request.lines)]
-        if isinstance(p, Product) and is_product_key(p.product_id)
-    }
+    products = {pid: p for pid in request.lines if isinstance(p := read[(Product, pid)], Product)}
     unknown = [pid for pid in request.lines if pid not in products]
     if unknown:
         raise UnknownProducts(unknown)
-    discount = read[len(request.lines)] if code is not None else None
+    if book_key is not None:
+        book = read[book_key]
+        address = book_address(book if isinstance(book, AddressBook) else None,
+                               request.delivery.address_id)  # fmt: skip
+        request = replace(request, delivery=replace(request.delivery, address=_found(
+            address, request.delivery.address_id)))  # fmt: skip
+    discount = read[code_key] if code_key is not None else None
     return commit_order(
         request, products, also, discount if isinstance(discount, DiscountCode) else None
+    )
+
+
+def _found(address: Mapping[str, str] | None, address_id: str | None) -> Mapping[str, str]:
+    """The book's address, or a 400 naming what is missing."""
+    if address is not None:
+        return address
+    if address_id is not None:
+        raise ValidationError(
+            f"addressId {echo(address_id)} is not in your address book", field="addressId"
+        )
+    raise ValidationError(
+        "shippingAddress is required (or an addressId, or a default address in your book)",
+        field="shippingAddress",
     )
 
 
@@ -289,17 +355,17 @@ def commit_order(
     raises ``ConditionsFailed``. ``discount``: the code ``request`` names, as read (None:
     it does not exist); one that does not apply is a 409 before anything is written.
     """
-    order = _new_order(request.owner, request.lines, products)
-    # The price guard covers the catalogue prices the buyer saw (the cart's total), before
-    # any discount: the code's amount is the order's to compute and show.
-    if request.expected_total is not None and request.expected_total != order.total:
+    created_at = now_iso()
+    off = _discount_for(request, discount, products, created_at)  # a 409 if it does not apply
+    order = _new_order(request, products, off, created_at)
+    shown = request.expected_total
+    # The price guard: the total the buyer was shown is the order's total or, with a
+    # discount code, the total before the code (the cart's: a code only takes off).
+    if shown not in (None, order.total) and shown != _undiscounted(request, products, off):
         raise PriceChanged(
-            f"the total is now {money.display(order.total)}, "
-            f"not {money.display(request.expected_total)}",
+            f"the total is now {money.display(order.total)}, not {money.display(shown)}",
             total=money.text(order.total),
         )
-    if request.discount_code is not None:
-        _apply_discount(order, request.discount_code, discount, products)
     provider = payments.provider()
     if provider is not None:
         payments.check_chargeable(order.total)  # nothing is written for a refused total
@@ -332,7 +398,8 @@ def commit_order(
             _cancel_unused_intent(order)
             if StaleCaller() in failed.meanings:
                 _raise_stale_caller(request.caller)
-            return _explain_cancellation(failed, request, _discount_lines(order, products)), False
+            lines = _discount_lines(request.lines, products)
+            return _explain_cancellation(failed, request, lines), False
     except (ValidationError, Unauthorized):
         _cancel_unused_intent(order)
         raise
@@ -342,26 +409,68 @@ def commit_order(
     return view, True
 
 
-def _new_order(owner: str, quantities: Mapping[str, int], products: Mapping[str, Product]) -> Order:
-    """A ``PENDING`` order priced from the catalogue, not yet written."""
+def quote(
+    quantities: Mapping[str, int],
+    products: Mapping[str, Product],
+    address: Mapping[str, str],
+    method_id: str | None,
+    line_discounts: Mapping[str, Decimal] | None = None,
+) -> tuple[rates.ShippingMethod, pricing.Totals]:
+    """The method (a 400 if it does not serve the address) and the priced lines and totals;
+    ``line_discounts``: the amount off each line (a discount code's allocation), before tax."""
+    country = address["country"]
+    method = rates.method_for(country, method_id)
+    totals = pricing.price(
+        [pricing.Line(pid, q, products[pid].price) for pid, q in quantities.items()],
+        method,
+        rates.tax_rate(country, address.get("region")),
+        line_discounts=line_discounts,
+        prices_include_tax=get_settings().prices_include_tax,
+    )
+    return method, totals
+
+
+def _new_order(
+    request: NewOrder,
+    products: Mapping[str, Product],
+    line_discounts: Mapping[str, Decimal],
+    created_at: str,
+) -> Order:
+    """A ``PENDING`` order priced from the catalogue (tax after the discount), not yet written."""
+    address = request.delivery.address
+    assert address is not None, "place() resolves the address first"
+    method, totals = quote(
+        request.lines, products, address, request.delivery.method_id, line_discounts
+    )
+    coded = request.discount_code is not None
     lines = [
         OrderLine(
-            product_id=product_id,
-            name=products[product_id].name,
-            quantity=quantity,
-            unit_price=products[product_id].price,
-            line_total=products[product_id].price * quantity,
+            product_id=line.product_id,
+            name=products[line.product_id].name,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            line_total=line.line_total,
+            tax=line.tax,
+            discount=line.discount if coded and line.product_id in line_discounts else None,
         )
-        for product_id, quantity in quantities.items()
+        for line in totals.lines
     ]
-    created_at = now_iso()
     order_id = str(uuid.uuid4())
     return Order(
         order_id,
-        user_id=owner,
+        user_id=request.owner,
         status=PENDING,
         items=lines,
-        total=sum((line.line_total for line in lines), Decimal("0")),
+        total=totals.total,
+        currency=money.CURRENCY,
+        subtotal=totals.subtotal,
+        shipping_price=totals.shipping,
+        tax=totals.tax,
+        discount=totals.discount,
+        discount_code=request.discount_code,
+        shipping_address=dict(address),
+        shipping_method=method.method_id,
+        shipping_method_name=method.name,
         created_at=created_at,
         pending_event=Order.pending_event_for(order_id, ORDER_PLACED),
         event_at=created_at,
@@ -370,32 +479,42 @@ def _new_order(owner: str, quantities: Mapping[str, int], products: Mapping[str,
     )
 
 
-def _discount_lines(order: Order, products: Mapping[str, Product]) -> list[discounts.Line]:
+def _undiscounted(
+    request: NewOrder, products: Mapping[str, Product], line_discounts: Mapping[str, Decimal]
+) -> Decimal | None:
+    """The order's total without its discount code (None: it has no discount)."""
+    if not line_discounts:
+        return None
+    address = request.delivery.address
+    assert address is not None
+    return quote(request.lines, products, address, request.delivery.method_id)[1].total
+
+
+def _discount_lines(
+    quantities: Mapping[str, int], products: Mapping[str, Product]
+) -> list[discounts.Line]:
+    """The order's lines as a discount code sees them: product, category, price x quantity."""
     return [
-        discounts.Line(
-            line.product_id, products[line.product_id].category_or_default, line.line_total
-        )
-        for line in order.items
+        discounts.Line(pid, products[pid].category_or_default, products[pid].price * quantity)
+        for pid, quantity in quantities.items()
     ]
 
 
-def _apply_discount(
-    order: Order, code: str, item: DiscountCode | None, products: Mapping[str, Product]
-) -> None:
-    """Take the code's discount off ``order`` (per line), or refuse it: 409, nothing written."""
-    lines = _discount_lines(order, products)
-    reason = discounts.unavailable(item, lines, order.created_at)
+def _discount_for(
+    request: NewOrder, item: DiscountCode | None, products: Mapping[str, Product], now: str
+) -> dict[str, Decimal]:
+    """The amount the request's discount code takes off each line (none without a code), or
+    a 409 ``DiscountUnavailable`` before anything is written."""
+    code = request.discount_code
+    if code is None:
+        return {}
+    lines = _discount_lines(request.lines, products)
+    reason = discounts.unavailable(item, lines, now)
     if reason is not None:
         metric("DiscountsRefused")
         raise discounts.unavailable_error(code, reason)
     assert item is not None
-    off = discounts.allocate(item, lines)
-    for line in order.items:
-        if line.product_id in off:
-            line.discount = off[line.product_id]
-    order.discount = sum(off.values(), Decimal(0))
-    order.discount_code = code
-    order.total = order.total - order.discount
+    return discounts.allocate(item, lines)
 
 
 def _await_payment(
@@ -721,12 +840,18 @@ def order_key(order_id: str) -> str | None:
     return order_id
 
 
-def advance_order(order: Order | None, order_id: str, status: str) -> dict[str, Any]:
+def advance_order(
+    order: Order | None,
+    order_id: str,
+    status: str,
+    fulfilment: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Admin fulfilment step (``SHIPPED``, ``DELIVERED``): one conditional write.
 
     Only admins get here (the route declares it). ``order`` was read together with the
     caller's profile; the write's condition on the status it requires is what makes a
-    concurrent cancel or second step lose.
+    concurrent cancel or second step lose. ``fulfilment``: the ship step's ``carrier``
+    and ``trackingNumber`` (schema-checked, both optional), written with the status.
     """
     if order is None:
         raise NotFound(f"order {echo(order_id)} not found")
@@ -737,14 +862,25 @@ def advance_order(order: Order | None, order_id: str, status: str) -> dict[str, 
             f"order {order_id} is {order.status}; only a {required} order can become {status}"
         )
     # The return window (chalicelib/returns.py) starts at the delivery.
-    stamps = [Order.delivered_at.set(now_iso())] if status == DELIVERED else []
+    delivered_at = now_iso() if status == DELIVERED else None
+    actions = [Order.delivered_at.set(delivered_at)] if delivered_at else []
+    given = fulfilment or {}
+    carrier = (given.get("carrier") or "").strip() or None
+    tracking = (given.get("trackingNumber") or "").strip() or None
+    if carrier:
+        actions.append(Order.carrier.set(carrier))
+    if tracking:
+        actions.append(Order.tracking_number.set(tracking))
     transition(
         order,
         step,
         on_fail=InvalidTransition(
             f"order {order_id} is no longer {required}; it was changed meanwhile"
         ),
-        actions=stamps,
+        actions=actions,
     )
+    order.carrier = carrier or order.carrier
+    order.tracking_number = tracking or order.tracking_number
+    order.delivered_at = delivered_at or order.delivered_at
     metric("Orders" + status.capitalize())
     return order_view(order)

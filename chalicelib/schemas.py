@@ -184,6 +184,25 @@ _DISCOUNT_TERMS: dict[str, Any] = {
 # What a PUT may clear by sending null.
 DISCOUNT_CLEARABLE = ("minSubtotal", "startsAt", "endsAt", "maxRedemptions", "productIds",
                       "categories")  # fmt: skip
+# A shipping method's id (chalicelib/stages/<stage>/shipping.json; GET /shipping/options).
+SHIPPING_METHOD_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+# Where and how an order ships (POST /orders, POST /cart/checkout): docs/api.md#shipping.
+_DELIVERY = {
+    "shippingAddress": {
+        "$ref": "#/components/schemas/AddressInput",
+        "description": "Where to (a copy is stored with the order); or addressId",
+    },
+    "addressId": {
+        **_ID,
+        "description": "An address of your book; with neither, the book's default address",
+    },
+    "shippingMethod": {
+        "type": "string",
+        "pattern": SHIPPING_METHOD_PATTERN,
+        "description": "An id of GET /shipping/options for the address's country;"
+        " absent: the one with the lowest flat price",
+    },
+}
 # The total the client showed its buyer: the order is refused (409 PriceChanged) if it differs.
 _EXPECTED_TOTAL = amount_input(MAX_TOTAL)
 
@@ -285,6 +304,7 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
             "userId": _ID,
             "expectedTotal": _EXPECTED_TOTAL,
             "discountCode": _DISCOUNT_CODE,
+            **_DELIVERY,
         },
         "required": ["items"],
         "additionalProperties": False,
@@ -292,7 +312,11 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     # Optional: a checkout without a body orders whatever the cart holds at today's prices.
     "CartCheckout": {
         "type": "object",
-        "properties": {"expectedTotal": _EXPECTED_TOTAL, "discountCode": _DISCOUNT_CODE},
+        "properties": {
+            "expectedTotal": _EXPECTED_TOTAL,
+            "discountCode": _DISCOUNT_CODE,
+            **_DELIVERY,
+        },
         "additionalProperties": False,
     },
     "DiscountCreate": {
@@ -327,6 +351,15 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
         " isDefault: true makes the address the default",
         "properties": {**ADDRESS_PROPERTIES, "isDefault": {"type": "boolean"}},
         "minProperties": 1,
+        "additionalProperties": False,
+    },
+    # Optional: the ship step records what the admin knows of the parcel.
+    "ShipOrder": {
+        "type": "object",
+        "properties": {
+            "carrier": {"type": "string", "minLength": 1, "maxLength": 50, **_PLAIN},
+            "trackingNumber": {"type": "string", "minLength": 1, "maxLength": 100, **_PLAIN},
+        },
         "additionalProperties": False,
     },
     "CartLineSet": {
@@ -397,7 +430,7 @@ SHARED_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 # Request bodies a route also takes absent (the route then uses none of their fields).
-OPTIONAL_BODIES = frozenset({"CartCheckout"})
+OPTIONAL_BODIES = frozenset({"CartCheckout", "ShipOrder"})
 
 _OPTIONAL_AMOUNT = {"anyOf": [AMOUNT, {"type": "null"}]}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
@@ -510,8 +543,26 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "total": AMOUNT,
             "currency": CURRENCY_CODE,
             "updatedAt": {"type": ["string", "null"], "format": "date-time"},
+            "totals": ref("Totals"),
+            "totalsFor": {
+                "description": "Where totals were priced for: the default address of your"
+                " book and its cheapest method; null: no default address, so"
+                " shipping and tax are 0 until checkout (docs/api.md#cart-totals)",
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "properties": {
+                            "country": {"type": "string"},
+                            "region": {"type": "string"},
+                            "shippingMethod": {"type": "string"},
+                        },
+                        "required": ["country", "shippingMethod"],
+                    },
+                    {"type": "null"},
+                ],
+            },
         },
-        "required": ["items", "total", "currency", "updatedAt"],
+        "required": ["items", "total", "currency", "updatedAt", "totals", "totalsFor"],
     },
     "User": {
         "type": "object",
@@ -561,7 +612,6 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "status": ref("OrderStatus"),
             "items": {"type": "array", "items": ref("OrderLine")},
             "total": AMOUNT,
-            "currency": CURRENCY_CODE,
             "createdAt": _TIMESTAMP,
             "updatedAt": _TIMESTAMP,
             "payment": ref("Payment"),
@@ -570,8 +620,50 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "refunds": {"type": "array", "items": ref("Refund")},
             "returns": {"type": "array", "items": ref("Return")},
             "discountCode": {"type": "string", "description": "The discount code redeemed"},
+            "currency": {
+                "type": "string",
+                "pattern": "^[A-Z]{3}$",
+                "description": "ISO 4217: the stage's (USD on legacy orders)",
+            },
+            "totals": ref("Totals"),
+            "legacy": {
+                "type": "boolean",
+                "enum": [True],
+                "description": "Placed before shipping and tax: totals derived (docs/api.md)",
+            },
+            "shippingAddress": {"oneOf": [ref("ShippingAddress"), {"type": "null"}]},
+            "shippingMethod": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+                        "required": ["id", "name"],
+                    },
+                    {"type": "null"},
+                ]
+            },
+            "fulfilment": {
+                "type": "object",
+                "description": "What the ship step recorded (either may be null)",
+                "properties": {
+                    "carrier": {"type": ["string", "null"]},
+                    "trackingNumber": {"type": ["string", "null"]},
+                },
+                "required": ["carrier", "trackingNumber"],
+            },
         },
-        "required": ["orderId", "userId", "status", "items", "total", "currency", "createdAt"],
+        "required": [
+            "orderId",
+            "userId",
+            "status",
+            "items",
+            "total",
+            "createdAt",
+            "currency",
+            "totals",
+            "shippingAddress",
+            "shippingMethod",
+        ],
     },
     "Refund": {
         "type": "object",
@@ -620,6 +712,36 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         },
         "required": ["returnId", "lines", "status", "requestedAt"],
     },
+    "Totals": {
+        "type": "object",
+        "description": "total = subtotal + shipping + tax - discount (docs/api.md#totals)",
+        "properties": {
+            "subtotal": AMOUNT,
+            "shipping": AMOUNT,
+            "tax": AMOUNT,
+            "discount": AMOUNT,
+            "total": AMOUNT,
+        },
+        "required": ["subtotal", "shipping", "tax", "discount", "total"],
+    },
+    "ShippingAddress": {
+        "type": "object",
+        "description": "The copy stored with the order",
+        "properties": {
+            name: {"type": "string"}
+            for name in (
+                "name",
+                "line1",
+                "line2",
+                "city",
+                "region",
+                "postalCode",
+                "country",
+                "phone",
+            )
+        },
+        "required": ["name", "line1", "city", "country"],
+    },
     "OrderLine": {
         "type": "object",
         "description": "As it was when the order was placed",
@@ -630,6 +752,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "unitPrice": AMOUNT,
             "lineTotal": AMOUNT,
             "discount": {**AMOUNT, "description": "This line's share of the discount"},
+            "tax": {**AMOUNT, "description": "The line's tax (absent on legacy orders)"},
         },
         "required": ["productId", "name", "quantity", "unitPrice", "lineTotal"],
     },
@@ -663,6 +786,33 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
             "after": {"type": ["object", "null"]},
         },
         "required": ["entryId", "actor", "action", "entity", "entityId", "at", "before", "after"],
+    },
+    "ShippingOption": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "description": "The order's shippingMethod"},
+            "name": {"type": "string"},
+            "price": AMOUNT,
+            "estimatedDays": {
+                "type": "object",
+                "properties": {
+                    "min": {"type": "integer", "minimum": 0},
+                    "max": {"type": "integer", "minimum": 0},
+                },
+                "required": ["min", "max"],
+            },
+        },
+        "required": ["id", "name", "price", "estimatedDays"],
+    },
+    "ShippingOptions": {
+        "type": "object",
+        "description": "An order naming none ships by the lowest flat price",
+        "properties": {
+            "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+            "currency": {"type": "string", "enum": [CURRENCY]},
+            "items": {"type": "array", "items": ref("ShippingOption")},
+        },
+        "required": ["country", "currency", "items"],
     },
     "Payment": {
         "type": "object",

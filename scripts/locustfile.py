@@ -16,6 +16,9 @@ from typing import Any
 from locust import HttpUser, between, task
 
 PASSWORD = "load-test-password"
+# Where the shoppers' orders go (scripts/smoke.py's SHIP_TO: locust loads this file alone).
+SHIP_TO = {"name": "Load Test", "line1": "1 Main St", "city": "Portland", "region": "OR",
+           "postalCode": "97201", "country": "US"}  # fmt: skip
 PRODUCT_IDS = [p for p in os.environ.get("LOAD_PRODUCT_IDS", "").split(",") if p]
 RUN_ID = os.environ.get("LOAD_RUN_ID", "local")
 
@@ -67,7 +70,7 @@ class Shopper(HttpUser):
         line = {"productId": random.choice(PRODUCT_IDS), "quantity": 1}
         with self.client.post(
             "/orders",
-            json={"items": [line]},
+            json={"items": [line], "shippingAddress": SHIP_TO},
             headers={**self._auth(), "Idempotency-Key": uuid.uuid4().hex},
             name="/orders (POST)",
             catch_response=True,

@@ -170,6 +170,38 @@ def _text_with(marker: str) -> Check:
     return check
 
 
+def _totals(goods: Decimal) -> Check:
+    """The breakdown adds up (total = subtotal + shipping + tax - discount) and the subtotal
+    is the goods' price: shipping and tax depend on the stage's configured rates."""
+
+    def check(body: Any) -> str | None:
+        totals = body.get("totals") if isinstance(body, dict) else None
+        if not isinstance(totals, dict):
+            return "no totals"
+        part = {name: Decimal(str(totals.get(name))) for name in
+                ("subtotal", "shipping", "tax", "discount", "total")}  # fmt: skip
+        if part["subtotal"] != goods:
+            return f"totals.subtotal is {part['subtotal']}, expected {goods}"
+        added = part["subtotal"] + part["shipping"] + part["tax"] - part["discount"]
+        if added != part["total"] or Decimal(str(body.get("total"))) != part["total"]:
+            return f"totals do not add up: {totals}"
+        return None
+
+    return check
+
+
+# Where the smoke order goes: any stage ships to the US (docs/shipping-and-tax.md); the
+# method is left to the stage's default (the cheapest).
+SHIP_TO = {
+    "name": "Smoke Test",
+    "line1": "1 Main St",
+    "city": "Portland",
+    "region": "OR",
+    "postalCode": "97201",
+    "country": "US",
+}
+
+
 def _all(*checks: Check) -> Check:
     def check(body: Any) -> str | None:
         return next((p for p in (c(body) for c in checks) if p is not None), None)
@@ -258,10 +290,10 @@ def run_flow(
         "POST",
         "/orders",
         201,
-        body={"items": items},
+        body={"items": items, "shippingAddress": SHIP_TO},
         token=customer,
         headers=key,
-        check=_all(_field("total", total), _has_keys("orderId")),
+        check=_all(_totals(total), _has_keys("orderId", "shippingMethod")),
         note="customer places order",
     )
     order_id = order["orderId"]
@@ -269,7 +301,7 @@ def run_flow(
         "POST",
         "/orders",
         (200, 201),
-        body={"items": items},
+        body={"items": items, "shippingAddress": SHIP_TO},
         token=customer,
         headers=key,
         check=_field("orderId", order_id),

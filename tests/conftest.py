@@ -32,6 +32,7 @@ os.environ.update(
         "AWS_DEFAULT_REGION": "us-east-1",
         "APP_NAME": "shop",
         "APP_STAGE": "test",
+        "RATES_STAGE": "local",  # the test stage prices with the local stage's files
         "USERS_TABLE": "shop-test-users",
         "PRODUCTS_TABLE": "shop-test-products",
         "ORDERS_TABLE": "shop-test-orders",

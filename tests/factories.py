@@ -19,6 +19,19 @@ from typing import Any
 from scripts.http_client import JsonClient, Reply
 
 DEFAULT_PASSWORD = "correct-horse"
+# Where the tests' orders go unless a test says otherwise: Oregon has no sales tax, and the
+# Portland store's pickup is free, so an order's total is its goods (chalicelib/stages/local).
+ADDRESS = {
+    "name": "Test Buyer",
+    "line1": "1 Main St",
+    "city": "Portland",
+    "region": "OR",
+    "postalCode": "97201",
+    "country": "US",
+}
+PICKUP = "pickup"
+# The delivery fields of an order or checkout body that ships like the tests' default.
+DELIVERY = {"shippingAddress": ADDRESS, "shippingMethod": PICKUP}
 _emails = itertools.count(1)
 
 
@@ -122,9 +135,14 @@ class ShopClient(JsonClient):
         key: str | None = None,
         **extra: Any,
     ) -> Reply:
-        """``POST /orders`` with these ``line(...)``s (and an ``Idempotency-Key``), as answered."""
+        """``POST /orders`` with these ``line(...)``s (and an ``Idempotency-Key``), as answered.
+
+        Collected (:data:`PICKUP`) at :data:`ADDRESS` unless ``extra`` names an address
+        (``shippingAddress`` or ``addressId``); ``extra`` may name a ``shippingMethod``."""
         headers = {"Idempotency-Key": key} if key is not None else None
-        body = {"items": list(lines), **extra}
+        named = {"shippingAddress", "addressId"} & set(extra)
+        delivery = {} if named else {"shippingAddress": ADDRESS, "shippingMethod": PICKUP}
+        body = {"items": list(lines), **delivery, **extra}
         return self.post("/orders", body, token=token_of(buyer), headers=headers)
 
     def place_order(
@@ -141,6 +159,26 @@ class ShopClient(JsonClient):
         reply = self.get(f"/products/{product_id}")
         assert reply.status == 200, reply.body
         return int(reply.body["stock"])
+
+
+def give_default_address(user_id: str, address: dict[str, str] | None = None) -> None:
+    """Store an address book whose default is ``address`` (:data:`ADDRESS`) for this user,
+    as the address book's routes would: orders and checkouts naming no address use it."""
+    from chalicelib.models import AddressBook, AddressEntry
+
+    entry = {"postal_code": (address or ADDRESS)["postalCode"]} | {
+        key: value for key, value in (address or ADDRESS).items() if key != "postalCode"
+    }
+    AddressBook(AddressBook.key_for(user_id)).delete(
+        add_version_condition=False
+    )  # a new book, whatever was there
+    AddressBook(
+        AddressBook.key_for(user_id),
+        user_id=user_id,
+        addresses=[AddressEntry(address_id="home", created_at="2030-01-01T00:00:00.000Z", **entry)],
+        default_id="home",
+        updated_at="2030-01-01T00:00:00.000Z",
+    ).save()
 
 
 def make_order(order_id: str = "order-1", **overrides: Any) -> Any:

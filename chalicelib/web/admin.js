@@ -1,7 +1,7 @@
 // The admin view: products (create, edit, delete), the fulfilment queue, the users list,
 // discount codes (create, retire) and the audit trail.
 import { api, ApiError, newIdempotencyKey, query, session } from "./api.js";
-import { errorBox, field, h, money, statusBadge, when } from "./dom.js";
+import { addressLine, errorBox, field, h, money, statusBadge, when } from "./dom.js";
 
 const PAGE_SIZE = 50;
 const QUEUE_STATUSES = [
@@ -136,10 +136,10 @@ export async function fulfilment(page) {
   const choice = h("select", { onchange: () => table.load(true) },
     QUEUE_STATUSES.map((s) => h("option", { value: s }, s)));
 
-  async function advance(order, action) {
+  async function advance(order, action, parcel) {
     status.replaceChildren();
     try {
-      const updated = await api("POST", `/orders/${encodeURIComponent(order.orderId)}/${action}`);
+      const updated = await api("POST", `/orders/${encodeURIComponent(order.orderId)}/${action}`, parcel);
       page.notify(`Order ${order.orderId.slice(0, 8)} is now ${updated.status}.`);
       await table.load(true);
     } catch (error) {
@@ -206,18 +206,41 @@ export async function fulfilment(page) {
     return h("details", {}, h("summary", {}, `Refund${order.amountRefunded ? ` (${order.amountRefunded} so far)` : ""}`), form);
   }
 
-  const table = pagedTable(["Order", "Placed", "Items", "Total", "Status", ""], "/orders", () => ({ status: choice.value }), (order) => {
+  // The ship step takes the carrier and tracking number (both optional).
+  function shipForm(order, label) {
+    const short = order.orderId.slice(0, 8);
+    const carrier = h("input", { name: "carrier", maxlength: 50, "aria-label": `Carrier of order ${short}` });
+    const tracking = h("input", { name: "trackingNumber", maxlength: 100, "aria-label": `Tracking number of order ${short}` });
+    const form = h("form", { class: "ship-form" }, carrier, tracking,
+      h("button", { type: "submit", "aria-label": `${label} order ${short}` }, label));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const parcel = {};
+      if (carrier.value.trim()) parcel.carrier = carrier.value.trim();
+      if (tracking.value.trim()) parcel.trackingNumber = tracking.value.trim();
+      advance(order, "ship", parcel);
+    });
+    return form;
+  }
+
+  const table = pagedTable(["Order", "Placed", "Items", "Total", "Ship to", "Status", ""], "/orders", () => ({ status: choice.value }), (order) => {
     const step = NEXT_STEP[order.status];
+    let action = null;
+    if (step && step[0] === "ship") action = shipForm(order, step[1]);
+    else if (step) action = h("button", { type: "button", "aria-label": `${step[1]} order ${order.orderId.slice(0, 8)}`,
+      onclick: () => advance(order, step[0]) }, step[1]);
     return h("tr", { "data-order-id": order.orderId },
       h("th", { scope: "row" }, h("code", {}, order.orderId.slice(0, 8))),
       h("td", {}, when(order.createdAt)),
       h("td", {}, order.items.map((line) => `${line.quantity} × ${line.name}`).join(", ")),
       h("td", { class: "num" }, money(order.total, order.currency)),
+      h("td", { class: "ship-to" }, order.shippingAddress ? addressLine(order.shippingAddress) : "—",
+        order.shippingMethod ? h("small", { class: "meta" }, ` (${order.shippingMethod.name})`) : null,
+        order.fulfilment ? h("small", { class: "meta" }, ` ${order.fulfilment.carrier ?? ""} ${order.fulfilment.trackingNumber ?? ""}`) : null),
       h("td", {}, statusBadge(order.status)),
-      h("td", {}, step ? h("button", { type: "button", "aria-label": `${step[1]} order ${order.orderId.slice(0, 8)}`,
-        onclick: () => advance(order, step[0]) }, step[1]) : null,
-      order.status === "RETURN_REQUESTED" ? returnDecision(order) : null,
-      REFUNDABLE.has(order.status) ? refundForm(order) : null));
+      h("td", {}, action,
+        order.status === "RETURN_REQUESTED" ? returnDecision(order) : null,
+        REFUNDABLE.has(order.status) ? refundForm(order) : null));
   }, status, "Orders in the queue");
   await table.load(true);
   return h("section", {}, h("h1", {}, "Fulfilment"),

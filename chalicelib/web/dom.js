@@ -37,6 +37,12 @@ export function money(amount, currency) {
   return currency ? `${amount} ${currency}` : String(amount);
 }
 
+// An address on one line, as it was typed: name, street, city, region, postal code, country.
+export function addressLine(address) {
+  return [address.name, address.line1, address.line2, address.city, address.region, address.postalCode, address.country]
+    .filter(Boolean).join(", ");
+}
+
 export function when(iso) {
   return iso ? new Date(iso).toLocaleString() : "";
 }

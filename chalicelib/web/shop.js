@@ -2,7 +2,7 @@
 import {
   api, ApiError, confirmPayment, newIdempotencyKey, query, session, signIn as apiSignIn, takesTestPayments, TEST_CARDS,
 } from "./api.js";
-import { errorBox, field, h, money, statusBadge, when } from "./dom.js";
+import { addressLine, errorBox, field, h, money, statusBadge, when } from "./dom.js";
 
 const PAGE_SIZE = 12;
 const POLL_MS = 1500;
@@ -176,25 +176,135 @@ function discountOf(order) {
   return order.totals.discount; // the server's exact amount, never summed here
 }
 
+// Where the cart ships: the book's default address, or one typed in; the method from
+// /shipping/options; the breakdown the API prices for them (GET /cart?country=...).
+const ADDRESS_FIELDS = [
+  ["name", "Full name", true], ["line1", "Address line 1", true], ["line2", "Address line 2", false],
+  ["city", "City", true], ["region", "State / province", false], ["postalCode", "Postal code", false],
+  ["country", "Country (2 letters)", true],
+];
+
+function deliveryForm(onChange) {
+  const inputs = {};
+  const typed = h("div", { class: "address" }, ADDRESS_FIELDS.map(([name, label, required]) => {
+    inputs[name] = h("input", { name, autocomplete: name === "country" ? "country" : "on", required,
+      maxlength: name === "country" ? 2 : 200, value: name === "country" ? "US" : "" });
+    inputs[name].addEventListener("change", onChange);
+    return field(label, inputs[name]);
+  }));
+  const useDefault = h("input", { type: "radio", name: "ship-to", value: "default", checked: true });
+  const useTyped = h("input", { type: "radio", name: "ship-to", value: "typed" });
+  const choice = h("div", { class: "ship-to" },
+    h("label", {}, useDefault, " My default address"), h("label", {}, useTyped, " Another address"));
+  for (const radio of [useDefault, useTyped]) radio.addEventListener("change", onChange);
+  const method = h("select", { name: "shippingMethod" });
+  method.addEventListener("change", () => onChange({ keepMethod: true }));
+  const breakdown = h("table", { class: "breakdown" }, h("caption", { class: "sr-only" }, "Order total"));
+  const element = h("fieldset", { class: "delivery" }, h("legend", {}, "Delivery"), choice, typed,
+    field("Shipping", method), breakdown);
+  return {
+    element,
+    // hasDefault: the buyer's book has a default address (the cart was priced for it).
+    show(hasDefault) {
+      choice.hidden = !hasDefault;
+      if (!hasDefault) useTyped.checked = true;
+      typed.hidden = useDefault.checked;
+    },
+    typedIn: () => useTyped.checked,
+    country(fallback) {
+      return useTyped.checked ? inputs.country.value.trim().toUpperCase() : fallback;
+    },
+    address() {
+      const address = {};
+      for (const [name] of ADDRESS_FIELDS) {
+        const value = inputs[name].value.trim();
+        if (value) address[name] = value;
+      }
+      return address;
+    },
+    method,
+    breakdown,
+  };
+}
+
+function breakdownRows(totals, currency) {
+  const rows = [["Subtotal", totals.subtotal], ["Shipping", totals.shipping], ["Tax", totals.tax]];
+  if (Number(totals.discount)) rows.push(["Discount", `-${money(totals.discount, currency)}`]);
+  rows.push(["Total", totals.total]);
+  return rows.map(([label, value]) => h("tr", {}, h("th", { scope: "row" }, label),
+    h("td", { class: `num${label === "Total" ? " total" : ""}` }, String(value).startsWith("-") ? value : money(value, currency))));
+}
+
 export async function cart(page, token) {
   if (!session.get()) return needsSignIn("Your cart");
   const status = h("div");
   const body = h("div");
   const section = h("section", {}, h("h1", {}, "Your cart"), status, body);
+  const delivery = deliveryForm((options) => reprice(options));
+  let pricing = Promise.resolve(); // the last repricing: checkout waits for what it shows
+  let current = null; // the cart as last read
+  let defaultCountry = null; // the default address's country, if the book has one
 
   let shownTotal = null; // what the buyer sees: checkout is refused if the total changed
   let currency = null; // the cart's: every amount in it is in this currency
   // The discount code field keeps what the buyer typed across redraws of the cart.
   const code = h("input", { type: "text", id: "discount-code", maxlength: 32, autocomplete: "off",
     spellcheck: "false", placeholder: "e.g. WELCOME10" });
-  function draw(current) {
-    shownTotal = current.total;
-    currency = current.currency;
-    page.setCart(current);
-    if (!current.items.length) {
+  function draw(next) {
+    current = next;
+    // The total the buyer is shown, sent back as expectedTotal exactly as the API spelled it.
+    shownTotal = next.totals ? next.totals.total : next.total;
+    currency = next.currency;
+    page.setCart(next);
+    if (!next.items.length) {
       body.replaceChildren(h("p", { class: "empty" }, "Your cart is empty. ", h("a", { href: "#/" }, "Browse the products"), "."));
       return;
     }
+    if (defaultCountry === null && next.totalsFor) defaultCountry = next.totalsFor.country;
+    delivery.show(defaultCountry !== null);
+    drawLines(next);
+    reprice({ keepMethod: true });
+  }
+
+  // Price the cart for the chosen destination and method; list the methods serving it.
+  let latest = 0; // only the latest repricing's answer is shown (answers may cross)
+  function reprice(options) {
+    pricing = priceFor(options, ++latest);
+    return pricing;
+  }
+
+  async function priceFor({ keepMethod } = {}, attempt) {
+    const country = delivery.country(defaultCountry);
+    const subtotal = current?.totals?.subtotal ?? "0";
+    try {
+      if (!keepMethod || !delivery.method.options.length) {
+        if (!/^[A-Z]{2}$/.test(country ?? "")) {
+          delivery.method.replaceChildren();
+          delivery.breakdown.replaceChildren(h("tr", {}, h("td", {}, "Enter the address to see shipping and tax.")));
+          return;
+        }
+        const options = await api("GET", `/shipping/options${query({ country, subtotal })}`);
+        const cheapest = options.items.reduce((best, o) => (best && Number(best.price) <= Number(o.price) ? best : o), null);
+        delivery.method.replaceChildren(...options.items.map((o) => h("option", { value: o.id, selected: o === cheapest },
+          `${o.name} — ${money(o.price, options.currency)} (${o.estimatedDays.min}–${o.estimatedDays.max} days)`)));
+        if (!options.items.length) {
+          delivery.breakdown.replaceChildren(h("tr", {}, h("td", { class: "warn" }, `We do not ship to ${country}.`)));
+          return;
+        }
+      }
+      const params = { shippingMethod: delivery.method.value };
+      if (delivery.typedIn()) Object.assign(params, { country, region: delivery.address().region });
+      const priced = await api("GET", `/cart${query(params)}`);
+      if (attempt !== latest) return;
+      current = priced;
+      shownTotal = priced.totals.total;
+      delivery.breakdown.replaceChildren(h("caption", { class: "sr-only" }, "Order total"), ...breakdownRows(priced.totals, priced.currency));
+    } catch (error) {
+      status.replaceChildren(failure(error));
+    }
+  }
+
+  function drawLines(current) {
     const rows = current.items.map((line) => {
       const quantity = h("input", { type: "number", min: 1, max: 1000, value: line.quantity, class: "qty",
         "aria-label": `Quantity of ${line.name}` });
@@ -211,7 +321,8 @@ export async function cart(page, token) {
       h("table", {}, h("caption", { class: "sr-only" }, "Cart lines"),
         h("thead", {}, h("tr", {}, ["Product", "Unit price", "Quantity", "Line total", ""].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, rows),
-        h("tfoot", {}, h("tr", {}, h("th", { scope: "row", colspan: 3 }, "Total"), h("td", { class: "num total" }, money(current.total, currency)), h("td")))),
+        h("tfoot", {}, h("tr", {}, h("th", { scope: "row", colspan: 3 }, "Goods"), h("td", { class: "num" }, money(current.total, currency)), h("td")))),
+      delivery.element,
       h("p", { class: "discount-field" }, h("label", { for: "discount-code" }, "Discount code "), code,
         h("span", { class: "hint" }, " (optional; applied when you check out)")),
       h("div", { class: "actions" },
@@ -232,7 +343,7 @@ export async function cart(page, token) {
     status.replaceChildren();
     try {
       await api("DELETE", "/cart");
-      draw({ items: [], total: null, currency });
+      draw({ items: [], total: "0", totals: null, currency });
     } catch (error) {
       status.replaceChildren(failure(error));
     }
@@ -242,8 +353,13 @@ export async function cart(page, token) {
   const key = newIdempotencyKey();
   async function checkout() {
     status.replaceChildren();
+    await pricing; // the total shown for the address and method chosen
     try {
-      const payload = { expectedTotal: shownTotal };
+      const payload = {
+        expectedTotal: shownTotal,
+        shippingMethod: delivery.method.value || undefined,
+        ...(delivery.typedIn() ? { shippingAddress: delivery.address() } : {}),
+      };
       if (code.value.trim()) payload.discountCode = code.value.trim();
       const order = await api("POST", "/cart/checkout", payload, { idempotencyKey: key });
       page.setCart(null);
@@ -295,7 +411,12 @@ export async function orders(page, token) {
       order.discountCode
         ? h("p", { class: "order-discount" }, `Discount ${order.discountCode}: −${money(discountOf(order), order.currency)}`)
         : null,
+      order.totals && !order.legacy ? h("table", { class: "breakdown" }, h("caption", { class: "sr-only" }, "Breakdown"), breakdownRows(order.totals, order.currency)) : null,
       h("p", { class: "order-total" }, "Total ", h("strong", {}, money(order.total, order.currency))),
+      order.shippingAddress ? h("p", { class: "meta ship-to" }, `Ships to ${addressLine(order.shippingAddress)}`,
+        order.shippingMethod ? ` by ${order.shippingMethod.name}` : "") : null,
+      order.fulfilment ? h("p", { class: "meta" }, `Shipped with ${order.fulfilment.carrier ?? "a carrier"}`,
+        order.fulfilment.trackingNumber ? `, tracking ${order.fulfilment.trackingNumber}` : "") : null,
       order.status === AWAITING_PAYMENT && order.payment ? paymentBox(order) : null,
       afterSale(order),
       order.status === "DELIVERED" ? returnForm(order) : null,

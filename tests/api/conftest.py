@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import Account, ShopClient
+from tests.factories import Account, ShopClient, give_default_address
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password"
@@ -120,13 +120,17 @@ def admin(api: Api) -> Account:
 
     with remembered_password_hashing():
         ensure_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
-        return api.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        account = api.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    give_default_address(account.user_id)  # orders naming no address ship there
+    return account
 
 
 @pytest.fixture
 def customer(api: Api) -> Account:
     with remembered_password_hashing():
-        return api.register()
+        account = api.register()
+    give_default_address(account.user_id)  # orders naming no address ship there
+    return account
 
 
 @pytest.fixture

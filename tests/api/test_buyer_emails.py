@@ -21,7 +21,7 @@ from chalicelib.order_lifecycle import (
     PENDING,
 )
 from tests.api.conftest import SENDER, ses_outbox, verify
-from tests.factories import line, stored
+from tests.factories import DELIVERY, line, stored
 
 ACCOUNT_SUBJECTS = ("Confirm your email address", "Reset your password")
 
@@ -246,7 +246,7 @@ def test_an_unverified_address_gets_no_order_email(api, sender, admin):
     """Issue #23 item 7: the attack run's email to an address nobody verified."""
     victim = api.register("someone@victim.example", name=SPOOF)
     product = api.create_product(admin, name="Teapot", price="12.5", stock=10)
-    body = {"items": [{"productId": product["productId"], "quantity": 1}]}
+    body = {"items": [{"productId": product["productId"], "quantity": 1}], **DELIVERY}
     placed = api.post("/orders", body, token=victim.token).body
     subscriber.handle_message(event(ORDER_PLACED, placed))
     view = cancelled(api, victim, placed)
@@ -263,7 +263,7 @@ def test_a_verified_buyer_never_reads_their_name_as_the_shops_words(api, sender,
     buyer = api.register(name=SPOOF)
     verify(api, buyer)
     product = api.create_product(admin, name="Teapot", price="12.5", stock=10)
-    body = {"items": [{"productId": product["productId"], "quantity": 1}]}
+    body = {"items": [{"productId": product["productId"], "quantity": 1}], **DELIVERY}
     placed = api.post("/orders", body, token=buyer.token).body
     subscriber.handle_message(event(ORDER_PLACED, placed))
 

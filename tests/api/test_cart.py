@@ -34,6 +34,8 @@ def test_an_empty_cart(api, customer):
         "total": "0.00",
         "currency": "USD",
         "updatedAt": None,
+        "totals": dict.fromkeys(("subtotal", "shipping", "tax", "discount", "total"), "0.00"),
+        "totalsFor": None,
     }
     assert_error(api.get("/cart"), 401)
 

@@ -96,6 +96,7 @@ PROBE_BODIES = {
     "ProductCreate": {"name": "Probe", "price": "1.5"},
     "ProductUpdate": {"stock": 3},
     "CartLineSet": {"quantity": 1},
+    "ShipOrder": {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"},
     "VerifyEmail": {"token": PROBE_LINK},
     "PasswordResetRequest": {"email": "admin@example.com"},
     "PasswordReset": {"token": PROBE_LINK, "password": "correct-horse"},
@@ -109,8 +110,9 @@ def _probed_operations() -> list[tuple[str, str, str | None]]:
         (op.method.upper(), op.path, op.request)
         for op in OPERATIONS
         # The routes that call no AWS service here: the webhook, without a payment
-        # provider (this suite's default), answers 404 before anything else.
-        if op.path not in ("/openapi.json", "/payments/webhook")
+        # provider (this suite's default), answers 404 before anything else; shipping
+        # options come from configuration.
+        if op.path not in ("/openapi.json", "/payments/webhook", "/shipping/options")
     ]
 
 

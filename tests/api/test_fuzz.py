@@ -34,7 +34,7 @@ from chalicelib import errors, money, schemas, text, validation
 from chalicelib.text import EMAIL_PATTERN
 from tests.api.fuzz_regressions import REGRESSIONS, Regression
 from tests.api.test_openapi import CONTRACT
-from tests.factories import Account, an_address
+from tests.factories import Account, an_address, give_default_address
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 FUZZ_SETTINGS = settings(
@@ -373,6 +373,7 @@ class World:
 
     def _register(self) -> Account:
         account = self.api.register(password=PASSWORD)
+        give_default_address(account.user_id)  # orders naming no address ship there
         self.user_ids.append(account.user_id)
         self.emails.append(account.email)
         return Account(account.user_id, account.email, PASSWORD, account.token)

@@ -26,6 +26,7 @@ from referencing.jsonschema import DRAFT202012
 
 from app import OPERATIONS
 from chalicelib import account_links, openapi, schemas, subscriber, validation
+from tests.factories import ADDRESS, give_default_address
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 _DOCUMENT_URI = "urn:shop:openapi"
@@ -522,8 +523,13 @@ def test_contract_accepts_a_conforming_answer_and_rejects_others():
         "total": "0.00",
         "currency": "USD",
         "createdAt": "2024-01-02T03:04:05Z",
+        "totals": dict.fromkeys(("subtotal", "shipping", "tax", "discount", "total"), "0.00"),
+        "legacy": True,
+        "shippingAddress": None,
+        "shippingMethod": None,
     }
     assert CONTRACT.violations("POST", "/orders", 201, order, {"Idempotent-Replayed": "true"}) == []
+    assert CONTRACT.violations("POST", "/orders", 201, {**order, "totals": {"total": 0}})
     assert CONTRACT.violations("POST", "/orders", 201, order, {"Idempotent-Replayed": "no"})
     assert CONTRACT.template_for("POST", "/users/register") == "/users/register"
     assert CONTRACT.template_for("GET", "/users/register") == "/users/{userId}"
@@ -591,6 +597,8 @@ def test_a_realistic_session_conforms_to_the_document(api, admin, monkeypatch):
         "/users/register",
         {"email": bob_email, "name": "Bob", "password": "pw-bob-123"},
     ).body
+    for someone in (alice, bob):  # orders naming no address go to their book's default
+        give_default_address(someone["userId"])
     call(
         409, "POST", "/users/register", {"email": alice_email, "name": "A", "password": "whatever1"}
     )
@@ -792,6 +800,21 @@ def test_a_realistic_session_conforms_to_the_document(api, admin, monkeypatch):
     # --- orders
     line = {"productId": lamp["productId"], "quantity": 2}
     order = call(201, "POST", "/orders", {"items": [line]}, token=alice_token).body
+    call(200, "GET", "/shipping/options?country=US&subtotal=10.00")
+    call(200, "GET", "/shipping/options?country=jp")
+    call(400, "GET", "/shipping/options?country=USA")
+    call(400, "GET", "/shipping/options?country=US&subtotal=0.001")
+    to_california = {**ADDRESS, "city": "Oakland", "region": "CA", "postalCode": "94612"}
+    shipped = {"items": [line], "shippingAddress": to_california, "shippingMethod": "express"}
+    call(201, "POST", "/orders", shipped, token=alice_token)
+    for invalid in (
+        {**shipped, "shippingMethod": "teleport"},
+        {**shipped, "shippingAddress": {**ADDRESS, "country": "GB"}, "shippingMethod": "pickup"},
+        {**shipped, "shippingAddress": {**ADDRESS, "region": "ZZ"}},
+        {**shipped, "addressId": "home"},
+        {"items": [line], "addressId": "no-such-address"},
+    ):
+        call(400, "POST", "/orders", invalid, token=alice_token)
     keyed = {"items": [line, {"productId": mug["productId"], "quantity": 1}]}
     key = {**json_type, "Idempotency-Key": "flow-key-1"}
     first = call(201, "POST", "/orders", keyed, token=alice_token, headers=key)
@@ -907,7 +930,9 @@ def test_a_realistic_session_conforms_to_the_document(api, admin, monkeypatch):
     subscriber.handle_message(json.dumps({"type": "OrderPlaced", "orderId": placed["orderId"]}))
     call(403, "POST", f"{placed_path}/ship", token=alice_token)
     call(404, "POST", "/orders/no-such-order/ship", token=admin.token)
-    call(200, "POST", f"{placed_path}/ship", token=admin.token)
+    call(400, "POST", f"{placed_path}/ship", {"carrier": ""}, token=admin.token)
+    parcel = {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"}
+    call(200, "POST", f"{placed_path}/ship", parcel, token=admin.token)
     call(200, "POST", f"{placed_path}/deliver", token=admin.token)
     call(409, "POST", f"{placed_path}/deliver", token=admin.token)
 

@@ -17,7 +17,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib import aws, orders, publisher, subscriber, transactions
 from chalicelib.models import IdempotencyRecord, Order, Product
 from tests.conftest import delivered_to
-from tests.factories import line, stored
+from tests.factories import ADDRESS, line, stored
 
 TOPIC_ARN = os.environ["ORDER_EVENTS_TOPIC_ARN"]
 CLOCK_START = datetime(2030, 1, 1, tzinfo=UTC)
@@ -141,10 +141,24 @@ def test_order_is_placed_with_catalogue_names_and_prices(api, customer, widget):
             "quantity": 3,
             "unitPrice": "19.99",
             "lineTotal": "59.97",
+            "tax": "0.00",  # Oregon has no sales tax
         }
     ]
     assert order["total"] == "59.97"
+    assert order["totals"] == {
+        "subtotal": "59.97",
+        "shipping": "0.00",  # collected from the store
+        "tax": "0.00",
+        "discount": "0.00",
+        "total": "59.97",
+    }
     assert order["currency"] == "USD"
+    assert order["shippingAddress"] == ADDRESS
+    assert order["shippingMethod"] == {
+        "id": "pickup",
+        "name": "Collect from our Portland, OR store",
+    }
+    assert "legacy" not in order and "fulfilment" not in order
     assert datetime.fromisoformat(order["createdAt"]).tzinfo is not None
     assert order["createdAt"].endswith("Z")
     assert "Idempotent-Replayed" not in reply.headers

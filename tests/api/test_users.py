@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib import users
 from chalicelib.config import get_settings
+from tests.factories import DELIVERY, line
 
 PASSWORD = "correct-horse"
 USER_FIELDS = {"userId", "email", "name", "role", "emailVerified", "createdAt"}
@@ -466,7 +467,7 @@ def test_a_deleted_user_cannot_sign_in_use_old_tokens_or_order(api, admin, table
         ("PUT", f"/users/{account.user_id}", {"name": "Back"}),
         ("DELETE", f"/users/{account.user_id}", None),
         ("GET", "/orders", None),
-        ("POST", "/orders", {"items": [{"productId": product["productId"], "quantity": 1}]}),
+        ("POST", "/orders", {"items": [line(product)], **DELIVERY}),
     ):
         reply = api.request(method, path, body=body, token=account.token)
         assert reply.status == 401, (method, path, reply.body)

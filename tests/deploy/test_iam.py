@@ -37,6 +37,7 @@ from scripts.project import (
     stage_environment,
 )
 from tests.conftest import delivered_to
+from tests.factories import DELIVERY
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's
@@ -448,8 +449,8 @@ def exercise_api(flows: Flows) -> dict[str, str]:
     call(204, "DELETE", "/cart", token=alice)
     call(200, "PUT", "/cart/items/{productId}", line, token=alice, productId=book_id)
     checkout_key = {"Idempotency-Key": "cart-1"}
-    shipped = call(201, "POST", "/cart/checkout", token=alice, headers=checkout_key).body
-    call(201, "POST", "/cart/checkout", token=alice, headers=checkout_key)
+    shipped = call(201, "POST", "/cart/checkout", DELIVERY, token=alice, headers=checkout_key).body
+    call(201, "POST", "/cart/checkout", DELIVERY, token=alice, headers=checkout_key)
     call(409, "POST", "/orders/{orderId}/ship", token=admin, orderId=shipped["orderId"])
     call(403, "POST", "/orders/{orderId}/ship", token=alice, orderId=shipped["orderId"])
     call(404, "POST", "/orders/{orderId}/deliver", token=admin, orderId="no-such-order")
@@ -457,21 +458,26 @@ def exercise_api(flows: Flows) -> dict[str, str]:
     call(204, "DELETE", "/products/{productId}", token=admin, productId=book_id)
 
     key = {"Idempotency-Key": "order-1"}
-    two_lamps = {"items": [{"productId": lamp_id, "quantity": 2}]}
+    two_lamps = {"items": [{"productId": lamp_id, "quantity": 2}], **DELIVERY}
+    call(200, "GET", "/shipping/options?country=US&subtotal=20.00")
+    # No address typed in: the address book is read with the products (none here: a 400).
+    call(400, "POST", "/orders", {"items": [{"productId": lamp_id, "quantity": 2}]}, token=alice)
     order = call(201, "POST", "/orders", two_lamps, token=alice, headers=key).body
     replay = call(201, "POST", "/orders", two_lamps, token=alice, headers=key)
     assert replay.body["orderId"] == order["orderId"]
     assert replay.headers.get("Idempotent-Replayed") == "true"
-    too_many = {"items": [{"productId": mug_id, "quantity": 2}]}
+    too_many = {"items": [{"productId": mug_id, "quantity": 2}], **DELIVERY}
     assert call(409, "POST", "/orders", too_many, token=alice).body["code"] == "InsufficientStock"
-    unknown = {"items": [{"productId": "no-such-product", "quantity": 1}]}
+    unknown = {"items": [{"productId": "no-such-product", "quantity": 1}], **DELIVERY}
     call(400, "POST", "/orders", unknown, token=alice)
     mug_order = call(
-        201, "POST", "/orders", {"items": [{"productId": mug_id, "quantity": 1}]}, token=alice
-    ).body
+        201, "POST", "/orders", {"items": [{"productId": mug_id, "quantity": 1}], **DELIVERY},
+        token=alice,
+    ).body  # fmt: skip
     pending = call(
-        201, "POST", "/orders", {"items": [{"productId": lamp_id, "quantity": 1}]}, token=bob
-    ).body
+        201, "POST", "/orders", {"items": [{"productId": lamp_id, "quantity": 1}], **DELIVERY},
+        token=bob,
+    ).body  # fmt: skip
 
     call(200, "GET", "/orders", token=alice)
     call(200, "GET", "/orders", token=admin)
@@ -705,7 +711,7 @@ def exercise_payments(
     _, admin = flows.login("admin@example.com", admin_password)
     _, dave = flows.login("dave@example.com", "dave-password")
     item = call(201, "POST", "/products", {"name": "Pen", "price": "2", "stock": 9}, token=admin)
-    one = {"items": [{"productId": item.body["productId"], "quantity": 1}]}
+    one = {"items": [{"productId": item.body["productId"], "quantity": 1}], **DELIVERY}
     paid, failed, cancelled = (call(201, "POST", "/orders", one, token=dave).body for _ in "abc")
     webhook(flows, 200, "payment_intent.succeeded", paid, TEST_WEBHOOK_SECRET)
     webhook(flows, 200, "payment_intent.payment_failed", failed, TEST_WEBHOOK_SECRET)

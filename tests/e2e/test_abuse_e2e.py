@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import ShopClient
+from tests.factories import DELIVERY, ShopClient
 
 
 def _b64(text: str) -> str:
@@ -43,7 +43,7 @@ def listings(http: ShopClient, admin: str) -> dict[str, tuple[str, str | None]]:
         assert reply.status == 201, reply.body
         placed = http.post(
             "/orders",
-            {"items": [{"productId": reply.body["productId"], "quantity": 1}]},
+            {"items": [{"productId": reply.body["productId"], "quantity": 1}], **DELIVERY},
             token=customer.token,
         )
         assert placed.status == 201, placed.body

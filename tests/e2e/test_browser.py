@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ROOT, RunningStack, chromium_or_skip, free_port
-from tests.factories import Account, ShopClient, unique_email
+from tests.factories import ADDRESS, DELIVERY, Account, ShopClient, unique_email
 
 DOCS_IMG = ROOT / "docs" / "img"
 VIEWPORT = {"width": 1280, "height": 800}
@@ -99,6 +99,21 @@ def sign_in(page: Any, email: str, password: str) -> None:
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
+OAKLAND = {"name": "Ada Buyer", "line1": "1 Broadway", "city": "Oakland", "region": "CA",
+           "postalCode": "94612", "country": "US"}  # fmt: skip
+
+
+def fill_address(page: Any, address: dict[str, str] = ADDRESS) -> None:
+    """Type a delivery address into the cart's form (the buyer has no default address)."""
+    labels = {"name": "Full name", "line1": "Address line 1", "city": "City",
+              "region": "State / province", "postalCode": "Postal code",
+              "country": "Country (2 letters)"}  # fmt: skip
+    for key, label in labels.items():
+        page.get_by_label(label).fill(address[key])
+    with page.expect_response(re.compile(r"/cart\?")):  # a change: the page prices it
+        page.get_by_label("Country (2 letters)").press("Tab")
+
+
 def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
     browser_page, http, shop, screenshot
 ):
@@ -147,12 +162,15 @@ def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
 
     # The cart: change a quantity, and meet the API's own words for too little stock.
     page.get_by_role("link", name="Cart (2)").click()
-    expect(page.get_by_role("row")).to_have_count(4)  # header, two lines, total
+    lines = page.get_by_role("table", name="Cart lines").get_by_role("row")
+    expect(lines).to_have_count(4)  # header, two lines, goods
+    # To California: 7.25 % on each line; first by the cheapest method (collection).
+    fill_address(page, OAKLAND)
     page.get_by_label("Quantity of Ceramic mug").fill("2")
     page.get_by_label("Quantity of Ceramic mug").press("Tab")
-    expect(page.locator("td.total")).to_have_text(
-        "72.50 USD"
-    )  # 2 x 9.00 + 54.50, as the API adds it
+    # 2 x 9.00 + 54.50 = 72.50; 18.00 x 7.25 % = 1.305 -> 1.30 (half to even),
+    # 54.50 x 7.25 % = 3.95125 -> 3.95.
+    expect(page.locator("td.total")).to_have_text("77.75 USD")
     page.get_by_label("Quantity of Chef's knife").fill("6")
     page.get_by_label("Quantity of Chef's knife").press("Tab")
     expect(page.get_by_role("link", name="Cart (8)")).to_be_visible()
@@ -163,7 +181,12 @@ def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
     assert http.stock_of(knife) == 5  # nothing was taken
     page.get_by_label("Quantity of Chef's knife").fill("1")
     page.get_by_label("Quantity of Chef's knife").press("Tab")
-    expect(page.locator("td.total")).to_have_text("72.50 USD")
+    expect(page.locator("td.total")).to_have_text("77.75 USD")
+    page.get_by_label("Shipping").select_option("standard")  # 5.99 under 75.00, untaxed in CA
+    breakdown = page.locator("table.breakdown")
+    expect(breakdown).to_contain_text("Shipping5.99")
+    expect(breakdown).to_contain_text("Tax5.25")
+    expect(page.locator("td.total")).to_have_text("83.74 USD")
     screenshot(page, "cart")
 
     # However fast the subscriber is, the page's first answer says PENDING (the real answer,
@@ -181,7 +204,7 @@ def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
     page.route(re.compile(r"/orders\?"), first_answer_pending)
     page.get_by_role("button", name="Check out").click()
     expect(page.get_by_role("heading", name="My orders")).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("placed: 72.50 USD")
+    expect(page.get_by_role("status")).to_contain_text("placed: 83.74 USD")
     orders = page.get_by_role("list", name="Orders, newest first").locator("li.order")
     expect(orders).to_have_count(1)
     # PENDING until the event subscriber confirms it; the page polls and shows the change.
@@ -191,6 +214,8 @@ def test_a_buyer_registers_fills_a_cart_checks_out_and_sees_the_order_confirmed(
     assert answers[0] == "PENDING" and answers[-1] == "CONFIRMED", answers
     page.unroute(re.compile(r"/orders\?"))
     expect(page.get_by_role("link", name="Cart", exact=True)).to_be_visible()  # emptied
+    expect(orders.first).to_contain_text("Ships to Ada Buyer, 1 Broadway, Oakland, CA, 94612, US")
+    expect(orders.first.locator("table.breakdown")).to_contain_text("Tax5.25")
     screenshot(page, "orders")
     assert http.stock_of(mug) == 28 and http.stock_of(knife) == 4
 
@@ -207,7 +232,7 @@ def confirmed_order(
     """An order of ``buyer`` placed through the cart and confirmed by the subscriber."""
     path = f"/cart/items/{product['productId']}"
     assert http.put(path, {"quantity": quantity}, token=buyer.token).status == 200
-    placed = http.post("/cart/checkout", token=buyer.token)
+    placed = http.post("/cart/checkout", DELIVERY, token=buyer.token)
     assert placed.status == 201, placed.body
     order_path = f"/orders/{placed.body['orderId']}"
     for _ in range(300):  # bounded by count, not by the clock
@@ -267,8 +292,15 @@ def test_an_admin_manages_products_ships_and_delivers_an_order_and_lists_users(
     # The fulfilment queue: CONFIRMED orders, ship one, then deliver it.
     page.get_by_role("link", name="Fulfilment").click()
     expect(page.get_by_label("Orders with status")).to_have_value("CONFIRMED")
+    queued = page.get_by_role("row", name=re.compile(f"^{short_id}"))
+    expect(queued).to_contain_text("Portland, OR, 97201, US")
+    expect(queued).to_contain_text("Collect from our Portland, OR store")
+    page.get_by_label(f"Carrier of order {short_id}").fill("UPS")
+    page.get_by_label(f"Tracking number of order {short_id}").fill("1Z999AA10123456784")
     page.get_by_role("button", name=f"Ship order {short_id}").click()
     expect(page.get_by_role("status")).to_contain_text(f"Order {short_id} is now SHIPPED")
+    shipped = http.get(f"/orders/{order['orderId']}", token=buyer.token).body
+    assert shipped["fulfilment"] == {"carrier": "UPS", "trackingNumber": "1Z999AA10123456784"}
     expect(page.get_by_role("button", name=f"Ship order {short_id}")).to_have_count(0)
     page.get_by_label("Orders with status").select_option("SHIPPED")
     expect(page.get_by_role("button", name=f"Mark delivered order {short_id}")).to_be_visible()
@@ -388,6 +420,7 @@ def test_a_price_change_before_checkout_is_shown_and_nothing_is_ordered(browser_
     page.get_by_role("button", name="Add Reading lamp to cart").click()
     expect(page.get_by_role("link", name="Cart (1)")).to_be_visible()
     page.get_by_role("link", name="Cart (1)").click()
+    fill_address(page)  # Portland: collected, no sales tax
     expect(page.locator("td.total")).to_have_text("20.00 USD")
     changed = http.put(f"/products/{lamp['productId']}", {"price": "999999"}, token=admin.token)
     assert changed.status == 200, changed.body
@@ -545,6 +578,8 @@ def check_out_one(page: Any, product: dict[str, Any]) -> Any:
     page.get_by_role("button", name=f"Add {product['name']} to cart").click()
     expect(page.get_by_role("link", name="Cart (1)")).to_be_visible()
     page.get_by_role("link", name="Cart (1)").click()
+    fill_address(page)
+    expect(page.locator("td.total")).to_have_text(re.compile(r"\d"))  # priced
     page.get_by_role("button", name="Check out").click()
     expect(page.get_by_role("heading", name="My orders")).to_be_visible()
     return page.get_by_role("list", name="Orders, newest first").locator("li.order").first

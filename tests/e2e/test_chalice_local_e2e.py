@@ -15,6 +15,7 @@ from pathlib import Path
 from tests.deploy.conftest import canonical, pins, readme_command
 from tests.e2e.conftest import ROOT, RunningStack, free_port, run_stack
 from tests.e2e.test_orders_e2e import wait_for_status
+from tests.factories import DELIVERY
 
 LOCAL_LINE = readme_command("chalice local --stage local")
 README_PORT = "8000"
@@ -40,7 +41,7 @@ def order_is_confirmed(stack: RunningStack) -> None:
     assert status == 200
     status, order = http.post(
         "/orders",
-        {"items": [{"productId": product["productId"], "quantity": 1}]},
+        {"items": [{"productId": product["productId"], "quantity": 1}], **DELIVERY},
         token=buyer["token"],
     )
     assert status == 201, order

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import INHERITED_TEST_SETTINGS, ROOT, RunningStack
+from tests.factories import DELIVERY
 
 CHAOS_RATE = "0.2"
 WORKERS = 4
@@ -218,7 +219,10 @@ def test_a_burst_under_20_percent_throttling_loses_and_doubles_nothing(
             roll = rng.random()
             if roll < 0.5 or not mine:
                 lines = {pid: rng.randint(1, 3) for pid in rng.sample(products, rng.randint(1, 2))}
-                body = {"items": [{"productId": p, "quantity": q} for p, q in lines.items()]}
+                body = {
+                    "items": [{"productId": p, "quantity": q} for p, q in lines.items()],
+                    **DELIVERY,
+                }
                 status, order = client.call(
                     "POST", "/orders", body, token=token, key=f"w{index}-s{step}"
                 )

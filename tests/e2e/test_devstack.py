@@ -8,6 +8,8 @@ import urllib.error
 import urllib.request
 import uuid
 
+from tests.factories import DELIVERY
+
 
 def test_products_are_served_as_json(http):
     status, body = http.get("/products")
@@ -48,7 +50,7 @@ def test_an_order_is_confirmed_through_the_stream_and_the_sns_subscriber(stack, 
 
     status, order = http.post(
         "/orders",
-        {"items": [{"productId": product["productId"], "quantity": 1}]},
+        {"items": [{"productId": product["productId"], "quantity": 1}], **DELIVERY},
         token=buyer["token"],
     )
     assert status == 201, order

@@ -18,6 +18,8 @@ from tests.e2e.shop_client.api.orders import cancel_order, get_order, list_order
 from tests.e2e.shop_client.api.products import create_product, get_product
 from tests.e2e.shop_client.api.users import login_user, register_user
 from tests.e2e.shop_client.models import (
+    AddressInput,
+    CartCheckout,
     CartLineSet,
     Error,
     ErrorCode,
@@ -33,8 +35,10 @@ from tests.e2e.shop_client.models import (
     UserLogin,
     UserRegister,
 )
+from tests.factories import ADDRESS, PICKUP
 
 PASSWORD = "generated-client-pw"
+SHIP_TO = AddressInput.from_dict(ADDRESS)
 CONFIRMATION_SECONDS = 15
 
 
@@ -48,7 +52,8 @@ def _signed_in(stack: RunningStack, email: str, password: str) -> AuthenticatedC
 
 def _order(client: AuthenticatedClient, product: Product, quantity: int) -> Order:
     line = OrderLineInput(product_id=product.product_id, quantity=quantity)
-    order = place_order.sync(client=client, body=OrderCreate(items=[line]))
+    body = OrderCreate(items=[line], shipping_address=SHIP_TO, shipping_method=PICKUP)
+    order = place_order.sync(client=client, body=body)
     assert isinstance(order, Order), order
     return order
 
@@ -78,9 +83,18 @@ def test_the_shop_flow_through_the_generated_client_only(stack: RunningStack):
     assert not isinstance(cart, Error) and cart is not None, cart
     assert (cart.total, cart.currency) == ("37.50", "USD")
     key = f"checkout-{uuid.uuid4()}"
-    placed = checkout_cart.sync_detailed(client=customer, idempotency_key=key)
+    delivery = CartCheckout(shipping_address=SHIP_TO, shipping_method="standard")
+    placed = checkout_cart.sync_detailed(client=customer, body=delivery, idempotency_key=key)
     assert placed.status_code == 201 and isinstance(placed.parsed, Order), placed
-    replayed = checkout_cart.sync_detailed(client=customer, idempotency_key=key)
+    # Oregon: no sales tax; 37.50 of goods by post: 5.99 of shipping.
+    assert placed.parsed.totals.to_dict() == {
+        "subtotal": "37.50",
+        "shipping": "5.99",
+        "tax": "0.00",
+        "discount": "0.00",
+        "total": "43.49",
+    }
+    replayed = checkout_cart.sync_detailed(client=customer, body=delivery, idempotency_key=key)
     assert replayed.status_code == 201 and isinstance(replayed.parsed, Order), replayed
     assert replayed.headers["Idempotent-Replayed"] == "true"
     assert replayed.parsed.order_id == placed.parsed.order_id

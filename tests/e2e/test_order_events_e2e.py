@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 from chalicelib import publisher
 from chalicelib.models import Order, Product
 from tests.conftest import unannounced
+from tests.factories import DELIVERY
 
 REGION = "us-east-1"
 ADMIN = ("admin@example.com", "admin-password")
@@ -118,7 +119,7 @@ def place_and_cancel(shop: Shop) -> tuple[list[str], list[str], str]:
     """Six orders placed, two of them cancelled; returns (kept, cancelled, product id)."""
     admin = shop.call("POST", "/users/login", {"email": ADMIN[0], "password": ADMIN[1]})["token"]
     product = shop.call("POST", "/products", {"name": "Lamp", "price": "4", "stock": 50}, admin)
-    line = {"items": [{"productId": product["productId"], "quantity": 2}]}
+    line = {"items": [{"productId": product["productId"], "quantity": 2}], **DELIVERY}
     ids = [shop.call("POST", "/orders", line, admin)["orderId"] for _ in range(6)]
     for order_id in ids[:2]:
         shop.call("POST", f"/orders/{order_id}/cancel", token=admin)

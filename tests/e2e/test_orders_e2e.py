@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.concurrency import race
+from tests.factories import ADDRESS, DELIVERY
 
 CONFIRM_TIMEOUT_SECONDS = 10
 
@@ -32,7 +33,7 @@ def buyer(http) -> dict[str, Any]:
 
 
 def order_body(*lines: tuple[dict[str, Any], int]) -> dict[str, Any]:
-    return {"items": [{"productId": p["productId"], "quantity": q} for p, q in lines]}
+    return {"items": [{"productId": p["productId"], "quantity": q} for p, q in lines], **DELIVERY}
 
 
 def wait_for_status(http, token: str, order_id: str, wanted: str) -> dict[str, Any]:
@@ -49,7 +50,11 @@ def test_an_order_is_priced_from_the_catalogue_and_confirmed(http, admin, buyer,
     kettle = new_product(stock=4, price="19.99", name="Kettle")
     mug = new_product(stock=9, price="4.50", name="Mug")
 
-    status, order = http.post("/orders", order_body((kettle, 2), (mug, 1)), token=buyer["token"])
+    # To California by post: 7.25 % per line (shipping untaxed there), 5.99 under 75.00.
+    oakland = {**ADDRESS, "city": "Oakland", "region": "CA", "postalCode": "94612"}
+    body = {**order_body((kettle, 2), (mug, 1)), "shippingAddress": oakland,
+            "shippingMethod": "standard"}  # fmt: skip
+    status, order = http.post("/orders", body, token=buyer["token"])
 
     assert status == 201, order
     assert order["userId"] == buyer["userId"]
@@ -61,6 +66,7 @@ def test_an_order_is_priced_from_the_catalogue_and_confirmed(http, admin, buyer,
             "quantity": 2,
             "unitPrice": "19.99",
             "lineTotal": "39.98",
+            "tax": "2.90",  # 2.89855
         },
         {
             "productId": mug["productId"],
@@ -68,9 +74,18 @@ def test_an_order_is_priced_from_the_catalogue_and_confirmed(http, admin, buyer,
             "quantity": 1,
             "unitPrice": "4.50",
             "lineTotal": "4.50",
+            "tax": "0.33",  # 0.32625
         },
     ]
-    assert (order["total"], order["currency"]) == ("44.48", "USD")
+    assert order["totals"] == {
+        "subtotal": "44.48",
+        "shipping": "5.99",
+        "tax": "3.23",
+        "discount": "0.00",
+        "total": "53.70",
+    }
+    assert (order["total"], order["currency"]) == ("53.70", "USD")  # what is charged
+    assert order["shippingAddress"] == oakland
     assert order["createdAt"].endswith("Z")
     assert (http.stock_of(kettle), http.stock_of(mug)) == (2, 8)
 
@@ -192,12 +207,14 @@ def test_a_stale_expected_total_is_a_409_with_the_new_total(http, admin, buyer, 
         http.put(f"/cart/items/{product['productId']}", {"quantity": 2}, token=buyer["token"])[0]
         == 200
     )
-    status, error = http.post("/cart/checkout", {"expectedTotal": "40"}, token=buyer["token"])
+    status, error = http.post(
+        "/cart/checkout", {"expectedTotal": "40", **DELIVERY}, token=buyer["token"]
+    )
     assert (status, error["code"], error["total"]) == (409, "PriceChanged", "1999998.00"), error
     assert http.stock_of(product) == 5
     assert http.get("/orders", token=buyer["token"])[1]["items"] == []
     status, order = http.post(
-        "/cart/checkout", {"expectedTotal": "1999998.00"}, token=buyer["token"]
+        "/cart/checkout", {"expectedTotal": "1999998.00", **DELIVERY}, token=buyer["token"]
     )
     assert (status, order["total"]) == (201, "1999998.00"), order
 
@@ -208,13 +225,13 @@ def test_a_cart_checkout_key_reused_for_another_cart_is_a_422(http, buyer, new_p
     line = f"/cart/items/{product['productId']}"
     key = {"Idempotency-Key": f"cart-{uuid.uuid4()}"}
     assert http.put(line, {"quantity": 1}, token=buyer["token"])[0] == 200
-    status, first = http.post("/cart/checkout", token=buyer["token"], headers=key)
+    status, first = http.post("/cart/checkout", DELIVERY, token=buyer["token"], headers=key)
     assert status == 201, first
-    status, again = http.post("/cart/checkout", token=buyer["token"], headers=key)
+    status, again = http.post("/cart/checkout", DELIVERY, token=buyer["token"], headers=key)
     assert (status, again["orderId"]) == (201, first["orderId"])  # emptied cart: a retry
     assert http.put(line, {"quantity": 3}, token=buyer["token"])[0] == 200
 
-    status, error = http.post("/cart/checkout", token=buyer["token"], headers=key)
+    status, error = http.post("/cart/checkout", DELIVERY, token=buyer["token"], headers=key)
 
     assert (status, error["code"]) == (422, "IdempotencyKeyReused"), error
     assert http.stock_of(product) == 8

@@ -26,7 +26,7 @@ from tests.e2e.concurrency import race
 from tests.e2e.conftest import RunningStack, free_port, run_stack
 from tests.e2e.mail import emails_to, verify_address
 from tests.e2e.test_notifications_e2e import eventually
-from tests.factories import ShopClient, line, stripe_signed
+from tests.factories import DELIVERY, ShopClient, line, stripe_signed
 
 TIMEOUT_SECONDS = 12  # PAYMENT_TIMEOUT_SECONDS of this stack
 WAIT_SECONDS = 40  # how long a test waits for a webhook or the sweep before failing
@@ -217,7 +217,7 @@ def test_a_total_stripe_refuses_is_a_400_naming_the_limit(
         f"/cart/items/{item['productId']}", {"quantity": quantity}, token=buyer.token
     )
     assert in_cart.status == 200, in_cart.body
-    checkout = shop.post("/cart/checkout", token=buyer.token)
+    checkout = shop.post("/cart/checkout", DELIVERY, token=buyer.token)
 
     for reply in (placed, checkout):
         assert reply.status == 400, reply.body

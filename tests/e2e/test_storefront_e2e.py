@@ -10,6 +10,7 @@ from tests.e2e.test_orders_e2e import (
     new_product,  # noqa: F401 (fixture)
     wait_for_status,
 )
+from tests.factories import DELIVERY
 
 
 def fill_cart(http, buyer, product, quantity: int = 1) -> dict:
@@ -25,7 +26,7 @@ def test_twenty_carts_racing_for_the_last_five_units(http, new_product):  # noqa
     product = new_product(stock=5)
     carts = [fill_cart(http, buyer, product) for buyer in buyers]
 
-    results = race(20, lambda i: http.post("/cart/checkout", token=buyers[i]["token"]))
+    results = race(20, lambda i: http.post("/cart/checkout", DELIVERY, token=buyers[i]["token"]))
 
     statuses = sorted(status for status, _ in results)
     assert statuses == [201] * 5 + [409] * 15, results
@@ -49,7 +50,9 @@ def test_one_checkout_retried_ten_times_at_once_places_one_order(http, new_produ
     fill_cart(http, buyer, product, 3)
     key = {"Idempotency-Key": f"cart-{uuid.uuid4()}"}
 
-    results = race(10, lambda i: http.post("/cart/checkout", token=buyer["token"], headers=key))
+    results = race(
+        10, lambda i: http.post("/cart/checkout", DELIVERY, token=buyer["token"], headers=key)
+    )
 
     assert {status for status, _ in results} == {201}, results
     assert len({body["orderId"] for _, body in results}) == 1
@@ -62,7 +65,7 @@ def test_ship_and_cancel_of_one_confirmed_order_exactly_one_wins(http, admin, ne
     buyer = http.sign_up()
     product = new_product(stock=4)
     fill_cart(http, buyer, product, 2)
-    status, order = http.post("/cart/checkout", token=buyer["token"])
+    status, order = http.post("/cart/checkout", DELIVERY, token=buyer["token"])
     assert status == 201, order
     confirmed = wait_for_status(http, buyer["token"], order["orderId"], "CONFIRMED")
     assert confirmed["status"] == "CONFIRMED"

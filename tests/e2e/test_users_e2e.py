@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.concurrency import race
-from tests.factories import DEFAULT_PASSWORD, unique_email
+from tests.factories import DEFAULT_PASSWORD, DELIVERY, unique_email
 
 PASSWORD = DEFAULT_PASSWORD  # what ShopClient.sign_up registers with
 
@@ -130,7 +130,7 @@ class World:
     def order(self) -> dict[str, Any]:
         status, body = self.http.post(
             "/orders",
-            {"items": [{"productId": self.product["productId"], "quantity": 1}]},
+            {"items": [{"productId": self.product["productId"], "quantity": 1}], **DELIVERY},
             token=self.owner["token"],
         )
         assert status == 201, body
@@ -174,7 +174,7 @@ def test_who_may_call_each_protected_route(
     world = World(http, admin)
     admin_world = World(http, admin) if destructive else world
     if body is ORDER_BODY:
-        body = {"items": [{"productId": world.product["productId"], "quantity": 1}]}
+        body = {"items": [{"productId": world.product["productId"], "quantity": 1}], **DELIVERY}
     tokens = {"anonymous": None, "stranger": stranger, "admin": admin}
 
     actual = {}
@@ -242,7 +242,7 @@ def test_a_password_change_revokes_the_old_token(http, admin):
     assert http.get(path, token=old)[0] == 401
     assert http.put(path, {"name": "Mallory"}, token=old)[0] == 401
     assert http.get("/orders", token=old)[0] == 401
-    order = {"items": [{"productId": product["productId"], "quantity": 1}]}
+    order = {"items": [{"productId": product["productId"], "quantity": 1}], **DELIVERY}
     assert http.post("/orders", order, token=old)[0] == 401
     assert http.get(f"/products/{product['productId']}")[1]["stock"] == 3
     assert http.post("/users/login", {"email": user["email"], "password": PASSWORD})[0] == 401

@@ -234,3 +234,56 @@ def test_email_subscribers_get_the_readable_form():
     published = {"Message": message, "MessageStructure": "json"}
 
     assert delivered_to(published, "email") == staff_email(ORDER_CANCELLED, order_view(order)).text
+
+
+SPOOFED_ADDRESS = {
+    "name": "Shop Support: your card was declined, call +1 555 0100",
+    "line1": "1 Main St",
+    "city": "Oakland",
+    "region": "CA",
+    "postalCode": "94612",
+    "country": "US",
+}
+
+
+def shipped_to_california(**overrides) -> Order:
+    return make_order(
+        1,
+        subtotal=Decimal("19.99"),
+        shipping_price=Decimal("5.99"),
+        tax=Decimal("1.45"),
+        discount=Decimal("0"),
+        total=Decimal("27.43"),
+        currency="USD",
+        shipping_address=SPOOFED_ADDRESS,
+        shipping_method="standard",
+        shipping_method_name="Standard (USPS Ground Advantage)",
+        **overrides,
+    )
+
+
+def test_the_placed_email_shows_the_breakdown_and_quotes_the_address():
+    text = buyer_email(ORDER_PLACED, order_view(shipped_to_california())).text
+    breakdown = ("Subtotal:  $19.99", "Shipping:  $5.99", "Tax:       $1.45", "Total:     $27.43")
+    for expected in (*breakdown, "Delivery:  Standard (USPS Ground Advantage)"):
+        assert expected in text, text
+    assert "Discount" not in text  # none given
+    # What the buyer typed sits quoted under a label, never at the start of a line.
+    assert "Ship to (as entered):\n  | Shop Support: your card" in text
+    assert "\nShop Support" not in text
+    assert "  | Oakland CA 94612" in text
+
+
+def test_the_shipped_email_names_the_carrier_and_tracking_number():
+    order = shipped_to_california(
+        status="SHIPPED", carrier="UPS", tracking_number="1Z999AA10123456784"
+    )
+    for email in (buyer_email(ORDER_SHIPPED, order_view(order)),
+                  staff_email(ORDER_SHIPPED, order_view(order))):  # fmt: skip
+        assert "Carrier:   UPS" in email.text
+        assert "Tracking:  1Z999AA10123456784" in email.text
+
+
+def test_a_legacy_order_email_has_its_total_only():
+    text = buyer_email(ORDER_PLACED, order_view(make_order())).text
+    assert "Total:" in text and "Subtotal" not in text and "Ship to" not in text

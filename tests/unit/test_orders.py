@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -26,7 +27,7 @@ from chalicelib.order_view import order_view
 from chalicelib.orders import Idempotency, NewOrder, _explain_cancellation, merge_lines
 from chalicelib.schemas import MAX_QUANTITY
 from chalicelib.transactions import Transaction
-from tests.factories import make_order
+from tests.factories import ADDRESS, PICKUP, make_order
 from tests.unit.test_transactions import cancelled
 
 CUSTOMER = Principal("user-1", "customer", 3)
@@ -95,6 +96,37 @@ def test_request_hash_is_a_stable_sha256():
     assert digest == _request_hash("user-1", {"a": 1, "b": 2})
     assert len(digest) == 64
     assert int(digest, 16) >= 0
+
+
+def test_request_hash_tells_deliveries_apart_and_still_knows_the_hash_before_them():
+    here = orders.Delivery(ADDRESS, None, PICKUP)
+    there = orders.Delivery({**ADDRESS, "city": "Salem"}, None, PICKUP)
+    by_post = orders.Delivery(ADDRESS, None, "standard")
+    hashes = {
+        orders.idempotency(orders.ORDERS_ROUTE, "u", "k", {"a": 1}, delivery).request_hash
+        for delivery in (here, there, by_post, orders.Delivery(None, "home", None))
+    }
+    assert len(hashes) == 4
+    idem = orders.idempotency(orders.ORDERS_ROUTE, "u", "k", {"a": 1}, here)
+    before = hashlib.sha256(
+        json.dumps({"route": "orders", "userId": "u", "items": [["a", 1]]}).encode()
+    ).hexdigest()
+    assert before in idem.legacy_hashes  # a retry of a request made before this release
+
+
+def test_a_legacy_order_reads_with_derived_totals():
+    view = order_view(make_order())
+    assert view["legacy"] is True
+    assert view["currency"] == "USD"
+    assert view["totals"] == {
+        "subtotal": "0.50",
+        "shipping": "0.00",
+        "tax": "0.00",
+        "discount": "0.00",
+        "total": "0.50",
+    }
+    assert view["shippingAddress"] is None and view["shippingMethod"] is None
+    assert all("tax" not in line for line in view["items"])
 
 
 def test_request_hash_ignores_line_order():
@@ -172,11 +204,12 @@ PRODUCTS = {pid: Product(pid, name=pid, price=Decimal(1), stock=9, version=1) fo
 def order_transaction(caller=CUSTOMER, owner="user-1", idem_key=None) -> Transaction:
     """The order transaction place_order builds (built only, never sent)."""
     tx = Transaction(TransactWrite(connection=Connection()))
-    order = orders._new_order(owner, QUANTITIES, PRODUCTS)
+    request = NewOrder(caller, owner, QUANTITIES, delivery=orders.Delivery(ADDRESS, None, PICKUP))
+    order = orders._new_order(request, PRODUCTS)
     record = None
     if idem_key:
         record = IdempotencyRecord(idem_key, request_hash="h", target_order_id="o", response="{}")
-    orders._build_order(tx, NewOrder(caller, owner, QUANTITIES), order, record, PRODUCTS)
+    orders._build_order(tx, request, order, record, PRODUCTS)
     return tx
 
 
@@ -320,6 +353,7 @@ def test_order_view_writes_money_as_decimal_strings_in_the_currency():
     assert view["items"][1]["unitPrice"] == "10.00"
     assert view["total"] == "10.30"
     assert view["currency"] == "USD"
-    assert set(view) == {"orderId", "userId", "status", "items", "total", "currency", "createdAt"}
+    delivery = {"currency", "totals", "legacy", "shippingAddress", "shippingMethod"}
+    assert set(view) == {"orderId", "userId", "status", "items", "total", "createdAt", *delivery}
     order.updated_at = "2030-01-01T00:01:00.000Z"
     assert order_view(order)["updatedAt"] == "2030-01-01T00:01:00.000Z"

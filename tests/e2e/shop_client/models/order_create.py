@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.address_input import AddressInput
     from ..models.order_line_input import OrderLineInput
 
 
@@ -22,14 +23,19 @@ class OrderCreate:
         user_id (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by the server (format
             printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp
             without the u flag.
-        expected_total (float | str | Unset):
-        discount_code (str | Unset): 3-32 letters, digits, - and _; any case (compared upper-cased)
+        expected_total (float | Unset):
+        shipping_address (AddressInput | Unset): A postal address (docs/api.md#addresses)
+        address_id (str | Unset): An address of your book; with neither, the book's default address
+        shipping_method (str | Unset): An id of GET /shipping/options for the address's country; absent: the one with
+            the lowest flat price
     """
 
     items: list[OrderLineInput]
     user_id: str | Unset = UNSET
-    expected_total: float | str | Unset = UNSET
-    discount_code: str | Unset = UNSET
+    expected_total: float | Unset = UNSET
+    shipping_address: AddressInput | Unset = UNSET
+    address_id: str | Unset = UNSET
+    shipping_method: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         items = []
@@ -39,13 +45,15 @@ class OrderCreate:
 
         user_id = self.user_id
 
-        expected_total: float | str | Unset
-        if isinstance(self.expected_total, Unset):
-            expected_total = UNSET
-        else:
-            expected_total = self.expected_total
+        expected_total = self.expected_total
 
-        discount_code = self.discount_code
+        shipping_address: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.shipping_address, Unset):
+            shipping_address = self.shipping_address.to_dict()
+
+        address_id = self.address_id
+
+        shipping_method = self.shipping_method
 
         field_dict: dict[str, Any] = {}
 
@@ -58,13 +66,18 @@ class OrderCreate:
             field_dict["userId"] = user_id
         if expected_total is not UNSET:
             field_dict["expectedTotal"] = expected_total
-        if discount_code is not UNSET:
-            field_dict["discountCode"] = discount_code
+        if shipping_address is not UNSET:
+            field_dict["shippingAddress"] = shipping_address
+        if address_id is not UNSET:
+            field_dict["addressId"] = address_id
+        if shipping_method is not UNSET:
+            field_dict["shippingMethod"] = shipping_method
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.address_input import AddressInput
         from ..models.order_line_input import OrderLineInput
 
         d = dict(src_dict)
@@ -77,20 +90,26 @@ class OrderCreate:
 
         user_id = d.pop("userId", UNSET)
 
-        def _parse_expected_total(data: object) -> float | str | Unset:
-            if isinstance(data, Unset):
-                return data
-            return cast(float | str | Unset, data)
+        expected_total = d.pop("expectedTotal", UNSET)
 
-        expected_total = _parse_expected_total(d.pop("expectedTotal", UNSET))
+        _shipping_address = d.pop("shippingAddress", UNSET)
+        shipping_address: AddressInput | Unset
+        if isinstance(_shipping_address, Unset):
+            shipping_address = UNSET
+        else:
+            shipping_address = AddressInput.from_dict(_shipping_address)
 
-        discount_code = d.pop("discountCode", UNSET)
+        address_id = d.pop("addressId", UNSET)
+
+        shipping_method = d.pop("shippingMethod", UNSET)
 
         order_create = cls(
             items=items,
             user_id=user_id,
             expected_total=expected_total,
-            discount_code=discount_code,
+            shipping_address=shipping_address,
+            address_id=address_id,
+            shipping_method=shipping_method,
         )
 
         return order_create

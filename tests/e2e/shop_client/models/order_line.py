@@ -19,17 +19,17 @@ class OrderLine:
         product_id (str):
         name (str):
         quantity (int):
-        unit_price (str): USD, a decimal string with at most 2 decimals (responses: exactly 2)
-        line_total (str): USD, a decimal string with at most 2 decimals (responses: exactly 2)
-        discount (str | Unset): This line's share of the discount
+        unit_price (float):
+        line_total (float):
+        tax (str | Unset): The line's tax (absent on legacy orders)
     """
 
     product_id: str
     name: str
     quantity: int
-    unit_price: str
-    line_total: str
-    discount: str | Unset = UNSET
+    unit_price: float
+    line_total: float
+    tax: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,7 +43,7 @@ class OrderLine:
 
         line_total = self.line_total
 
-        discount = self.discount
+        tax = self.tax
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -56,8 +56,8 @@ class OrderLine:
                 "lineTotal": line_total,
             }
         )
-        if discount is not UNSET:
-            field_dict["discount"] = discount
+        if tax is not UNSET:
+            field_dict["tax"] = tax
 
         return field_dict
 
@@ -74,7 +74,7 @@ class OrderLine:
 
         line_total = d.pop("lineTotal")
 
-        discount = d.pop("discount", UNSET)
+        tax = d.pop("tax", UNSET)
 
         order_line = cls(
             product_id=product_id,
@@ -82,7 +82,7 @@ class OrderLine:
             quantity=quantity,
             unit_price=unit_price,
             line_total=line_total,
-            discount=discount,
+            tax=tax,
         )
 
         order_line.additional_properties = d

@@ -6,14 +6,30 @@ import httpx
 from ...client import AuthenticatedClient, Client
 from ...models.cart import Cart
 from ...models.error import Error
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs() -> dict[str, Any]:
+def _get_kwargs(
+    *,
+    country: str | Unset = UNSET,
+    region: str | Unset = UNSET,
+    shipping_method: str | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["country"] = country
+
+    params["region"] = region
+
+    params["shippingMethod"] = shipping_method
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/cart",
+        "params": params,
     }
 
     return _kwargs
@@ -26,6 +42,11 @@ def _parse_response(
         response_200 = Cart.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = Error.from_dict(response.json())
@@ -61,8 +82,16 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
+    country: str | Unset = UNSET,
+    region: str | Unset = UNSET,
+    shipping_method: str | Unset = UNSET,
 ) -> Response[Cart | Error]:
-    """Read your cart, priced now
+    """Read your cart, priced now (for your default address, or the destination asked)
+
+    Args:
+        country (str | Unset):
+        region (str | Unset):
+        shipping_method (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -72,7 +101,11 @@ def sync_detailed(
         Response[Cart | Error]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        country=country,
+        region=region,
+        shipping_method=shipping_method,
+    )
 
     response = client.get_httpx_client().request(
         **kwargs,
@@ -84,8 +117,16 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
+    country: str | Unset = UNSET,
+    region: str | Unset = UNSET,
+    shipping_method: str | Unset = UNSET,
 ) -> Cart | Error | None:
-    """Read your cart, priced now
+    """Read your cart, priced now (for your default address, or the destination asked)
+
+    Args:
+        country (str | Unset):
+        region (str | Unset):
+        shipping_method (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -97,14 +138,25 @@ def sync(
 
     return sync_detailed(
         client=client,
+        country=country,
+        region=region,
+        shipping_method=shipping_method,
     ).parsed
 
 
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
+    country: str | Unset = UNSET,
+    region: str | Unset = UNSET,
+    shipping_method: str | Unset = UNSET,
 ) -> Response[Cart | Error]:
-    """Read your cart, priced now
+    """Read your cart, priced now (for your default address, or the destination asked)
+
+    Args:
+        country (str | Unset):
+        region (str | Unset):
+        shipping_method (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -114,7 +166,11 @@ async def asyncio_detailed(
         Response[Cart | Error]
     """
 
-    kwargs = _get_kwargs()
+    kwargs = _get_kwargs(
+        country=country,
+        region=region,
+        shipping_method=shipping_method,
+    )
 
     response = await client.get_async_httpx_client().request(**kwargs)
 
@@ -124,8 +180,16 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
+    country: str | Unset = UNSET,
+    region: str | Unset = UNSET,
+    shipping_method: str | Unset = UNSET,
 ) -> Cart | Error | None:
-    """Read your cart, priced now
+    """Read your cart, priced now (for your default address, or the destination asked)
+
+    Args:
+        country (str | Unset):
+        region (str | Unset):
+        shipping_method (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -138,5 +202,8 @@ async def asyncio(
     return (
         await asyncio_detailed(
             client=client,
+            country=country,
+            region=region,
+            shipping_method=shipping_method,
         )
     ).parsed

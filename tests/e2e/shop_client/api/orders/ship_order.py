@@ -7,12 +7,16 @@ import httpx
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.order import Order
-from ...types import Response
+from ...models.ship_order import ShipOrder
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     order_id: str,
+    *,
+    body: ShipOrder | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -21,6 +25,12 @@ def _get_kwargs(
         ),
     }
 
+    if not isinstance(body, Unset):
+        _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -31,6 +41,11 @@ def _parse_response(
         response_200 = Order.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 401:
         response_401 = Error.from_dict(response.json())
@@ -57,6 +72,11 @@ def _parse_response(
 
         return response_413
 
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 503:
         response_503 = Error.from_dict(response.json())
 
@@ -82,11 +102,13 @@ def sync_detailed(
     order_id: str,
     *,
     client: AuthenticatedClient,
+    body: ShipOrder | Unset = UNSET,
 ) -> Response[Error | Order]:
-    """Ship a CONFIRMED order (admin)
+    """Ship a CONFIRMED order, with its carrier and tracking number if known (admin)
 
     Args:
         order_id (str):
+        body (ShipOrder | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -98,6 +120,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         order_id=order_id,
+        body=body,
     )
 
     response = client.get_httpx_client().request(
@@ -111,11 +134,13 @@ def sync(
     order_id: str,
     *,
     client: AuthenticatedClient,
+    body: ShipOrder | Unset = UNSET,
 ) -> Error | Order | None:
-    """Ship a CONFIRMED order (admin)
+    """Ship a CONFIRMED order, with its carrier and tracking number if known (admin)
 
     Args:
         order_id (str):
+        body (ShipOrder | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -128,6 +153,7 @@ def sync(
     return sync_detailed(
         order_id=order_id,
         client=client,
+        body=body,
     ).parsed
 
 
@@ -135,11 +161,13 @@ async def asyncio_detailed(
     order_id: str,
     *,
     client: AuthenticatedClient,
+    body: ShipOrder | Unset = UNSET,
 ) -> Response[Error | Order]:
-    """Ship a CONFIRMED order (admin)
+    """Ship a CONFIRMED order, with its carrier and tracking number if known (admin)
 
     Args:
         order_id (str):
+        body (ShipOrder | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -151,6 +179,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         order_id=order_id,
+        body=body,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -162,11 +191,13 @@ async def asyncio(
     order_id: str,
     *,
     client: AuthenticatedClient,
+    body: ShipOrder | Unset = UNSET,
 ) -> Error | Order | None:
-    """Ship a CONFIRMED order (admin)
+    """Ship a CONFIRMED order, with its carrier and tracking number if known (admin)
 
     Args:
         order_id (str):
+        body (ShipOrder | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -180,5 +211,6 @@ async def asyncio(
         await asyncio_detailed(
             order_id=order_id,
             client=client,
+            body=body,
         )
     ).parsed
