@@ -2,7 +2,14 @@
 
 from .accepted import Accepted
 from .address import Address
+from .address_create import AddressCreate
 from .address_input import AddressInput
+from .address_list import AddressList
+from .address_update import AddressUpdate
+from .audit_entry import AuditEntry
+from .audit_entry_after_type_0 import AuditEntryAfterType0
+from .audit_entry_before_type_0 import AuditEntryBeforeType0
+from .audit_page import AuditPage
 from .cart import Cart
 from .cart_checkout import CartCheckout
 from .cart_line import CartLine
@@ -10,6 +17,10 @@ from .cart_line_set import CartLineSet
 from .cart_totals_for_type_0 import CartTotalsForType0
 from .category import Category
 from .category_list import CategoryList
+from .discount import Discount
+from .discount_create import DiscountCreate
+from .discount_page import DiscountPage
+from .discount_update import DiscountUpdate
 from .email_verified import EmailVerified
 from .error import Error
 from .error_code import ErrorCode
@@ -32,6 +43,18 @@ from .product import Product
 from .product_create import ProductCreate
 from .product_page import ProductPage
 from .product_update import ProductUpdate
+from .refund import Refund
+from .refund_create import RefundCreate
+from .refund_create_reason import RefundCreateReason
+from .refund_reason import RefundReason
+from .refund_status import RefundStatus
+from .return_ import Return
+from .return_approve import ReturnApprove
+from .return_approve_lines_item import ReturnApproveLinesItem
+from .return_create import ReturnCreate
+from .return_lines_item import ReturnLinesItem
+from .return_reject import ReturnReject
+from .return_status import ReturnStatus
 from .ship_order import ShipOrder
 from .shipping_address import ShippingAddress
 from .shipping_option import ShippingOption
@@ -55,7 +78,14 @@ from .webhook_result import WebhookResult
 __all__ = (
     "Accepted",
     "Address",
+    "AddressCreate",
     "AddressInput",
+    "AddressList",
+    "AddressUpdate",
+    "AuditEntry",
+    "AuditEntryAfterType0",
+    "AuditEntryBeforeType0",
+    "AuditPage",
     "Cart",
     "CartCheckout",
     "CartLine",
@@ -63,6 +93,10 @@ __all__ = (
     "CartTotalsForType0",
     "Category",
     "CategoryList",
+    "Discount",
+    "DiscountCreate",
+    "DiscountPage",
+    "DiscountUpdate",
     "EmailVerified",
     "Error",
     "ErrorCode",
@@ -85,6 +119,18 @@ __all__ = (
     "ProductCreate",
     "ProductPage",
     "ProductUpdate",
+    "Refund",
+    "RefundCreate",
+    "RefundCreateReason",
+    "RefundReason",
+    "RefundStatus",
+    "Return",
+    "ReturnApprove",
+    "ReturnApproveLinesItem",
+    "ReturnCreate",
+    "ReturnLinesItem",
+    "ReturnReject",
+    "ReturnStatus",
     "ShipOrder",
     "ShippingAddress",
     "ShippingOption",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -18,20 +18,28 @@ T = TypeVar("T", bound="CartCheckout")
 class CartCheckout:
     """
     Attributes:
-        expected_total (float | Unset):
+        expected_total (float | str | Unset):
+        discount_code (str | Unset): 3-32 letters, digits, - and _; any case (compared upper-cased)
         shipping_address (AddressInput | Unset): A postal address (docs/api.md#addresses)
         address_id (str | Unset): An address of your book; with neither, the book's default address
         shipping_method (str | Unset): An id of GET /shipping/options for the address's country; absent: the one with
             the lowest flat price
     """
 
-    expected_total: float | Unset = UNSET
+    expected_total: float | str | Unset = UNSET
+    discount_code: str | Unset = UNSET
     shipping_address: AddressInput | Unset = UNSET
     address_id: str | Unset = UNSET
     shipping_method: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        expected_total = self.expected_total
+        expected_total: float | str | Unset
+        if isinstance(self.expected_total, Unset):
+            expected_total = UNSET
+        else:
+            expected_total = self.expected_total
+
+        discount_code = self.discount_code
 
         shipping_address: dict[str, Any] | Unset = UNSET
         if not isinstance(self.shipping_address, Unset):
@@ -46,6 +54,8 @@ class CartCheckout:
         field_dict.update({})
         if expected_total is not UNSET:
             field_dict["expectedTotal"] = expected_total
+        if discount_code is not UNSET:
+            field_dict["discountCode"] = discount_code
         if shipping_address is not UNSET:
             field_dict["shippingAddress"] = shipping_address
         if address_id is not UNSET:
@@ -60,7 +70,15 @@ class CartCheckout:
         from ..models.address_input import AddressInput
 
         d = dict(src_dict)
-        expected_total = d.pop("expectedTotal", UNSET)
+
+        def _parse_expected_total(data: object) -> float | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(float | str | Unset, data)
+
+        expected_total = _parse_expected_total(d.pop("expectedTotal", UNSET))
+
+        discount_code = d.pop("discountCode", UNSET)
 
         _shipping_address = d.pop("shippingAddress", UNSET)
         shipping_address: AddressInput | Unset
@@ -75,6 +93,7 @@ class CartCheckout:
 
         cart_checkout = cls(
             expected_total=expected_total,
+            discount_code=discount_code,
             shipping_address=shipping_address,
             address_id=address_id,
             shipping_method=shipping_method,

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from ..models.order_line import OrderLine
     from ..models.order_shipping_method_type_0 import OrderShippingMethodType0
     from ..models.payment import Payment
+    from ..models.refund import Refund
+    from ..models.return_ import Return
     from ..models.shipping_address import ShippingAddress
     from ..models.totals import Totals
 
@@ -30,14 +32,19 @@ class Order:
         user_id (str):
         status (OrderStatus):
         items (list[OrderLine]):
-        total (float):
+        total (str): USD, a decimal string with at most 2 decimals (responses: exactly 2)
         created_at (datetime.datetime):
-        currency (str):
+        currency (str): ISO 4217: the stage's (USD on legacy orders)
         totals (Totals): total = subtotal + shipping + tax - discount (docs/api.md#totals)
         shipping_address (None | ShippingAddress):
         shipping_method (None | OrderShippingMethodType0):
         updated_at (datetime.datetime | Unset):
         payment (Payment | Unset): Only with a payment provider (docs/payments.md)
+        delivered_at (datetime.datetime | Unset): The return window starts here
+        amount_refunded (str | Unset): Refunds so far, pending ones included
+        refunds (list[Refund] | Unset):
+        returns (list[Return] | Unset):
+        discount_code (str | Unset): The discount code redeemed
         legacy (bool | Unset): Placed before shipping and tax: totals derived (docs/api.md)
         fulfilment (OrderFulfilment | Unset): What the ship step recorded (either may be null)
     """
@@ -46,7 +53,7 @@ class Order:
     user_id: str
     status: OrderStatus
     items: list[OrderLine]
-    total: float
+    total: str
     created_at: datetime.datetime
     currency: str
     totals: Totals
@@ -54,6 +61,11 @@ class Order:
     shipping_method: None | OrderShippingMethodType0
     updated_at: datetime.datetime | Unset = UNSET
     payment: Payment | Unset = UNSET
+    delivered_at: datetime.datetime | Unset = UNSET
+    amount_refunded: str | Unset = UNSET
+    refunds: list[Refund] | Unset = UNSET
+    returns: list[Return] | Unset = UNSET
+    discount_code: str | Unset = UNSET
     legacy: bool | Unset = UNSET
     fulfilment: OrderFulfilment | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -101,6 +113,28 @@ class Order:
         if not isinstance(self.payment, Unset):
             payment = self.payment.to_dict()
 
+        delivered_at: str | Unset = UNSET
+        if not isinstance(self.delivered_at, Unset):
+            delivered_at = self.delivered_at.isoformat()
+
+        amount_refunded = self.amount_refunded
+
+        refunds: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.refunds, Unset):
+            refunds = []
+            for refunds_item_data in self.refunds:
+                refunds_item = refunds_item_data.to_dict()
+                refunds.append(refunds_item)
+
+        returns: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.returns, Unset):
+            returns = []
+            for returns_item_data in self.returns:
+                returns_item = returns_item_data.to_dict()
+                returns.append(returns_item)
+
+        discount_code = self.discount_code
+
         legacy = self.legacy
 
         fulfilment: dict[str, Any] | Unset = UNSET
@@ -127,6 +161,16 @@ class Order:
             field_dict["updatedAt"] = updated_at
         if payment is not UNSET:
             field_dict["payment"] = payment
+        if delivered_at is not UNSET:
+            field_dict["deliveredAt"] = delivered_at
+        if amount_refunded is not UNSET:
+            field_dict["amountRefunded"] = amount_refunded
+        if refunds is not UNSET:
+            field_dict["refunds"] = refunds
+        if returns is not UNSET:
+            field_dict["returns"] = returns
+        if discount_code is not UNSET:
+            field_dict["discountCode"] = discount_code
         if legacy is not UNSET:
             field_dict["legacy"] = legacy
         if fulfilment is not UNSET:
@@ -140,6 +184,8 @@ class Order:
         from ..models.order_line import OrderLine
         from ..models.order_shipping_method_type_0 import OrderShippingMethodType0
         from ..models.payment import Payment
+        from ..models.refund import Refund
+        from ..models.return_ import Return
         from ..models.shipping_address import ShippingAddress
         from ..models.totals import Totals
 
@@ -209,6 +255,35 @@ class Order:
         else:
             payment = Payment.from_dict(_payment)
 
+        _delivered_at = d.pop("deliveredAt", UNSET)
+        delivered_at: datetime.datetime | Unset
+        if isinstance(_delivered_at, Unset):
+            delivered_at = UNSET
+        else:
+            delivered_at = datetime.datetime.fromisoformat(_delivered_at)
+
+        amount_refunded = d.pop("amountRefunded", UNSET)
+
+        _refunds = d.pop("refunds", UNSET)
+        refunds: list[Refund] | Unset = UNSET
+        if _refunds is not UNSET:
+            refunds = []
+            for refunds_item_data in _refunds:
+                refunds_item = Refund.from_dict(refunds_item_data)
+
+                refunds.append(refunds_item)
+
+        _returns = d.pop("returns", UNSET)
+        returns: list[Return] | Unset = UNSET
+        if _returns is not UNSET:
+            returns = []
+            for returns_item_data in _returns:
+                returns_item = Return.from_dict(returns_item_data)
+
+                returns.append(returns_item)
+
+        discount_code = d.pop("discountCode", UNSET)
+
         legacy = d.pop("legacy", UNSET)
 
         _fulfilment = d.pop("fulfilment", UNSET)
@@ -231,6 +306,11 @@ class Order:
             shipping_method=shipping_method,
             updated_at=updated_at,
             payment=payment,
+            delivered_at=delivered_at,
+            amount_refunded=amount_refunded,
+            refunds=refunds,
+            returns=returns,
+            discount_code=discount_code,
             legacy=legacy,
             fulfilment=fulfilment,
         )

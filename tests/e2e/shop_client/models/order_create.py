@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -23,7 +23,8 @@ class OrderCreate:
         user_id (str | Unset): Characters beyond U+FFFF that the same rule refuses are refused by the server (format
             printable, or printable-email for emails), not by the pattern, which must compile as an ECMAScript RegExp
             without the u flag.
-        expected_total (float | Unset):
+        expected_total (float | str | Unset):
+        discount_code (str | Unset): 3-32 letters, digits, - and _; any case (compared upper-cased)
         shipping_address (AddressInput | Unset): A postal address (docs/api.md#addresses)
         address_id (str | Unset): An address of your book; with neither, the book's default address
         shipping_method (str | Unset): An id of GET /shipping/options for the address's country; absent: the one with
@@ -32,7 +33,8 @@ class OrderCreate:
 
     items: list[OrderLineInput]
     user_id: str | Unset = UNSET
-    expected_total: float | Unset = UNSET
+    expected_total: float | str | Unset = UNSET
+    discount_code: str | Unset = UNSET
     shipping_address: AddressInput | Unset = UNSET
     address_id: str | Unset = UNSET
     shipping_method: str | Unset = UNSET
@@ -45,7 +47,13 @@ class OrderCreate:
 
         user_id = self.user_id
 
-        expected_total = self.expected_total
+        expected_total: float | str | Unset
+        if isinstance(self.expected_total, Unset):
+            expected_total = UNSET
+        else:
+            expected_total = self.expected_total
+
+        discount_code = self.discount_code
 
         shipping_address: dict[str, Any] | Unset = UNSET
         if not isinstance(self.shipping_address, Unset):
@@ -66,6 +74,8 @@ class OrderCreate:
             field_dict["userId"] = user_id
         if expected_total is not UNSET:
             field_dict["expectedTotal"] = expected_total
+        if discount_code is not UNSET:
+            field_dict["discountCode"] = discount_code
         if shipping_address is not UNSET:
             field_dict["shippingAddress"] = shipping_address
         if address_id is not UNSET:
@@ -90,7 +100,14 @@ class OrderCreate:
 
         user_id = d.pop("userId", UNSET)
 
-        expected_total = d.pop("expectedTotal", UNSET)
+        def _parse_expected_total(data: object) -> float | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            return cast(float | str | Unset, data)
+
+        expected_total = _parse_expected_total(d.pop("expectedTotal", UNSET))
+
+        discount_code = d.pop("discountCode", UNSET)
 
         _shipping_address = d.pop("shippingAddress", UNSET)
         shipping_address: AddressInput | Unset
@@ -107,6 +124,7 @@ class OrderCreate:
             items=items,
             user_id=user_id,
             expected_total=expected_total,
+            discount_code=discount_code,
             shipping_address=shipping_address,
             address_id=address_id,
             shipping_method=shipping_method,

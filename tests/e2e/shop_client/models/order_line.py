@@ -19,16 +19,18 @@ class OrderLine:
         product_id (str):
         name (str):
         quantity (int):
-        unit_price (float):
-        line_total (float):
+        unit_price (str): USD, a decimal string with at most 2 decimals (responses: exactly 2)
+        line_total (str): USD, a decimal string with at most 2 decimals (responses: exactly 2)
+        discount (str | Unset): This line's share of the discount
         tax (str | Unset): The line's tax (absent on legacy orders)
     """
 
     product_id: str
     name: str
     quantity: int
-    unit_price: float
-    line_total: float
+    unit_price: str
+    line_total: str
+    discount: str | Unset = UNSET
     tax: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -43,6 +45,8 @@ class OrderLine:
 
         line_total = self.line_total
 
+        discount = self.discount
+
         tax = self.tax
 
         field_dict: dict[str, Any] = {}
@@ -56,6 +60,8 @@ class OrderLine:
                 "lineTotal": line_total,
             }
         )
+        if discount is not UNSET:
+            field_dict["discount"] = discount
         if tax is not UNSET:
             field_dict["tax"] = tax
 
@@ -74,6 +80,8 @@ class OrderLine:
 
         line_total = d.pop("lineTotal")
 
+        discount = d.pop("discount", UNSET)
+
         tax = d.pop("tax", UNSET)
 
         order_line = cls(
@@ -82,6 +90,7 @@ class OrderLine:
             quantity=quantity,
             unit_price=unit_price,
             line_total=line_total,
+            discount=discount,
             tax=tax,
         )
 
