@@ -289,18 +289,20 @@ def place(
     if request.delivery.address is None:
         book_key = (AddressBook, AddressBook.key_for(request.owner))
         keys.append(book_key)
+    profile_key = (UserRecord, UserRecord.profile_key(request.caller.user_id))
     if idem is not None:
         keys.append((IdempotencyRecord, idem.key))
-        if not caller_checked:
-            keys.append((UserRecord, UserRecord.profile_key(request.caller.user_id)))
+    if not caller_checked and (idem is not None or book_key is not None):
+        # A replay answers from the read, and a missing address is a 400 before the
+        # transaction: either way the caller is checked first (401), in the same read.
+        keys.append(profile_key)
     read = dict(zip(keys, transactions.batch_get(keys), strict=True))
     if idem is not None:
         record = read[(IdempotencyRecord, idem.key)]
         if isinstance(record, IdempotencyRecord) and record.expires_at >= datetime.now(UTC):
             if not caller_checked:
                 on_behalf = request.owner != request.caller.user_id
-                profile = read[(UserRecord, UserRecord.profile_key(request.caller.user_id))]
-                _check_caller(request.caller, profile, on_behalf=on_behalf)
+                _check_caller(request.caller, read[profile_key], on_behalf=on_behalf)
             return _replay(record, request), False
     products = {pid: p for pid in request.lines if isinstance(p := read[(Product, pid)], Product)}
     unknown = [pid for pid in request.lines if pid not in products]
@@ -310,6 +312,9 @@ def place(
         book = read[book_key]
         address = book_address(book if isinstance(book, AddressBook) else None,
                                request.delivery.address_id)  # fmt: skip
+        if address is None and not caller_checked:
+            on_behalf = request.owner != request.caller.user_id
+            _check_caller(request.caller, read[profile_key], on_behalf=on_behalf)
         request = replace(request, delivery=replace(request.delivery, address=_found(
             address, request.delivery.address_id)))  # fmt: skip
     discount = read[code_key] if code_key is not None else None
@@ -433,12 +438,14 @@ def quote(
 def _new_order(
     request: NewOrder,
     products: Mapping[str, Product],
-    line_discounts: Mapping[str, Decimal],
-    created_at: str,
+    line_discounts: Mapping[str, Decimal] | None = None,
+    created_at: str | None = None,
 ) -> Order:
     """A ``PENDING`` order priced from the catalogue (tax after the discount), not yet written."""
     address = request.delivery.address
     assert address is not None, "place() resolves the address first"
+    line_discounts = line_discounts or {}
+    created_at = created_at or now_iso()
     method, totals = quote(
         request.lines, products, address, request.delivery.method_id, line_discounts
     )

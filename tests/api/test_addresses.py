@@ -11,8 +11,22 @@ import pytest
 from chalicelib import addresses
 from chalicelib.models import AddressBook, UserRecord
 from chalicelib.schemas import MAX_ADDRESSES
+from tests.api.conftest import remembered_password_hashing
 from tests.api.test_products import assert_error
 from tests.factories import Account, an_address
+
+
+@pytest.fixture
+def customer(api) -> Account:
+    """A customer whose address book is empty (the shared fixture's has a default address)."""
+    with remembered_password_hashing():
+        return api.register()
+
+
+@pytest.fixture
+def admin(admin: Account) -> Account:
+    AddressBook(AddressBook.key_for(admin.user_id)).delete(add_version_condition=False)  # its book
+    return admin
 
 
 def path(account: Account | str, address_id: str | None = None) -> str:

@@ -342,6 +342,14 @@ ADMIN_EXAMPLES = {
     ("PUT", "/discounts/{code}"): ({"percentOff": 20}, 200),
     ("POST", "/discounts/{code}/retire"): (None, 200),
     ("GET", "/audit"): (None, 200),
+    # Let in, then refused for what the order is (PENDING) or lacks (an Idempotency-Key).
+    ("POST", "/orders/{orderId}/refunds"): ({"amount": "1.00", "reason": "other"}, 400),
+    ("POST", "/orders/{orderId}/returns/approve"): (
+        {"lines": [{"productId": "p", "restock": True}]},
+        409,
+    ),
+    ("POST", "/orders/{orderId}/returns/reject"): ({"reason": "Worn"}, 409),
+    ("POST", "/orders/{orderId}/returns/receive"): (None, 409),
 }
 ADMIN_ONLY = sorted(
     (op.method.upper(), op.path) for op in app_module.OPERATIONS if op.access == openapi.ADMIN

@@ -509,7 +509,11 @@ def exercise_api(flows: Flows) -> dict[str, str]:
     call(201, "POST", "/discounts", code, token=admin)
     call(200, "GET", "/discounts", token=admin)
     call(200, "PUT", "/discounts/{code}", {"maxRedemptions": 5}, token=admin, code="IAM10")
-    with_code = {"items": [{"productId": lamp_id, "quantity": 1}], "discountCode": "iam10"}
+    with_code = {
+        "items": [{"productId": lamp_id, "quantity": 1}],
+        "discountCode": "iam10",
+        **DELIVERY,
+    }
     coded = call(201, "POST", "/orders", with_code, token=alice).body
     assert call(409, "POST", "/orders", with_code, token=alice).body["reason"] == "already-used"
     call(200, "POST", "/orders/{orderId}/cancel", token=alice, orderId=coded["orderId"])

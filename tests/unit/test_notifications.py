@@ -264,7 +264,12 @@ def shipped_to_california(**overrides) -> Order:
 
 def test_the_placed_email_shows_the_breakdown_and_quotes_the_address():
     text = buyer_email(ORDER_PLACED, order_view(shipped_to_california())).text
-    breakdown = ("Subtotal:  $19.99", "Shipping:  $5.99", "Tax:       $1.45", "Total:     $27.43")
+    breakdown = (
+        "Subtotal:  19.99 USD",
+        "Shipping:  5.99 USD",
+        "Tax:       1.45 USD",
+        "Total:     27.43 USD",
+    )
     for expected in (*breakdown, "Delivery:  Standard (USPS Ground Advantage)"):
         assert expected in text, text
     assert "Discount" not in text  # none given
