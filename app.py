@@ -563,7 +563,7 @@ def cancel_order(caller: Caller, orderId: str) -> dict[str, Any]:
 def ship_order(caller: Caller, orderId: str) -> dict[str, Any]:
     # The body is optional: {"carrier": ..., "trackingNumber": ...}.
     body = _body("ShipOrder") if _request().raw_body else {}
-    return orders.advance_order(caller.item, orderId, SHIPPED, body)
+    return orders.advance_order(caller.principal, caller.item, orderId, SHIPPED, body)
 
 
 @route(
@@ -576,7 +576,7 @@ def ship_order(caller: Caller, orderId: str) -> dict[str, Any]:
     reads=THE_ORDER,
 )
 def deliver_order(caller: Caller, orderId: str) -> dict[str, Any]:
-    return orders.advance_order(caller.item, orderId, DELIVERED)
+    return orders.advance_order(caller.principal, caller.item, orderId, DELIVERED)
 
 
 # --- after the sale: refunds and returns ----------------------------------------

@@ -25,7 +25,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from chalicelib import discounts, money, payments, pricing, rates, transactions
+from chalicelib import audit, discounts, money, payments, pricing, rates, transactions
 from chalicelib.addresses import book_address, parse_address
 from chalicelib.auth import Principal
 from chalicelib.clock import iso_z, now_iso
@@ -848,6 +848,7 @@ def order_key(order_id: str) -> str | None:
 
 
 def advance_order(
+    caller: Principal,
     order: Order | None,
     order_id: str,
     status: str,
@@ -858,7 +859,8 @@ def advance_order(
     Only admins get here (the route declares it). ``order`` was read together with the
     caller's profile; the write's condition on the status it requires is what makes a
     concurrent cancel or second step lose. ``fulfilment``: the ship step's ``carrier``
-    and ``trackingNumber`` (schema-checked, both optional), written with the status.
+    and ``trackingNumber`` (schema-checked, both optional), written with the status and
+    the step's audit entry (``order.ship``, ``order.deliver``) in one transaction.
     """
     if order is None:
         raise NotFound(f"order {echo(order_id)} not found")
@@ -878,6 +880,7 @@ def advance_order(
         actions.append(Order.carrier.set(carrier))
     if tracking:
         actions.append(Order.tracking_number.set(tracking))
+    after = {"status": status, "carrier": carrier, "trackingNumber": tracking}
     transition(
         order,
         step,
@@ -885,6 +888,15 @@ def advance_order(
             f"order {order_id} is no longer {required}; it was changed meanwhile"
         ),
         actions=actions,
+        also=lambda tx: audit.record(
+            tx,
+            caller.user_id,
+            f"order.{step.name}",
+            "order",
+            order_id,
+            {"status": required},
+            {k: v for k, v in after.items() if v is not None},
+        ),
     )
     order.carrier = carrier or order.carrier
     order.tracking_number = tracking or order.tracking_number

@@ -32,7 +32,7 @@ from typing import Any
 from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
 
-from chalicelib import money, payments, transactions
+from chalicelib import audit, money, payments, transactions
 from chalicelib.auth import Principal
 from chalicelib.clock import now_iso
 from chalicelib.errors import (
@@ -229,7 +229,7 @@ def _record(order: Order, entry: RefundEntry) -> tuple[Order, bool]:
             )
         actions, unchanged = recording(order, entry)
         try:
-            _write_record(order, actions, Order.status.is_in(*REFUNDABLE) & unchanged)
+            _write_record(order, actions, Order.status.is_in(*REFUNDABLE) & unchanged, entry)
         except ConditionsFailed:
             metric("RefundConflicts")
             order = Order.get(order.order_id, consistent_read=True)
@@ -243,11 +243,21 @@ def _record(order: Order, entry: RefundEntry) -> tuple[Order, bool]:
     raise ConcurrentUpdate(f"order {order.order_id} kept changing; read it again and retry")
 
 
-def _write_record(order: Order, actions: list[Action], condition: Condition) -> None:
-    """The refund's record: one transaction (an audit entry of the refund joins it)."""
+def _write_record(
+    order: Order, actions: list[Action], condition: Condition, entry: RefundEntry
+) -> None:
+    """The refund's record and its audit entry (``refund.create``): one transaction."""
+    refunded = order.amount_refunded or money.ZERO
+    after = {
+        "amountRefunded": money.text(refunded + entry.amount),
+        "refund": {"refundId": entry.refund_id, "amount": money.text(entry.amount),
+                   "reason": entry.reason},
+    }  # fmt: skip
 
     def build(tx: Transaction) -> None:
         tx.update(order, actions, condition=condition, on_fail=_Changed())
+        audit.record(tx, entry.by, "refund.create", "order", order.order_id,
+                     {"amountRefunded": money.text(refunded)}, after)  # fmt: skip
 
     transactions.write(build)
 

@@ -26,7 +26,7 @@ from typing import Any
 from pynamodb.expressions.condition import Condition, size
 from pynamodb.expressions.update import Action
 
-from chalicelib import money, refunds
+from chalicelib import audit, money, refunds
 from chalicelib.auth import Principal
 from chalicelib.clock import now_iso
 from chalicelib.config import get_settings
@@ -47,6 +47,7 @@ from chalicelib.order_lifecycle import (
 from chalicelib.order_transitions import transition
 from chalicelib.order_view import order_view
 from chalicelib.text import echo
+from chalicelib.transactions import Transaction
 
 REQUESTED = "requested"
 APPROVED = "approved"
@@ -75,9 +76,26 @@ def _count_is(count: int) -> Condition:
     return same
 
 
-def _apply(order: Order, step: Transition, actions: list[Action], extra: Condition | None) -> None:
+def _apply(
+    order: Order,
+    step: Transition,
+    actions: list[Action],
+    extra: Condition | None,
+    decided: tuple[Principal, dict[str, Any]] | None = None,
+) -> None:
+    """The step's one transaction; a staff decision (``decided``: who, and what the audit
+    entry records beyond the status) writes its audit entry in it."""
     count = len(order.returns or [])
     condition = _count_is(count) if extra is None else _count_is(count) & extra
+    was = order.status
+
+    def audited(tx: Transaction) -> None:
+        assert decided is not None
+        staff, details = decided
+        audit.record(tx, staff.user_id, f"return.{step.name.split()[0]}",
+                     "order", order.order_id, {"status": was},
+                     {"status": step.target, **details})  # fmt: skip
+
     transition(
         order,
         step,
@@ -86,6 +104,7 @@ def _apply(order: Order, step: Transition, actions: list[Action], extra: Conditi
         ),
         condition=condition,
         actions=actions,
+        also=audited if decided is not None else None,
     )
 
 
@@ -167,6 +186,7 @@ def approve_return(
             path.decided_by.set(caller.user_id),
         ],
         path.status == REQUESTED,
+        (caller, {"restock": {line.product_id: bool(line.restock) for line in lines}}),
     )
     entry.lines, entry.status, entry.decided_at, entry.decided_by = (
         lines,
@@ -196,6 +216,7 @@ def reject_return(
             path.decided_by.set(caller.user_id),
         ],
         path.status == REQUESTED,
+        (caller, {"rejectReason": body["reason"]}),
     )
     entry.status, entry.reject_reason, entry.decided_at, entry.decided_by = (
         REJECTED,
@@ -260,7 +281,7 @@ def receive_return(caller: Principal, order: Order | None, order_id: str) -> dic
         recorded, unchanged = refunds.recording(order, refund, announce=False)
         actions += [*recorded, path.refund_id.set(refund.refund_id)]
         condition &= unchanged
-    _apply(order, RECEIVE_RETURN, actions, condition)
+    _apply(order, RECEIVE_RETURN, actions, condition, (caller, {"refund": money.text(amount)}))
     metric("ReturnsReceived")
     if refund is not None and refund.status == refunds.SUCCEEDED:
         metric("RefundsIssued")  # a bookkeeping entry: settled as it was recorded

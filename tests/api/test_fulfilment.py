@@ -45,11 +45,12 @@ def test_ship_then_deliver(api, admin, customer, confirmed, aws_calls):
     shipped = api.post(f"/orders/{order_id}/ship", token=admin.token)
     assert shipped.status == 200, shipped.body
     assert shipped.body["status"] == "SHIPPED"
-    assert aws_calls.dynamodb() == ["BatchGetItem", "UpdateItem"]
+    # Still two calls: the status and its audit entry are one transaction.
+    assert aws_calls.dynamodb() == ["BatchGetItem", "TransactWriteItems"]
     aws_calls.clear()
     delivered = api.post(f"/orders/{order_id}/deliver", token=admin.token)
     assert delivered.body["status"] == "DELIVERED"
-    assert aws_calls.dynamodb() == ["BatchGetItem", "UpdateItem"]
+    assert aws_calls.dynamodb() == ["BatchGetItem", "TransactWriteItems"]
     seen = api.get(f"/orders/{order_id}", token=customer.token).body
     assert seen["status"] == "DELIVERED"
     assert seen["updatedAt"] >= confirmed["createdAt"]
@@ -124,7 +125,7 @@ def test_the_status_write_is_conditional(api, admin, confirmed):
     order = Order.get(confirmed["orderId"], consistent_read=True)
     assert api.post(f"/orders/{confirmed['orderId']}/cancel", token=admin.token).status == 200
     with pytest.raises(InvalidTransition):
-        orders.advance_order(order, order.order_id, "SHIPPED")
+        orders.advance_order(Principal(admin.user_id, "admin", 0), order, order.order_id, "SHIPPED")
     assert Order.get(confirmed["orderId"]).status == "CANCELLED"
 
 
