@@ -311,3 +311,33 @@ def test_the_payment_charges_the_total_with_shipping_and_tax(api, customer, lamp
     assert order["status"] == "AWAITING_PAYMENT"
     assert charged == [Decimal("27.44")]
     assert money.minor_units(charged[0]) == 2744
+
+
+@pytest.mark.parametrize(
+    ("shown", "status"),
+    [("25.29", 201), ("27.44", 201), ("26.00", 409)],
+    ids=["the-total", "the-total-before-the-code", "anything-else"],
+)
+def test_a_code_is_taken_off_before_tax_and_the_guard_takes_either_total(
+    api, admin, customer, lamp, shown, status
+):
+    """Two lamps to Oakland by standard: 20.00 + 5.99 + 7.25 % of the goods. 10 % off comes
+    off the goods before tax: 18.00 taxed 1.305 -> 1.30 (half to even), 25.29 in all; 27.44
+    is what the cart showed before the code."""
+    made = api.post("/discounts", {"code": "TENOFF", "percentOff": 10}, token=admin.token)
+    assert made.status == 201, made.body
+    body = {"shippingAddress": TO_CALIFORNIA, "shippingMethod": "standard"}
+    reply = api.order(customer, line(lamp, 2), expectedTotal=shown, discountCode="tenoff", **body)
+    assert reply.status == status, reply.body
+    if status == 409:
+        assert (reply.body["code"], reply.body["total"]) == ("PriceChanged", "25.29")
+        assert api.stock_of(lamp) == 100
+        return
+    assert reply.body["totals"] == {
+        "subtotal": "20.00",
+        "shipping": "5.99",
+        "tax": "1.30",
+        "discount": "2.00",
+        "total": "25.29",
+    }
+    assert reply.body["items"][0]["discount"] == "2.00"
