@@ -168,7 +168,7 @@ load: $(STAMP)
 # --- proof -------------------------------------------------------------------------------
 
 # A few minutes and under 2 GB; AT_SCALE=1 also reads listings at 20,000 and 100,000 orders
-# (about 12 minutes and 14 GB of memory: docs/benchmark.md).
+# (about 12 minutes and more than 24 GB of memory since orders carry addresses: docs/benchmark.md).
 bench: $(STAMP)
 	$(BIN)/python -m bench $(if $(AT_SCALE),--at-scale)
 
