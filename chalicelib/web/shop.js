@@ -134,11 +134,12 @@ export async function signIn(page) {
   const form = h("form", { class: "stack", onsubmit: async (event) => {
     event.preventDefault();
     status.replaceChildren();
+    const from = location.hash; // a link followed meanwhile wins over the landing view
     try {
       const user = await apiSignIn(email.value.trim(), password.value);
       page.setCart(await api("GET", "/cart"));
       page.notify(`Welcome, ${user.name}.`);
-      page.go(user.role === "admin" ? "#/admin" : "#/");
+      if (location.hash === from) page.go(user.role === "admin" ? "#/admin" : "#/");
     } catch (error) {
       status.replaceChildren(failure(error));
     }
@@ -156,12 +157,13 @@ export async function register(page) {
   const form = h("form", { class: "stack", onsubmit: async (event) => {
     event.preventDefault();
     status.replaceChildren();
+    const from = location.hash; // a link followed meanwhile wins over the landing view
     try {
       await api("POST", "/users/register", { name: name.value, email: email.value.trim(), password: password.value });
       await apiSignIn(email.value.trim(), password.value);
       page.setCart(await api("GET", "/cart"));
       page.notify(`Welcome, ${name.value}. Your account is ready: confirm your email address with the link we sent.`);
-      page.go("#/");
+      if (location.hash === from) page.go("#/");
     } catch (error) {
       status.replaceChildren(failure(error));
     }
