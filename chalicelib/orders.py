@@ -811,9 +811,21 @@ def cancel_order(caller: Principal, order: Order | None, order_id: str) -> dict[
     order = _visible(caller, order, order_id)
     if order.status not in CANCELLABLE:
         raise InvalidTransition(f"order {order_id} is {order.status} and cannot be cancelled")
+    if order.refunds:
+        # Cancelling refunds the whole payment; after a partial refund the rest goes back
+        # through the refund route, which keeps amountRefunded exact.
+        raise InvalidTransition(
+            f"order {order_id} was partly refunded and cannot be cancelled; refund the rest"
+            f" with POST /orders/{order_id}/refunds"
+        )
     was = order.status
     transition(
-        order, CANCEL, on_fail=InvalidTransition(f"order {order.order_id} was already cancelled")
+        order,
+        CANCEL,
+        on_fail=InvalidTransition(
+            f"order {order.order_id} was already cancelled, or refunded meanwhile"
+        ),
+        condition=Order.refunds.does_not_exist(),  # a refund landing first wins
     )
     metric("OrdersCancelled")
     # The orders table's stream publishes OrderCancelled.

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib import payments, publisher, refunds, subscriber
+from chalicelib import orders, payments, publisher, refunds, subscriber
 from chalicelib.auth import Principal
-from chalicelib.errors import RefundExceedsPaid, ServiceBusy
+from chalicelib.errors import InvalidTransition, RefundExceedsPaid, ServiceBusy
 from chalicelib.models import Order
 from chalicelib.notifications import money as in_email
 from chalicelib.order_lifecycle import ORDER_REFUNDED
@@ -245,3 +245,23 @@ def test_each_refund_emails_the_buyer_once(api, admin, customer, confirmed, send
         f"We refunded {in_email('5.00')} for your order {short}…",
     ]
     assert all(r.emailed for r in stored(confirmed["orderId"]).refunds)
+
+
+def test_a_partly_refunded_order_cannot_be_cancelled_and_a_refund_first_wins(
+    api, admin, customer, confirmed
+):
+    """Cancelling refunds the whole payment: after a partial refund, the rest goes through
+    the refund route so amountRefunded stays exact. A refund landing between a cancel's read
+    and its write makes the cancel lose (409), and stock stays sold."""
+    read_before = stored(confirmed["orderId"])  # the cancel's read, before the refund lands
+    assert refund(api, admin, confirmed, "5.00").status == 201
+
+    reply = api.post(f"/orders/{confirmed['orderId']}/cancel", token=customer.token)
+    assert (reply.status, reply.body["code"]) == (409, "InvalidTransition"), reply.body
+    assert "refund the rest" in reply.body["error"]
+
+    principal = Principal(customer.user_id, "customer", 0)
+    with pytest.raises(InvalidTransition):
+        orders.cancel_order(principal, read_before, confirmed["orderId"])
+    after = stored(confirmed["orderId"])
+    assert after.status == "CONFIRMED" and after.amount_refunded == Decimal("5.00")
