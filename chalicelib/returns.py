@@ -285,7 +285,11 @@ def receive_return(caller: Principal, order: Order | None, order_id: str) -> dic
     metric("ReturnsReceived")
     if refund is not None and refund.status == refunds.SUCCEEDED:
         metric("RefundsIssued")  # a bookkeeping entry: settled as it was recorded
-    order = Order.get(order.order_id, consistent_read=True)
+    # As written: the condition held, so the order is as read plus these changes.
+    entry.status, entry.received_at = RECEIVED, at
     if refund is not None:
+        entry.refund_id = refund.refund_id
+        order.amount_refunded = money.amount((order.amount_refunded or money.ZERO) + amount)
+        order.refunds = [*(order.refunds or []), refund]
         order = refunds.settle(order, refund.refund_id)
     return order_view(order)
