@@ -339,7 +339,7 @@ def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in data.items() if name != DEFAULT_FLAG}
 
 
-def _stored(address: Mapping[str, str]) -> dict[str, str | None]:
+def entry_attributes(address: Mapping[str, str]) -> dict[str, str | None]:
     """``parse_address``'s result as AddressEntry's attributes (absent fields cleared)."""
     return {attr: address.get(name) for name, attr in FIELDS.items()}
 
@@ -349,7 +349,9 @@ def add_address(
 ) -> dict[str, Any]:
     """``data`` has passed the ``AddressCreate`` schema; two calls (the read was app.py's)."""
     address = parse_address(_fields(data), "")
-    entry = AddressEntry(address_id=str(uuid.uuid4()), created_at=now_iso(), **_stored(address))
+    entry = AddressEntry(
+        address_id=str(uuid.uuid4()), created_at=now_iso(), **entry_attributes(address)
+    )
 
     def add(draft: AddressBook) -> dict[str, Any]:
         if len(draft.addresses) >= MAX_ADDRESSES:
@@ -383,7 +385,7 @@ def update_address(
         changes = _fields(data)
         if changes:
             address = parse_address({**entry_address(entry), **changes}, "")
-            for attr, value in _stored(address).items():
+            for attr, value in entry_attributes(address).items():
                 setattr(entry, attr, value)
         if data.get(DEFAULT_FLAG):
             draft.default_id = address_id

@@ -164,11 +164,10 @@ class ShopClient(JsonClient):
 def give_default_address(user_id: str, address: dict[str, str] | None = None) -> None:
     """Store an address book whose default is ``address`` (:data:`ADDRESS`) for this user,
     as the address book's routes would: orders and checkouts naming no address use it."""
+    from chalicelib.addresses import entry_attributes, parse_address
     from chalicelib.models import AddressBook, AddressEntry
 
-    entry = {"postal_code": (address or ADDRESS)["postalCode"]} | {
-        key: value for key, value in (address or ADDRESS).items() if key != "postalCode"
-    }
+    entry = entry_attributes(parse_address(address or ADDRESS, ""))
     AddressBook(AddressBook.key_for(user_id)).delete(
         add_version_condition=False
     )  # a new book, whatever was there
