@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import audit, subscriber
+from chalicelib import subscriber
 from tests.api.test_discounts import audit_of
 from tests.api.test_returns import deliver
 from tests.factories import line
@@ -101,8 +101,3 @@ def test_a_failed_step_writes_no_entry(api, admin, customer, products):
     reply = api.post(f"/orders/{order['orderId']}/ship", token=admin.token)
     assert reply.status == 409
     assert order_actions(api, admin, order["orderId"]) == []
-
-
-@pytest.mark.parametrize("entity", ["order"])
-def test_orders_are_an_audited_entity(entity):
-    assert entity in audit.ENTITIES
