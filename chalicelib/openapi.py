@@ -274,9 +274,10 @@ BAD_REQUEST_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
     + _DELIVERY_400,
     ("post", "/products"): _PRICE_400,
     ("put", "/products/{productId}"): _PRICE_400,
-    ("get", "/shipping/options"): "a subtotal over 1000000",
-    ("get", "/cart"): "a shippingMethod not serving the country; a region without a country,"
-    " or with unprintable characters",
+    ("get", "/shipping/options"): "a country code ISO 3166-1 does not assign; a subtotal over"
+    " 1000000",
+    ("get", "/cart"): "a country code ISO 3166-1 does not assign; a shippingMethod not serving"
+    " the country; a region without a country, or with unprintable characters",
     ("put", "/users/{userId}"): "password without currentPassword when changing your own;"
     " currentPassword without password",
     ("post", "/payments/webhook"): "a Stripe-Signature that does not verify",

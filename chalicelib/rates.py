@@ -11,7 +11,6 @@ an operator changes a rate.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,15 +21,14 @@ import fastjsonschema
 
 from chalicelib import money
 from chalicelib.config import get_settings
+from chalicelib.countries import COUNTRIES
 from chalicelib.errors import ValidationError
-from chalicelib.schemas import SHIPPING_METHOD_PATTERN
+from chalicelib.schemas import AMOUNT, SHIPPING_METHOD_PATTERN
 
 STAGES_DIR = Path(__file__).parent / "stages"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
-_COUNTRY = re.compile(COUNTRY_PATTERN)
 # A tax rate as a fraction: "0.0725" is 7.25 %; at most 6 decimals, below 1.
 _RATE = {"type": "string", "pattern": r"^0(\.[0-9]{1,6})?$"}
-_AMOUNT = {"type": "string", "pattern": money.AMOUNT_PATTERN}
 _DAYS = {"type": "integer", "minimum": 0, "maximum": 90}
 
 _SHIPPING_SCHEMA = {
@@ -58,8 +56,8 @@ _SHIPPING_SCHEMA = {
                             "properties": {
                                 "id": {"type": "string", "pattern": SHIPPING_METHOD_PATTERN},
                                 "name": {"type": "string", "minLength": 1, "maxLength": 100},
-                                "price": _AMOUNT,
-                                "freeOver": _AMOUNT,
+                                "price": AMOUNT,
+                                "freeOver": AMOUNT,
                                 "estimatedDays": {
                                     "type": "object",
                                     "properties": {"min": _DAYS, "max": _DAYS},
@@ -188,6 +186,8 @@ def load(directory: Path, currency: str = money.CURRENCY) -> Rates:
         if len(set(ids)) != len(ids):
             raise RatesFileError(f"{where} lists a method id twice")
         for country in zone["countries"]:
+            if country not in COUNTRIES:
+                raise RatesFileError(f"{where}: {country} is not an ISO 3166-1 country code")
             if country in methods:
                 raise RatesFileError(f"{where}: country {country} is already in another zone")
             if country not in tax["countries"]:
@@ -227,8 +227,9 @@ RATES = load(stage_directory(get_settings().rates_stage))
 
 
 def check_country(country: Any, field: str = "country") -> str:
-    """An ISO 3166-1 alpha-2 code (upper case) from a request, or a 400 naming ``field``."""
-    if not isinstance(country, str) or not _COUNTRY.fullmatch(country.upper()):
+    """An ISO 3166-1 alpha-2 code (upper case) from a request, or a 400 naming ``field``
+    (the same list the address parser checks: ``XX`` or ``UK`` is a 400, not "no options")."""
+    if not isinstance(country, str) or country.upper() not in COUNTRIES:
         raise ValidationError(f"{field} must be a two-letter ISO 3166-1 country code", field=field)
     return country.upper()
 

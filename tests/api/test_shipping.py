@@ -36,6 +36,7 @@ def test_a_bad_country_or_subtotal_is_a_400_naming_it(api):
         ("country=USA", "country"),
         ("", "country"),
         ("country=U1", "country"),
+        ("country=UK", "country"),  # the United Kingdom is GB: not "nothing ships there"
         ("country=US&subtotal=1.999", "subtotal"),
         ("country=US&subtotal=-1", "subtotal"),
     ]:

@@ -44,6 +44,7 @@ def _edit(path: Path, change) -> None:
         ("shipping.json", lambda d: d["zones"][0]["methods"][0].update(price="5.999"), "price"),
         ("shipping.json", lambda d: d["zones"][1]["countries"].append("US"), "another zone"),
         ("shipping.json", lambda d: d["zones"][0]["countries"].append("JP"), "no entry"),
+        ("shipping.json", lambda d: d["zones"][0]["countries"].append("UK"), "not an ISO"),
         ("shipping.json", lambda d: d.update(currency="EUR"), "currency"),
         (
             "shipping.json",
