@@ -230,7 +230,9 @@ def check_country(country: Any, field: str = "country") -> str:
     """An ISO 3166-1 alpha-2 code (upper case) from a request, or a 400 naming ``field``
     (the same list the address parser checks: ``XX`` or ``UK`` is a 400, not "no options")."""
     if not isinstance(country, str) or country.upper() not in COUNTRIES:
-        raise ValidationError(f"{field} must be a two-letter ISO 3166-1 country code", field=field)
+        raise ValidationError(
+            f"{field} must be an assigned ISO 3166-1 alpha-2 code, like US or GB", field=field
+        )
     return country.upper()
 
 
